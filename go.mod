@@ -1,8 +1,10 @@
 module github.com/simpleos/simpleos
 
-go 1.26
+go 1.26.0
 
 require (
-	github.com/stretchr/testify v1.12.1 // indirect
-	github.com/usbarmory/tamago v1.26.0 // indirect
+	github.com/stretchr/testify v1.12.1
+	github.com/usbarmory/tamago v1.26.0
 )
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect

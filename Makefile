@@ -1,0 +1,33 @@
+# SimpleOS: build, boot and test. Everything goes through the simpleos CLI (cmd/simpleos).
+
+GO       ?= go
+SIMPLEOS := build/simpleos
+ARGS     ?=
+# A kernel turns integer addresses into pointers and its entry code owns BP: those two vet
+# checks do not apply to core/.
+VETFLAGS := -unsafeptr=false -framepointer=false
+
+.PHONY: all run debug test clean cli
+
+# Build the kernel ELF and the bootable Multiboot image.
+all: cli
+	$(SIMPLEOS) build
+
+# Boot in QEMU; pass flags with ARGS, e.g. make run ARGS='--append selftest=primes:100000'
+run: cli
+	$(SIMPLEOS) run $(ARGS)
+
+# Boot and wait for GDB on :1234.
+debug: cli
+	$(SIMPLEOS) run --gdb $(ARGS)
+
+test:
+	$(GO) vet $(VETFLAGS) ./... && $(GO) test -count=1 -timeout 30m ./...
+
+clean:
+	rm -rf build
+
+# The CLI itself; go build is incremental, so rebuilding it every time costs little.
+cli:
+	@mkdir -p build
+	$(GO) build -o $(SIMPLEOS) ./cmd/simpleos

@@ -1,0 +1,229 @@
+package boot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// DefaultQEMU is the emulator binary looked up in PATH.
+const DefaultQEMU = "qemu-system-x86_64"
+
+// Defaults applied to zero Options fields.
+const (
+	DefaultMemMB = 256
+	DefaultSMP   = 1
+)
+
+// Options describes one boot of a SimpleOS image in QEMU.
+type Options struct {
+	Image     string        // build/simpleos.img
+	Modules   []string      // Multiboot modules (each "path" or "path args"); passed with -initrd joined by ","
+	Append    string        // kernel command line (-append)
+	Timeout   time.Duration // 0 = none
+	MemMB     int           // default 256
+	SMP       int           // default 1
+	GDB       bool          // -s -S: wait for GDB on :1234
+	Accel     string        // "auto" (default), "kvm", "tcg"
+	Icount    string        // "" or e.g. "shift=0": adds -icount <value> (TCG only; error with kvm)
+	Stdout    io.Writer     // serial console output is copied here as it arrives (may be nil)
+	ExtraArgs []string
+	QEMU      string // binary; default "qemu-system-x86_64" found in PATH
+}
+
+// Result is how a boot ended.
+type Result struct {
+	Status   int    // the kernel's own exit status; 100 when the core crashed; 124 on timeout
+	Accel    string // "kvm" or "tcg"
+	Output   []byte // everything the serial console printed
+	TimedOut bool
+	Crashed  bool // status 100, or a line starting "CORE CRASH:" was seen, or QEMU ended without a status
+	Duration time.Duration
+	Note     string // e.g. the one-line TCG fallback note
+}
+
+// Args builds QEMU's command line for a resolved accelerator ("kvm" or "tcg").
+func (o Options) Args(accel string) ([]string, error) {
+	if o.Image == "" {
+		return nil, errors.New("boot: no kernel image given")
+	}
+	if o.MemMB < 0 || o.SMP < 0 {
+		return nil, fmt.Errorf("boot: memory (%d MiB) and CPU count (%d) must be positive", o.MemMB, o.SMP)
+	}
+	var cpu string
+	switch accel {
+	case AccelTCG:
+		cpu = "max" // every feature TCG can emulate
+	case AccelKVM:
+		cpu = "host"
+		if o.Icount != "" {
+			return nil, errors.New("boot: -icount needs TCG; it cannot be used with kvm")
+		}
+	default:
+		return nil, fmt.Errorf("boot: accel %q: want kvm or tcg", accel)
+	}
+
+	args := []string{"-kernel", o.Image}
+	if len(o.Modules) > 0 {
+		escaped := make([]string, len(o.Modules))
+		for i, m := range o.Modules {
+			escaped[i] = strings.ReplaceAll(m, ",", ",,") // QEMU splits -initrd at single commas
+		}
+		args = append(args, "-initrd", strings.Join(escaped, ","))
+	}
+	if o.Append != "" {
+		args = append(args, "-append", o.Append)
+	}
+	args = append(args,
+		"-m", strconv.Itoa(orDefault(o.MemMB, DefaultMemMB)),
+		"-smp", strconv.Itoa(orDefault(o.SMP, DefaultSMP)),
+		"-display", "none",
+		"-monitor", "none",
+		"-serial", "stdio",
+		"-no-reboot", // a triple fault ends QEMU instead of rebooting forever
+		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+		"-accel", accel,
+		"-cpu", cpu,
+	)
+	if o.Icount != "" {
+		args = append(args, "-icount", o.Icount)
+	}
+	if o.GDB {
+		args = append(args, "-s", "-S")
+	}
+	return append(args, o.ExtraArgs...), nil
+}
+
+// orDefault returns v, or def when v is zero.
+func orDefault(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// Run boots the image and waits for the kernel to exit, crash, or time out. It is safe to call
+// from parallel tests: every call has its own QEMU in its own process group.
+func Run(ctx context.Context, o Options) (Result, error) {
+	qemu, err := findQEMU(o.QEMU)
+	if err != nil {
+		return Result{}, err
+	}
+	if _, err := os.Stat(o.Image); err != nil {
+		return Result{}, fmt.Errorf("boot: kernel image %s: %w (build it with `simpleos build`)", o.Image, errors.Unwrap(err))
+	}
+	accel, note, err := ResolveAccel(o.Accel)
+	if err != nil {
+		return Result{}, err
+	}
+	args, err := o.Args(accel)
+	if err != nil {
+		return Result{}, err
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+
+	console := &consoleBuffer{tee: o.Stdout}
+	var stderr bytes.Buffer
+	cmd := exec.Command(qemu, args...)
+	cmd.Stdin = nil // /dev/null: QEMU must never read (or put into raw mode) our terminal
+	cmd.Stdout = console
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so a kill reaches all of it
+	cmd.WaitDelay = 2 * time.Second                       // don't hang on pipes a stray child holds
+
+	res := Result{Accel: accel, Note: note}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return res, fmt.Errorf("boot: starting %s: %w", qemu, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	var waitErr error
+	select {
+	case waitErr = <-done:
+	case <-ctx.Done():
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done // reap it: no orphan, no zombie
+		res.TimedOut = true
+	}
+	res.Duration = time.Since(start)
+	res.Output = console.Bytes()
+	res.Crashed = sawCrashMarker(res.Output)
+
+	if res.TimedOut {
+		res.Status = StatusTimeout
+		why := fmt.Sprintf("timed out after %v", o.Timeout)
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) || o.Timeout == 0 {
+			why = fmt.Sprintf("stopped: %v", ctx.Err())
+		}
+		res.Note = joinNotes(res.Note, why)
+		return res, nil
+	}
+	code := cmd.ProcessState.ExitCode()
+	status, crashed, exitNote, ok := decodeExit(code)
+	if !ok {
+		return res, fmt.Errorf("boot: %s failed (%v): %s", qemu, waitErr, strings.TrimSpace(stderr.String()))
+	}
+	res.Status = status
+	res.Crashed = res.Crashed || crashed
+	res.Note = joinNotes(res.Note, exitNote)
+	return res, nil
+}
+
+func findQEMU(name string) (string, error) {
+	if name == "" {
+		name = DefaultQEMU
+	}
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path, nil
+	}
+	if name == DefaultQEMU {
+		return "", fmt.Errorf("%s not found in PATH: install it with `sudo apt-get install -y qemu-system-x86`", DefaultQEMU)
+	}
+	return "", fmt.Errorf("boot: QEMU binary %s not found: %w", name, err)
+}
+
+func joinNotes(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "; " + b
+}
+
+// consoleBuffer records the serial console and copies it on as it arrives.
+type consoleBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	tee io.Writer
+}
+
+func (c *consoleBuffer) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf.Write(p)
+	if c.tee != nil {
+		_, _ = c.tee.Write(p) // a failing viewer must not stop the guest
+	}
+	return len(p), nil
+}
+
+func (c *consoleBuffer) Bytes() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return bytes.Clone(c.buf.Bytes())
+}

@@ -1,0 +1,302 @@
+package kernel
+
+// Address spaces: a page table plus a sorted list of regions (VMAs) saying which lower-half
+// addresses are valid and with what protection. Pages of anonymous regions are allocated on
+// first touch (demand-zero paging). The upper half (direct map, kernel stacks) is shared by
+// every address space.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+import "github.com/simpleos/simpleos/core/x86"
+
+// Region protections, as in mmap(2).
+const (
+	protRead  = 1
+	protWrite = 2
+	protExec  = 4
+)
+
+// Region kinds.
+const (
+	vmaAnon   = iota // demand-zero memory
+	vmaImage         // the core image, mapped at boot
+	vmaDevice        // device registers, mapped at boot
+)
+
+const maxVMAs = 512
+
+type vma struct {
+	start, end uintptr
+	prot       uint32
+	kind       uint32
+}
+
+// AddressSpace is one virtual address space.
+type AddressSpace struct {
+	root     pageTable
+	vmas     [maxVMAs]vma
+	n        int
+	user     bool   // pages are accessible from ring 3
+	resident uint64 // pages backed by frames this space owns
+}
+
+// newPageTable allocates a PML4 whose upper half is the kernel's.
+//
+//go:nosplit
+func newPageTable() (pageTable, bool) {
+	f, ok := allocFrame()
+	if !ok {
+		return 0, false
+	}
+	if kernelPML4 != 0 {
+		memmove(directMap(f)+256*8, directMap(uint64(kernelPML4))+256*8, 256*8)
+	}
+	return pageTable(f), true
+}
+
+// Switch makes as the current address space.
+//
+//go:nosplit
+func (as *AddressSpace) Switch() { x86.SetCR3(uint64(as.root)) }
+
+// Destroy frees every page, page table and region of as.
+//
+//go:nosplit
+func (as *AddressSpace) Destroy() {
+	as.root.freeLowerHalf()
+	freeFrame(uint64(as.root))
+	as.root = 0
+	as.n = 0
+	as.resident = 0
+}
+
+// find returns the index of the region containing va, or -1.
+//
+//go:nosplit
+func (as *AddressSpace) find(va uintptr) int {
+	lo, hi := 0, as.n
+	for lo < hi {
+		m := ((lo + hi) / 2) & (maxVMAs - 1)
+		switch {
+		case va < as.vmas[m].start:
+			hi = m
+		case va >= as.vmas[m].end:
+			lo = m + 1
+		default:
+			return m
+		}
+	}
+	return -1
+}
+
+// isFree reports whether no region overlaps [start, end).
+//
+//go:nosplit
+func (as *AddressSpace) isFree(start, end uintptr) bool {
+	for i := 0; i < as.n; i++ {
+		if as.vmas[i].start < end && start < as.vmas[i].end {
+			return false
+		}
+	}
+	return true
+}
+
+// carve removes [start, end) from the region list, splitting regions at the edges. Pages are
+// not touched. ok=false if a split would overflow the list.
+//
+//go:nosplit
+func (as *AddressSpace) carve(start, end uintptr) bool {
+	for i := 0; i < as.n; i++ {
+		v := as.vmas[i]
+		if v.end <= start || v.start >= end {
+			continue
+		}
+		switch {
+		case v.start < start && v.end > end: // split in two
+			if as.n == maxVMAs {
+				return false
+			}
+			as.insertAt(i+1, vma{end, v.end, v.prot, v.kind})
+			as.vmas[i].end = start
+			return true
+		case v.start < start:
+			as.vmas[i].end = start
+		case v.end > end:
+			as.vmas[i].start = end
+		default:
+			as.removeAt(i)
+			i--
+		}
+	}
+	return true
+}
+
+//go:nosplit
+func (as *AddressSpace) insertAt(i int, v vma) {
+	for j := as.n; j > i; j-- {
+		as.vmas[j] = as.vmas[j-1]
+	}
+	as.vmas[i] = v
+	as.n++
+}
+
+//go:nosplit
+func (as *AddressSpace) removeAt(i int) {
+	for j := i; j+1 < as.n; j++ {
+		as.vmas[j] = as.vmas[j+1]
+	}
+	as.n--
+}
+
+// addRegion records [start, end) with prot, replacing whatever regions were there, and merges
+// it with equal neighbours.
+//
+//go:nosplit
+func (as *AddressSpace) addRegion(start, end uintptr, prot, kind uint32) bool {
+	if !as.carve(start, end) || as.n == maxVMAs {
+		return false
+	}
+	i := 0
+	for i < as.n && as.vmas[i].start < start {
+		i++
+	}
+	as.insertAt(i, vma{start, end, prot, kind})
+	// Merge with the next, then the previous region.
+	if i+1 < as.n && as.vmas[i+1].start == end && as.vmas[i+1].prot == prot && as.vmas[i+1].kind == kind {
+		as.vmas[i].end = as.vmas[i+1].end
+		as.removeAt(i + 1)
+	}
+	if i > 0 && as.vmas[i-1].end == start && as.vmas[i-1].prot == prot && as.vmas[i-1].kind == kind {
+		as.vmas[i-1].end = as.vmas[i].end
+		as.removeAt(i)
+	}
+	return true
+}
+
+// findFree returns a free, page-aligned range of length bytes: at hint if that range is free,
+// else the highest free range below mmapTop. 0 if there is none.
+//
+//go:nosplit
+func (as *AddressSpace) findFree(length, hint uintptr) uintptr {
+	if hint != 0 && hint >= 1<<20 && hint+length > hint && hint+length <= mmapTop && as.isFree(hint, hint+length) {
+		return hint
+	}
+	top := uintptr(mmapTop)
+	for i := as.n - 1; i >= -1; i-- {
+		floor := uintptr(1 << 32) // keep below-4G for the core image and devices
+		if i >= 0 {
+			if as.vmas[i].start >= top {
+				continue
+			}
+			floor = as.vmas[i].end
+		}
+		if top >= floor+length && top-length >= floor {
+			return top - length
+		}
+		if i >= 0 {
+			top = as.vmas[i].start
+		}
+	}
+	return 0
+}
+
+// pteFlags turns a region protection into page-table bits.
+//
+//go:nosplit
+func (as *AddressSpace) pteFlags(prot uint32) uint64 {
+	var f uint64 = ptePresent
+	if prot&protWrite != 0 {
+		f |= pteWrite
+	}
+	if prot&protExec == 0 {
+		f |= pteNX
+	}
+	if as.user {
+		f |= pteUser
+	}
+	return f
+}
+
+// unmapRange drops every page in [start, end), freeing owned frames. It skips whole absent
+// tables so that unmapping a large reservation costs little.
+//
+//go:nosplit
+func (as *AddressSpace) unmapRange(start, end uintptr) {
+	for va := start; va < end; {
+		e, ok := as.root.walk(va, false)
+		if !ok {
+			va = (va + 2<<20) &^ (2<<20 - 1) // no level-1 table here: next 2 MiB
+			continue
+		}
+		v := load64(e)
+		if v&ptePresent != 0 {
+			store64(e, 0)
+			as.root.flush(va)
+			if v&pteOwned != 0 {
+				freeFrame(v & pteAddrMask)
+				as.resident--
+			}
+		}
+		va += pageSize
+	}
+}
+
+// protectRange applies prot to the present pages of [start, end).
+//
+//go:nosplit
+func (as *AddressSpace) protectRange(start, end uintptr, prot uint32) {
+	flags := as.pteFlags(prot) | pteOwned
+	for va := start; va < end; {
+		e, ok := as.root.walk(va, false)
+		if !ok {
+			va = (va + 2<<20) &^ (2<<20 - 1)
+			continue
+		}
+		v := load64(e)
+		if v&ptePresent != 0 {
+			store64(e, (v&(pteAddrMask|pteOwned))|(flags&^pteOwned))
+			as.root.flush(va)
+		}
+		va += pageSize
+	}
+}
+
+// Fault outcomes, as SIGSEGV si_codes.
+const (
+	faultHandled = 0
+	faultMapErr  = 1 // SEGV_MAPERR: no region
+	faultAccErr  = 2 // SEGV_ACCERR: region forbids the access
+	faultNoMem   = 3 // out of memory (or quota)
+)
+
+// fault resolves an access to va: a demand-zero page is allocated and mapped if the region
+// allows the access.
+//
+//go:nosplit
+func (as *AddressSpace) fault(va uintptr, write, exec bool) int {
+	i := as.find(va)
+	if i < 0 {
+		return faultMapErr
+	}
+	v := as.vmas[i&(maxVMAs-1)]
+	if v.prot == 0 || (write && v.prot&protWrite == 0) || (exec && v.prot&protExec == 0) {
+		return faultAccErr
+	}
+	page := pageDown(va)
+	if as.root.lookup(page)&ptePresent != 0 {
+		return faultAccErr // present but the access is not allowed by the entry
+	}
+	if v.kind != vmaAnon {
+		return faultAccErr
+	}
+	f, ok := allocFrame()
+	if !ok {
+		return faultNoMem
+	}
+	if !as.root.mapPage(page, f, as.pteFlags(v.prot)|pteOwned) {
+		freeFrame(f)
+		return faultNoMem
+	}
+	as.resident++
+	return faultHandled
+}

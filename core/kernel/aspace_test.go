@@ -1,0 +1,96 @@
+package kernel
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Region bookkeeping is pure and runs on the host; page-table effects are covered by the
+// QEMU tests.
+
+func regions(as *AddressSpace) [][3]uintptr {
+	var out [][3]uintptr
+	for i := 0; i < as.n; i++ {
+		out = append(out, [3]uintptr{as.vmas[i].start, as.vmas[i].end, uintptr(as.vmas[i].prot)})
+	}
+	return out
+}
+
+func TestAddRegionMergesAndSplits(t *testing.T) {
+	as := &AddressSpace{}
+	require.True(t, as.addRegion(0x10000, 0x20000, protRead|protWrite, vmaAnon))
+	require.True(t, as.addRegion(0x20000, 0x30000, protRead|protWrite, vmaAnon))
+	assert.Equal(t, [][3]uintptr{{0x10000, 0x30000, 3}}, regions(as), "adjacent equal regions merge")
+
+	require.True(t, as.addRegion(0x18000, 0x19000, protRead, vmaAnon))
+	assert.Equal(t, [][3]uintptr{{0x10000, 0x18000, 3}, {0x18000, 0x19000, 1}, {0x19000, 0x30000, 3}}, regions(as))
+
+	require.True(t, as.addRegion(0x18000, 0x19000, protRead|protWrite, vmaAnon))
+	assert.Equal(t, [][3]uintptr{{0x10000, 0x30000, 3}}, regions(as), "restoring the protection merges back")
+
+	require.True(t, as.carve(0x11000, 0x2f000))
+	assert.Equal(t, [][3]uintptr{{0x10000, 0x11000, 3}, {0x2f000, 0x30000, 3}}, regions(as))
+	require.True(t, as.carve(0, 0x100000))
+	assert.Empty(t, regions(as))
+}
+
+func TestFindAndIsFree(t *testing.T) {
+	as := &AddressSpace{}
+	for i := uintptr(0); i < 10; i++ {
+		require.True(t, as.addRegion(0x100000+i*0x10000, 0x100000+i*0x10000+0x8000, uint32(i%2+1), vmaAnon))
+	}
+	assert.Equal(t, 10, as.n)
+	assert.Equal(t, 3, as.find(0x130000))
+	assert.Equal(t, 3, as.find(0x137fff))
+	assert.Equal(t, -1, as.find(0x138000))
+	assert.Equal(t, -1, as.find(0xfffff))
+	assert.True(t, as.isFree(0x138000, 0x140000))
+	assert.False(t, as.isFree(0x138000, 0x140001))
+}
+
+func TestFindFree(t *testing.T) {
+	as := &AddressSpace{}
+	// A hint that is free is honoured; one that overlaps is not.
+	assert.Equal(t, uintptr(0xc000000000), as.findFree(0x4000000, 0xc000000000))
+	require.True(t, as.addRegion(0xc000000000, 0xc004000000, protRead|protWrite, vmaAnon))
+	got := as.findFree(0x4000000, 0xc000000000)
+	assert.NotEqual(t, uintptr(0xc000000000), got)
+	assert.True(t, as.isFree(got, got+0x4000000))
+	assert.Equal(t, uintptr(mmapTop-0x4000000), got, "top-down below mmapTop")
+	// Top-down allocations stack below each other.
+	require.True(t, as.addRegion(got, got+0x4000000, protRead, vmaAnon))
+	next := as.findFree(0x1000, 0)
+	assert.Equal(t, got-0x1000, next)
+	// Hints that wrap or leave the lower half are ignored.
+	assert.NotEqual(t, uintptr(0xffff_ffff_ffff_f000), as.findFree(0x2000, 0xffff_ffff_ffff_f000))
+}
+
+func TestRegionTableFull(t *testing.T) {
+	as := &AddressSpace{}
+	for i := uintptr(0); i < maxVMAs; i++ {
+		require.True(t, as.addRegion(0x100000+i*0x2000, 0x101000+i*0x2000, protRead, vmaAnon))
+	}
+	assert.False(t, as.addRegion(0x90000000, 0x90001000, protRead, vmaAnon), "no room: refused, not corrupted")
+	assert.Equal(t, maxVMAs, as.n)
+	// Splitting a region needs a slot too.
+	assert.False(t, as.carve(0x100400, 0x100800))
+}
+
+func TestProtOf(t *testing.T) {
+	p, ok := protOf(2)
+	assert.True(t, ok)
+	assert.Equal(t, uint32(protRead|protWrite), p, "write implies read on x86")
+	_, ok = protOf(8)
+	assert.False(t, ok)
+}
+
+func TestDescriptors(t *testing.T) {
+	assert.Equal(t, uint64(0x00af9a000000ffff), codeDescriptor(0))
+	assert.Equal(t, uint64(0x00affa000000ffff), codeDescriptor(3))
+	assert.Equal(t, uint64(0x00cff2000000ffff), dataDescriptor(3))
+	lo, hi := tssDescriptor(0xffff_8000_1234_5678, 103)
+	assert.Equal(t, uint64(0x12_00_89_34_5678_0067), lo)
+	assert.Equal(t, uint64(0xffff8000), hi)
+}

@@ -1,0 +1,409 @@
+package kernel
+
+// Boot: multibootEntry (entry_amd64.s) switches to long mode and calls bootMain on a static
+// stack. bootMain builds the frame allocator from the Multiboot memory map, the core's page
+// tables (the core image identity-mapped with its ELF permissions, the direct map in the upper
+// half), the GDT/TSS and IDT, the SYSCALL MSRs and the interrupt controllers; it calibrates
+// the clocks, creates the core process with a Linux-style initial stack (argv from the kernel
+// command line, auxv) and enters the Go runtime's own entry point, _rt0_amd64_linux, as
+// thread 1.
+//
+// Runs before the Go runtime exists: nosplit, no allocation, no heap pointer writes.
+
+import (
+	"github.com/simpleos/simpleos/core/elfsym"
+	"github.com/simpleos/simpleos/core/multiboot"
+	"github.com/simpleos/simpleos/core/x86"
+)
+
+const bootStackSize = 64 << 10
+
+var (
+	bootStack    [bootStackSize]byte
+	bootMagic    uint32
+	bootInfoPhys uint32
+	mxcsrDefault uint32      = 0x1f80
+	bootG        [64]uintptr // stand-in g for Go's ABI wrappers before the runtime runs
+	bootTLS      [2]uintptr  // bootTLS[0] = &bootG; FS base = &bootTLS[1]
+)
+
+var (
+	kernelPML4   pageTable
+	kernelSyms   elfsym.Table
+	kernelSymsOK bool
+	bootReadyNs  int64 // monotonic time when the runtime was entered
+	bootRegions  [64]multiboot.Range
+	exclusions   [40]multiboot.Range
+	bootArgv     [32]uint64 // initial-stack addresses of argv and envp strings
+	bootEnvp     [32]uint64
+)
+
+func multibootEntry()
+func multibootEntryAddr() uintptr
+func runtimeEntry() uintptr
+func bootFSBase() uint64
+
+//go:nosplit
+func bootMain() {
+	bootTSC = x86.Rdtsc()
+	com1.Init()
+	puts("\nSimpleOS core: 64-bit entry\n")
+	if syscallTable[SYS_write].fn == nil {
+		panicKernel("system-call table is not static data", 0)
+	}
+	info, ok := multiboot.Load(bootMagic, uintptr(bootInfoPhys), directMapBase)
+	if !ok {
+		panicKernel("not started by a Multiboot loader: magic", uint64(bootMagic))
+	}
+	imgStart, imgEnd := imageExtent()
+	n := collectExclusions(info, imgStart, imgEnd)
+	initFrames(bootRegions[:info.UsableRanges(exclusions[:n], bootRegions[:])])
+	if frames.Free < 1024 {
+		panicKernel("too little memory: free frames", frames.Free)
+	}
+	buildKernelSpace()
+	x86.SetCR3(uint64(kernelPML4))
+	initGDT()
+	initIDT()
+	initSyscallMSRs()
+	initAPIC()
+	calibrate()
+	if info.ModuleCount() > 0 {
+		if start, end, _, ok := info.Module(0); ok && end > start {
+			kernelSyms, kernelSymsOK = elfsym.Open(directMap(uint64(start)), end-start)
+		}
+	}
+	cmdline := info.CommandLine()
+	if v, ok := multiboot.Arg(cmdline, "timeslice"); ok {
+		if ms := parseUint(v); ms > 0 && ms <= 1000 {
+			timeSlice = int32(ms)
+		}
+	}
+	if !initIdle() {
+		panicKernel("cannot create the idle thread", 0)
+	}
+	t := setupCoreProcess(cmdline)
+	puts("SimpleOS core: ")
+	putDec(frames.Total * pageSize >> 20)
+	puts(" MiB usable, ")
+	putDec(frames.Total - frames.Free)
+	puts(" frames in use, TSC ")
+	putDec(tscHz / 1_000_000)
+	puts(" MHz, tick 1 ms, time slice ")
+	putDec(uint64(timeSlice))
+	puts(" ms, symbols ")
+	if kernelSymsOK {
+		putDec(uint64(kernelSyms.Count()))
+	} else {
+		puts("none")
+	}
+	putc('\n')
+	startTimer(timerTicksPerTick())
+	current = t
+	kstackTop = threads[t].kstackTop
+	runStart = nanotime()
+	bootReadyNs = runStart
+	enterThread(threads[t].savedSP)
+}
+
+// imageExtent reads the core's own program headers (its ELF header is the first page of
+// the image) and returns the page range its segments occupy.
+//
+//go:nosplit
+func imageExtent() (start, end uintptr) {
+	phoff := uintptr(load64(imageBase + 0x20))
+	phent := uintptr(*(*uint16)(unsafePointer(imageBase + 0x36)))
+	phnum := int(*(*uint16)(unsafePointer(imageBase + 0x38)))
+	start = ^uintptr(0)
+	for i := 0; i < phnum; i++ {
+		ph := imageBase + phoff + uintptr(i)*phent
+		if load32(ph) != 1 { // PT_LOAD
+			continue
+		}
+		va, memsz := uintptr(load64(ph+16)), uintptr(load64(ph+40))
+		if va < start {
+			start = va
+		}
+		if va+memsz > end {
+			end = va + memsz
+		}
+	}
+	return pageDown(start), pageUp(end)
+}
+
+//go:nosplit
+func addExclusion(n int, start, end uint64) int {
+	if n < len(exclusions) && end > start {
+		exclusions[n] = multiboot.Range{Start: start &^ (pageSize - 1), End: (end + pageSize - 1) &^ (pageSize - 1)}
+		n++
+	}
+	return n
+}
+
+// collectExclusions lists what the frame allocator must not hand out: the first MiB, the
+// core image, the Multiboot structures, the command line and every module.
+//
+//go:nosplit
+func collectExclusions(info multiboot.Info, imgStart, imgEnd uintptr) int {
+	n := addExclusion(0, 0, 1<<20)
+	n = addExclusion(n, uint64(imgStart), uint64(imgEnd))
+	n = addExclusion(n, uint64(bootInfoPhys), uint64(bootInfoPhys)+128)
+	cmd := info.CommandLine()
+	if len(cmd) > 0 {
+		p := uint64(stringAddr(cmd) - directMapBase)
+		n = addExclusion(n, p, p+uint64(len(cmd))+1)
+	}
+	if info.Flags()&(1<<3) != 0 {
+		mods := uint64(load32(directMap(uint64(bootInfoPhys)) + 24))
+		n = addExclusion(n, mods, mods+uint64(info.ModuleCount())*16)
+	}
+	for i := 0; i < info.ModuleCount(); i++ {
+		start, end, str, ok := info.Module(i)
+		if !ok {
+			continue
+		}
+		n = addExclusion(n, uint64(start), uint64(end))
+		if len(str) > 0 {
+			p := uint64(stringAddr(str) - directMapBase)
+			n = addExclusion(n, p, p+uint64(len(str))+1)
+		}
+	}
+	return n
+}
+
+// buildKernelSpace creates the core's page table: the direct map (2 MiB pages), the shared
+// kernel-stack table, the core image with the permissions of its ELF segments, and the
+// interrupt-controller registers.
+//
+//go:nosplit
+func buildKernelSpace() {
+	root, ok := allocFrame()
+	if !ok {
+		panicKernel("out of memory building page tables", 0)
+	}
+	kernelPML4 = pageTable(root)
+	// Direct map: cover physical memory up to the highest usable frame, in whole GiB.
+	top := (frameTop*pageSize + 1<<30 - 1) &^ (1<<30 - 1)
+	pdpt, _ := allocFrame()
+	store64(directMap(root)+256*8, pdpt|ptePresent|pteWrite)
+	for gb := uint64(0); gb < top>>30; gb++ {
+		pd, ok := allocFrame()
+		if !ok {
+			panicKernel("out of memory building the direct map", gb)
+		}
+		store64(directMap(pdpt)+uintptr(gb)*8, pd|ptePresent|pteWrite)
+		for i := uint64(0); i < 512; i++ {
+			pa := gb<<30 | i<<21
+			store64(directMap(pd)+uintptr(i)*8, pa|ptePresent|pteWrite|pteHuge|pteGlobal|pteNX)
+		}
+	}
+	// Kernel stacks: pre-create the level-3 table so every address space shares it.
+	ks, _ := allocFrame()
+	store64(directMap(root)+tableIndex(kernelStackBase, 3)*8, ks|ptePresent|pteWrite)
+
+	core := &spaces[0]
+	core.root = kernelPML4
+	phoff := uintptr(load64(imageBase + 0x20))
+	phent := uintptr(*(*uint16)(unsafePointer(imageBase + 0x36)))
+	phnum := int(*(*uint16)(unsafePointer(imageBase + 0x38)))
+	for i := 0; i < phnum; i++ {
+		ph := imageBase + phoff + uintptr(i)*phent
+		if load32(ph) != 1 {
+			continue
+		}
+		pflags := load32(ph + 4)
+		va, memsz := uintptr(load64(ph+16)), uintptr(load64(ph+40))
+		prot := uint32(protRead)
+		if pflags&2 != 0 {
+			prot |= protWrite
+		}
+		if pflags&1 != 0 {
+			prot |= protExec
+		}
+		start, end := pageDown(va), pageUp(va+memsz)
+		for p := start; p < end; p += pageSize {
+			if !kernelPML4.mapPage(p, uint64(p), core.pteFlags(prot)) {
+				panicKernel("cannot map the core image at", uint64(p))
+			}
+		}
+		core.addRegion(start, end, prot, vmaImage)
+	}
+	for _, dev := range [...]uintptr{lapicPhys, ioapicPhys} {
+		kernelPML4.mapPage(dev, uint64(dev), ptePresent|pteWrite|pteNoCache|pteWriteThr|pteNX)
+		core.addRegion(dev, dev+pageSize, protRead|protWrite, vmaDevice)
+	}
+}
+
+// initSyscallMSRs points SYSCALL at syscallEntry. STAR: SYSCALL loads CS=0x08, SS=0x10;
+// SYSRET (ring 3) loads CS=0x4b, SS=0x43. FMASK clears IF, TF, DF, AC and NT on entry.
+//
+//go:nosplit
+func initSyscallMSRs() {
+	x86.WriteMSR(x86.MSR_STAR, uint64(SelUser32Code)<<48|uint64(SelKernelCode)<<32)
+	x86.WriteMSR(x86.MSR_LSTAR, uint64(syscallEntryAddr()))
+	x86.WriteMSR(x86.MSR_FMASK, x86.FlagIF|x86.FlagTF|x86.FlagDF|x86.FlagAC|x86.FlagNT)
+	x86.WriteMSR(x86.MSR_EFER, x86.ReadMSR(x86.MSR_EFER)|1|1<<11) // SCE, NXE
+}
+
+// Auxiliary-vector keys.
+const (
+	atNull   = 0
+	atPagesz = 6
+	atHwcap  = 16
+	atClktck = 17
+	atRandom = 25
+)
+
+// setupCoreProcess creates process 0 (pid 1) and its first thread, which starts in the Go
+// runtime's entry point with argv = the words of the kernel command line and environment =
+// its words that look like NAME=value with an upper-case name.
+//
+//go:nosplit
+func setupCoreProcess(cmdline string) int {
+	p := &procs[coreProc]
+	p.pid = 1
+	p.live = true
+	p.space = 0
+	for i := 0; i < 3; i++ {
+		p.fds[i] = fileDesc{kind: fdConsole}
+	}
+	t, ok := newThread(coreProc)
+	if !ok {
+		panicKernel("cannot create the core's first thread", 0)
+	}
+	as := &spaces[0]
+	as.addRegion(userStackTop-userStackSize, userStackTop, protRead|protWrite, vmaAnon)
+	sp := buildInitialStack(as, cmdline)
+	tf := frameOf(t)
+	tf.RIP = uint64(runtimeEntry())
+	tf.RSP = uint64(sp)
+	tf.RFLAGS = x86.FlagIF | 2
+	tf.CS = SelKernelCode
+	tf.SS = SelKernelData
+	threads[t].fsBase = bootFSBase()
+	threads[t].state = threadRunnable
+	return t
+}
+
+//go:nosplit
+func isEnvWord(w string) bool {
+	if len(w) < 2 || w[0] < 'A' || w[0] > 'Z' {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] == '=' {
+			return true
+		}
+	}
+	return false
+}
+
+// buildInitialStack writes argc, argv, envp and auxv for the Go runtime into the top page of
+// the main thread's stack and returns the initial stack pointer.
+//
+//go:nosplit
+func buildInitialStack(as *AddressSpace, cmdline string) uintptr {
+	const top = uintptr(userStackTop)
+	page, ok := as.userPage(top-pageSize, true)
+	if !ok {
+		panicKernel("cannot map the first stack page", uint64(top))
+	}
+	// k(va) is the kernel address of va in the top stack page.
+	base := page - (top - pageSize)
+	if len(cmdline) > 2048 {
+		cmdline = cmdline[:2048]
+	}
+	argc, envc := 0, 0
+	sp := top
+	for i := 0; i < len(cmdline); {
+		for i < len(cmdline) && cmdline[i] == ' ' {
+			i++
+		}
+		j := i
+		for j < len(cmdline) && cmdline[j] != ' ' {
+			j++
+		}
+		if j > i && argc < len(bootArgv) && envc < len(bootEnvp) {
+			w := cmdline[i:j]
+			sp -= uintptr(len(w)) + 1
+			memmove(base+sp, stringAddr(w), uintptr(len(w)))
+			store8(base+sp+uintptr(len(w)), 0)
+			if isEnvWord(w) && argc > 0 {
+				bootEnvp[envc] = uint64(sp)
+				envc++
+			} else {
+				bootArgv[argc] = uint64(sp)
+				argc++
+			}
+		}
+		i = j
+	}
+	if argc == 0 {
+		sp -= 9
+		memmove(base+sp, stringAddr("simpleos\x00"), 9)
+		bootArgv[0] = uint64(sp)
+		argc = 1
+	}
+	sp -= 16
+	random := sp
+	store64(base+random, x86.Rdtsc()*0x9e3779b97f4a7c15)
+	store64(base+random+8, x86.Rdtsc()^0xdeadbeefcafef00d)
+	sp &^= 15
+	words := 1 + argc + 1 + envc + 1 + 2*5
+	if words%2 == 1 {
+		sp -= 8
+	}
+	sp -= uintptr(words) * 8
+	w := base + sp
+	w = putWord(w, uint64(argc))
+	for i := 0; i < argc; i++ {
+		w = putWord(w, bootArgv[i&31])
+	}
+	w = putWord(w, 0)
+	for i := 0; i < envc; i++ {
+		w = putWord(w, bootEnvp[i&31])
+	}
+	w = putWord(w, 0)
+	w = putWord(w, atPagesz)
+	w = putWord(w, pageSize)
+	w = putWord(w, atClktck)
+	w = putWord(w, 100)
+	w = putWord(w, atHwcap)
+	w = putWord(w, 0)
+	w = putWord(w, atRandom)
+	w = putWord(w, uint64(random))
+	w = putWord(w, atNull)
+	putWord(w, 0)
+	return sp
+}
+
+//go:nosplit
+func putWord(k uintptr, v uint64) uintptr {
+	store64(k, v)
+	return k + 8
+}
+
+//go:nosplit
+func parseUint(s string) uint64 {
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0
+		}
+		v = v*10 + uint64(s[i]-'0')
+	}
+	return v
+}
+
+// BootInfo describes how the machine came up.
+type BootInfo struct {
+	RuntimeEntryNs int64   // monotonic ns (since clock calibration) when the Go runtime was entered
+	EntryTSC       uint64  // TSC at the first 64-bit instruction
+	Entry          uintptr // the Multiboot entry point
+}
+
+// Boot returns how the machine came up. (It also keeps the entry point linked: the image
+// builder looks it up by name, and nothing else in Go refers to it.)
+func Boot() BootInfo {
+	return BootInfo{RuntimeEntryNs: bootReadyNs, EntryTSC: bootTSC, Entry: multibootEntryAddr()}
+}

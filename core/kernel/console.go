@@ -1,0 +1,93 @@
+package kernel
+
+// The polled serial console (COM1) used for everything the core prints: its own messages,
+// the Go runtime's stdout/stderr, and crash reports.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+import (
+	"github.com/usbarmory/tamago/soc/intel/uart"
+
+	"github.com/simpleos/simpleos/core/x86"
+)
+
+// com1 is initialised with tamago's 16550 driver; transmitting is done here, polled and
+// nosplit, because trap context cannot call code that may grow the stack.
+var com1 = uart.UART{Index: 1, Base: 0x3f8}
+
+const (
+	com1Data = 0x3f8
+	com1LSR  = 0x3fd
+	lsrTHRE  = 1 << 5
+)
+
+//go:nosplit
+func putc(c byte) {
+	for x86.Inb(com1LSR)&lsrTHRE == 0 {
+	}
+	x86.Outb(com1Data, c)
+}
+
+//go:nosplit
+func puts(s string) {
+	for i := 0; i < len(s); i++ {
+		putc(s[i])
+	}
+}
+
+// putBytes prints n bytes at kernel address p.
+//
+//go:nosplit
+func putBytes(p uintptr, n int) {
+	for i := 0; i < n; i++ {
+		putc(load8(p + uintptr(i)))
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// putHex prints v as 0x-prefixed hexadecimal.
+//
+//go:nosplit
+func putHex(v uint64) {
+	puts("0x")
+	started := false
+	for shift := 60; shift >= 0; shift -= 4 {
+		d := (v >> uint(shift)) & 0xf
+		if d != 0 || started || shift == 0 {
+			started = true
+			putc(hexDigits[d])
+		}
+	}
+}
+
+// putHex16 prints v as 16 hex digits, for register dumps.
+//
+//go:nosplit
+func putHex16(v uint64) {
+	for shift := 60; shift >= 0; shift -= 4 {
+		putc(hexDigits[(v>>uint(shift))&0xf])
+	}
+}
+
+//go:nosplit
+func putDec(v uint64) {
+	d := uint64(1)
+	for v/10 >= d {
+		d *= 10
+	}
+	for d > 0 {
+		putc(byte('0' + v/d%10))
+		d /= 10
+	}
+}
+
+//go:nosplit
+func putInt(v int64) {
+	if v < 0 {
+		putc('-')
+		putDec(uint64(-v))
+		return
+	}
+	putDec(uint64(v))
+}

@@ -1,0 +1,90 @@
+package kernel
+
+// Interrupt descriptor table: 256 interrupt gates, each pointing at its entry stub in
+// vectors_amd64.s. Every gate uses an IST stack: IST2 for NMI, double fault and machine
+// check (they may arrive while IST1 is in use), IST1 for the rest.
+//
+// Custom handlers for vectors 32-255 are registered with RegisterHandler.
+
+import (
+	"errors"
+	"unsafe"
+
+	"github.com/simpleos/simpleos/core/x86"
+)
+
+// Fixed vectors.
+const (
+	VectorTimer    = 32
+	VectorIRQBase  = 48 // I/O APIC input n arrives at VectorIRQBase+n
+	VectorSpurious = 255
+)
+
+var idt [256][2]uint64
+var idtr pseudoDescriptor
+
+func vectorStubTable() uintptr
+func trapEntry()
+func syscallEntry()
+func trapReturn()
+func threadStart()
+func syscallEntryAddr() uintptr
+func threadStartAddr() uintptr
+
+//go:nosplit
+func gate(handler uintptr, ist uint64) (lo, hi uint64) {
+	h := uint64(handler)
+	lo = h&0xffff | SelKernelCode<<16 | ist<<32 | 0x8e<<40 | (h>>16&0xffff)<<48
+	hi = h >> 32
+	return
+}
+
+//go:nosplit
+func initIDT() {
+	stubs := vectorStubTable()
+	for v := uintptr(0); v < 256; v++ {
+		ist := uint64(1)
+		if v == 2 || v == 8 || v == 18 {
+			ist = 2
+		}
+		idt[v][0], idt[v][1] = gate(uintptr(load64(stubs+v*8)), ist)
+	}
+	idtr.set(uintptr(unsafe.Pointer(&idt)), uint16(len(idt)*16-1))
+	x86.Lidt(uintptr(unsafe.Pointer(&idtr)))
+}
+
+// Handler is a custom interrupt handler. It runs in trap context: it must be nosplit,
+// allocate nothing and write no heap pointers. It returns whether it handled the vector.
+type Handler func(tf *TrapFrame) bool
+
+var handlers [256]Handler
+
+// RegisterHandler installs h for vector (32..254, not the timer). Call it from ordinary Go
+// code, not from a handler.
+func RegisterHandler(vector int, h Handler) error {
+	if vector < 32 || vector > 254 || vector == VectorTimer {
+		return errors.New("kernel: vector reserved or out of range")
+	}
+	if handlers[vector] != nil {
+		return errors.New("kernel: vector already has a handler")
+	}
+	x86.Cli()
+	handlers[vector] = h
+	x86.Sti()
+	return nil
+}
+
+// UnregisterHandler removes the handler of vector.
+func UnregisterHandler(vector int) {
+	if vector < 0 || vector > 255 {
+		return
+	}
+	x86.Cli()
+	handlers[vector] = nil
+	x86.Sti()
+}
+
+// SelfInterrupt raises vector on this CPU through the local APIC (for tests of handlers).
+func SelfInterrupt(vector int) {
+	lapicSelfIPI(uint8(vector))
+}

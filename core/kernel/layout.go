@@ -1,0 +1,49 @@
+package kernel
+
+// The core's virtual memory layout.
+//
+//	0x0000_0000_0000_0000  page 0 and the first MiB: never mapped (nil dereferences fault)
+//	0x0000_0000_001f_f000  the core image (ELF header page, text, rodata, data, bss), identity-mapped
+//	0x0000_0000_fec0_0000  I/O APIC and local APIC registers, identity-mapped, uncached
+//	      ...              the Go runtime's mmap regions (hints it chooses, or top-down from mmapTop)
+//	0x0000_7fff_ffff_f000  top of the main thread's stack
+//	0xffff_8000_0000_0000  direct map of all physical memory (phys + directMapBase)
+//	0xffff_c000_0000_0000  kernel stacks, one 64 KiB slot per thread: 16 KiB stack, guard below
+//
+// The Go runtime's heap can only live below 2^47, so the lower half belongs to the runtime; the
+// kernel's own mappings live in the upper half.
+const (
+	pageSize  = 4096
+	pageShift = 12
+
+	directMapBase   = 0xffff_8000_0000_0000
+	kernelStackBase = 0xffff_c000_0000_0000
+	kernelStackSlot = 64 << 10
+	kernelStackSize = 16 << 10
+
+	// imageBase is where the core's first PT_LOAD (its ELF header) sits: the link address
+	// 0x200000 (boot.CoreLinkAddr) minus the header page.
+	imageBase = 0x1ff000
+
+	userStackTop  = 0x7fff_ffff_f000
+	userStackSize = 8 << 20
+	mmapTop       = 0x7f00_0000_0000
+	userTop       = 0x8000_0000_0000
+
+	lapicPhys  = 0xfee0_0000
+	ioapicPhys = 0xfec0_0000
+)
+
+// directMap returns the kernel virtual address of physical address pa.
+//
+//go:nosplit
+func directMap(pa uint64) uintptr { return uintptr(pa) + directMapBase }
+
+//go:nosplit
+func isKernelAddr(va uintptr) bool { return va >= directMapBase }
+
+//go:nosplit
+func pageDown(va uintptr) uintptr { return va &^ (pageSize - 1) }
+
+//go:nosplit
+func pageUp(va uintptr) uintptr { return (va + pageSize - 1) &^ (pageSize - 1) }

@@ -1,0 +1,169 @@
+package kernel
+
+// Four-level x86-64 page tables. Table pages are frames reached through the direct map.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+import "github.com/simpleos/simpleos/core/x86"
+
+// Page-table entry bits.
+const (
+	ptePresent  = 1 << 0
+	pteWrite    = 1 << 1
+	pteUser     = 1 << 2
+	pteWriteThr = 1 << 3
+	pteNoCache  = 1 << 4
+	pteHuge     = 1 << 7
+	pteGlobal   = 1 << 8
+	pteOwned    = 1 << 9 // the frame belongs to this mapping and is freed with it
+	pteNX       = 1 << 63
+
+	pteAddrMask = 0x000f_ffff_ffff_f000
+)
+
+// pageTable is the physical address of a PML4.
+type pageTable uint64
+
+//go:nosplit
+func tableIndex(va uintptr, level uint) uintptr { return (va >> (12 + 9*level)) & 511 }
+
+// walk returns the kernel address of the level-1 entry for va, creating intermediate tables
+// when create is set. ok=false when a table is missing (and not created), memory is
+// exhausted, or va is covered by a huge page.
+//
+//go:nosplit
+func (pt pageTable) walk(va uintptr, create bool) (pte uintptr, ok bool) {
+	table := uint64(pt)
+	for level := uint(3); level > 0; level-- {
+		e := directMap(table) + tableIndex(va, level)*8
+		v := load64(e)
+		if v&ptePresent == 0 {
+			if !create {
+				return 0, false
+			}
+			f, ok := allocFrame()
+			if !ok {
+				return 0, false
+			}
+			// Intermediate entries are permissive; the leaf decides.
+			v = f | ptePresent | pteWrite | pteUser
+			store64(e, v)
+		} else if v&pteHuge != 0 {
+			return 0, false
+		}
+		table = v & pteAddrMask
+	}
+	return directMap(table) + tableIndex(va, 0)*8, true
+}
+
+// mapPage maps the 4 KiB page at va to pa with the given flags (ptePresent is added).
+//
+//go:nosplit
+func (pt pageTable) mapPage(va uintptr, pa uint64, flags uint64) bool {
+	e, ok := pt.walk(va, true)
+	if !ok {
+		return false
+	}
+	store64(e, pa|flags|ptePresent)
+	pt.flush(va)
+	return true
+}
+
+// lookup returns the entry for va (0 if unmapped).
+//
+//go:nosplit
+func (pt pageTable) lookup(va uintptr) uint64 {
+	e, ok := pt.walk(va, false)
+	if !ok {
+		return 0
+	}
+	return load64(e)
+}
+
+// unmapPage removes the mapping of va and frees its frame if the mapping owned it.
+// It returns whether a page was mapped.
+//
+//go:nosplit
+func (pt pageTable) unmapPage(va uintptr) bool {
+	e, ok := pt.walk(va, false)
+	if !ok {
+		return false
+	}
+	v := load64(e)
+	if v&ptePresent == 0 {
+		return false
+	}
+	store64(e, 0)
+	pt.flush(va)
+	if v&pteOwned != 0 {
+		freeFrame(v & pteAddrMask)
+	}
+	return true
+}
+
+// setFlags rewrites the permission bits of a present page, keeping its frame.
+//
+//go:nosplit
+func (pt pageTable) setFlags(va uintptr, flags uint64) {
+	e, ok := pt.walk(va, false)
+	if !ok {
+		return
+	}
+	v := load64(e)
+	if v&ptePresent == 0 {
+		return
+	}
+	store64(e, (v&(pteAddrMask|pteOwned))|flags|ptePresent)
+	pt.flush(va)
+}
+
+//go:nosplit
+func (pt pageTable) flush(va uintptr) {
+	if x86.CR3()&pteAddrMask == uint64(pt) {
+		x86.Invlpg(va)
+	}
+}
+
+// freeLowerHalf frees the lower-half page-table pages (PML4 entries 0..255) and the frames
+// owned by their mappings. The upper half is shared by every address space and kept.
+//
+//go:nosplit
+func (pt pageTable) freeLowerHalf() {
+	pml4 := directMap(uint64(pt))
+	for i := uintptr(0); i < 256; i++ {
+		pdpt := load64(pml4 + i*8)
+		if pdpt&ptePresent == 0 {
+			continue
+		}
+		for j := uintptr(0); j < 512; j++ {
+			pd := load64(directMap(pdpt&pteAddrMask) + j*8)
+			if pd&ptePresent == 0 || pd&pteHuge != 0 {
+				continue
+			}
+			for k := uintptr(0); k < 512; k++ {
+				ptab := load64(directMap(pd&pteAddrMask) + k*8)
+				if ptab&ptePresent == 0 || ptab&pteHuge != 0 {
+					continue
+				}
+				freeLeafTable(ptab & pteAddrMask)
+			}
+			freeFrame(pd & pteAddrMask)
+		}
+		freeFrame(pdpt & pteAddrMask)
+		store64(pml4+i*8, 0)
+	}
+}
+
+// freeLeafTable frees a level-1 table and the frames its entries own.
+//
+//go:nosplit
+func freeLeafTable(table uint64) {
+	base := directMap(table)
+	for i := uintptr(0); i < 512; i++ {
+		v := load64(base + i*8)
+		if v&ptePresent != 0 && v&pteOwned != 0 {
+			freeFrame(v & pteAddrMask)
+		}
+	}
+	freeFrame(table)
+}

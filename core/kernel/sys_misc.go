@@ -1,0 +1,143 @@
+package kernel
+
+// Process and machine system calls: arch_prctl, getpid and friends, uname,
+// sched_getaffinity, prlimit64/getrlimit, prctl, getrandom, set_robust_list.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+import "github.com/simpleos/simpleos/core/x86"
+
+const (
+	archSetFS = 0x1002
+	archGetFS = 0x1003
+)
+
+//go:nosplit
+func sysArchPrctl(tf *TrapFrame) int64 {
+	switch tf.RDI {
+	case archSetFS:
+		if tf.RSI >= userTop {
+			return -EPERM
+		}
+		cur().fsBase = tf.RSI
+		x86.WriteMSR(x86.MSR_FS_BASE, tf.RSI)
+		return 0
+	case archGetFS:
+		if !curSpace().write64(uintptr(tf.RSI), cur().fsBase) {
+			return -EFAULT
+		}
+		return 0
+	}
+	return -EINVAL
+}
+
+//go:nosplit
+func sysGetpid(tf *TrapFrame) int64 { return int64(curProc().pid) }
+
+//go:nosplit
+func sysGetppid(tf *TrapFrame) int64 { return 0 }
+
+//go:nosplit
+func sysGetuid(tf *TrapFrame) int64 { return 0 }
+
+// sysUname fills struct utsname: six 65-byte fields.
+//
+//go:nosplit
+func sysUname(tf *TrapFrame) int64 {
+	as := curSpace()
+	buf := uintptr(tf.RDI)
+	if !as.zeroOut(buf, 65*6) {
+		return -EFAULT
+	}
+	ok := unameField(as, buf, 0, "Linux") && unameField(as, buf, 1, "simpleos") &&
+		unameField(as, buf, 2, "6.1.0-simpleos") && unameField(as, buf, 3, "#1 SimpleOS") &&
+		unameField(as, buf, 4, "x86_64") && unameField(as, buf, 5, "(none)")
+	if !ok {
+		return -EFAULT
+	}
+	return 0
+}
+
+//go:nosplit
+func unameField(as *AddressSpace, buf uintptr, i int, s string) bool {
+	return as.copyOut(buf+uintptr(i)*65, stringAddr(s), uintptr(len(s)))
+}
+
+//go:nosplit
+func sysSchedGetaffinity(tf *TrapFrame) int64 {
+	size, mask := uintptr(tf.RSI), uintptr(tf.RDX)
+	if size < 8 {
+		return -EINVAL
+	}
+	if !curSpace().write64(mask, 1) { // one CPU
+		return -EFAULT
+	}
+	return 8
+}
+
+const rlimitNofile = 7
+
+//go:nosplit
+func writeRlimit(as *AddressSpace, va uintptr, res uint64) bool {
+	cur, max := uint64(^uint64(0)), uint64(^uint64(0))
+	if res == rlimitNofile {
+		cur, max = maxFDs, maxFDs
+	}
+	return as.write64(va, cur) && as.write64(va+8, max)
+}
+
+//go:nosplit
+func sysPrlimit64(tf *TrapFrame) int64 {
+	if tf.RDI != 0 && int32(tf.RDI) != curProc().pid {
+		return -ESRCH
+	}
+	if tf.R10 != 0 && !writeRlimit(curSpace(), uintptr(tf.R10), tf.RSI) {
+		return -EFAULT
+	}
+	return 0 // new limits are accepted and ignored
+}
+
+//go:nosplit
+func sysGetrlimit(tf *TrapFrame) int64 {
+	if !writeRlimit(curSpace(), uintptr(tf.RSI), tf.RDI) {
+		return -EFAULT
+	}
+	return 0
+}
+
+//go:nosplit
+func sysPrctl(tf *TrapFrame) int64 { return -EINVAL }
+
+//go:nosplit
+func sysSetRobustList(tf *TrapFrame) int64 { return 0 }
+
+var randomState uint64
+
+// sysGetrandom fills the buffer from a xorshift generator seeded with the TSC. It is not
+// cryptographic; it keeps programs that ask for randomness working.
+//
+//go:nosplit
+func sysGetrandom(tf *TrapFrame) int64 {
+	as := curSpace()
+	buf, n := uintptr(tf.RDI), uintptr(tf.RSI)
+	if n > 1<<20 {
+		n = 1 << 20
+	}
+	if randomState == 0 {
+		randomState = x86.Rdtsc() | 1
+	}
+	for i := uintptr(0); i < n; i += 8 {
+		randomState ^= randomState << 13
+		randomState ^= randomState >> 7
+		randomState ^= randomState << 17
+		v := randomState
+		chunk := n - i
+		if chunk > 8 {
+			chunk = 8
+		}
+		if !as.copyOut(buf+i, addrOf64(&v), chunk) {
+			return -EFAULT
+		}
+	}
+	return int64(n)
+}

@@ -1,0 +1,111 @@
+package kernel
+
+// Thread system calls: clone (threads only), exit, exit_group, sched_yield, gettid,
+// set_tid_address.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+const (
+	cloneVM            = 0x100
+	cloneThread        = 0x10000
+	cloneSetTLS        = 0x80000
+	cloneParentSetTID  = 0x100000
+	cloneChildClearTID = 0x200000
+	cloneChildSetTID   = 0x1000000
+)
+
+//go:nosplit
+func sysClone(tf *TrapFrame) int64 {
+	flags, stack, ptid, ctid, tls := tf.RDI, uintptr(tf.RSI), uintptr(tf.RDX), uintptr(tf.R10), tf.R8
+	if flags&(cloneVM|cloneThread) != cloneVM|cloneThread {
+		return -EINVAL // only threads: there is no fork
+	}
+	parent := cur()
+	i, ok := newThread(int(parent.proc))
+	if !ok {
+		return -EAGAIN
+	}
+	child := &threads[i]
+	ctf := frameOf(i)
+	*ctf = *tf
+	ctf.RAX = 0
+	if stack != 0 {
+		ctf.RSP = uint64(stack)
+	}
+	child.fsBase = parent.fsBase
+	if flags&cloneSetTLS != 0 {
+		child.fsBase = tls
+	}
+	child.sigMask = parent.sigMask
+	as := curSpace()
+	if flags&cloneParentSetTID != 0 && !as.write32(ptid, uint32(child.tid)) {
+		child.state = threadFree
+		return -EFAULT
+	}
+	if flags&cloneChildSetTID != 0 {
+		as.write32(ctid, uint32(child.tid))
+	}
+	if flags&cloneChildClearTID != 0 {
+		child.clearTID = ctid
+	}
+	child.state = threadRunnable
+	return int64(child.tid)
+}
+
+//go:nosplit
+func sysExit(tf *TrapFrame) int64 {
+	exitThread(int(int32(tf.RDI)))
+	return 0 // not reached
+}
+
+//go:nosplit
+func sysExitGroup(tf *TrapFrame) int64 {
+	exitProcess(int(int32(tf.RDI)))
+	return 0
+}
+
+// exitThread ends the current thread; the last thread of a process ends the process.
+//
+//go:nosplit
+func exitThread(status int) {
+	t := cur()
+	if t.clearTID != 0 {
+		curSpace().write32(t.clearTID, 0)
+		futexWake(t.clearTID, 1)
+	}
+	live := 0
+	for i := 1; i < maxThreads; i++ {
+		if threads[i].proc == t.proc && (threads[i].state == threadRunnable || threads[i].state == threadBlocked) {
+			live++
+		}
+	}
+	if live <= 1 {
+		exitProcess(status)
+	}
+	t.state = threadZombie
+	schedule()
+}
+
+// exitProcess ends the current process. The core's own runtime exiting ends the machine.
+//
+//go:nosplit
+func exitProcess(status int) {
+	if threads[current].proc == coreProc {
+		coreExit(status)
+	}
+}
+
+//go:nosplit
+func sysSchedYield(tf *TrapFrame) int64 {
+	yield()
+	return 0
+}
+
+//go:nosplit
+func sysGettid(tf *TrapFrame) int64 { return int64(cur().tid) }
+
+//go:nosplit
+func sysSetTidAddress(tf *TrapFrame) int64 {
+	cur().clearTID = uintptr(tf.RDI)
+	return int64(cur().tid)
+}

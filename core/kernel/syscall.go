@@ -1,0 +1,194 @@
+package kernel
+
+// The Linux system-call layer: SYSCALL enters at syscallEntry (trap_amd64.s), which builds a
+// TrapFrame and calls handleSyscall. Arguments are in RDI, RSI, RDX, R10, R8, R9; the result
+// (or -errno) goes back in RAX. The handlers live in one file per family: sys_mem.go,
+// sys_thread.go, sys_futex.go, sys_time.go, sys_signal.go, sys_file.go, sys_epoll.go,
+// sys_misc.go.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+// Linux x86-64 system-call numbers served here.
+const (
+	SYS_read              = 0
+	SYS_write             = 1
+	SYS_open              = 2
+	SYS_close             = 3
+	SYS_fstat             = 5
+	SYS_mmap              = 9
+	SYS_mprotect          = 10
+	SYS_munmap            = 11
+	SYS_brk               = 12
+	SYS_rt_sigaction      = 13
+	SYS_rt_sigprocmask    = 14
+	SYS_rt_sigreturn      = 15
+	SYS_ioctl             = 16
+	SYS_writev            = 20
+	SYS_sched_yield       = 24
+	SYS_madvise           = 28
+	SYS_nanosleep         = 35
+	SYS_getpid            = 39
+	SYS_clone             = 56
+	SYS_exit              = 60
+	SYS_kill              = 62
+	SYS_uname             = 63
+	SYS_fcntl             = 72
+	SYS_gettimeofday      = 96
+	SYS_getrlimit         = 97
+	SYS_getuid            = 102
+	SYS_getgid            = 104
+	SYS_geteuid           = 107
+	SYS_getegid           = 108
+	SYS_getppid           = 110
+	SYS_sigaltstack       = 131
+	SYS_prctl             = 157
+	SYS_arch_prctl        = 158
+	SYS_gettid            = 186
+	SYS_tkill             = 200
+	SYS_time              = 201
+	SYS_futex             = 202
+	SYS_sched_getaffinity = 204
+	SYS_epoll_create      = 213
+	SYS_set_tid_address   = 218
+	SYS_clock_gettime     = 228
+	SYS_clock_getres      = 229
+	SYS_clock_nanosleep   = 230
+	SYS_exit_group        = 231
+	SYS_epoll_wait        = 232
+	SYS_epoll_ctl         = 233
+	SYS_tgkill            = 234
+	SYS_openat            = 257
+	SYS_set_robust_list   = 273
+	SYS_epoll_pwait       = 281
+	SYS_eventfd           = 284
+	SYS_eventfd2          = 290
+	SYS_epoll_create1     = 291
+	SYS_prlimit64         = 302
+	SYS_getrandom         = 318
+
+	maxSyscall = 335
+)
+
+type syscallHandler func(tf *TrapFrame) int64
+
+type syscallDef struct {
+	name string
+	fn   syscallHandler
+}
+
+// syscallTable maps each system-call number to its handler. It is static data: it must work
+// before the Go runtime has run any initialisation code.
+var syscallTable = [maxSyscall]syscallDef{
+	// memory (sys_mem.go)
+	SYS_mmap:     {"mmap", sysMmap},
+	SYS_munmap:   {"munmap", sysMunmap},
+	SYS_mprotect: {"mprotect", sysMprotect},
+	SYS_madvise:  {"madvise", sysMadvise},
+	SYS_brk:      {"brk", sysBrk},
+
+	// threads (sys_thread.go) and futexes (sys_futex.go)
+	SYS_clone:           {"clone", sysClone},
+	SYS_exit:            {"exit", sysExit},
+	SYS_exit_group:      {"exit_group", sysExitGroup},
+	SYS_sched_yield:     {"sched_yield", sysSchedYield},
+	SYS_gettid:          {"gettid", sysGettid},
+	SYS_set_tid_address: {"set_tid_address", sysSetTidAddress},
+	SYS_futex:           {"futex", sysFutex},
+
+	// time (sys_time.go)
+	SYS_clock_gettime:   {"clock_gettime", sysClockGettime},
+	SYS_clock_getres:    {"clock_getres", sysClockGetres},
+	SYS_gettimeofday:    {"gettimeofday", sysGettimeofday},
+	SYS_time:            {"time", sysTime},
+	SYS_nanosleep:       {"nanosleep", sysNanosleep},
+	SYS_clock_nanosleep: {"clock_nanosleep", sysClockNanosleep},
+
+	// signals (sys_signal.go)
+	SYS_rt_sigaction:   {"rt_sigaction", sysRtSigaction},
+	SYS_rt_sigprocmask: {"rt_sigprocmask", sysRtSigprocmask},
+	SYS_rt_sigreturn:   {"rt_sigreturn", sysRtSigreturn},
+	SYS_sigaltstack:    {"sigaltstack", sysSigaltstack},
+	SYS_kill:           {"kill", sysKill},
+	SYS_tkill:          {"tkill", sysTkill},
+	SYS_tgkill:         {"tgkill", sysTgkill},
+
+	// files (sys_file.go) and epoll/eventfd (sys_epoll.go)
+	SYS_read:          {"read", sysRead},
+	SYS_write:         {"write", sysWrite},
+	SYS_writev:        {"writev", sysWritev},
+	SYS_open:          {"open", sysOpen},
+	SYS_openat:        {"openat", sysOpenat},
+	SYS_close:         {"close", sysClose},
+	SYS_fstat:         {"fstat", sysFstat},
+	SYS_fcntl:         {"fcntl", sysFcntl},
+	SYS_ioctl:         {"ioctl", sysIoctl},
+	SYS_epoll_create:  {"epoll_create", sysEpollCreate},
+	SYS_epoll_create1: {"epoll_create1", sysEpollCreate},
+	SYS_epoll_ctl:     {"epoll_ctl", sysEpollCtl},
+	SYS_epoll_wait:    {"epoll_wait", sysEpollWait},
+	SYS_epoll_pwait:   {"epoll_pwait", sysEpollWait},
+	SYS_eventfd:       {"eventfd", sysEventfd},
+	SYS_eventfd2:      {"eventfd2", sysEventfd},
+
+	// process and machine (sys_misc.go)
+	SYS_arch_prctl:        {"arch_prctl", sysArchPrctl},
+	SYS_getpid:            {"getpid", sysGetpid},
+	SYS_getppid:           {"getppid", sysGetppid},
+	SYS_getuid:            {"getuid", sysGetuid},
+	SYS_geteuid:           {"geteuid", sysGetuid},
+	SYS_getgid:            {"getgid", sysGetuid},
+	SYS_getegid:           {"getegid", sysGetuid},
+	SYS_uname:             {"uname", sysUname},
+	SYS_sched_getaffinity: {"sched_getaffinity", sysSchedGetaffinity},
+	SYS_prlimit64:         {"prlimit64", sysPrlimit64},
+	SYS_getrlimit:         {"getrlimit", sysGetrlimit},
+	SYS_prctl:             {"prctl", sysPrctl},
+	SYS_getrandom:         {"getrandom", sysGetrandom},
+	SYS_set_robust_list:   {"set_robust_list", sysSetRobustList},
+}
+
+var unknownLogged [(maxSyscall + 63) / 64 * 2]uint64
+
+// SyscallCount counts system calls served, for statistics.
+var syscallCount uint64
+
+//go:nosplit
+func handleSyscall(tf *TrapFrame) {
+	if tf.fromKernel() {
+		crashFrame("system call from kernel code", tf)
+	}
+	syscallCount++
+	nr := tf.RAX
+	var r int64
+	if nr < maxSyscall && syscallTable[nr].fn != nil {
+		r = syscallTable[nr].fn(tf)
+	} else {
+		r = unknownSyscall(nr)
+	}
+	if nr != SYS_rt_sigreturn {
+		tf.RAX = uint64(r)
+	}
+	deliverSignals(tf)
+}
+
+// unknownSyscall returns -ENOSYS and logs the number once.
+//
+//go:nosplit
+func unknownSyscall(nr uint64) int64 {
+	i := nr
+	if i >= uint64(len(unknownLogged)*64) {
+		i = uint64(len(unknownLogged)*64) - 1
+	}
+	if unknownLogged[i/64]&(1<<(i%64)) == 0 {
+		unknownLogged[i/64] |= 1 << (i % 64)
+		puts("kernel: unsupported system call ")
+		putDec(nr)
+		puts(" from tid ")
+		putDec(uint64(cur().tid))
+		puts(": ENOSYS\n")
+	}
+	return -ENOSYS
+}
+
+// SyscallCount returns the number of system calls served since boot.
+func SyscallCount() uint64 { return syscallCount }

@@ -1,0 +1,182 @@
+package kernel
+
+// Threads: every Linux thread of the Go runtime (and, later, of each task) is a kernel
+// thread with its own 16 KiB kernel stack in the upper half. A thread's user context is the
+// TrapFrame at the top of its kernel stack; its kernel context is the stack pointer saved by
+// switchContext.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes (threads and processes
+// are referred to by index, never by stored pointers).
+
+const maxThreads = 128
+
+// Thread states.
+const (
+	threadFree = iota
+	threadRunnable
+	threadBlocked
+	threadZombie // exited; its slot and kernel stack are reused by the next clone
+)
+
+// What a blocked thread waits for.
+const (
+	waitNone = iota
+	waitFutex
+	waitSleep
+	waitEpoll
+)
+
+// Thread is one kernel thread.
+type Thread struct {
+	state     uint32
+	proc      int32 // index into procs
+	tid       int32
+	savedSP   uintptr // kernel stack pointer saved by switchContext
+	kstackTop uintptr
+	fsBase    uint64
+
+	waitOn     uint32
+	waitAddr   uintptr
+	deadline   int64 // monotonic ns; 0 = none
+	wakeResult int64
+
+	sigMask    uint64
+	sigPending uint64
+	altSP      uintptr
+	altSize    uintptr
+	fault      faultInfo // the synchronous fault being delivered, if any
+
+	cpuNs     int64
+	sliceLeft int32
+	clearTID  uintptr
+}
+
+var threads [maxThreads]Thread
+
+var (
+	current       int     // index of the running thread (0 = idle)
+	kstackTop     uintptr // top of the running thread's kernel stack (read by trap_amd64.s)
+	syscallUserSP uintptr // scratch for syscallEntry
+	nextTID       int32   = 1
+	runStart      int64
+)
+
+func switchContext(save *uintptr, load uintptr)
+func enterThread(sp uintptr)
+func idleLoopAddr() uintptr
+
+//go:nosplit
+func cur() *Thread { return &threads[current&(maxThreads-1)] }
+
+//go:nosplit
+func frameOf(i int) *TrapFrame {
+	return (*TrapFrame)(unsafePointer(threads[i&(maxThreads-1)].kstackTop - trapFrameSize))
+}
+
+// mapKernelStack backs slot i's kernel stack with frames (once; slots keep their stacks).
+//
+//go:nosplit
+func mapKernelStack(i int) bool {
+	if threads[i].kstackTop != 0 {
+		return true
+	}
+	top := uintptr(kernelStackBase) + uintptr(i+1)*kernelStackSlot
+	for va := top - kernelStackSize; va < top; va += pageSize {
+		f, ok := allocFrame()
+		if !ok {
+			return false
+		}
+		if !kernelPML4.mapPage(va, f, pteWrite|pteNX|pteOwned|pteGlobal) {
+			freeFrame(f)
+			return false
+		}
+	}
+	threads[i].kstackTop = top
+	return true
+}
+
+// newThread claims a free slot for process proc, with its kernel stack mapped and its
+// registers zeroed. ok=false when the table or memory is exhausted.
+//
+//go:nosplit
+func newThread(proc int) (int, bool) {
+	for i := 1; i < maxThreads; i++ {
+		t := &threads[i]
+		if t.state != threadFree && t.state != threadZombie {
+			continue
+		}
+		if !mapKernelStack(i) {
+			return 0, false
+		}
+		top := t.kstackTop
+		*t = Thread{}
+		t.kstackTop = top
+		t.proc = int32(proc)
+		t.tid = nextTID
+		nextTID++
+		tf := frameOf(i)
+		*tf = TrapFrame{}
+		tf.initFX()
+		// The first switchContext into this thread pops BP and returns to threadStart,
+		// which restores the frame.
+		sp := top - trapFrameSize - 16
+		store64(sp, 0)
+		store64(sp+8, uint64(threadStartAddr()))
+		t.savedSP = sp
+		return i, true
+	}
+	return 0, false
+}
+
+// initIdle prepares slot 0: the idle thread, which runs idleLoop on its own kernel stack.
+//
+//go:nosplit
+func initIdle() bool {
+	if !mapKernelStack(0) {
+		return false
+	}
+	t := &threads[0]
+	t.state = threadRunnable
+	t.tid = 0
+	t.fsBase = bootFSBase()
+	sp := t.kstackTop - 32
+	store64(sp, 0)
+	store64(sp+8, uint64(idleLoopAddr()))
+	t.savedSP = sp
+	return true
+}
+
+// idleLoop runs when no other thread can: it halts until the next interrupt.
+//
+//go:nosplit
+func idleLoop() {
+	for {
+		if runnableExists() {
+			schedule()
+			continue
+		}
+		x86EnableAndHalt()
+		x86Cli()
+	}
+}
+
+//go:nosplit
+func runnableExists() bool {
+	for i := 1; i < maxThreads; i++ {
+		if threads[i].state == threadRunnable {
+			return true
+		}
+	}
+	return false
+}
+
+// ThreadCount returns the number of live threads (runnable or blocked), idle excluded.
+func ThreadCount() int {
+	n := 0
+	for i := 1; i < maxThreads; i++ {
+		if s := threads[i].state; s == threadRunnable || s == threadBlocked {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,130 @@
+// Trap and system-call entry and exit, and the kernel-stack switch between threads.
+//
+// Runs in trap context. Every vector enters on an IST stack (the CPU does not switch stacks for
+// traps at CPL 0); trapEntry copies the hardware frame off the IST at once, either to the top
+// of the current thread's kernel stack (the trap came from the Go runtime: its RSP is in the
+// lower half) or just below the interrupted RSP (the trap came from kernel code, whose stacks
+// live in the upper half). It then saves every register into a TrapFrame (see trapframe.go)
+// and calls handleTrap. SYSCALL builds the same frame. Both leave through trapReturn (IRETQ).
+
+#include "textflag.h"
+
+// TrapFrame layout: 512-byte FXSAVE area, then R15 .. RAX, vector, error code, RIP, CS,
+// RFLAGS, RSP, SS. Keep in sync with trapframe.go.
+#define TF_SIZE 688
+#define TF_REGS 512
+
+// Save general registers below an already-built (vector, error, iret) frame and FXSAVE.
+#define SAVE_REST \
+	PUSHQ	CX; PUSHQ DX; PUSHQ SI; PUSHQ DI; PUSHQ BP; \
+	PUSHQ	R8; PUSHQ R9; PUSHQ R10; PUSHQ R11; PUSHQ R12; PUSHQ R13; PUSHQ R14; PUSHQ R15; \
+	SUBQ	$512, SP; \
+	FXSAVE64 (SP)
+
+TEXT ·trapEntry(SB),NOSPLIT|NOFRAME,$0
+	// IST: 0 vector, 8 error, 16 rip, 24 cs, 32 rflags, 40 rsp, 48 ss
+	PUSHQ	AX
+	PUSHQ	BX
+	MOVQ	56(SP), AX		// interrupted RSP
+	BTQ	$63, AX
+	JCS	fromKernel
+	MOVQ	·kstackTop(SB), BX
+	JMP	copyFrame
+fromKernel:
+	LEAQ	-128(AX), BX
+	ANDQ	$~15, BX
+copyFrame:
+	MOVQ	64(SP), AX; MOVQ AX, -8(BX)	// ss
+	MOVQ	56(SP), AX; MOVQ AX, -16(BX)	// rsp
+	MOVQ	48(SP), AX; MOVQ AX, -24(BX)	// rflags
+	MOVQ	40(SP), AX; MOVQ AX, -32(BX)	// cs
+	MOVQ	32(SP), AX; MOVQ AX, -40(BX)	// rip
+	MOVQ	24(SP), AX; MOVQ AX, -48(BX)	// error code
+	MOVQ	16(SP), AX; MOVQ AX, -56(BX)	// vector
+	MOVQ	8(SP), AX;  MOVQ AX, -64(BX)	// rax
+	MOVQ	0(SP), AX;  MOVQ AX, -72(BX)	// rbx
+	LEAQ	-72(BX), SP
+	SAVE_REST
+	CLD
+	MOVQ	SP, AX
+	PUSHQ	AX
+	MOVQ	$·handleTrap(SB), AX	// indirect: the handler starts a fresh nosplit budget
+	CALL	AX
+	POPQ	AX
+	JMP	·trapReturn(SB)
+
+// syscallEntry is LSTAR. SYSCALL left RIP in RCX and RFLAGS in R11 and cleared IF (FMASK).
+TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	SP, ·syscallUserSP(SB)
+	MOVQ	·kstackTop(SB), SP
+	PUSHQ	$0x10			// ss
+	PUSHQ	·syscallUserSP(SB)	// rsp
+	PUSHQ	R11			// rflags
+	PUSHQ	$0x08			// cs
+	PUSHQ	CX			// rip
+	PUSHQ	$0			// error code
+	PUSHQ	$0x100			// vector: vectorSyscall
+	PUSHQ	AX
+	PUSHQ	BX
+	SAVE_REST
+	CLD
+	MOVQ	SP, AX
+	PUSHQ	AX
+	MOVQ	$·handleSyscall(SB), AX
+	CALL	AX
+	POPQ	AX
+	JMP	·trapReturn(SB)
+
+// trapReturn restores the TrapFrame at SP and returns with IRETQ.
+TEXT ·trapReturn(SB),NOSPLIT|NOFRAME,$0
+	FXRSTOR64 (SP)
+	ADDQ	$512, SP
+	POPQ	R15; POPQ R14; POPQ R13; POPQ R12; POPQ R11; POPQ R10; POPQ R9; POPQ R8
+	POPQ	BP; POPQ DI; POPQ SI; POPQ DX; POPQ CX; POPQ BX; POPQ AX
+	ADDQ	$16, SP			// vector, error code
+	IRETQ
+
+// switchContext saves the kernel stack pointer of the running thread in *save and resumes the
+// thread whose saved stack pointer is load. Go code treats every register but SP and BP as
+// clobbered across a call, so SP, BP and the return address are the whole context.
+TEXT ·switchContext(SB),NOSPLIT,$0-16
+	MOVQ	save+0(FP), AX
+	MOVQ	load+8(FP), BX
+	PUSHQ	BP
+	MOVQ	SP, (AX)
+	MOVQ	BX, SP
+	POPQ	BP
+	RET
+
+// threadStart is where a new thread's first switchContext returns: its kernel stack holds
+// only its TrapFrame, which trapReturn loads.
+TEXT ·threadStart(SB),NOSPLIT|NOFRAME,$0
+	JMP	·trapReturn(SB)
+
+// enterThread abandons the boot stack and starts the thread whose kernel stack pointer is sp.
+TEXT ·enterThread(SB),NOSPLIT|NOFRAME,$0-8
+	MOVQ	sp+0(FP), AX
+	MOVQ	0(AX), BP
+	LEAQ	8(AX), SP
+	RET
+
+// Addresses of the entry points, for the IDT and LSTAR.
+TEXT ·syscallEntryAddr(SB),NOSPLIT,$0-8
+	LEAQ	·syscallEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+TEXT ·threadStartAddr(SB),NOSPLIT,$0-8
+	LEAQ	·threadStart(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+TEXT ·idleLoopAddr(SB),NOSPLIT,$0-8
+	LEAQ	·idleLoop(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+TEXT ·bootFSBase(SB),NOSPLIT,$0-8
+	LEAQ	·bootTLS+8(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET

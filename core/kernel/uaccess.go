@@ -1,0 +1,132 @@
+package kernel
+
+// Checked access to memory named by the Go runtime (or, later, a task): every address is
+// checked against the address space's own regions and page tables, and reached through the
+// direct map. Demand-zero pages are faulted in. A bad address gives ok=false, never a kernel
+// fault.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+// userPage returns the kernel address for user address va, faulting the page in if needed.
+//
+//go:nosplit
+func (as *AddressSpace) userPage(va uintptr, write bool) (uintptr, bool) {
+	if va >= userTop || va < pageSize {
+		return 0, false
+	}
+	for try := 0; try < 2; try++ {
+		v := as.root.lookup(pageDown(va))
+		if v&ptePresent != 0 {
+			if write && v&pteWrite == 0 {
+				return 0, false
+			}
+			i := as.find(va)
+			if i < 0 || as.vmas[i&(maxVMAs-1)].prot&protRead == 0 && !write {
+				return 0, false
+			}
+			return directMap(v&pteAddrMask) + va&(pageSize-1), true
+		}
+		if as.fault(va, write, false) != faultHandled {
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+//go:nosplit
+func rangeOK(va, n uintptr) bool { return va+n >= va && va+n <= userTop }
+
+// copyIn copies n bytes from user address src to kernel address dst.
+//
+//go:nosplit
+func (as *AddressSpace) copyIn(dst, src, n uintptr) bool {
+	if !rangeOK(src, n) {
+		return false
+	}
+	for n > 0 {
+		k, ok := as.userPage(src, false)
+		if !ok {
+			return false
+		}
+		chunk := pageSize - src&(pageSize-1)
+		if chunk > n {
+			chunk = n
+		}
+		memmove(dst, k, chunk)
+		dst += chunk
+		src += chunk
+		n -= chunk
+	}
+	return true
+}
+
+// copyOut copies n bytes from kernel address src to user address dst.
+//
+//go:nosplit
+func (as *AddressSpace) copyOut(dst, src, n uintptr) bool {
+	if !rangeOK(dst, n) {
+		return false
+	}
+	for n > 0 {
+		k, ok := as.userPage(dst, true)
+		if !ok {
+			return false
+		}
+		chunk := pageSize - dst&(pageSize-1)
+		if chunk > n {
+			chunk = n
+		}
+		memmove(k, src, chunk)
+		dst += chunk
+		src += chunk
+		n -= chunk
+	}
+	return true
+}
+
+// zeroOut clears n bytes at user address dst.
+//
+//go:nosplit
+func (as *AddressSpace) zeroOut(dst, n uintptr) bool {
+	if !rangeOK(dst, n) {
+		return false
+	}
+	for n > 0 {
+		k, ok := as.userPage(dst, true)
+		if !ok {
+			return false
+		}
+		chunk := pageSize - dst&(pageSize-1)
+		if chunk > n {
+			chunk = n
+		}
+		memzero(k, chunk)
+		dst += chunk
+		n -= chunk
+	}
+	return true
+}
+
+//go:nosplit
+func (as *AddressSpace) read64(va uintptr) (uint64, bool) {
+	var v uint64
+	ok := as.copyIn(addrOf64(&v), va, 8)
+	return v, ok
+}
+
+//go:nosplit
+func (as *AddressSpace) read32(va uintptr) (uint32, bool) {
+	var v uint32
+	ok := as.copyIn(addrOf32(&v), va, 4)
+	return v, ok
+}
+
+//go:nosplit
+func (as *AddressSpace) write64(va uintptr, v uint64) bool {
+	return as.copyOut(va, addrOf64(&v), 8)
+}
+
+//go:nosplit
+func (as *AddressSpace) write32(va uintptr, v uint32) bool {
+	return as.copyOut(va, addrOf32(&v), 4)
+}

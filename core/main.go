@@ -1,0 +1,56 @@
+// The SimpleOS core: an ordinary static Go program that the image builder (boot/) links at a
+// fixed address and turns into a Multiboot kernel. Package kernel boots the machine and then
+// runs this program's Go runtime at ring 0, serving its Linux system calls.
+//
+// The kernel command line becomes os.Args. Recognised words:
+//
+//	selftest=NAME[:ARG]   run one self-test (see selftest.go) and power off with its status
+//	timeslice=MS          scheduler time slice (read by the kernel)
+//	halt=no               stay up after the boot summary instead of powering off
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/usbarmory/tamago/soc/intel/rtc"
+
+	"github.com/simpleos/simpleos/core/kernel"
+)
+
+func main() {
+	reachedMain := kernel.Nanotime()
+	if t, err := (&rtc.RTC{}).Now(); err == nil {
+		kernel.SetWallClock(t.UnixNano())
+	}
+	entry := kernel.Boot().RuntimeEntryNs
+	fs := kernel.Frames()
+	fmt.Printf("core: Go runtime main after %.1f ms (runtime entered at %.1f ms); %d frames in use, %d free; %d threads\n",
+		ms(reachedMain), ms(entry), fs.Total-fs.Free, fs.Free, kernel.ThreadCount())
+
+	args := parseArgs(os.Args[1:])
+	if name, ok := args["selftest"]; ok {
+		os.Exit(runSelftest(name))
+	}
+	fmt.Printf("core: up at %s; %d system calls served so far\n", time.Now().UTC().Format(time.RFC3339), kernel.SyscallCount())
+	if args["halt"] == "no" {
+		fmt.Println("core: idle (halt=no); stop QEMU with Ctrl-A X")
+		select {}
+	}
+	fmt.Println("core: no self-test requested (try --append selftest=primes:1000000); powering off")
+}
+
+func ms(ns int64) float64 { return float64(ns) / 1e6 }
+
+// parseArgs reads key=value words; other words (the image path QEMU passes first) are ignored.
+func parseArgs(words []string) map[string]string {
+	m := map[string]string{}
+	for _, w := range words {
+		if k, v, ok := strings.Cut(w, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}

@@ -1,0 +1,66 @@
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+package multiboot
+
+// Arg finds key among the whitespace-separated words of cmdline: "key=value" gives
+// value, a bare "key" gives "". The first match wins. The value is a substring of
+// cmdline; nothing is copied.
+//
+//go:nosplit
+func Arg(cmdline, key string) (value string, ok bool) {
+	if len(key) == 0 {
+		return "", false
+	}
+	for start := 0; start < len(cmdline); {
+		if isSpace(cmdline[start]) {
+			start++
+			continue
+		}
+		end := start
+		for end < len(cmdline) && !isSpace(cmdline[end]) {
+			end++
+		}
+		if v, found := matchWord(cmdline[start:end], key); found {
+			return v, true
+		}
+		start = end
+	}
+	return "", false
+}
+
+// matchWord matches one word against key or key=value.
+//
+//go:nosplit
+func matchWord(word, key string) (value string, ok bool) {
+	if len(word) < len(key) || !samePrefix(word, key) {
+		return "", false
+	}
+	if len(word) == len(key) {
+		return "", true
+	}
+	if word[len(key)] != '=' {
+		return "", false // a longer key such as "selftests" when looking for "selftest"
+	}
+	return word[len(key)+1:], true
+}
+
+// samePrefix reports whether s starts with prefix (len(s) >= len(prefix)). A byte
+// loop rather than == keeps the nosplit chain free of runtime calls.
+//
+//go:nosplit
+func samePrefix(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for k := 0; k < len(prefix); k++ {
+		if s[k] != prefix[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// isSpace treats every control byte as a separator: loaders may pass tabs or newlines.
+//
+//go:nosplit
+func isSpace(c byte) bool { return c <= ' ' }
