@@ -21,23 +21,26 @@ import (
 )
 
 func main() {
-	reachedMain := kernel.Nanotime()
+	reachedMain := kernel.SinceEntry()
 	if t, err := (&rtc.RTC{}).Now(); err == nil {
 		kernel.SetWallClock(t.UnixNano())
 	}
-	entry := kernel.Boot().RuntimeEntryNs
 	fs := kernel.Frames()
-	fmt.Printf("core: Go runtime main after %.1f ms (runtime entered at %.1f ms); %d frames in use, %d free; %d threads\n",
-		ms(reachedMain), ms(entry), fs.Total-fs.Free, fs.Free, kernel.ThreadCount())
+	fmt.Printf("core: Go runtime main %.1f ms after kernel entry (runtime entered at %.1f ms); %d frames in use, %d free; %d threads\n",
+		ms(reachedMain), ms(kernel.Boot().RuntimeEntryNs), fs.Total-fs.Free, fs.Free, kernel.ThreadCount())
 
 	args := parseArgs(os.Args[1:])
 	if name, ok := args["selftest"]; ok {
-		os.Exit(runSelftest(name))
+		status := runSelftest(name)
+		fmt.Printf("core: self-test finished %.1f ms after kernel entry\n", ms(kernel.SinceEntry()))
+		os.Exit(status)
 	}
 	fmt.Printf("core: up at %s; %d system calls served so far\n", time.Now().UTC().Format(time.RFC3339), kernel.SyscallCount())
 	if args["halt"] == "no" {
 		fmt.Println("core: idle (halt=no); stop QEMU with Ctrl-A X")
-		select {}
+		for {
+			time.Sleep(time.Hour) // the CPU halts in the kernel's idle loop meanwhile
+		}
 	}
 	fmt.Println("core: no self-test requested (try --append selftest=primes:1000000); powering off")
 }

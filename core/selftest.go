@@ -29,6 +29,7 @@ var selftests = map[string]selftest{
 	"sleep":   {"sleep:MS", testSleep},
 	"preempt": {"preempt", testPreempt},
 	"fault":   {"fault:ud|gp|pf|div0|panic", testFault},
+	"irq":     {"irq:N (raise a custom interrupt N times)", testIRQ},
 }
 
 func runSelftest(spec string) int {
@@ -47,7 +48,7 @@ func runSelftest(spec string) int {
 
 func knownTests() string {
 	var names []string
-	for _, n := range []string{"primes", "gc", "sleep", "preempt", "fault"} {
+	for _, n := range []string{"primes", "gc", "sleep", "preempt", "fault", "irq"} {
 		names = append(names, selftests[n].usage)
 	}
 	return strings.Join(names, ", ")
@@ -239,4 +240,45 @@ func testFault(arg string) error {
 		return fmt.Errorf("unknown fault %q", arg)
 	}
 	return fmt.Errorf("fault %s did not fault", arg)
+}
+
+const testVector = 200
+
+var irqHandled atomic.Uint64
+
+// onTestVector is a custom interrupt handler: it runs in trap context, so it is nosplit and
+// only updates a counter.
+//
+//go:nosplit
+func onTestVector(tf *kernel.TrapFrame) bool {
+	irqHandled.Add(1)
+	return true
+}
+
+// testIRQ registers a handler for a free vector, raises it N times through the local APIC and
+// checks that every one was handled.
+func testIRQ(arg string) error {
+	n, err := intArg(arg, 1, 1_000_000)
+	if err != nil {
+		return err
+	}
+	if err := kernel.RegisterHandler(testVector, onTestVector); err != nil {
+		return err
+	}
+	defer kernel.UnregisterHandler(testVector)
+	if err := kernel.RegisterHandler(testVector, onTestVector); err == nil {
+		return fmt.Errorf("a second handler for vector %d was accepted", testVector)
+	}
+	for i := 0; i < n; i++ {
+		kernel.SelfInterrupt(testVector)
+	}
+	deadline := time.Now().Add(time.Second)
+	for irqHandled.Load() < uint64(n) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Printf("selftest irq vector=%d raised=%d handled=%d\n", testVector, n, irqHandled.Load())
+	if irqHandled.Load() != uint64(n) {
+		return fmt.Errorf("handled %d of %d interrupts", irqHandled.Load(), n)
+	}
+	return nil
 }

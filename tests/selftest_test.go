@@ -16,7 +16,7 @@ func TestBootWithoutSelftest(t *testing.T) {
 	require.Equal(t, 0, res.Status)
 	require.False(t, res.Crashed)
 	require.Regexp(t, `SimpleOS core: \d+ MiB usable, \d+ frames in use`, string(res.Output))
-	require.Regexp(t, `core: Go runtime main after [\d.]+ ms`, string(res.Output))
+	require.Regexp(t, `core: Go runtime main [\d.]+ ms after kernel entry`, string(res.Output))
 }
 
 func TestSelftestPrimes(t *testing.T) {
@@ -94,4 +94,20 @@ func TestBadSelftestArgument(t *testing.T) {
 	res := bootKernel(t, "selftest=primes:lots", time.Minute)
 	assert.Equal(t, 1, res.Status)
 	assert.Contains(t, string(res.Output), `argument "lots"`)
+}
+
+func TestSelftestCustomInterruptHandler(t *testing.T) {
+	t.Parallel()
+	res := bootKernel(t, "selftest=irq:1000", time.Minute)
+	require.Equal(t, 0, res.Status)
+	v := field(t, res.Output, `selftest irq vector=(\d+) raised=(\d+) handled=(\d+)`)
+	assert.Equal(t, []int{200, 1000, 1000}, v)
+}
+
+func TestTimeoutKillsQEMU(t *testing.T) {
+	t.Parallel()
+	res := bootKernel(t, "halt=no", 3*time.Second)
+	assert.Equal(t, 124, res.Status)
+	assert.True(t, res.TimedOut)
+	assert.Contains(t, string(res.Output), "core: idle (halt=no)")
 }

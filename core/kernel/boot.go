@@ -102,7 +102,7 @@ func bootMain() {
 	current = t
 	kstackTop = threads[t].kstackTop
 	runStart = nanotime()
-	bootReadyNs = runStart
+	bootReadyNs = SinceEntry()
 	enterThread(threads[t].savedSP)
 }
 
@@ -397,7 +397,7 @@ func parseUint(s string) uint64 {
 
 // BootInfo describes how the machine came up.
 type BootInfo struct {
-	RuntimeEntryNs int64   // monotonic ns (since clock calibration) when the Go runtime was entered
+	RuntimeEntryNs int64   // ns after the kernel's first 64-bit instruction when the Go runtime was entered
 	EntryTSC       uint64  // TSC at the first 64-bit instruction
 	Entry          uintptr // the Multiboot entry point
 }

@@ -69,6 +69,14 @@ func nanotime() int64 {
 // Nanotime is the core's monotonic clock, in nanoseconds since boot calibration.
 func Nanotime() int64 { return nanotime() }
 
+// SinceEntry returns nanoseconds since the kernel's first 64-bit instruction.
+//
+//go:nosplit
+func SinceEntry() int64 {
+	hi, lo := bits.Mul64(x86.Rdtsc()-bootTSC, nsPerTSC32)
+	return int64(hi<<32 | lo>>32)
+}
+
 // SetWallClock sets CLOCK_REALTIME (nanoseconds since the Unix epoch) from the RTC.
 func SetWallClock(unixNs int64) {
 	wallOffset = unixNs - nanotime()
