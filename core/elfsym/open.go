@@ -99,9 +99,11 @@ func openSymtab(base, size uintptr) (Table, bool) {
 	}
 	symOff, symSize := read64(symHdr+offShOffset), read64(symHdr+offShSize)
 	entsize := read64(symHdr + offShEntsz)
+	if entsize < symbolSize || entsize > maxEntrySize {
+		return Table{}, false
+	}
 	strOff, strSize := read64(strHdr+offShOffset), read64(strHdr+offShSize)
-	if entsize < symbolSize || entsize > maxEntrySize ||
-		!within(symOff, symSize, uint64(size)) ||
+	if !within(symOff, symSize, uint64(size)) ||
 		read32(strHdr+offShType) != sectionStrtab ||
 		!within(strOff, strSize, uint64(size)) {
 		return Table{}, false

@@ -11,19 +11,18 @@ func Arg(cmdline, key string) (value string, ok bool) {
 	if len(key) == 0 {
 		return "", false
 	}
-	for start := 0; start < len(cmdline); {
-		if isSpace(cmdline[start]) {
-			start++
+	wordStart := 0
+	for i := 0; i <= len(cmdline); i++ {
+		if i < len(cmdline) && !isSpace(cmdline[i]) {
 			continue
 		}
-		end := start
-		for end < len(cmdline) && !isSpace(cmdline[end]) {
-			end++
+		// cmdline[wordStart:i] is a word (possibly empty between separators).
+		if wordStart < i {
+			if v, found := matchWord(cmdline[wordStart:i], key); found {
+				return v, true
+			}
 		}
-		if v, found := matchWord(cmdline[start:end], key); found {
-			return v, true
-		}
-		start = end
+		wordStart = i + 1
 	}
 	return "", false
 }
