@@ -12,19 +12,27 @@ func Arg(cmdline, key string) (value string, ok bool) {
 		return "", false
 	}
 	wordStart := 0
-	for i := 0; i <= len(cmdline); i++ {
-		if i < len(cmdline) && !isSpace(cmdline[i]) {
+	for i := 0; i < len(cmdline); i++ {
+		if !isSpace(cmdline[i]) {
 			continue
 		}
-		// cmdline[wordStart:i] is a word (possibly empty between separators).
-		if wordStart < i {
-			if v, found := matchWord(cmdline[wordStart:i], key); found {
-				return v, true
-			}
+		if v, found := matchSpan(cmdline, wordStart, i, key); found {
+			return v, true
 		}
 		wordStart = i + 1
 	}
-	return "", false
+	return matchSpan(cmdline, wordStart, len(cmdline), key)
+}
+
+// matchSpan matches the word cmdline[start:end]; empty or invalid spans (between
+// adjacent separators) never match. The explicit checks spare a bounds-check panic.
+//
+//go:nosplit
+func matchSpan(cmdline string, start, end int, key string) (value string, ok bool) {
+	if start < 0 || start >= end || end > len(cmdline) {
+		return "", false
+	}
+	return matchWord(cmdline[start:end], key)
 }
 
 // matchWord matches one word against key or key=value.
