@@ -38,6 +38,9 @@ type AddressSpace struct {
 	n        int
 	user     bool   // pages are accessible from ring 3
 	resident uint64 // pages backed by frames this space owns
+
+	tssFrames   [tssPages]uint64 // this space's TSS and I/O bitmap (entry.go)
+	stackFrames [3]uint64        // its entry stack (2 pages) and NMI stack
 }
 
 // newPageTable allocates a PML4 whose upper half is the kernel's.
@@ -63,7 +66,8 @@ func (as *AddressSpace) Switch() { x86.SetCR3(uint64(as.root)) }
 //
 //go:nosplit
 func (as *AddressSpace) Destroy() {
-	as.root.freeLowerHalf()
+	as.root.freeSlots(0, 256)
+	as.root.freeSlots(511, 512)
 	freeFrame(uint64(as.root))
 	as.root = 0
 	as.n = 0

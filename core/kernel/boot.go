@@ -62,6 +62,11 @@ func bootMain() {
 		panicKernel("too little memory: free frames", frames.Free)
 	}
 	buildKernelSpace()
+	initEntryShared()
+	if !spaces[0].buildEntryArea(true, SelKernelCode, SelKernelData) {
+		panicKernel("out of memory building the core's entry area", 0)
+	}
+	entryStackOwner = 0
 	x86.SetCR3(uint64(kernelPML4))
 	initGDT()
 	initIDT()
@@ -234,13 +239,15 @@ func buildKernelSpace() {
 	}
 }
 
-// initSyscallMSRs points SYSCALL at syscallEntry. STAR: SYSCALL loads CS=0x08, SS=0x10;
+// initSyscallMSRs points SYSCALL at the trampoline. STAR: SYSCALL loads CS=0x08, SS=0x10;
 // SYSRET (ring 3) loads CS=0x4b, SS=0x43. FMASK clears IF, TF, DF, AC and NT on entry.
 //
 //go:nosplit
 func initSyscallMSRs() {
 	x86.WriteMSR(x86.MSR_STAR, uint64(SelUser32Code)<<48|uint64(SelKernelCode)<<32)
-	x86.WriteMSR(x86.MSR_LSTAR, uint64(syscallEntryAddr()))
+	x86.WriteMSR(x86.MSR_LSTAR, entrySyscall)
+	x86.WriteMSR(x86.MSR_KERNEL_GS_BASE, entryStack) // trampSyscall's scratch word
+	x86.WriteMSR(x86.MSR_GS_BASE, 0)
 	x86.WriteMSR(x86.MSR_FMASK, x86.FlagIF|x86.FlagTF|x86.FlagDF|x86.FlagAC|x86.FlagNT)
 	x86.WriteMSR(x86.MSR_EFER, x86.ReadMSR(x86.MSR_EFER)|1|1<<11) // SCE, NXE
 }

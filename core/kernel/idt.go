@@ -1,8 +1,8 @@
 package kernel
 
-// Interrupt descriptor table: 256 interrupt gates, each pointing at its entry stub in
-// vectors_amd64.s. Every gate uses an IST stack: IST2 for NMI, double fault and machine
-// check (they may arrive while IST1 is in use), IST1 for the rest.
+// Interrupt descriptor table: 256 interrupt gates, each pointing at its stub in the entry
+// area's trampoline (trampoline_stubs_amd64.s). Every gate uses an IST stack: IST2 for NMI,
+// double fault and machine check (they may arrive while IST1 is in use), IST1 for the rest.
 //
 // Custom handlers for vectors 32-255 are registered with RegisterHandler.
 
@@ -20,15 +20,11 @@ const (
 	VectorSpurious = 255
 )
 
-var idt [256][2]uint64
 var idtr pseudoDescriptor
 
-func vectorStubTable() uintptr
 func trapEntry()
-func syscallEntry()
 func trapReturn()
 func threadStart()
-func syscallEntryAddr() uintptr
 func threadStartAddr() uintptr
 
 //go:nosplit
@@ -39,17 +35,22 @@ func gate(handler uintptr, ist uint64) (lo, hi uint64) {
 	return
 }
 
+// initIDT writes the IDT into its entry-area page: vector v enters at stub v of the
+// trampoline.
+//
 //go:nosplit
 func initIDT() {
-	stubs := vectorStubTable()
+	idt := directMap(entryShared.idt)
 	for v := uintptr(0); v < 256; v++ {
 		ist := uint64(1)
 		if v == 2 || v == 8 || v == 18 {
 			ist = 2
 		}
-		idt[v][0], idt[v][1] = gate(uintptr(load64(stubs+v*8)), ist)
+		lo, hi := gate(entryStubs+v*16, ist)
+		store64(idt+v*16, lo)
+		store64(idt+v*16+8, hi)
 	}
-	idtr.set(uintptr(unsafe.Pointer(&idt)), uint16(len(idt)*16-1))
+	idtr.set(entryIDT, 256*16-1)
 	x86.Lidt(uintptr(unsafe.Pointer(&idtr)))
 }
 

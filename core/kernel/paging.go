@@ -124,13 +124,13 @@ func (pt pageTable) flush(va uintptr) {
 	}
 }
 
-// freeLowerHalf frees the lower-half page-table pages (PML4 entries 0..255) and the frames
-// owned by their mappings. The upper half is shared by every address space and kept.
+// freeSlots frees the page-table pages under PML4 entries [lo, hi) and the frames owned by
+// their mappings. Kernel slots shared between address spaces are never passed here.
 //
 //go:nosplit
-func (pt pageTable) freeLowerHalf() {
+func (pt pageTable) freeSlots(lo, hi uintptr) {
 	pml4 := directMap(uint64(pt))
-	for i := uintptr(0); i < 256; i++ {
+	for i := lo; i < hi; i++ {
 		pdpt := load64(pml4 + i*8)
 		if pdpt&ptePresent == 0 {
 			continue

@@ -1,7 +1,7 @@
 package kernel
 
-// The Linux system-call layer: SYSCALL enters at syscallEntry (trap_amd64.s), which builds a
-// TrapFrame and calls handleSyscall. Arguments are in RDI, RSI, RDX, R10, R8, R9; the result
+// The Linux system-call layer: SYSCALL enters at trampSyscall (trampoline_amd64.s), which
+// builds a trap frame with vector 0x100; handleTrap passes it to handleSyscall. Arguments are in RDI, RSI, RDX, R10, R8, R9; the result
 // (or -errno) goes back in RAX. The handlers live in one file per family: sys_mem.go,
 // sys_thread.go, sys_futex.go, sys_time.go, sys_signal.go, sys_file.go, sys_epoll.go,
 // sys_misc.go.
@@ -168,7 +168,6 @@ func handleSyscall(tf *TrapFrame) {
 	if nr != SYS_rt_sigreturn {
 		tf.RAX = uint64(r)
 	}
-	deliverSignals(tf)
 }
 
 // unknownSyscall returns -ENOSYS and logs the number once.

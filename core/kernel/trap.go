@@ -55,8 +55,12 @@ var interruptCount [256]uint64
 //go:nosplit
 func handleTrap(tf *TrapFrame) {
 	v := tf.Vector
-	interruptCount[v&255]++
+	if v != vectorSyscall {
+		interruptCount[v&255]++
+	}
 	switch {
+	case v == vectorSyscall:
+		handleSyscall(tf)
 	case v < 32:
 		exception(tf)
 	case v == VectorTimer:
@@ -71,6 +75,16 @@ func handleTrap(tf *TrapFrame) {
 	if !tf.fromKernel() {
 		deliverSignals(tf)
 	}
+	prepareReturn()
+}
+
+// returnFS and returnCR3 are what trapReturn loads when it goes back to a task.
+var returnFS, returnCR3 uint64
+
+//go:nosplit
+func prepareReturn() {
+	returnFS = cur().fsBase
+	returnCR3 = uint64(curSpace().root)
 }
 
 //go:nosplit

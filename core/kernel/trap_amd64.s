@@ -1,18 +1,23 @@
 // Trap and system-call entry and exit, and the kernel-stack switch between threads.
 //
-// Runs in trap context. Every vector enters on an IST stack (the CPU does not switch stacks for
-// traps at CPL 0); trapEntry copies the hardware frame off the IST at once, either to the top
-// of the current thread's kernel stack (the trap came from the Go runtime: its RSP is in the
-// lower half) or just below the interrupted RSP (the trap came from kernel code, whose stacks
-// live in the upper half). It then saves every register into a TrapFrame (see trapframe.go)
-// and calls handleTrap. SYSCALL builds the same frame. Both leave through trapReturn (IRETQ).
+// Runs in trap context. Every vector and SYSCALL enters through the trampoline
+// (trampoline_amd64.s) on the entry stack, already in the core's address space. trapEntry
+// copies the hardware frame off it at once, either to the top of the current thread's kernel
+// stack (the trap came from a Go runtime, the core's or a task's: its RSP is in the lower
+// half) or just below the interrupted RSP (the trap came from kernel code, whose stacks live
+// in the upper half). It then saves every register into a TrapFrame (see trapframe.go) and
+// calls handleTrap. Everything leaves through trapReturn.
 
 #include "textflag.h"
 
 // TrapFrame layout: 512-byte FXSAVE area, then R15 .. RAX, vector, error code, RIP, CS,
 // RFLAGS, RSP, SS. Keep in sync with trapframe.go.
 #define TF_SIZE 688
-#define TF_REGS 512
+#define TF_CS 656
+
+// Entry area (entry.go).
+#define ENTRY_STACK_TOP 0xffffff800000a000
+#define ENTRY_EXIT      0xffffff8000001800
 
 // Save general registers below an already-built (vector, error, iret) frame and FXSAVE.
 #define SAVE_REST \
@@ -21,8 +26,9 @@
 	SUBQ	$512, SP; \
 	FXSAVE64 (SP)
 
+// trapEntry is reached from the trampoline with the entry stack holding: 0 vector, 8 error
+// code, 16 RIP, 24 CS, 32 RFLAGS, 40 RSP, 48 SS.
 TEXT ·trapEntry(SB),NOSPLIT|NOFRAME,$0
-	// IST: 0 vector, 8 error, 16 rip, 24 cs, 32 rflags, 40 rsp, 48 ss
 	PUSHQ	AX
 	PUSHQ	BX
 	MOVQ	56(SP), AX		// interrupted RSP
@@ -46,6 +52,16 @@ copyFrame:
 	LEAQ	-72(BX), SP
 	SAVE_REST
 	CLD
+	// A task's FS base means nothing here: Go's ABI wrappers read g from -8(FS), so point
+	// FS at the kernel's block.
+	TESTQ	$3, TF_CS(SP)
+	JEQ	callGo
+	LEAQ	·bootTLS+8(SB), AX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	MOVL	$0xc0000100, CX
+	WRMSR
+callGo:
 	MOVQ	SP, AX
 	PUSHQ	AX
 	MOVQ	$·handleTrap(SB), AX	// indirect: the handler starts a fresh nosplit budget
@@ -53,36 +69,35 @@ copyFrame:
 	POPQ	AX
 	JMP	·trapReturn(SB)
 
-// syscallEntry is LSTAR. SYSCALL left RIP in RCX and RFLAGS in R11 and cleared IF (FMASK).
-TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
-	MOVQ	SP, ·syscallUserSP(SB)
-	MOVQ	·kstackTop(SB), SP
-	PUSHQ	$0x10			// ss
-	PUSHQ	·syscallUserSP(SB)	// rsp
-	PUSHQ	R11			// rflags
-	PUSHQ	$0x08			// cs
-	PUSHQ	CX			// rip
-	PUSHQ	$0			// error code
-	PUSHQ	$0x100			// vector: vectorSyscall
-	PUSHQ	AX
-	PUSHQ	BX
-	SAVE_REST
-	CLD
-	MOVQ	SP, AX
-	PUSHQ	AX
-	MOVQ	$·handleSyscall(SB), AX
-	CALL	AX
-	POPQ	AX
-	JMP	·trapReturn(SB)
-
-// trapReturn restores the TrapFrame at SP and returns with IRETQ.
+// trapReturn restores the TrapFrame at SP. To ring 0 (the core's runtime, or kernel code) it
+// returns with IRETQ from here. To a task it sets the task's FS base, moves the registers and
+// the IRETQ frame to the entry stack (the same pages in the task's map) and leaves through
+// trampExit, which loads the task's CR3 (returnCR3, set by handleTrap) and returns.
 TEXT ·trapReturn(SB),NOSPLIT|NOFRAME,$0
+	TESTQ	$3, TF_CS(SP)
+	JNE	toTask
 	FXRSTOR64 (SP)
 	ADDQ	$512, SP
 	POPQ	R15; POPQ R14; POPQ R13; POPQ R12; POPQ R11; POPQ R10; POPQ R9; POPQ R8
 	POPQ	BP; POPQ DI; POPQ SI; POPQ DX; POPQ CX; POPQ BX; POPQ AX
 	ADDQ	$16, SP			// vector, error code
 	IRETQ
+toTask:
+	MOVQ	·returnFS(SB), AX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	MOVL	$0xc0000100, CX
+	WRMSR
+	FXRSTOR64 (SP)
+	LEAQ	512(SP), SI		// R15 .. SS: 22 words
+	MOVQ	$(ENTRY_STACK_TOP-22*8), DI
+	MOVQ	$22, CX
+	REP;	MOVSQ
+	MOVQ	$(ENTRY_STACK_TOP-23*8), SP
+	MOVQ	·returnCR3(SB), AX
+	MOVQ	AX, 0(SP)
+	MOVQ	$ENTRY_EXIT, AX
+	JMP	AX
 
 // switchContext saves the kernel stack pointer of the running thread in *save and resumes the
 // thread whose saved stack pointer is load. Go code treats every register but SP and BP as
@@ -106,12 +121,6 @@ TEXT ·enterThread(SB),NOSPLIT|NOFRAME,$0-8
 	MOVQ	sp+0(FP), AX
 	MOVQ	0(AX), BP
 	LEAQ	8(AX), SP
-	RET
-
-// Addresses of the entry points, for the IDT and LSTAR.
-TEXT ·syscallEntryAddr(SB),NOSPLIT,$0-8
-	LEAQ	·syscallEntry(SB), AX
-	MOVQ	AX, ret+0(FP)
 	RET
 
 TEXT ·threadStartAddr(SB),NOSPLIT,$0-8

@@ -1,0 +1,99 @@
+// The trampoline: the only kernel code mapped in a task's address space. It is copied at boot
+// into the entry area (entry.go), which sits at the same virtual address in every address
+// space, so it must be position-independent: only relative jumps between its own
+// instructions and absolute constants — no references to symbols of the core image.
+//
+// An interrupt or exception arrives on the entry stack (IST1) of the current address space;
+// trampCommon switches to the core's page table when it came from a task and jumps to
+// trapEntry in the core image. SYSCALL arrives at trampSyscall, which finds the entry stack
+// without touching the task's stack. trampExit is the last step back to a task: it loads the
+// task's page table and returns with IRETQ. The core maps the running task's entry stack at
+// the same address, so the stack stays valid across the CR3 switch.
+//
+// Runs in trap context. Each routine ends with an 8-byte marker ("TAMPREND") by which the copy
+// finds its length.
+
+#include "textflag.h"
+
+#define ENTRY_RO_DATA     0xffffff8000004000	// [0] kernel CR3 [8] trapEntry address
+#define ENTRY_TASK_INFO   0xffffff8000007800	// [0] the address space's code selector [8] stack selector
+#define ENTRY_STACK_TOP   0xffffff800000a000
+#define ENTRY_END_MARKER  LONG $0x504d4154; LONG $0x444e4552
+
+// Stack on entry: vector, error code, RIP, CS, RFLAGS, RSP, SS.
+TEXT ·trampCommon(SB),NOSPLIT|NOFRAME,$0
+	TESTQ	$3, 24(SP)		// interrupted CPL
+	JEQ	jump
+	// From a task: switch to the core's page table.
+	PUSHQ	AX
+	MOVQ	$ENTRY_RO_DATA, AX
+	MOVQ	0(AX), AX
+	MOVQ	AX, CR3
+	POPQ	AX
+jump:
+	BYTE	$0x50			// PUSHQ AX (balanced by the RET below)
+	MOVQ	$ENTRY_RO_DATA, AX
+	MOVQ	8(AX), AX		// trapEntry in the core image
+	XCHGQ	AX, 0(SP)
+	RET				// to trapEntry, with AX restored
+	ENTRY_END_MARKER
+
+// SYSCALL: RCX = return RIP, R11 = RFLAGS, IF cleared by FMASK, RSP = the caller's stack,
+// which the kernel does not touch. KERNEL_GS_BASE points at a scratch word at the bottom of
+// the entry stack (in the caller's own address space).
+TEXT ·trampSyscall(SB),NOSPLIT|NOFRAME,$0
+	BYTE	$0x0f; BYTE $0x01; BYTE $0xf8			// SWAPGS
+	BYTE	$0x65; BYTE $0x48; BYTE $0x89; BYTE $0x24; BYTE $0x25; LONG $0	// MOVQ SP, GS:0
+	MOVQ	$ENTRY_STACK_TOP, SP
+	SUBQ	$56, SP			// vector, error code, RIP, CS, RFLAGS, RSP, SS
+	MOVQ	CX, 16(SP)
+	MOVQ	R11, 32(SP)
+	BYTE	$0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x0c; BYTE $0x25; LONG $0	// MOVQ GS:0, CX
+	BYTE	$0x0f; BYTE $0x01; BYTE $0xf8			// SWAPGS
+	MOVQ	CX, 40(SP)
+	MOVQ	$ENTRY_TASK_INFO, CX	// the caller's selectors: SYSCALL does not record its ring
+	MOVQ	0(CX), R11
+	MOVQ	R11, 24(SP)
+	MOVQ	8(CX), R11
+	MOVQ	R11, 48(SP)
+	MOVQ	$0, 8(SP)
+	MOVQ	$0x100, 0(SP)		// vectorSyscall
+	// RCX and R11 are the caller's to lose (the SYSCALL ABI clobbers them).
+	MOVQ	$ENTRY_RO_DATA, R11
+	MOVQ	CR3, CX
+	CMPQ	CX, 0(R11)
+	JEQ	same
+	MOVQ	0(R11), CX
+	MOVQ	CX, CR3
+same:
+	MOVQ	8(R11), CX
+	JMP	CX			// trapEntry
+	ENTRY_END_MARKER
+
+// trampExit: the entry stack holds the task's CR3, then its registers R15..RAX, vector, error
+// code and the IRETQ frame.
+TEXT ·trampExit(SB),NOSPLIT|NOFRAME,$0
+	POPQ	AX
+	MOVQ	AX, CR3
+	POPQ	R15; POPQ R14; POPQ R13; POPQ R12; POPQ R11; POPQ R10; POPQ R9; POPQ R8
+	POPQ	BP; POPQ DI; POPQ SI; POPQ DX; POPQ CX; POPQ BX; POPQ AX
+	ADDQ	$16, SP
+	IRETQ
+	ENTRY_END_MARKER
+
+// Addresses of the trampoline routines in the core image, for copying.
+TEXT ·trampAddrs(SB),NOSPLIT,$0-32
+	LEAQ	·trampStubs(SB), AX
+	MOVQ	AX, stubs+0(FP)
+	LEAQ	·trampCommon(SB), AX
+	MOVQ	AX, common+8(FP)
+	LEAQ	·trampSyscall(SB), AX
+	MOVQ	AX, syscall+16(FP)
+	LEAQ	·trampExit(SB), AX
+	MOVQ	AX, exit+24(FP)
+	RET
+
+TEXT ·trapEntryAddr(SB),NOSPLIT,$0-8
+	LEAQ	·trapEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
