@@ -3,6 +3,7 @@ module github.com/simpleos/simpleos
 go 1.26.0
 
 require (
+	github.com/google/shlex v0.0.0-20191202100458-e7afc7fbc510
 	github.com/stretchr/testify v1.12.1
 	github.com/usbarmory/tamago v1.26.0
 )

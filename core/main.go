@@ -30,6 +30,14 @@ func main() {
 		ms(reachedMain), ms(kernel.Boot().RuntimeEntryNs), fs.Total-fs.Free, fs.Free, kernel.ThreadCount())
 
 	args := parseArgs(os.Args[1:])
+	apps, err := appsFromModules(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "core: %v\n", err)
+		os.Exit(2)
+	}
+	if len(apps) > 0 {
+		os.Exit(supervise(apps, args))
+	}
 	if name, ok := args["selftest"]; ok {
 		status := runSelftest(name)
 		fmt.Printf("core: self-test finished %.1f ms after kernel entry\n", ms(kernel.SinceEntry()))

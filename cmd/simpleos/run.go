@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/simpleos/simpleos/boot"
@@ -17,9 +18,22 @@ import (
 // exitInterrupted is the status after Ctrl-C, as shells report SIGINT.
 const exitInterrupted = 130
 
-// newRunFlags declares `simpleos run`'s flags, writing into o.
-func newRunFlags(o *boot.Options) *flag.FlagSet {
+// runArgs is a parsed `simpleos run` command line.
+type runArgs struct {
+	Options boot.Options   // launcher options, without image or modules
+	Apps    []boot.AppSpec // --app programs: parsed, checked and named, in flag order
+}
+
+// appFlag collects the raw values of a repeated --app flag.
+type appFlag []string
+
+func (a *appFlag) String() string     { return strings.Join(*a, " ") }
+func (a *appFlag) Set(v string) error { *a = append(*a, v); return nil }
+
+// newRunFlags declares `simpleos run`'s flags, writing into o and apps.
+func newRunFlags(o *boot.Options, apps *appFlag) *flag.FlagSet {
 	fs := flag.NewFlagSet("simpleos run", flag.ContinueOnError)
+	fs.Var(apps, "app", "run `\"[ring=N] PATH [ARGS...]\"` (split like a shell command line) as an isolated task in ring N (1-3, default 3); repeatable")
 	fs.StringVar(&o.Append, "append", "", "kernel command line, e.g. selftest=primes:100000")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "stop QEMU after this long and exit 124 (0 = never)")
 	fs.IntVar(&o.MemMB, "mem", boot.DefaultMemMB, "guest memory in MiB")
@@ -30,47 +44,68 @@ func newRunFlags(o *boot.Options) *flag.FlagSet {
 	return fs
 }
 
-// parseRunArgs turns `simpleos run` arguments into launcher options (without image or modules).
-func parseRunArgs(args []string) (boot.Options, error) {
-	var o boot.Options
-	fs := newRunFlags(&o)
+// parseRunArgs turns `simpleos run` arguments into launcher options (without image or
+// modules) and the --app programs, each parsed, checked to be a loadable static ELF and named.
+// Every error is a usageError (exit 2).
+func parseRunArgs(args []string) (runArgs, error) {
+	var r runArgs
+	var apps appFlag
+	o := &r.Options
+	fs := newRunFlags(o, &apps)
 	fs.SetOutput(io.Discard) // we report errors ourselves, once
 	if err := fs.Parse(args); err != nil {
-		return o, usageErrorf("run: %w", err)
+		return runArgs{}, usageErrorf("run: %w", err)
 	}
 	if fs.NArg() > 0 {
-		return o, usageErrorf("run: unexpected argument %q", fs.Arg(0))
+		return runArgs{}, usageErrorf("run: unexpected argument %q", fs.Arg(0))
 	}
 	switch {
 	case o.MemMB <= 0:
-		return o, usageErrorf("run: --mem must be a positive number of MiB, got %d", o.MemMB)
+		return runArgs{}, usageErrorf("run: --mem must be a positive number of MiB, got %d", o.MemMB)
 	case o.SMP <= 0:
-		return o, usageErrorf("run: --smp must be at least 1, got %d", o.SMP)
+		return runArgs{}, usageErrorf("run: --smp must be at least 1, got %d", o.SMP)
 	case o.Timeout < 0:
-		return o, usageErrorf("run: --timeout must not be negative, got %v", o.Timeout)
+		return runArgs{}, usageErrorf("run: --timeout must not be negative, got %v", o.Timeout)
 	}
 	switch o.Accel {
 	case boot.AccelAuto, boot.AccelKVM, boot.AccelTCG:
 	default:
-		return o, usageErrorf("run: --accel must be auto, kvm or tcg, got %q", o.Accel)
+		return runArgs{}, usageErrorf("run: --accel must be auto, kvm or tcg, got %q", o.Accel)
 	}
 	if o.Icount != "" && o.Accel == boot.AccelKVM {
-		return o, usageErrorf("run: --icount needs TCG; it cannot be combined with --accel kvm")
+		return runArgs{}, usageErrorf("run: --icount needs TCG; it cannot be combined with --accel kvm")
 	}
-	return o, nil
+	if len(apps) > boot.MaxApps {
+		return runArgs{}, usageErrorf("run: %d --app flags: the core takes at most %d", len(apps), boot.MaxApps)
+	}
+	for _, v := range apps {
+		a, err := boot.ParseAppSpec(v)
+		if err != nil {
+			return runArgs{}, usageErrorf("run: %w", err)
+		}
+		if err := boot.CheckAppBinary(a.Path); err != nil {
+			return runArgs{}, usageErrorf("run: --app %q: %w", v, err)
+		}
+		r.Apps = append(r.Apps, a)
+	}
+	boot.NameApps(r.Apps)
+	if _, err := boot.AppModules(r.Apps); err != nil { // e.g. arguments too long for the core
+		return runArgs{}, usageErrorf("run: %w", err)
+	}
+	return r, nil
 }
 
 func runUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: simpleos run [flags]")
 	fmt.Fprintln(w, "Boots build/simpleos.img in QEMU and exits with the kernel's status (100: core crashed, 124: timeout).")
-	fs := newRunFlags(&boot.Options{})
+	fs := newRunFlags(&boot.Options{}, new(appFlag))
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 }
 
 // runRun boots the (freshly built, if needed) image with the serial console on stdout.
 func runRun(args []string) int {
-	o, err := parseRunArgs(args)
+	r, err := parseRunArgs(args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			runUsage(os.Stderr)
@@ -79,6 +114,11 @@ func runRun(args []string) int {
 		code := fail(err)
 		fmt.Fprintln(os.Stderr, "run `simpleos run -h` for the flags")
 		return code
+	}
+	o := r.Options
+	apps, err := boot.AppModules(r.Apps)
+	if err != nil {
+		return fail(usageErrorf("run: %w", err))
 	}
 	p, err := repoPaths()
 	if err != nil {
@@ -97,7 +137,8 @@ func runRun(args []string) int {
 	}
 	o.Accel = accel
 	o.Image = p.Image
-	o.Modules = []string{p.ELF} // module 0: the kernel reads its own symbols from it
+	// Module 0: the kernel reads its own symbols from it. Then one module per --app.
+	o.Modules = append([]string{p.ELF}, apps...)
 	o.Stdout = os.Stdout
 	if o.GDB {
 		fmt.Fprintf(os.Stderr, "simpleos: waiting for GDB on :1234; attach with: gdb %s -ex 'target remote :1234'\n",

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"flag"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,13 +19,13 @@ import (
 )
 
 func TestParseRunArgsDefaults(t *testing.T) {
-	o, err := parseRunArgs(nil)
+	r, err := parseRunArgs(nil)
 	require.NoError(t, err)
-	assert.Equal(t, boot.Options{MemMB: 256, SMP: 1, Accel: "auto"}, o)
+	assert.Equal(t, runArgs{Options: boot.Options{MemMB: 256, SMP: 1, Accel: "auto"}}, r)
 }
 
 func TestParseRunArgsAllFlags(t *testing.T) {
-	o, err := parseRunArgs([]string{
+	r, err := parseRunArgs([]string{
 		"--append", "selftest=primes:100000", "--timeout", "90s", "--mem", "512", "--smp=2",
 		"--gdb", "--accel", "tcg", "-icount", "shift=0",
 	})
@@ -32,7 +38,8 @@ func TestParseRunArgsAllFlags(t *testing.T) {
 		GDB:     true,
 		Accel:   "tcg",
 		Icount:  "shift=0",
-	}, o)
+	}, r.Options)
+	assert.Nil(t, r.Apps)
 }
 
 func TestParseRunArgsRejectsBadInput(t *testing.T) {
@@ -63,4 +70,108 @@ func TestParseRunArgsRejectsBadInput(t *testing.T) {
 func TestParseRunArgsHelp(t *testing.T) {
 	_, err := parseRunArgs([]string{"-h"})
 	assert.True(t, errors.Is(err, flag.ErrHelp))
+}
+
+// writeStaticELF writes the smallest file boot.CheckAppBinary accepts: an x86-64 ET_EXEC with
+// one executable PT_LOAD at 0x400000 holding the entry point.
+func writeStaticELF(t *testing.T, path string) {
+	t.Helper()
+	var b bytes.Buffer
+	ident := [elf.EI_NIDENT]byte{0x7f, 'E', 'L', 'F', byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT)}
+	require.NoError(t, binary.Write(&b, binary.LittleEndian, elf.Header64{
+		Ident: ident, Type: uint16(elf.ET_EXEC), Machine: uint16(elf.EM_X86_64), Version: 1,
+		Entry: 0x400000, Phoff: 64, Ehsize: 64, Phentsize: 56, Phnum: 1,
+	}))
+	require.NoError(t, binary.Write(&b, binary.LittleEndian, elf.Prog64{
+		Type: uint32(elf.PT_LOAD), Flags: uint32(elf.PF_R | elf.PF_X), Vaddr: 0x400000, Paddr: 0x400000,
+		Filesz: 120, Memsz: 0x1000, Align: 0x1000,
+	}))
+	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o755))
+}
+
+func TestParseRunArgsApps(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "apps", "more"), 0o755))
+	for _, p := range []string{"apps/hello", "apps/spin", "apps/more/hello", "apps/we$ird"} {
+		writeStaticELF(t, filepath.Join(dir, p))
+	}
+	t.Chdir(dir)
+
+	r, err := parseRunArgs([]string{
+		"--app", "ring=2 apps/hello a b",
+		"--timeout", "5s",
+		"--app", "apps/spin",
+		"-app=ring=1 apps/more/hello 'two words' a,b 100% \"\"",
+		"--app", `apps/hello escaped\ space`,
+		"--app", "apps/we$ird",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Second, r.Options.Timeout)
+	assert.Nil(t, r.Options.Modules, "modules are added by runRun, after the kernel ELF")
+	assert.Equal(t, []boot.AppSpec{
+		{Ring: 2, Path: "apps/hello", Name: "hello", Args: []string{"a", "b"}},
+		{Ring: 3, Path: "apps/spin", Name: "spin"},
+		{Ring: 1, Path: "apps/more/hello", Name: "hello-2", Args: []string{"two words", "a,b", "100%", ""}},
+		{Ring: 3, Path: "apps/hello", Name: "hello-3", Args: []string{"escaped space"}},
+		{Ring: 3, Path: "apps/we$ird", Name: "we_ird"},
+	}, r.Apps)
+
+	mods, err := boot.AppModules(r.Apps)
+	require.NoError(t, err)
+	assert.Equal(t, []string{
+		"apps/hello simpleos-app ring=2 name=hello -- hello a b",
+		"apps/spin simpleos-app ring=3 name=spin -- spin",
+		"apps/more/hello simpleos-app ring=1 name=hello-2 -- hello-2 two%20words a%2Cb 100%25 %",
+		"apps/hello simpleos-app ring=3 name=hello-3 -- hello-3 escaped%20space",
+		"apps/we$ird simpleos-app ring=3 name=we_ird -- we_ird",
+	}, mods)
+}
+
+func TestParseRunArgsRejectsBadApps(t *testing.T) {
+	dir := t.TempDir()
+	writeStaticELF(t, filepath.Join(dir, "ok"))
+	writeStaticELF(t, filepath.Join(dir, "has space"))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "script"), []byte("#!/bin/sh\necho hi\n"), 0o755))
+	t.Chdir(dir)
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--app"}, "app"},
+		{[]string{"--app", ""}, "no program path"},
+		{[]string{"--app", "ring=2"}, "no program path"},
+		{[]string{"--app", "ring=4 ok"}, `ring must be 1, 2 or 3, got "ring=4"`},
+		{[]string{"--app", "ring=0 ok"}, `"ring=0"`},
+		{[]string{"--app", "ring=x ok"}, `"ring=x"`},
+		{[]string{"--app", "ring= ok"}, `"ring="`},
+		{[]string{"--app", `ok "unbalanced`}, "closing quote"},
+		{[]string{"--app", "missing"}, "app missing: no such file"},
+		{[]string{"--app", "script"}, "app script: not an ELF executable"},
+		{[]string{"--app", `"has space"`}, "contains a space"},
+		{[]string{"--app", "ok", "--app", "ok " + strings.Repeat("x ", 2100)}, "too long"},
+		{[]string{"--app", "ok", "--mem", "0"}, "--mem"},
+	} {
+		_, err := parseRunArgs(c.args)
+		if assert.Error(t, err, "%q", c.args) {
+			assert.ErrorAs(t, err, new(usageError), "%q exits 2", c.args)
+			assert.Contains(t, err.Error(), c.want, "%q", c.args)
+		}
+	}
+
+	many := []string{}
+	for range boot.MaxApps + 1 {
+		many = append(many, "--app", "ok")
+	}
+	_, err := parseRunArgs(many)
+	assert.ErrorContains(t, err, "at most 63")
+	_, err = parseRunArgs(many[2:])
+	assert.NoError(t, err)
+}
+
+func TestRunUsageMentionsApp(t *testing.T) {
+	var b bytes.Buffer
+	runUsage(&b)
+	assert.Contains(t, b.String(), "-app")
+	assert.Contains(t, b.String(), "ring")
 }

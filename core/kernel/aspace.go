@@ -38,6 +38,7 @@ type AddressSpace struct {
 	n        int
 	user     bool   // pages are accessible from ring 3
 	resident uint64 // pages backed by frames this space owns
+	quota    uint64 // most resident pages allowed (0 = no limit)
 
 	tssFrames   [tssPages]uint64 // this space's TSS and I/O bitmap (entry.go)
 	stackFrames [3]uint64        // its entry stack (2 pages) and NMI stack
@@ -292,6 +293,9 @@ func (as *AddressSpace) fault(va uintptr, write, exec bool) int {
 	}
 	if v.kind != vmaAnon {
 		return faultAccErr
+	}
+	if as.quota != 0 && as.resident >= as.quota {
+		return faultNoMem
 	}
 	f, ok := allocFrame()
 	if !ok {

@@ -79,6 +79,9 @@ func bootMain() {
 		}
 	}
 	cmdline := info.CommandLine()
+	if v, _ := multiboot.Arg(cmdline, "trace"); v == "syscalls" {
+		traceSyscalls = true
+	}
 	if v, ok := multiboot.Arg(cmdline, "timeslice"); ok {
 		if ms := parseUint(v); ms > 0 && ms <= 1000 {
 			timeSlice = int32(ms)

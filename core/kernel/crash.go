@@ -24,15 +24,21 @@ var lastFault struct {
 
 //go:nosplit
 func recordFault(tf *TrapFrame, addr uint64) {
+	w := &curProc().crash
+	w.faultValid, w.faultVector, w.faultRIP, w.faultAddr = true, tf.Vector, tf.RIP, addr
+	if cur().proc != coreProc {
+		return
+	}
 	lastFault.valid = true
 	lastFault.tid = cur().tid
 	lastFault.addr = addr
 	memmove(addrOfFX(&lastFault.frame), addrOfFX(tf), trapFrameSize)
 }
 
-// panicText holds the first line of the core runtime's panic ("panic: ..." or "fatal error:
-// ...") and the first user function of the goroutine trace it printed.
-var panicText struct {
+// crashWatch follows what a Go runtime prints on its way down — the first line of its panic
+// ("panic: ..." or "fatal error: ...") and the first user function of the goroutine trace —
+// and the last synchronous fault it took, so that its death can be reported precisely.
+type crashWatch struct {
 	line    [256]byte
 	lineLen int
 	msg     [160]byte
@@ -40,29 +46,42 @@ var panicText struct {
 	fn      [96]byte
 	fnLen   int
 	inTrace bool
-	signal  bool // the runtime reported a signal: the panic comes from lastFault
+	signal  bool // the runtime reported a signal: the panic comes from the fault below
+
+	faultValid  bool
+	faultVector uint64
+	faultRIP    uint64
+	faultAddr   uint64
 }
 
-// consoleWrite prints output of the core's runtime and watches it for a panic.
+// consoleWrite prints a process's output: the core's as is, a task's with its name at the
+// start of each line. It watches the output for a panic.
 //
 //go:nosplit
 func consoleWrite(k uintptr, n int) {
-	putBytes(k, n)
-	if threads[current].proc != coreProc {
-		return
+	p := curProc()
+	if p != &procs[coreProc] && p.outputNs == 0 {
+		p.outputNs = nanotime()
 	}
-	p := &panicText
+	w := &p.crash
 	for i := 0; i < n; i++ {
 		c := load8(k + uintptr(i))
+		if !p.midLine && p != &procs[coreProc] {
+			putc('[')
+			puts(p.nameString())
+			puts("] ")
+		}
+		putc(c)
+		p.midLine = c != '\n'
 		if c != '\n' {
-			if p.lineLen < len(p.line) {
-				p.line[p.lineLen] = c
-				p.lineLen++
+			if w.lineLen < len(w.line) {
+				w.line[w.lineLen] = c
+				w.lineLen++
 			}
 			continue
 		}
-		observeLine(p.line[:p.lineLen])
-		p.lineLen = 0
+		w.observeLine(w.line[:w.lineLen])
+		w.lineLen = 0
 	}
 }
 
@@ -80,44 +99,49 @@ func hasPrefix(b []byte, s string) bool {
 }
 
 //go:nosplit
-func observeLine(line []byte) {
-	p := &panicText
-	if p.msgLen == 0 && (hasPrefix(line, "panic: ") || hasPrefix(line, "fatal error: ") ||
+func (w *crashWatch) observeLine(line []byte) {
+	if w.msgLen == 0 && (hasPrefix(line, "panic: ") || hasPrefix(line, "fatal error: ") ||
 		hasPrefix(line, "SIGILL: ") || hasPrefix(line, "SIGSEGV: ") || hasPrefix(line, "SIGFPE: ") ||
 		hasPrefix(line, "SIGBUS: ") || hasPrefix(line, "unexpected fault address")) {
-		p.msgLen = copy(p.msg[:], line)
-		p.signal = !hasPrefix(line, "panic: ") && !hasPrefix(line, "fatal error: ")
+		w.msgLen = copy(w.msg[:], line)
+		w.signal = !hasPrefix(line, "panic: ") && !hasPrefix(line, "fatal error: ")
 		return
 	}
-	if p.msgLen != 0 && hasPrefix(line, "[signal ") {
-		p.signal = true
+	if w.msgLen != 0 && hasPrefix(line, "[signal ") {
+		w.signal = true
 		return
 	}
-	if p.msgLen == 0 || p.fnLen != 0 {
+	if w.msgLen == 0 || w.fnLen != 0 {
 		return
 	}
 	if hasPrefix(line, "goroutine ") {
-		p.inTrace = true
+		w.inTrace = true
 		return
 	}
-	if p.inTrace && len(line) > 0 && line[0] != '\t' && !hasPrefix(line, "panic(") && !hasPrefix(line, "runtime.") {
+	if w.inTrace && len(line) > 0 && line[0] != '\t' && !hasPrefix(line, "panic(") && !hasPrefix(line, "runtime.") {
 		n := 0
 		for n < len(line) && line[n] != '(' {
 			n++
 		}
-		p.fnLen = copy(p.fn[:], line[:n])
+		w.fnLen = copy(w.fn[:], line[:n])
 	}
 }
+
+// fromFault reports whether the runtime died of the fault it took last.
+//
+//go:nosplit
+func (w *crashWatch) fromFault() bool { return w.faultValid && w.msgLen > 0 && w.signal }
 
 // coreExit ends the machine when the core's runtime exits. A non-zero exit right after a
 // panic is a crash.
 //
 //go:nosplit
 func coreExit(status int) {
-	if status != 0 && panicText.msgLen > 0 {
+	w := &procs[coreProc].crash
+	if status != 0 && w.msgLen > 0 {
 		what := "Go panic"
 		tf := frameOf(current)
-		fromFault := lastFault.valid && panicText.signal
+		fromFault := lastFault.valid && w.signal
 		if fromFault {
 			what = ExceptionName(lastFault.frame.Vector)
 			tf = &lastFault.frame
@@ -127,13 +151,13 @@ func coreExit(status int) {
 		puts(" in ")
 		if fromFault {
 			putSymbol(tf.RIP)
-		} else if panicText.fnLen > 0 {
-			putBytesSlice(panicText.fn[:panicText.fnLen])
+		} else if w.fnLen > 0 {
+			putBytesSlice(w.fn[:w.fnLen])
 		} else {
 			puts("?")
 		}
 		puts(": ")
-		putBytesSlice(panicText.msg[:panicText.msgLen])
+		putBytesSlice(w.msg[:w.msgLen])
 		putc('\n')
 		reportBody(tf, lastFault.addr)
 		shutdown(StatusCrash)
@@ -145,6 +169,20 @@ func coreExit(status int) {
 //
 //go:nosplit
 func killProcess(tf *TrapFrame, sig int, why string) {
+	if cur().proc != coreProc {
+		f := &cur().fault
+		code := int32(whySignal)
+		if why == "fault not handled" {
+			code = whyNoHandler
+		} else if why == "bad signal frame" || why == "cannot write signal frame" {
+			code = whyBadFrame
+		}
+		if f.sig != 0 {
+			endTask(int(cur().proc), endFaulted, int64(sig), f.trapno, tf.RIP, f.addr, code)
+		}
+		endTask(int(cur().proc), endSignaled, int64(sig), noVector, tf.RIP, 0, code)
+		return
+	}
 	puts("CORE CRASH: ")
 	if cur().fault.sig != 0 {
 		puts(ExceptionName(cur().fault.trapno))

@@ -1,11 +1,12 @@
 package kernel
 
 // Processes: an address space, a file table and signal dispositions shared by a group of
-// threads. For now the only process is the core's own Go runtime (pid 1).
+// threads. Process 0 is the core's own Go runtime (pid 1); the others are tasks (task.go),
+// each in its own address space on ring 1, 2 or 3. Process p always uses spaces[p].
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-const maxProcs = 4
+const maxProcs = 32
 const maxFDs = 64
 
 // File-descriptor kinds.
@@ -30,10 +31,24 @@ type sigAction struct {
 type Process struct {
 	pid     int32
 	live    bool
-	space   int32 // index into spaces
+	ring    int32
+	space   int32 // index into spaces (always the process's own index)
 	fds     [maxFDs]fileDesc
 	actions [65]sigAction
-	name    [16]byte
+
+	name    [32]byte
+	nameLen int
+
+	// Limits and accounting (tasks).
+	memQuota   uint64 // pages; 0 = unlimited
+	maxThreads int
+	cpuNs      int64 // CPU time of threads that have exited
+	startNs    int64
+	lastBeat   int64 // last heartbeat (private system call), monotonic ns
+	outputNs   int64 // first output of this instance, monotonic ns
+	midLine    bool  // console output: not at the start of a line
+
+	crash crashWatch // the runtime's panic output and the fault behind it
 }
 
 var procs [maxProcs]Process
@@ -46,3 +61,25 @@ func curProc() *Process { return &procs[cur().proc&(maxProcs-1)] }
 
 //go:nosplit
 func curSpace() *AddressSpace { return &spaces[curProc().space&(maxProcs-1)] }
+
+//go:nosplit
+func (p *Process) nameString() string {
+	return unsafeString(&p.name[0], p.nameLen)
+}
+
+// procCPU returns the CPU time used by process p: its exited threads plus its live ones.
+//
+//go:nosplit
+func procCPU(p int) int64 {
+	n := procs[p].cpuNs
+	for i := 1; i < maxThreads; i++ {
+		t := &threads[i]
+		if int(t.proc) == p && (t.state == threadRunnable || t.state == threadBlocked) {
+			n += t.cpuNs
+		}
+	}
+	if int(threads[current].proc) == p {
+		n += nanotime() - runStart
+	}
+	return n
+}

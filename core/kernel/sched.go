@@ -44,7 +44,15 @@ func switchTo(next int) {
 	contextSwitches++
 	current = next
 	kstackTop = threads[next].kstackTop
-	x86.WriteMSR(x86.MSR_FS_BASE, threads[next].fsBase)
+	p := threads[next].proc
+	showEntryStacks(p)
+	returnFS = threads[next].fsBase
+	returnCR3 = uint64(spaces[p&(maxProcs-1)].root)
+	fs := threads[next].fsBase
+	if procs[p&(maxProcs-1)].ring != 0 {
+		fs = bootFSBase() // a task's FS base is loaded on the way back to it (trapReturn)
+	}
+	x86.WriteMSR(x86.MSR_FS_BASE, fs)
 	switchContext(&threads[prev].savedSP, threads[next].savedSP)
 }
 

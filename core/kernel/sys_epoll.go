@@ -6,8 +6,8 @@ package kernel
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
 const (
-	maxEpolls   = 8
-	maxEventfds = 16
+	maxEpolls   = 64
+	maxEventfds = 64
 	maxInterest = 16
 
 	epollCtlAdd = 1
@@ -29,12 +29,14 @@ type epollInterest struct {
 
 type epollInstance struct {
 	used     bool
+	owner    int32 // process
 	interest [maxInterest]epollInterest
 	n        int
 }
 
 type eventfdObj struct {
 	used     bool
+	owner    int32
 	nonblock bool
 	count    uint64
 }
@@ -50,7 +52,7 @@ func sysEpollCreate(tf *TrapFrame) int64 {
 			if n < 0 {
 				return -EMFILE
 			}
-			epolls[i] = epollInstance{used: true}
+			epolls[i] = epollInstance{used: true, owner: cur().proc}
 			return int64(n)
 		}
 	}
@@ -186,7 +188,7 @@ func sysEventfd(tf *TrapFrame) int64 {
 			if n < 0 {
 				return -EMFILE
 			}
-			eventfds[i] = eventfdObj{used: true, count: uint64(uint32(tf.RDI)), nonblock: tf.RSI&efdNonblock != 0}
+			eventfds[i] = eventfdObj{used: true, owner: cur().proc, count: uint64(uint32(tf.RDI)), nonblock: tf.RSI&efdNonblock != 0}
 			return int64(n)
 		}
 	}

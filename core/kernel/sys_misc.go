@@ -20,7 +20,9 @@ func sysArchPrctl(tf *TrapFrame) int64 {
 			return -EPERM
 		}
 		cur().fsBase = tf.RSI
-		x86.WriteMSR(x86.MSR_FS_BASE, tf.RSI)
+		if curProc().ring == 0 {
+			x86.WriteMSR(x86.MSR_FS_BASE, tf.RSI) // a task's is loaded on the way back to it
+		}
 		return 0
 	case archGetFS:
 		if !curSpace().write64(uintptr(tf.RSI), cur().fsBase) {

@@ -21,6 +21,9 @@ func sysClone(tf *TrapFrame) int64 {
 		return -EINVAL // only threads: there is no fork
 	}
 	parent := cur()
+	if p := curProc(); p.maxThreads > 0 && taskThreads(int(parent.proc)) >= p.maxThreads {
+		return -EAGAIN
+	}
 	i, ok := newThread(int(parent.proc))
 	if !ok {
 		return -EAGAIN
@@ -82,6 +85,7 @@ func exitThread(status int) {
 	if live <= 1 {
 		exitProcess(status)
 	}
+	procs[t.proc&(maxProcs-1)].cpuNs += t.cpuNs
 	t.state = threadZombie
 	schedule()
 }
@@ -93,6 +97,7 @@ func exitProcess(status int) {
 	if threads[current].proc == coreProc {
 		coreExit(status)
 	}
+	exitTask(status)
 }
 
 //go:nosplit

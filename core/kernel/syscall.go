@@ -67,6 +67,10 @@ const (
 	SYS_getrandom         = 318
 
 	maxSyscall = 335
+
+	// SimpleOS's own calls, outside Linux's numbering.
+	SYS_simpleos_wait_event = 0x400 // the core's supervisor waits for a task event
+	SYS_simpleos_heartbeat  = 0x401 // a task tells the watchdog it is alive
 )
 
 type syscallHandler func(tf *TrapFrame) int64
@@ -147,6 +151,9 @@ var syscallTable = [maxSyscall]syscallDef{
 	SYS_set_robust_list:   {"set_robust_list", sysSetRobustList},
 }
 
+// traceSyscalls prints every system call (kernel command line: trace=syscalls).
+var traceSyscalls bool
+
 var unknownLogged [(maxSyscall + 63) / 64 * 2]uint64
 
 // SyscallCount counts system calls served, for statistics.
@@ -159,9 +166,26 @@ func handleSyscall(tf *TrapFrame) {
 	}
 	syscallCount++
 	nr := tf.RAX
+	if traceSyscalls {
+		puts("trace: tid ")
+		putDec(uint64(cur().tid))
+		puts(" syscall ")
+		putDec(nr)
+		puts(" ")
+		putHex(tf.RDI)
+		puts(" ")
+		putHex(tf.RSI)
+		puts(" ")
+		putHex(tf.RDX)
+		putc('\n')
+	}
 	var r int64
 	if nr < maxSyscall && syscallTable[nr].fn != nil {
 		r = syscallTable[nr].fn(tf)
+	} else if nr == SYS_simpleos_wait_event {
+		r = sysWaitEvent(tf)
+	} else if nr == SYS_simpleos_heartbeat {
+		r = sysHeartbeat(tf)
 	} else {
 		r = unknownSyscall(nr)
 	}

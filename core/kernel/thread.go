@@ -24,6 +24,7 @@ const (
 	waitFutex
 	waitSleep
 	waitEpoll
+	waitEvent // the supervisor waits for a task event
 )
 
 // Thread is one kernel thread.

@@ -106,6 +106,10 @@ func exception(tf *TrapFrame) {
 			return
 		case faultNoMem:
 			recordFault(tf, addr)
+			if cur().proc != coreProc {
+				endTask(int(cur().proc), endKilled, 0, noVector, tf.RIP, addr, whyMemory)
+				return
+			}
 			killProcess(tf, SIGSEGV, "out of memory")
 			return
 		}

@@ -58,3 +58,6 @@ func addrOfAction(a *sigAction) uintptr { return uintptr(unsafe.Pointer(a)) }
 
 //go:nosplit
 func stringAddr(s string) uintptr { return uintptr(unsafe.Pointer(unsafe.StringData(s))) }
+
+//go:nosplit
+func unsafeString(p *byte, n int) string { return unsafe.String(p, n) }

@@ -1,0 +1,299 @@
+package kernel
+
+// The task API for the core's supervisor (core/main.go). This file runs in ordinary goroutine
+// context, not trap context: it may allocate. It turns interrupts off around every change to
+// kernel state, which the trap handlers share.
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/simpleos/simpleos/core/multiboot"
+	"github.com/simpleos/simpleos/core/x86"
+)
+
+// TaskSpec describes a task to start.
+type TaskSpec struct {
+	Name     string
+	Ring     int      // 1, 2 or 3
+	Image    []byte   // a static x86-64 ELF executable
+	Args     []string // argv, argv[0] included
+	Env      []string
+	MemQuota uint64   // bytes of resident memory; 0 = no limit
+	Ports    []uint16 // I/O ports the task may use
+}
+
+// End reasons of a TaskEvent.
+const (
+	TaskExited   = endExited
+	TaskFaulted  = endFaulted
+	TaskPanicked = endPanicked
+	TaskSignaled = endSignaled
+	TaskKilled   = endKilled
+)
+
+// TaskEvent reports the end of a task.
+type TaskEvent struct {
+	PID        int
+	Reason     int
+	Code       int    // exit status, or signal number
+	Vector     int    // exception vector for TaskFaulted, -1 otherwise
+	Fault      string // exception name
+	RIP, Addr  uint64
+	Why        string
+	Message    string        // the runtime's last words ("panic: ...")
+	Function   string        // first user function of its goroutine trace, if it printed one
+	At         time.Duration // since the kernel's clock calibration
+	CPU        time.Duration
+	Started    time.Duration
+	Output     time.Duration // first output of this instance, 0 if none
+	FramesFree uint64
+}
+
+var whyText = [...]string{
+	whyNone:       "",
+	whyMemory:     "memory quota exceeded",
+	whyNoHandler:  "no handler for the fault",
+	whySignal:     "killed by a signal",
+	whyBadFrame:   "bad signal frame",
+	whySupervisor: "killed by the supervisor",
+}
+
+// ErrNoSlot is returned when every process slot or too much memory is in use.
+var ErrNoSlot = errors.New("kernel: no free task slot or memory")
+
+// StartTask loads spec.Image into a new address space and starts its first thread on
+// spec.Ring. It returns the task's pid.
+func StartTask(spec TaskSpec) (int, error) {
+	if spec.Ring < 1 || spec.Ring > 3 {
+		return 0, fmt.Errorf("task %s: ring %d: want 1, 2 or 3", spec.Name, spec.Ring)
+	}
+	f, err := elf.NewFile(bytes.NewReader(spec.Image))
+	if err != nil {
+		return 0, fmt.Errorf("task %s: not an ELF file: %v", spec.Name, err)
+	}
+	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 || f.Type != elf.ET_EXEC {
+		return 0, fmt.Errorf("task %s: not a static x86-64 executable (%v %v %v)", spec.Name, f.Class, f.Machine, f.Type)
+	}
+	var loads []*elf.Prog
+	var phdr uint64
+	for _, p := range f.Progs {
+		switch p.Type {
+		case elf.PT_INTERP:
+			return 0, fmt.Errorf("task %s: dynamically linked; build it with CGO_ENABLED=0", spec.Name)
+		case elf.PT_LOAD:
+			if p.Vaddr < 0x10000 || p.Vaddr+p.Memsz > mmapTop || p.Vaddr+p.Memsz < p.Vaddr || p.Filesz > p.Memsz ||
+				p.Off+p.Filesz > uint64(len(spec.Image)) {
+				return 0, fmt.Errorf("task %s: segment at %#x+%#x is outside the task's half of memory or the file", spec.Name, p.Vaddr, p.Memsz)
+			}
+			if p.Off == 0 {
+				phdr = p.Vaddr + binary.LittleEndian.Uint64(spec.Image[0x20:])
+			}
+			loads = append(loads, p)
+		}
+	}
+	if len(loads) == 0 {
+		return 0, fmt.Errorf("task %s: no loadable segment", spec.Name)
+	}
+	stack, sp := initialStack(spec, f, phdr)
+
+	x86.Cli()
+	defer x86.Sti()
+	p, ok := newTask(spec.Ring, spec.Name, (spec.MemQuota+pageSize-1)/pageSize)
+	if !ok {
+		return 0, ErrNoSlot
+	}
+	fail := func(what string) (int, error) {
+		teardownTask(p)
+		return 0, fmt.Errorf("task %s: %s", spec.Name, what)
+	}
+	for _, l := range loads {
+		prot := uint32(0)
+		if l.Flags&elf.PF_R != 0 {
+			prot |= protRead
+		}
+		if l.Flags&elf.PF_W != 0 {
+			prot |= protWrite | protRead
+		}
+		if l.Flags&elf.PF_X != 0 {
+			prot |= protExec | protRead
+		}
+		var data uintptr
+		if l.Filesz > 0 {
+			data = uintptr(unsafe.Pointer(&spec.Image[l.Off]))
+		}
+		if !mapTaskSegment(p, uintptr(l.Vaddr), uintptr(l.Memsz), prot, data, uintptr(l.Filesz)) {
+			return fail("out of memory loading its segments")
+		}
+	}
+	if !addTaskRegion(p, userStackTop-userStackSize, userStackTop, protRead|protWrite) ||
+		!copyToTask(p, sp, uintptr(unsafe.Pointer(&stack[0])), uintptr(len(stack))) {
+		return fail("out of memory building its stack")
+	}
+	for _, port := range spec.Ports {
+		spaces[p].allowPort(port)
+	}
+	if !startTaskThread(p, f.Entry, uint64(sp)) {
+		return fail("no thread slot")
+	}
+	return int(procs[p].pid), nil
+}
+
+// initialStack lays out argc, argv, envp and the auxiliary vector as Linux does, for the top
+// of the task's stack; it returns the bytes and the stack pointer they start at.
+func initialStack(spec TaskSpec, f *elf.File, phdr uint64) ([]byte, uintptr) {
+	var strs bytes.Buffer
+	var strOff []int
+	for _, s := range append(append([]string{}, spec.Args...), spec.Env...) {
+		strOff = append(strOff, strs.Len())
+		strs.WriteString(s)
+		strs.WriteByte(0)
+	}
+	random := strs.Len()
+	var rnd [16]byte
+	binary.LittleEndian.PutUint64(rnd[:], x86.Rdtsc()*0x9e3779b97f4a7c15)
+	binary.LittleEndian.PutUint64(rnd[8:], uint64(nanotime())^0x5ec12e7500000000)
+	strs.Write(rnd[:])
+	auxv := []uint64{
+		6, pageSize, // AT_PAGESZ
+		17, 100, // AT_CLKTCK
+		16, 0, // AT_HWCAP
+		3, phdr, // AT_PHDR
+		4, 56, // AT_PHENT
+		5, uint64(len(f.Progs)), // AT_PHNUM
+		9, f.Entry, // AT_ENTRY
+		11, 0, 12, 0, 13, 0, 14, 0, // AT_UID, EUID, GID, EGID
+		23, 0, // AT_SECURE
+		25, 0, // AT_RANDOM (patched below)
+		0, 0, // AT_NULL
+	}
+	words := 1 + len(spec.Args) + 1 + len(spec.Env) + 1 + len(auxv)
+	strBytes := (strs.Len() + 15) &^ 15
+	total := (words*8 + 15) &^ 15
+	top := uintptr(userStackTop)
+	sp := top - uintptr(strBytes) - uintptr(total)
+	strBase := top - uintptr(strBytes)
+	buf := make([]byte, int(top-sp))
+	copy(buf[total:], strs.Bytes())
+	w := 0
+	put := func(v uint64) { binary.LittleEndian.PutUint64(buf[w:], v); w += 8 }
+	put(uint64(len(spec.Args)))
+	for i := range spec.Args {
+		put(uint64(strBase) + uint64(strOff[i]))
+	}
+	put(0)
+	for i := range spec.Env {
+		put(uint64(strBase) + uint64(strOff[len(spec.Args)+i]))
+	}
+	put(0)
+	auxv[len(auxv)-3] = uint64(strBase) + uint64(random)
+	for _, v := range auxv {
+		put(v)
+	}
+	return buf, sp
+}
+
+// WaitTaskEvent blocks until a task ends and returns what happened.
+func WaitTaskEvent() TaskEvent {
+	for {
+		x86.Cli()
+		if events.head != events.tail {
+			e := events.ring[events.head%maxEvents]
+			events.head++
+			x86.Sti()
+			return e.export()
+		}
+		x86.Sti()
+		syscall.Syscall(SYS_simpleos_wait_event, 0, 0, 0)
+	}
+}
+
+func (e *taskEnd) export() TaskEvent {
+	ev := TaskEvent{
+		PID: int(e.pid), Reason: int(e.reason), Code: int(e.code), Vector: -1,
+		RIP: e.rip, Addr: e.addr, Message: string(e.msg[:e.msgLen]), Function: string(e.fn[:e.fnLen]),
+		At: time.Duration(e.timeNs), CPU: time.Duration(e.cpuNs), Started: time.Duration(e.startNs),
+		FramesFree: e.framesFree,
+	}
+	if e.outputNs != 0 {
+		ev.Output = time.Duration(e.outputNs)
+	}
+	if e.why >= 0 && int(e.why) < len(whyText) {
+		ev.Why = whyText[e.why]
+	}
+	if e.vector != noVector {
+		ev.Vector = int(e.vector)
+		ev.Fault = ExceptionName(e.vector)
+	}
+	return ev
+}
+
+// KillTask ends task pid (the watchdog's and the operator's way out).
+func KillTask(pid int) bool {
+	x86.Cli()
+	defer x86.Sti()
+	for p := 1; p < maxProcs; p++ {
+		if procs[p].live && int(procs[p].pid) == pid {
+			endTask(p, endKilled, 0, noVector, 0, 0, whySupervisor)
+			return true
+		}
+	}
+	return false
+}
+
+// TaskUsage is what the watchdog reads about a running task.
+type TaskUsage struct {
+	CPU           time.Duration
+	LastHeartbeat time.Duration // 0 if it never sent one
+	Resident      uint64        // bytes
+	Threads       int
+}
+
+// Usage returns task pid's usage; ok=false if it is not running.
+func Usage(pid int) (TaskUsage, bool) {
+	x86.Cli()
+	defer x86.Sti()
+	for p := 1; p < maxProcs; p++ {
+		if procs[p].live && int(procs[p].pid) == pid {
+			return TaskUsage{
+				CPU:           time.Duration(procCPU(p)),
+				LastHeartbeat: time.Duration(procs[p].lastBeat),
+				Resident:      spaces[p].resident * pageSize,
+				Threads:       taskThreads(p),
+			}, true
+		}
+	}
+	return TaskUsage{}, false
+}
+
+// Module is a Multiboot module: a program or file passed at boot.
+type Module struct {
+	Cmdline string
+	Data    []byte // the module's memory, read-only by convention
+}
+
+// Modules returns the Multiboot modules, module 0 (the core's own ELF) included.
+func Modules() []Module {
+	info, ok := multiboot.Load(bootMagic, uintptr(bootInfoPhys), directMapBase)
+	if !ok {
+		return nil
+	}
+	var mods []Module
+	for i := 0; i < info.ModuleCount(); i++ {
+		start, end, cmd, ok := info.Module(i)
+		if !ok {
+			continue
+		}
+		mods = append(mods, Module{
+			Cmdline: string([]byte(cmd)),
+			Data:    unsafe.Slice((*byte)(unsafe.Pointer(directMap(uint64(start)))), end-start),
+		})
+	}
+	return mods
+}

@@ -1,0 +1,322 @@
+package main
+
+// The supervisor: the core's Go program starts every app passed as a Multiboot module (see
+// core/appspec) as a task, waits for tasks to end, reports each end, and restarts or
+// quarantines them by the rules of core/supervisor. A watchdog kills tasks that exceed their
+// CPU budget or miss their heartbeat deadline.
+//
+// Kernel command-line words read here (until the policy manifest replaces them):
+//
+//	restart=never|on-failure|always  restart rule for every app (default never: run once)
+//	crashbudget=N                    crashes within 10 s before quarantine (default 5)
+//	taskmem=MB                       resident-memory quota per task (default 64)
+//	taskcpu=MS                       total CPU budget per task instance (default none)
+//	heartbeat=MS                     heartbeat deadline per task (default none)
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/simpleos/simpleos/core/appspec"
+	"github.com/simpleos/simpleos/core/kernel"
+	"github.com/simpleos/simpleos/core/supervisor"
+)
+
+// app is one program passed at boot and its supervision state.
+type app struct {
+	spec    appspec.Spec
+	image   []byte
+	rules   supervisor.Rules
+	tracker *supervisor.Tracker
+	pid     int    // running instance, 0 if none
+	starts  int    // instances started
+	last    string // the outcome line of its last instance
+	ok      bool   // its last instance exited 0
+	done    bool   // will not run again
+	restart time.Time
+	endedAt time.Duration // kernel time of the last end, for restart latency
+	latency []time.Duration
+}
+
+type supervisorState struct {
+	mu    sync.Mutex
+	apps  []*app
+	byPID map[int]*app
+	quota uint64
+}
+
+// appsFromModules finds the app modules; ok=false if there are none.
+func appsFromModules(args map[string]string) ([]*app, error) {
+	rules, err := rulesFromArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	var apps []*app
+	for _, m := range kernel.Modules() {
+		s, ok := appspec.Parse(m.Cmdline)
+		if !ok {
+			continue
+		}
+		r := rules(s.Ring)
+		apps = append(apps, &app{spec: s, image: m.Data, rules: r, tracker: supervisor.NewTracker(r)})
+	}
+	return apps, nil
+}
+
+func rulesFromArgs(args map[string]string) (func(ring int) supervisor.Rules, error) {
+	restart := supervisor.Never
+	if v, ok := args["restart"]; ok {
+		r, err := supervisor.ParseRestart(v)
+		if err != nil {
+			return nil, err
+		}
+		restart = r
+	}
+	ms := func(key string) (time.Duration, error) {
+		v, ok := args[key]
+		if !ok {
+			return 0, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%s=%q: want milliseconds", key, v)
+		}
+		return time.Duration(n) * time.Millisecond, nil
+	}
+	cpu, err := ms("taskcpu")
+	if err != nil {
+		return nil, err
+	}
+	beat, err := ms("heartbeat")
+	if err != nil {
+		return nil, err
+	}
+	budget := -1
+	if v, ok := args["crashbudget"]; ok {
+		if budget, err = strconv.Atoi(v); err != nil || budget < 0 {
+			return nil, fmt.Errorf("crashbudget=%q: want a count", v)
+		}
+	}
+	return func(ring int) supervisor.Rules {
+		r := supervisor.DefaultRules(ring)
+		r.Restart = restart
+		r.TotalCPU = cpu
+		r.Heartbeat = beat
+		if budget >= 0 {
+			r.CrashBudget = budget
+		}
+		return r
+	}, nil
+}
+
+// supervise runs the apps to completion and returns the core's exit status: 0 only if every
+// app's last instance exited 0.
+func supervise(apps []*app, args map[string]string) int {
+	st := &supervisorState{apps: apps, byPID: map[int]*app{}, quota: 64 << 20}
+	if v, ok := args["taskmem"]; ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			st.quota = uint64(n) << 20
+		}
+	}
+	before := kernel.Frames()
+	fmt.Printf("supervisor: %d apps; %d frames in use before the first start\n", len(apps), before.Total-before.Free)
+	for _, a := range apps {
+		st.start(a)
+	}
+	go st.watchdog()
+	for !st.finished() {
+		ev := kernel.WaitTaskEvent()
+		st.ended(ev)
+	}
+	after := kernel.Frames()
+	fmt.Printf("supervisor: all apps finished; %d frames in use (%+d since before the first start)\n",
+		after.Total-after.Free, int64(after.Total-after.Free)-int64(before.Total-before.Free))
+	status := 0
+	for _, a := range apps {
+		fmt.Println(a.last)
+		if !a.ok {
+			status = 1
+		}
+		if len(a.latency) > 0 {
+			fmt.Println(latencySummary(a))
+		}
+	}
+	return status
+}
+
+func (st *supervisorState) start(a *app) {
+	pid, err := kernel.StartTask(kernel.TaskSpec{
+		Name:     a.spec.Name,
+		Ring:     a.spec.Ring,
+		Image:    a.image,
+		Args:     a.spec.Argv(),
+		MemQuota: st.quota,
+		Ports:    grantedPorts(a.spec.Ring),
+	})
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err != nil {
+		a.last = fmt.Sprintf("app %s failed to start: %v", a.spec.Name, err)
+		a.done = true
+		return
+	}
+	a.pid = pid
+	a.starts++
+	st.byPID[pid] = a
+	a.tracker.Started(time.Now())
+}
+
+// grantedPorts is the built-in port grant until the policy manifest lands: a ring-1 driver
+// gets COM2 (0x2f8-0x2ff), which the tests use as a device of its own.
+func grantedPorts(ring int) []uint16 {
+	if ring != 1 {
+		return nil
+	}
+	var ports []uint16
+	for p := uint16(0x2f8); p <= 0x2ff; p++ {
+		ports = append(ports, p)
+	}
+	return ports
+}
+
+func (st *supervisorState) finished() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, a := range st.apps {
+		if !a.done || a.pid != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// ended reports a task's end and applies its rules.
+func (st *supervisorState) ended(ev kernel.TaskEvent) {
+	st.mu.Lock()
+	a := st.byPID[ev.PID]
+	if a == nil {
+		st.mu.Unlock()
+		return
+	}
+	delete(st.byPID, ev.PID)
+	a.pid = 0
+	if a.endedAt != 0 && ev.Output != 0 {
+		a.latency = append(a.latency, ev.Output-a.endedAt)
+	}
+	a.endedAt = ev.At
+	end, line := describe(a, ev)
+	a.last = line
+	a.ok = end.Clean()
+	d := a.tracker.Ended(end)
+	st.mu.Unlock()
+
+	fmt.Printf("%s [%s]\n", line, d.Why)
+	if !d.Restart {
+		a.done = true
+		return
+	}
+	go func() {
+		time.Sleep(d.Delay)
+		st.start(a)
+	}()
+}
+
+// describe turns a task event into a supervisor End and the app's outcome line.
+func describe(a *app, ev kernel.TaskEvent) (supervisor.End, string) {
+	name := a.spec.Name
+	end := supervisor.End{Code: ev.Code, PC: ev.RIP, Addr: ev.Addr, At: time.Now(), Detail: ev.Message}
+	switch ev.Reason {
+	case kernel.TaskExited:
+		end.Reason = supervisor.Exited
+		return end, fmt.Sprintf("app %s exited %d", name, ev.Code)
+	case kernel.TaskFaulted:
+		end.Reason = supervisor.Faulted
+		end.Fault = ev.Fault
+		return end, fmt.Sprintf("app %s faulted: %s at %s addr=%#x", name, ev.Fault, symbolize(a.image, ev.RIP), ev.Addr)
+	case kernel.TaskPanicked:
+		end.Reason = supervisor.Panicked
+		fn := ev.Function
+		if fn == "" {
+			fn = "?"
+		}
+		return end, fmt.Sprintf("app %s exited %d (%s in %s)", name, ev.Code, ev.Message, fn)
+	case kernel.TaskSignaled:
+		end.Reason = supervisor.Faulted
+		return end, fmt.Sprintf("app %s killed by signal %d (%s) at %s", name, ev.Code, ev.Why, symbolize(a.image, ev.RIP))
+	default:
+		end.Reason = supervisor.Killed
+		why := ev.Why
+		if why == "" {
+			why = "killed"
+		}
+		return end, fmt.Sprintf("app %s killed: %s", name, why)
+	}
+}
+
+// symbolize names the function of the task's own ELF that contains pc.
+func symbolize(image []byte, pc uint64) string {
+	f, err := elf.NewFile(bytes.NewReader(image))
+	if err != nil {
+		return fmt.Sprintf("%#x", pc)
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		return fmt.Sprintf("%#x", pc)
+	}
+	best := -1
+	for i, s := range syms {
+		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || s.Value > pc {
+			continue
+		}
+		if pc < s.Value+s.Size || s.Size == 0 {
+			if best < 0 || s.Value > syms[best].Value {
+				best = i
+			}
+		}
+	}
+	if best < 0 {
+		return fmt.Sprintf("%#x", pc)
+	}
+	return fmt.Sprintf("%s+%#x", syms[best].Name, pc-syms[best].Value)
+}
+
+// watchdog kills running tasks that break their CPU or heartbeat limits.
+func (st *supervisorState) watchdog() {
+	for {
+		time.Sleep(10 * time.Millisecond)
+		st.mu.Lock()
+		var kill []int
+		var why []string
+		for pid, a := range st.byPID {
+			u, ok := kernel.Usage(pid)
+			if !ok {
+				continue
+			}
+			if u.LastHeartbeat != 0 {
+				a.tracker.Heartbeat(time.Now().Add(u.LastHeartbeat - time.Duration(kernel.Nanotime())))
+			}
+			if k, w := a.tracker.Check(time.Now(), supervisor.Usage{CPU: u.CPU}); k {
+				kill = append(kill, pid)
+				why = append(why, w)
+			}
+		}
+		st.mu.Unlock()
+		for i, pid := range kill {
+			fmt.Printf("watchdog: killing pid %d: %s\n", pid, why[i])
+			kernel.KillTask(pid)
+		}
+	}
+}
+
+func latencySummary(a *app) string {
+	l := append([]time.Duration(nil), a.latency...)
+	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	p := func(q float64) time.Duration { return l[int(q*float64(len(l)-1))] }
+	return fmt.Sprintf("app %s restarts=%d restart latency (fault to first output of the next instance): median %v p99 %v max %v",
+		a.spec.Name, len(l), p(0.5), p(0.99), l[len(l)-1])
+}

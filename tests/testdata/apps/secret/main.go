@@ -1,0 +1,49 @@
+// Command secret holds a recognisable 1 MiB pattern (the uint32 0x5ec12e75
+// repeated) in memory and announces its address, then sleeps. Tests run peek
+// against that address from another task: in a separate address space the
+// pattern must not be visible.
+//
+// Usage: secret [seconds]   (default 10)
+//
+// Output:
+//
+//	secret: addr=0x<address of first byte> len=1048576
+//	secret: done
+//
+// Exit status: 0 (2 on a bad argument).
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+	"unsafe"
+)
+
+const pattern = 0x5ec12e75
+
+func main() {
+	secs := 10
+	if len(os.Args) > 1 {
+		v, err := strconv.Atoi(os.Args[1])
+		if err != nil || v < 0 {
+			fmt.Printf("secret: bad seconds %q\n", os.Args[1])
+			os.Exit(2)
+		}
+		secs = v
+	}
+	buf := make([]byte, 1<<20)
+	for i := 0; i < len(buf); i += 4 {
+		binary.LittleEndian.PutUint32(buf[i:], pattern)
+	}
+	fmt.Printf("secret: addr=%#x len=%d\n", uintptr(unsafe.Pointer(&buf[0])), len(buf))
+	deadline := time.Now().Add(time.Duration(secs) * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	runtime.KeepAlive(buf)
+	fmt.Println("secret: done")
+}
