@@ -12,6 +12,8 @@ package main
 //	taskmem=MB                       resident-memory quota per task (default 64)
 //	taskcpu=MS                       total CPU budget per task instance (default none)
 //	heartbeat=MS                     heartbeat deadline per task (default none)
+//	maxstarts=N                      start each app at most N times (default unlimited)
+//	backoff=MS                       first restart delay, doubling up to 100x (default 10)
 
 import (
 	"bytes"
@@ -33,21 +35,22 @@ type app struct {
 	image   []byte
 	rules   supervisor.Rules
 	tracker *supervisor.Tracker
-	pid     int    // running instance, 0 if none
-	starts  int    // instances started
-	last    string // the outcome line of its last instance
-	ok      bool   // its last instance exited 0
-	done    bool   // will not run again
-	restart time.Time
+	pid     int           // running instance, 0 if none
+	starts  int           // instances started
+	last    string        // the outcome line of its last instance
+	ok      bool          // its last instance exited 0
+	done    bool          // will not run again
 	endedAt time.Duration // kernel time of the last end, for restart latency
 	latency []time.Duration
+	syms    []elf.Symbol // the image's function symbols, read once
 }
 
 type supervisorState struct {
-	mu    sync.Mutex
-	apps  []*app
-	byPID map[int]*app
-	quota uint64
+	mu        sync.Mutex
+	apps      []*app
+	byPID     map[int]*app
+	quota     uint64
+	maxStarts int
 }
 
 // appsFromModules finds the app modules; ok=false if there are none.
@@ -102,8 +105,15 @@ func rulesFromArgs(args map[string]string) (func(ring int) supervisor.Rules, err
 			return nil, fmt.Errorf("crashbudget=%q: want a count", v)
 		}
 	}
+	backoff, err := ms("backoff")
+	if err != nil {
+		return nil, err
+	}
 	return func(ring int) supervisor.Rules {
 		r := supervisor.DefaultRules(ring)
+		if _, ok := args["backoff"]; ok {
+			r.Backoff.Initial, r.Backoff.Max = backoff, 100*backoff
+		}
 		r.Restart = restart
 		r.TotalCPU = cpu
 		r.Heartbeat = beat
@@ -123,8 +133,14 @@ func supervise(apps []*app, args map[string]string) int {
 			st.quota = uint64(n) << 20
 		}
 	}
-	before := kernel.Frames()
-	fmt.Printf("supervisor: %d apps; %d frames in use before the first start\n", len(apps), before.Total-before.Free)
+	if v, ok := args["maxstarts"]; ok {
+		st.maxStarts, _ = strconv.Atoi(v)
+	}
+	for _, a := range apps {
+		a.syms = functionSymbols(a.image)
+	}
+	before := kernel.FramesOutsideCore()
+	fmt.Printf("supervisor: %d apps; frames in use outside the core runtime before the first start: %d\n", len(apps), before)
 	for _, a := range apps {
 		st.start(a)
 	}
@@ -133,9 +149,9 @@ func supervise(apps []*app, args map[string]string) int {
 		ev := kernel.WaitTaskEvent()
 		st.ended(ev)
 	}
-	after := kernel.Frames()
-	fmt.Printf("supervisor: all apps finished; %d frames in use (%+d since before the first start)\n",
-		after.Total-after.Free, int64(after.Total-after.Free)-int64(before.Total-before.Free))
+	after := kernel.FramesOutsideCore()
+	fmt.Printf("supervisor: all apps finished; frames in use outside the core runtime: %d (%+d since before the first start)\n",
+		after, int64(after)-int64(before))
 	status := 0
 	for _, a := range apps {
 		fmt.Println(a.last)
@@ -216,6 +232,10 @@ func (st *supervisorState) ended(ev kernel.TaskEvent) {
 	st.mu.Unlock()
 
 	fmt.Printf("%s [%s]\n", line, d.Why)
+	if d.Restart && st.maxStarts > 0 && a.starts >= st.maxStarts {
+		fmt.Printf("supervisor: %s started %d times (maxstarts): not restarted\n", a.spec.Name, a.starts)
+		d.Restart = false
+	}
 	if !d.Restart {
 		a.done = true
 		return
@@ -237,7 +257,7 @@ func describe(a *app, ev kernel.TaskEvent) (supervisor.End, string) {
 	case kernel.TaskFaulted:
 		end.Reason = supervisor.Faulted
 		end.Fault = ev.Fault
-		return end, fmt.Sprintf("app %s faulted: %s at %s addr=%#x", name, ev.Fault, symbolize(a.image, ev.RIP), ev.Addr)
+		return end, fmt.Sprintf("app %s faulted: %s at %s addr=%#x", name, ev.Fault, symbolize(a.syms, ev.RIP), ev.Addr)
 	case kernel.TaskPanicked:
 		end.Reason = supervisor.Panicked
 		fn := ev.Function
@@ -247,7 +267,7 @@ func describe(a *app, ev kernel.TaskEvent) (supervisor.End, string) {
 		return end, fmt.Sprintf("app %s exited %d (%s in %s)", name, ev.Code, ev.Message, fn)
 	case kernel.TaskSignaled:
 		end.Reason = supervisor.Faulted
-		return end, fmt.Sprintf("app %s killed by signal %d (%s) at %s", name, ev.Code, ev.Why, symbolize(a.image, ev.RIP))
+		return end, fmt.Sprintf("app %s killed by signal %d (%s) at %s", name, ev.Code, ev.Why, symbolize(a.syms, ev.RIP))
 	default:
 		end.Reason = supervisor.Killed
 		why := ev.Why
@@ -258,31 +278,33 @@ func describe(a *app, ev kernel.TaskEvent) (supervisor.End, string) {
 	}
 }
 
-// symbolize names the function of the task's own ELF that contains pc.
-func symbolize(image []byte, pc uint64) string {
+// functionSymbols reads the function symbols of an ELF image, sorted by address.
+func functionSymbols(image []byte) []elf.Symbol {
 	f, err := elf.NewFile(bytes.NewReader(image))
 	if err != nil {
-		return fmt.Sprintf("%#x", pc)
+		return nil
 	}
 	syms, err := f.Symbols()
 	if err != nil {
-		return fmt.Sprintf("%#x", pc)
+		return nil
 	}
-	best := -1
-	for i, s := range syms {
-		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || s.Value > pc {
-			continue
-		}
-		if pc < s.Value+s.Size || s.Size == 0 {
-			if best < 0 || s.Value > syms[best].Value {
-				best = i
-			}
+	var funcs []elf.Symbol
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) == elf.STT_FUNC && s.Value != 0 {
+			funcs = append(funcs, s)
 		}
 	}
-	if best < 0 {
+	sort.Slice(funcs, func(i, j int) bool { return funcs[i].Value < funcs[j].Value })
+	return funcs
+}
+
+// symbolize names the function containing pc, from a task's own symbols.
+func symbolize(syms []elf.Symbol, pc uint64) string {
+	i := sort.Search(len(syms), func(i int) bool { return syms[i].Value > pc }) - 1
+	if i < 0 || (syms[i].Size != 0 && pc >= syms[i].Value+syms[i].Size) {
 		return fmt.Sprintf("%#x", pc)
 	}
-	return fmt.Sprintf("%s+%#x", syms[best].Name, pc-syms[best].Value)
+	return fmt.Sprintf("%s+%#x", syms[i].Name, pc-syms[i].Value)
 }
 
 // watchdog kills running tasks that break their CPU or heartbeat limits.

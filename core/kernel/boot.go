@@ -32,8 +32,8 @@ var (
 	kernelSyms   elfsym.Table
 	kernelSymsOK bool
 	bootReadyNs  int64 // monotonic time when the runtime was entered
-	bootRegions  [64]multiboot.Range
-	exclusions   [40]multiboot.Range
+	bootRegions  [192]multiboot.Range
+	exclusions   [160]multiboot.Range
 	bootArgv     [32]uint64 // initial-stack addresses of argv and envp strings
 	bootEnvp     [32]uint64
 )

@@ -9,6 +9,8 @@ package kernel
 import (
 	"math/bits"
 
+	"github.com/simpleos/simpleos/core/x86"
+
 	"github.com/simpleos/simpleos/core/multiboot"
 )
 
@@ -85,3 +87,20 @@ func freeFrame(pa uint64) {
 
 // Frames returns the frame counters.
 func Frames() FrameStats { return frames }
+
+// FramesOutsideCore returns the frames in use other than those serving the core's own Go
+// runtime (its memory, the page tables of its half, its threads' kernel stacks): the kernel's
+// fixed structures plus everything tasks hold. Once every task has ended it must come back to
+// its value before the first one started.
+func FramesOutsideCore() uint64 {
+	x86.Cli()
+	defer x86.Sti()
+	reapZombies()
+	coreStacks := uint64(0)
+	for i := 0; i < maxThreads; i++ {
+		if threads[i].proc == coreProc && threads[i].kstackTop != 0 {
+			coreStacks += kernelStackSize / pageSize
+		}
+	}
+	return frames.Total - frames.Free - spaces[coreProc].resident - coreTablePages - coreStacks
+}

@@ -24,6 +24,9 @@ const (
 // pageTable is the physical address of a PML4.
 type pageTable uint64
 
+// coreTablePages counts the page-table pages of the core runtime's half of memory.
+var coreTablePages uint64
+
 //go:nosplit
 func tableIndex(va uintptr, level uint) uintptr { return (va >> (12 + 9*level)) & 511 }
 
@@ -48,6 +51,9 @@ func (pt pageTable) walk(va uintptr, create bool) (pte uintptr, ok bool) {
 			// Intermediate entries are permissive; the leaf decides.
 			v = f | ptePresent | pteWrite | pteUser
 			store64(e, v)
+			if pt == kernelPML4 && va < userTop {
+				coreTablePages++
+			}
 		} else if v&pteHuge != 0 {
 			return 0, false
 		}

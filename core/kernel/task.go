@@ -71,6 +71,7 @@ const maxTaskThreads = 48
 //
 //go:nosplit
 func newTask(ring int, name string, memQuotaPages uint64) (int, bool) {
+	reapZombies()
 	for p := 1; p < maxProcs; p++ {
 		if procs[p].live || procBusy(p) {
 			continue
@@ -114,7 +115,7 @@ func newTask(ring int, name string, memQuotaPages uint64) (int, bool) {
 //go:nosplit
 func procBusy(p int) bool {
 	for i := 1; i < maxThreads; i++ {
-		if int(threads[i].proc) == p && threads[i].state != threadFree && threads[i].state != threadZombie {
+		if int(threads[i].proc) == p && threads[i].state != threadFree {
 			return true
 		}
 	}

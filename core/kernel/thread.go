@@ -96,14 +96,34 @@ func mapKernelStack(i int) bool {
 	return true
 }
 
+// reapZombies frees the kernel stacks of exited threads (never the running one's: it may be
+// a zombie still on its way out through schedule).
+//
+//go:nosplit
+func reapZombies() {
+	for i := 1; i < maxThreads; i++ {
+		t := &threads[i]
+		if t.state != threadZombie || i == current {
+			continue
+		}
+		if t.kstackTop != 0 {
+			for va := t.kstackTop - kernelStackSize; va < t.kstackTop; va += pageSize {
+				kernelPML4.unmapPage(va)
+			}
+		}
+		*t = Thread{}
+	}
+}
+
 // newThread claims a free slot for process proc, with its kernel stack mapped and its
 // registers zeroed. ok=false when the table or memory is exhausted.
 //
 //go:nosplit
 func newThread(proc int) (int, bool) {
+	reapZombies()
 	for i := 1; i < maxThreads; i++ {
 		t := &threads[i]
-		if t.state != threadFree && t.state != threadZombie {
+		if t.state != threadFree {
 			continue
 		}
 		if !mapKernelStack(i) {
@@ -152,6 +172,7 @@ func initIdle() bool {
 //go:nosplit
 func idleLoop() {
 	for {
+		reapZombies()
 		if runnableExists() {
 			schedule()
 			continue

@@ -1,6 +1,8 @@
 // Command heartbeat prints a line every 100 ms, N times (first argument,
-// default 20), then exits. Tests use it as a well-behaved neighbour that must
-// keep making progress while other tasks misbehave.
+// default 20), then exits. Each time it also sends SimpleOS's heartbeat system
+// call (0x401), which the watchdog checks; on Linux that call fails with ENOSYS,
+// harmlessly. Tests use it as a well-behaved neighbour that must keep making
+// progress while other tasks misbehave.
 //
 // Output: heartbeat 0, heartbeat 1, ..., heartbeat N-1 (one per line).
 // Exit status: 0 (2 on a bad argument).
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -25,6 +28,7 @@ func main() {
 	}
 	for i := 0; i < n; i++ {
 		fmt.Printf("heartbeat %d\n", i)
+		syscall.Syscall(0x401, 0, 0, 0)
 		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -1,7 +1,9 @@
 // Command secret holds a recognisable 1 MiB pattern (the uint32 0x5ec12e75
-// repeated) in memory and announces its address, then sleeps. Tests run peek
-// against that address from another task: in a separate address space the
-// pattern must not be visible.
+// repeated) in memory at the fixed address 0x5ec000000000 (mapped with
+// MAP_FIXED_NOREPLACE, so other tasks know where to look; on a host where that
+// address is taken it falls back to a Go slice) and announces its address, then
+// sleeps. Tests run peek against that address from another task: in a separate
+// address space the pattern must not be visible.
 //
 // Usage: secret [seconds]   (default 10)
 //
@@ -19,6 +21,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"syscall"
 	"time"
 	"unsafe"
 )
@@ -35,7 +38,7 @@ func main() {
 		}
 		secs = v
 	}
-	buf := make([]byte, 1<<20)
+	buf := fixedBuffer(1 << 20)
 	for i := 0; i < len(buf); i += 4 {
 		binary.LittleEndian.PutUint32(buf[i:], pattern)
 	}
@@ -46,4 +49,18 @@ func main() {
 	}
 	runtime.KeepAlive(buf)
 	fmt.Println("secret: done")
+}
+
+// secretAddr is where the pattern lives, so that another task can be pointed at it.
+const secretAddr = 0x5ec000000000
+
+// fixedBuffer maps n bytes at secretAddr (MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE).
+func fixedBuffer(n int) []byte {
+	const mapFixedNoreplace = 0x100000
+	addr, _, errno := syscall.Syscall6(syscall.SYS_MMAP, secretAddr, uintptr(n),
+		syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON|mapFixedNoreplace, ^uintptr(0), 0)
+	if errno != 0 || addr != secretAddr {
+		return make([]byte, n)
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(addr)), n)
 }

@@ -1,0 +1,221 @@
+package tests
+
+// Tasks in rings 1, 2 and 3: each test boots SimpleOS with a set of programs from
+// testdata/apps as isolated tasks and checks that the core stays up and reports each task's
+// end correctly.
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simpleos/simpleos/boot"
+)
+
+// bootApps boots the core with apps, each "[ring=N] NAME [ARGS...]" where NAME is a program
+// under testdata/apps, and returns the result.
+func bootApps(t *testing.T, cmdline string, timeout time.Duration, extraQEMU []string, apps ...string) boot.Result {
+	t.Helper()
+	p := kernelPaths(t)
+	var specs []boot.AppSpec
+	for _, a := range apps {
+		words := strings.Fields(a)
+		i := 0
+		if strings.HasPrefix(words[0], "ring=") {
+			i = 1
+		}
+		words[i] = appPath(t, words[i])
+		s, err := boot.ParseAppSpec(strings.Join(words, " "))
+		require.NoError(t, err)
+		specs = append(specs, s)
+	}
+	boot.NameApps(specs)
+	mods, err := boot.AppModules(specs)
+	require.NoError(t, err)
+	res, err := boot.Run(context.Background(), boot.Options{
+		Image:     p.Image,
+		Modules:   append([]string{p.ELF}, mods...),
+		Append:    cmdline,
+		Timeout:   timeout,
+		ExtraArgs: extraQEMU,
+	})
+	require.NoError(t, err)
+	t.Logf("%q: status %d after %v\n%s", cmdline, res.Status, res.Duration.Round(time.Millisecond), res.Output)
+	require.False(t, res.TimedOut, "SimpleOS did not finish")
+	require.NotContains(t, string(res.Output), "CORE CRASH", "the core must survive its tasks")
+	return res
+}
+
+// summary returns the final "app NAME ..." line for name (the supervisor prints one per app at
+// the end, after "all apps finished").
+func summary(t *testing.T, out []byte, name string) string {
+	t.Helper()
+	s := string(out)
+	i := strings.Index(s, "supervisor: all apps finished")
+	require.GreaterOrEqual(t, i, 0, "the supervisor did not finish")
+	m := regexp.MustCompile(`(?m)^app ` + regexp.QuoteMeta(name) + ` .*$`).FindString(s[i:])
+	require.NotEmpty(t, m, "no summary line for %s", name)
+	return m
+}
+
+func TestTasksRunInEveryRing(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "", time.Minute, nil, "ring=1 hello one", "ring=2 hello two", "ring=3 hello three 'x y'", "hello exit=3")
+	out := string(res.Output)
+	assert.Contains(t, out, "[hello] hello from hello pid=")
+	assert.Contains(t, out, "[hello-2] hello from hello-2 pid=")
+	assert.Contains(t, out, "args=three,x y")
+	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
+	assert.Equal(t, "app hello-2 exited 0", summary(t, res.Output, "hello-2"))
+	assert.Equal(t, "app hello-3 exited 0", summary(t, res.Output, "hello-3"))
+	assert.Equal(t, "app hello-4 exited 3", summary(t, res.Output, "hello-4"))
+	assert.Equal(t, 1, res.Status, "not every app exited 0")
+}
+
+func TestNilDereferenceRecoveredOrContained(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "", time.Minute, nil, "nilrecover", "ring=2 nilrecover", "nilcrash", "ring=1 nilcrash", "hello")
+	out := string(res.Output)
+	assert.Contains(t, out, "[nilrecover] recovered: runtime error: invalid memory address or nil pointer dereference")
+	assert.Contains(t, out, "[nilrecover] recovered fault:")
+	assert.Equal(t, "app nilrecover exited 0", summary(t, res.Output, "nilrecover"))
+	assert.Equal(t, "app nilrecover-2 exited 0", summary(t, res.Output, "nilrecover-2"))
+	for _, n := range []string{"nilcrash", "nilcrash-2"} {
+		assert.Regexp(t, `^app `+n+` faulted: page fault \(#PF\) at main\.\w+\+0x[0-9a-f]+ addr=0x0$`, summary(t, res.Output, n))
+	}
+	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
+}
+
+func TestTasksCannotReachCoreOrEachOther(t *testing.T) {
+	t.Parallel()
+	var apps []string
+	for _, ring := range []int{1, 2, 3} {
+		apps = append(apps,
+			fmt.Sprintf("ring=%d peek read 0x200000", ring),            // the core image
+			fmt.Sprintf("ring=%d peek write 0x200000", ring),           // ...written
+			fmt.Sprintf("ring=%d peek read 0xffff800000100000", ring),  // the direct map
+			fmt.Sprintf("ring=%d peek write 0xffffc00000010000", ring), // kernel stacks
+			fmt.Sprintf("ring=%d peek read 0x5ec000000000", ring),      // secret's memory
+		)
+	}
+	apps = append(apps, "secret 3")
+	res := bootApps(t, "", 2*time.Minute, nil, apps...)
+	out := string(res.Output)
+	assert.Contains(t, out, "[secret] secret: addr=0x5ec000000000")
+	assert.NotContains(t, out, "peek: value", "a task read memory that is not its own")
+	assert.NotContains(t, out, "peek: wrote", "a task wrote memory that is not its own")
+	names := []string{"peek"}
+	for i := 2; i <= 15; i++ {
+		names = append(names, fmt.Sprintf("peek-%d", i))
+	}
+	for _, n := range names {
+		assert.Regexp(t, `^app `+n+` faulted: page fault \(#PF\) at main\.\w+`, summary(t, res.Output, n))
+	}
+	assert.Equal(t, "app secret exited 0", summary(t, res.Output, "secret"))
+}
+
+func TestPrivilegedInstructionsFaultOutsideRing0(t *testing.T) {
+	t.Parallel()
+	insns := []string{"hlt", "cli", "wrmsr", "movcr3", "inb 0x60", "outb 0x80"}
+	var apps []string
+	for _, ring := range []int{1, 2, 3} {
+		for _, in := range insns {
+			apps = append(apps, fmt.Sprintf("ring=%d priv %s", ring, in))
+		}
+	}
+	res := bootApps(t, "", 2*time.Minute, nil, apps...)
+	assert.NotContains(t, string(res.Output), "did not fault")
+	for i := range apps {
+		name := "priv"
+		if i > 0 {
+			name = fmt.Sprintf("priv-%d", i+1)
+		}
+		assert.Regexp(t, `^app `+name+` faulted: general protection fault \(#GP\) at main\.\w+`, summary(t, res.Output, name), apps[i])
+	}
+}
+
+func TestGrantedPortWorksFromRing1Only(t *testing.T) {
+	t.Parallel()
+	// A second serial port (COM2, 0x2f8) for the ring-1 driver, which is granted its ports.
+	res := bootApps(t, "", time.Minute, []string{"-serial", "null"}, "ring=1 portecho", "ring=2 portecho", "ring=3 portecho")
+	assert.Contains(t, string(res.Output), "[portecho] portecho: wrote 0xaa read 0xaa")
+	assert.Equal(t, "app portecho exited 0", summary(t, res.Output, "portecho"))
+	assert.Regexp(t, `^app portecho-2 faulted: general protection fault \(#GP\)`, summary(t, res.Output, "portecho-2"))
+	assert.Regexp(t, `^app portecho-3 faulted: general protection fault \(#GP\)`, summary(t, res.Output, "portecho-3"))
+}
+
+func TestStackOverflowAndDivisionByZeroContained(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "", time.Minute, nil, "stackoverflow small", "divzero", "ring=2 divzero crash", "hello")
+	assert.Regexp(t, `^app stackoverflow exited 2 \(fatal error: stack overflow in main\.\w+\)`, summary(t, res.Output, "stackoverflow"))
+	assert.Equal(t, "app divzero exited 0", summary(t, res.Output, "divzero"))
+	assert.Regexp(t, `^app divzero-2 faulted: divide error \(#DE\) at main\.\w+`, summary(t, res.Output, "divzero-2"))
+	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
+}
+
+func TestEndlessLoopNeitherStarvesOthersNorEscapesTheWatchdog(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "taskcpu=1500", time.Minute, nil, "spin", "ring=2 heartbeat 10")
+	assert.Equal(t, "app heartbeat exited 0", summary(t, res.Output, "heartbeat"))
+	assert.Regexp(t, `watchdog: killing pid \d+: CPU budget exceeded`, string(res.Output))
+	assert.Equal(t, "app spin killed: killed by the supervisor", summary(t, res.Output, "spin"))
+}
+
+func TestHeartbeatDeadline(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "heartbeat=400", time.Minute, nil, "spin", "heartbeat 10")
+	assert.Regexp(t, `watchdog: killing pid \d+: heartbeat missed`, string(res.Output))
+	assert.Equal(t, "app spin killed: killed by the supervisor", summary(t, res.Output, "spin"))
+	assert.Equal(t, "app heartbeat exited 0", summary(t, res.Output, "heartbeat"))
+}
+
+func TestMemoryHogStopsAtItsQuota(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "taskmem=48", time.Minute, nil, "memhog", "hello")
+	assert.Contains(t, string(res.Output), "[memhog] memhog: 16 MiB")
+	assert.Equal(t, "app memhog killed: memory quota exceeded", summary(t, res.Output, "memhog"))
+	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
+}
+
+func TestThreadBombIsCapped(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "", time.Minute, nil, "threadbomb", "hello")
+	assert.Regexp(t, `^app threadbomb exited 2 \(.*(thread|resource|newosproc).*\)`, summary(t, res.Output, "threadbomb"))
+	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
+}
+
+func TestSyscallStormWithRandomArguments(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "", 3*time.Minute, nil, "sysstorm 100000 seed=1", "ring=2 sysstorm 100000 seed=2", "hello")
+	assert.Regexp(t, `\[sysstorm\] sysstorm: 100000 calls, \d+ errors`, string(res.Output))
+	assert.Regexp(t, `\[sysstorm-2\] sysstorm: 100000 calls, \d+ errors`, string(res.Output))
+	assert.Equal(t, "app sysstorm exited 0", summary(t, res.Output, "sysstorm"))
+	assert.Equal(t, "app sysstorm-2 exited 0", summary(t, res.Output, "sysstorm-2"))
+	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
+}
+
+func TestCrashLoopIsQuarantined(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "restart=on-failure crashbudget=3 backoff=5", time.Minute, nil, "crashloop", "hello")
+	out := string(res.Output)
+	assert.Equal(t, 3, strings.Count(out, "[crashloop] crashloop: starting"), "started exactly crash-budget times")
+	assert.Regexp(t, `app crashloop faulted: page fault \(#PF\) at main\.\w+\+0x[0-9a-f]+ addr=0x0 \[quarantined: 3 crashes within 10s`, out)
+	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
+}
+
+func TestThousandCrashRestartCyclesLeakNothing(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "restart=always crashbudget=0 backoff=0 maxstarts=1000", 8*time.Minute, nil, "crashloop")
+	out := string(res.Output)
+	assert.Equal(t, 1000, strings.Count(out, "[crashloop] crashloop: starting"))
+	before := field(t, res.Output, `frames in use outside the core runtime before the first start: (\d+)`)
+	after := field(t, res.Output, `all apps finished; frames in use outside the core runtime: (\d+)`)
+	assert.Equal(t, before, after, "frames leaked over 1000 crash-and-restart cycles")
+	assert.Regexp(t, `app crashloop restarts=999 restart latency \(fault to first output of the next instance\): median \S+ p99 \S+`, out)
+}
