@@ -7,6 +7,9 @@ package tests
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -218,4 +221,42 @@ func TestThousandCrashRestartCyclesLeakNothing(t *testing.T) {
 	after := field(t, res.Output, `all apps finished; frames in use outside the core runtime: (\d+)`)
 	assert.Equal(t, before, after, "frames leaked over 1000 crash-and-restart cycles")
 	assert.Regexp(t, `app crashloop restarts=999 restart latency \(fault to first output of the next instance\): median \S+ p99 \S+`, out)
+}
+
+// stdlibTestBinary builds the test binary of a standard-library package (go test -c, static).
+func stdlibTestBinary(t *testing.T, pkg string) string {
+	t.Helper()
+	out := filepath.Join(appRepoRoot(t), "build", "stdtests", strings.ReplaceAll(pkg, "/", "_")+".test")
+	cmd := exec.Command("go", "test", "-c", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go test -c %s: %s", pkg, b)
+	return out
+}
+
+func TestStdlibTestBinariesPass(t *testing.T) {
+	t.Parallel()
+	pkgs := []string{"bytes", "container/list", "encoding/binary", "math/bits", "sort", "strconv", "strings", "unicode/utf8"}
+	p := kernelPaths(t)
+	var specs []boot.AppSpec
+	for i, pkg := range pkgs {
+		s, err := boot.ParseAppSpec(fmt.Sprintf("ring=%d %s -test.short", i%3+1, stdlibTestBinary(t, pkg)))
+		require.NoError(t, err)
+		specs = append(specs, s)
+	}
+	boot.NameApps(specs)
+	mods, err := boot.AppModules(specs)
+	require.NoError(t, err)
+	res, err := boot.Run(context.Background(), boot.Options{
+		Image: p.Image, Modules: append([]string{p.ELF}, mods...),
+		Append: "taskmem=512", MemMB: 2048, Timeout: 8 * time.Minute,
+	})
+	require.NoError(t, err)
+	t.Logf("status %d after %v\n%s", res.Status, res.Duration.Round(time.Millisecond), res.Output)
+	require.False(t, res.TimedOut)
+	assert.Equal(t, 0, res.Status)
+	for _, s := range specs {
+		assert.Contains(t, string(res.Output), "["+s.Name+"] PASS")
+		assert.Equal(t, "app "+s.Name+" exited 0", summary(t, res.Output, s.Name))
+	}
 }

@@ -15,11 +15,14 @@ const (
 	fdConsole
 	fdEpoll
 	fdEventfd
+	fdPipeRead
+	fdPipeWrite
 )
 
 type fileDesc struct {
-	kind uint32
-	obj  int32 // index into the epoll or eventfd table
+	kind  uint32
+	obj   int32  // index into the epoll, eventfd or pipe table
+	flags uint32 // O_NONBLOCK
 }
 
 // sigAction mirrors the kernel's struct sigaction for x86-64.

@@ -16,6 +16,8 @@ const (
 
 	epollIn  = 0x1
 	epollOut = 0x4
+	epollErr = 0x8
+	epollHup = 0x10
 
 	efdNonblock  = 0x800
 	efdSemaphore = 1
@@ -135,8 +137,10 @@ func epollCollect(ep *epollInstance, out uintptr, max int) (int, bool) {
 			ready |= epollOut
 		case fdConsole:
 			ready |= epollOut
+		case fdPipeRead, fdPipeWrite:
+			ready |= pipeReady(d)
 		}
-		ready &= in.events
+		ready &= in.events | epollErr | epollHup
 		if ready == 0 {
 			continue
 		}

@@ -81,8 +81,10 @@ func sysWrite(tf *TrapFrame) int64 {
 		return writeConsole(curSpace(), uintptr(tf.RSI), uintptr(tf.RDX))
 	case fdEventfd:
 		return eventfdWrite(d.obj, uintptr(tf.RSI), uintptr(tf.RDX))
+	case fdPipeWrite:
+		return pipeWrite(d, uintptr(tf.RSI), uintptr(tf.RDX))
 	}
-	return -EINVAL
+	return -EBADF
 }
 
 //go:nosplit
@@ -126,8 +128,10 @@ func sysRead(tf *TrapFrame) int64 {
 		return 0 // no console input yet: end of file
 	case fdEventfd:
 		return eventfdRead(d.obj, uintptr(tf.RSI), uintptr(tf.RDX))
+	case fdPipeRead:
+		return pipeRead(d, uintptr(tf.RSI), uintptr(tf.RDX))
 	}
-	return -EINVAL
+	return -EBADF
 }
 
 //go:nosplit
@@ -147,6 +151,8 @@ func sysClose(tf *TrapFrame) int64 {
 		epolls[d.obj].used = false
 	case fdEventfd:
 		eventfds[d.obj].used = false
+	case fdPipeRead, fdPipeWrite:
+		closePipeEnd(d)
 	}
 	*d = fileDesc{}
 	return 0
@@ -181,13 +187,21 @@ func sysFcntl(tf *TrapFrame) int64 {
 		return -EBADF
 	}
 	switch tf.RSI {
-	case fGetfd, fSetfd, fSetfl:
+	case fGetfd, fSetfd:
+		return 0
+	case fSetfl:
+		d.flags = uint32(tf.RDX) & oNonblock
 		return 0
 	case fGetfl:
-		if d.kind == fdConsole {
-			return oRdwr
+		switch d.kind {
+		case fdPipeRead:
+			return int64(d.flags)
+		case fdPipeWrite:
+			return int64(d.flags) | 1 // O_WRONLY
+		case fdEpoll, fdEventfd:
+			return oRdwr | oNonblock
 		}
-		return oRdwr | oNonblock
+		return oRdwr | int64(d.flags)
 	}
 	return -EINVAL
 }

@@ -24,6 +24,7 @@ const (
 	SYS_rt_sigreturn      = 15
 	SYS_ioctl             = 16
 	SYS_writev            = 20
+	SYS_pipe              = 22
 	SYS_sched_yield       = 24
 	SYS_madvise           = 28
 	SYS_nanosleep         = 35
@@ -63,6 +64,7 @@ const (
 	SYS_eventfd           = 284
 	SYS_eventfd2          = 290
 	SYS_epoll_create1     = 291
+	SYS_pipe2             = 293
 	SYS_prlimit64         = 302
 	SYS_getrandom         = 318
 
@@ -133,6 +135,8 @@ var syscallTable = [maxSyscall]syscallDef{
 	SYS_epoll_pwait:   {"epoll_pwait", sysEpollWait},
 	SYS_eventfd:       {"eventfd", sysEventfd},
 	SYS_eventfd2:      {"eventfd2", sysEventfd},
+	SYS_pipe:          {"pipe", sysPipe},
+	SYS_pipe2:         {"pipe2", sysPipe2},
 
 	// process and machine (sys_misc.go)
 	SYS_arch_prctl:        {"arch_prctl", sysArchPrctl},

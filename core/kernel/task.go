@@ -203,6 +203,12 @@ func teardownTask(p int) bool {
 			t.state = threadZombie
 		}
 	}
+	for i := range pr.fds {
+		if k := pr.fds[i].kind; k == fdPipeRead || k == fdPipeWrite {
+			closePipeEnd(&pr.fds[i])
+		}
+		pr.fds[i] = fileDesc{}
+	}
 	for i := range epolls {
 		if epolls[i].used && int(epolls[i].owner) == p {
 			epolls[i].used = false

@@ -25,6 +25,7 @@ const (
 	waitSleep
 	waitEpoll
 	waitEvent // the supervisor waits for a task event
+	waitPipe
 )
 
 // Thread is one kernel thread.

@@ -61,3 +61,8 @@ func stringAddr(s string) uintptr { return uintptr(unsafe.Pointer(unsafe.StringD
 
 //go:nosplit
 func unsafeString(p *byte, n int) string { return unsafe.String(p, n) }
+
+//go:nosplit
+func addrOfPipeByte(p *pipeObj, i int) uintptr {
+	return uintptr(unsafe.Pointer(&p.buf[0])) + uintptr(i&(pipeBufLen-1))
+}
