@@ -35,13 +35,16 @@ func main() {
 		fmt.Fprintf(os.Stderr, "core: %v\n", err)
 		os.Exit(2)
 	}
-	if len(apps) > 0 {
-		os.Exit(supervise(apps, args))
-	}
 	if name, ok := args["selftest"]; ok {
+		if len(apps) > 0 {
+			fmt.Printf("core: %d tasks not started during a self-test\n", len(apps))
+		}
 		status := runSelftest(name)
 		fmt.Printf("core: self-test finished %.1f ms after kernel entry\n", ms(kernel.SinceEntry()))
 		os.Exit(status)
+	}
+	if len(apps) > 0 {
+		os.Exit(supervise(apps, args))
 	}
 	fmt.Printf("core: up at %s; %d system calls served so far\n", time.Now().UTC().Format(time.RFC3339), kernel.SyscallCount())
 	if args["halt"] == "no" {

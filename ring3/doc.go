@@ -1,4 +1,3 @@
-// Package ring3 will hold applications that run in ring 3.
-//
-// Nothing is implemented here yet: the core (core/) comes first; see docs/architecture.md.
+// Package ring3 holds applications: each package main below it is built by make and runs as
+// a task in ring 3 (docs/tiers.md). sysinfo is a sample.
 package ring3

@@ -1,4 +1,5 @@
-// Package tier1 will hold device drivers that run in ring 1 with the ports, IRQs and memory ranges they are granted.
+// Package tier1 holds device drivers: each package main below it is built by make and runs as
+// a task in ring 1 with the ports it is granted (docs/tiers.md).
 //
-// Nothing is implemented here yet: the core (core/) comes first; see docs/architecture.md.
+// There is no driver yet.
 package tier1

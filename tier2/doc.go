@@ -1,4 +1,5 @@
-// Package tier2 will hold security modules that run in ring 2 and judge the system events they are granted.
+// Package tier2 holds security modules: each package main below it is built by make and runs
+// as a task in ring 2, with no hardware access (docs/tiers.md).
 //
-// Nothing is implemented here yet: the core (core/) comes first; see docs/architecture.md.
+// There is no module yet.
 package tier2

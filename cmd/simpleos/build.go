@@ -25,6 +25,16 @@ func runBuild(args []string) int {
 		return fail(err)
 	}
 	fmt.Printf("%s: %s\n", p.Image, info)
+	mods, err := boot.FindModules(p)
+	if err != nil {
+		return fail(err)
+	}
+	if err := boot.BuildModules(p, mods, os.Stderr); err != nil {
+		return fail(err)
+	}
+	for _, m := range mods {
+		fmt.Printf("%s: ring %d module %s\n", m.Out, m.Ring, m.Pkg)
+	}
 	return 0
 }
 

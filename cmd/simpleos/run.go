@@ -20,8 +20,9 @@ const exitInterrupted = 130
 
 // runArgs is a parsed `simpleos run` command line.
 type runArgs struct {
-	Options boot.Options   // launcher options, without image or modules
-	Apps    []boot.AppSpec // --app programs: parsed, checked and named, in flag order
+	Options   boot.Options   // launcher options, without image or modules
+	Apps      []boot.AppSpec // --app programs: parsed, checked and named, in flag order
+	NoModules bool           // do not bundle the tier1/, tier2/ and ring3/ programs
 }
 
 // appFlag collects the raw values of a repeated --app flag.
@@ -31,8 +32,9 @@ func (a *appFlag) String() string     { return strings.Join(*a, " ") }
 func (a *appFlag) Set(v string) error { *a = append(*a, v); return nil }
 
 // newRunFlags declares `simpleos run`'s flags, writing into o and apps.
-func newRunFlags(o *boot.Options, apps *appFlag) *flag.FlagSet {
+func newRunFlags(o *boot.Options, apps *appFlag, noModules *bool) *flag.FlagSet {
 	fs := flag.NewFlagSet("simpleos run", flag.ContinueOnError)
+	fs.BoolVar(noModules, "no-modules", false, "do not start the bundled tier1/, tier2/ and ring3/ programs")
 	fs.Var(apps, "app", "run `\"[ring=N] PATH [ARGS...]\"` (split like a shell command line) as an isolated task in ring N (1-3, default 3); repeatable")
 	fs.StringVar(&o.Append, "append", "", "kernel command line, e.g. selftest=primes:100000")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "stop QEMU after this long and exit 124 (0 = never)")
@@ -51,7 +53,7 @@ func parseRunArgs(args []string) (runArgs, error) {
 	var r runArgs
 	var apps appFlag
 	o := &r.Options
-	fs := newRunFlags(o, &apps)
+	fs := newRunFlags(o, &apps, &r.NoModules)
 	fs.SetOutput(io.Discard) // we report errors ourselves, once
 	if err := fs.Parse(args); err != nil {
 		return runArgs{}, usageErrorf("run: %w", err)
@@ -98,7 +100,7 @@ func parseRunArgs(args []string) (runArgs, error) {
 func runUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: simpleos run [flags]")
 	fmt.Fprintln(w, "Boots build/simpleos.img in QEMU and exits with the kernel's status (100: core crashed, 124: timeout).")
-	fs := newRunFlags(&boot.Options{}, new(appFlag))
+	fs := newRunFlags(&boot.Options{}, new(appFlag), new(bool))
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 }
@@ -116,16 +118,28 @@ func runRun(args []string) int {
 		return code
 	}
 	o := r.Options
-	apps, err := boot.AppModules(r.Apps)
-	if err != nil {
-		return fail(usageErrorf("run: %w", err))
-	}
 	p, err := repoPaths()
 	if err != nil {
 		return fail(err)
 	}
 	if err := boot.EnsureBuilt(p, os.Stderr); err != nil {
 		return fail(err)
+	}
+	specs := r.Apps
+	if !r.NoModules {
+		mods, err := boot.FindModules(p)
+		if err != nil {
+			return fail(err)
+		}
+		if err := boot.BuildModules(p, mods, os.Stderr); err != nil {
+			return fail(err)
+		}
+		specs = append(boot.ModuleApps(mods), specs...)
+		boot.NameApps(specs)
+	}
+	apps, err := boot.AppModules(specs)
+	if err != nil {
+		return fail(usageErrorf("run: %w", err))
 	}
 
 	accel, note, err := boot.ResolveAccel(o.Accel)
@@ -137,7 +151,8 @@ func runRun(args []string) int {
 	}
 	o.Accel = accel
 	o.Image = p.Image
-	// Module 0: the kernel reads its own symbols from it. Then one module per --app.
+	// Module 0: the kernel reads its own symbols from it. Then the bundled programs and one
+	// module per --app.
 	o.Modules = append([]string{p.ELF}, apps...)
 	o.Stdout = os.Stdout
 	if o.GDB {
