@@ -260,3 +260,35 @@ func TestStdlibTestBinariesPass(t *testing.T) {
 		assert.Equal(t, "app "+s.Name+" exited 0", summary(t, res.Output, s.Name))
 	}
 }
+
+func TestStaticCProgramRunsAsATask(t *testing.T) {
+	t.Parallel()
+	gcc, err := exec.LookPath("gcc")
+	require.NoError(t, err, "this test builds a static C program: install gcc and libc6-dev")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "chello.c")
+	require.NoError(t, os.WriteFile(src, []byte(`#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+	char *p = malloc(1 << 20);
+	p[(1 << 20) - 1] = 'x';
+	printf("chello: argc=%d argv1=%s malloc=%s\n", argc, argc > 1 ? argv[1] : "-", p ? "ok" : "failed");
+	return 7;
+}
+`), 0o644))
+	bin := filepath.Join(dir, "chello")
+	out, err := exec.Command(gcc, "-static", "-O2", "-o", bin, src).CombinedOutput()
+	require.NoError(t, err, "gcc -static: %s", out)
+	p := kernelPaths(t)
+	s, err := boot.ParseAppSpec("ring=3 " + bin + " world")
+	require.NoError(t, err)
+	specs := []boot.AppSpec{s}
+	boot.NameApps(specs)
+	mods, err := boot.AppModules(specs)
+	require.NoError(t, err)
+	res, err := boot.Run(context.Background(), boot.Options{Image: p.Image, Modules: append([]string{p.ELF}, mods...), Timeout: time.Minute})
+	require.NoError(t, err)
+	t.Logf("%s", res.Output)
+	assert.Contains(t, string(res.Output), "[chello] chello: argc=2 argv1=world malloc=ok")
+	assert.Equal(t, "app chello exited 7", summary(t, res.Output, "chello"))
+}

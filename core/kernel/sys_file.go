@@ -180,6 +180,19 @@ func sysFstat(tf *TrapFrame) int64 {
 	return 0
 }
 
+// sysNewfstatat serves fstatat(fd, "", buf, AT_EMPTY_PATH), which C libraries use as fstat;
+// there are no paths to look up.
+//
+//go:nosplit
+func sysNewfstatat(tf *TrapFrame) int64 {
+	const atEmptyPath = 0x1000
+	if tf.R10&atEmptyPath == 0 {
+		return -ENOENT
+	}
+	tf.RSI = tf.RDX // fstat(fd, buf)
+	return sysFstat(tf)
+}
+
 //go:nosplit
 func sysFcntl(tf *TrapFrame) int64 {
 	d := fd(tf.RDI)

@@ -59,6 +59,7 @@ const (
 	SYS_epoll_ctl         = 233
 	SYS_tgkill            = 234
 	SYS_openat            = 257
+	SYS_newfstatat        = 262
 	SYS_set_robust_list   = 273
 	SYS_epoll_pwait       = 281
 	SYS_eventfd           = 284
@@ -126,6 +127,7 @@ var syscallTable = [maxSyscall]syscallDef{
 	SYS_openat:        {"openat", sysOpenat},
 	SYS_close:         {"close", sysClose},
 	SYS_fstat:         {"fstat", sysFstat},
+	SYS_newfstatat:    {"newfstatat", sysNewfstatat},
 	SYS_fcntl:         {"fcntl", sysFcntl},
 	SYS_ioctl:         {"ioctl", sysIoctl},
 	SYS_epoll_create:  {"epoll_create", sysEpollCreate},

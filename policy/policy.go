@@ -1,0 +1,230 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/simpleos/simpleos/core/supervisor"
+)
+
+// Manifest is a parsed system policy: every module the system runs, in file order.
+type Manifest struct {
+	File    string // the name errors use, as given to Parse
+	Modules []Module
+}
+
+// Module is one task of the system and everything it is granted.
+type Module struct {
+	Name   string
+	Line   int    // line of the module statement (0 when built in Go)
+	Binary string // the module's program: a Go package directory relative to the repository
+	Ring   int    // 1, 2 or 3
+
+	// Hardware: ring 1 only.
+	Ports  []PortRange // I/O ports
+	IRQs   []int       // interrupt lines (I/O APIC inputs 0-23)
+	Memory []Range     // MMIO ranges, whole pages
+
+	Quota uint64    // resident-memory quota in bytes; 0 = the core's default
+	CPU   CPUBudget // zero fields = unlimited
+
+	Serves []string // endpoints this module serves
+	Calls  []string // endpoints this module may call
+	Events []string // events this module may subscribe to (ring 2 only)
+
+	// Restart is always set by Parse: the manifest's restart statement, or the ring's default
+	// (supervisor.DefaultRules) when there is none. Its zero value is supervisor.Never.
+	Restart supervisor.Restart
+	// CrashBudget crashes within CrashWindow quarantine the module; 0 = the ring's default.
+	CrashBudget int
+	CrashWindow time.Duration
+	Watchdog    time.Duration // heartbeat deadline; 0 = none
+
+	Content []ContentFile // content (data) files the module reads, each with its rollback
+	Args    []string      // program arguments after argv[0] (which is Name)
+
+	// lines maps "keyword" and "keyword item" to the line that first said it, for errors.
+	lines map[string]int
+}
+
+// PortRange is an inclusive range of I/O ports.
+type PortRange struct{ Lo, Hi uint16 }
+
+// Range is an inclusive range of physical addresses.
+type Range struct{ Lo, Hi uint64 }
+
+// CPUBudget is a module's CPU allowance: at most Total over an instance's whole life, and at
+// most PerPeriod in every Period of wall time. Zero means no limit of that kind.
+type CPUBudget struct {
+	Total     time.Duration
+	PerPeriod time.Duration
+	Period    time.Duration
+}
+
+// ContentFile is a data file a module loads (rules, signatures, channel files). Rollback is
+// the last-known-good copy the core falls back to when an update of Path is rejected or makes
+// the module crash.
+type ContentFile struct {
+	Path     string
+	Rollback string
+}
+
+func (r PortRange) String() string {
+	if r.Lo == r.Hi {
+		return fmt.Sprintf("%#x", r.Lo)
+	}
+	return fmt.Sprintf("%#x-%#x", r.Lo, r.Hi)
+}
+
+// Contains reports whether p is in r.
+func (r PortRange) Contains(p uint16) bool { return r.Lo <= p && p <= r.Hi }
+
+func (r Range) String() string {
+	if r.Lo == r.Hi {
+		return fmt.Sprintf("%#x", r.Lo)
+	}
+	return fmt.Sprintf("%#x-%#x", r.Lo, r.Hi)
+}
+
+func (c CPUBudget) String() string {
+	var parts []string
+	if c.Total != 0 {
+		parts = append(parts, c.Total.String())
+	}
+	if c.PerPeriod != 0 || c.Period != 0 {
+		parts = append(parts, c.PerPeriod.String()+"/"+c.Period.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+// Module returns the module called name.
+func (m *Manifest) Module(name string) (*Module, bool) {
+	if m == nil {
+		return nil, false
+	}
+	for i := range m.Modules {
+		if m.Modules[i].Name == name {
+			return &m.Modules[i], true
+		}
+	}
+	return nil, false
+}
+
+// Server returns the module serving endpoint. Endpoints the core serves (CoreEndpoints) have
+// no module: ok is false for them; see IsCoreEndpoint.
+func (m *Manifest) Server(endpoint string) (*Module, bool) {
+	if m == nil {
+		return nil, false
+	}
+	for i := range m.Modules {
+		for _, e := range m.Modules[i].Serves {
+			if e == endpoint {
+				return &m.Modules[i], true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Binaries returns every module's binary once, in manifest order, for the build system.
+func (m *Manifest) Binaries() []string {
+	if m == nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, mod := range m.Modules {
+		if mod.Binary != "" && !seen[mod.Binary] {
+			seen[mod.Binary] = true
+			out = append(out, mod.Binary)
+		}
+	}
+	return out
+}
+
+// Rules maps the module's supervision statements to the supervisor's rules. Anything the
+// manifest leaves unset (backoff always; crash budget, CPU and watchdog when absent) comes
+// from supervisor.DefaultRules for the module's ring.
+func (m Module) Rules() supervisor.Rules {
+	r := supervisor.DefaultRules(m.Ring)
+	r.Restart = m.Restart
+	if m.CrashBudget > 0 {
+		r.CrashBudget, r.CrashWindow = m.CrashBudget, m.CrashWindow
+	}
+	if m.CPU.Total > 0 {
+		r.TotalCPU = m.CPU.Total
+	}
+	if m.CPU.PerPeriod > 0 && m.CPU.Period > 0 {
+		r.CPUPerPeriod, r.Period = m.CPU.PerPeriod, m.CPU.Period
+	}
+	if m.Watchdog > 0 {
+		r.Heartbeat = m.Watchdog
+	}
+	return r
+}
+
+// AllowsPort reports whether the module is granted I/O port p. Only ring-1 modules ever are.
+func (m Module) AllowsPort(p uint16) bool {
+	if m.Ring != 1 {
+		return false
+	}
+	for _, r := range m.Ports {
+		if r.Contains(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// PortList expands the module's port ranges into single ports, as the core's TaskSpec wants
+// them (nil unless the module is in ring 1).
+func (m Module) PortList() []uint16 {
+	if m.Ring != 1 {
+		return nil
+	}
+	var out []uint16
+	for _, r := range m.Ports {
+		for p := uint32(r.Lo); p <= uint32(r.Hi); p++ {
+			out = append(out, uint16(p))
+		}
+	}
+	return out
+}
+
+// MayCall reports whether the module may call endpoint: only endpoints listed in its calls
+// statements, core endpoints included.
+func (m Module) MayCall(endpoint string) bool { return contains(m.Calls, endpoint) }
+
+// MaySubscribe reports whether the module may subscribe to event. Only ring-2 modules ever may.
+func (m Module) MaySubscribe(event string) bool {
+	return m.Ring == 2 && contains(m.Events, event)
+}
+
+// Serves reports whether the module serves endpoint.
+func (m Module) ServesEndpoint(endpoint string) bool { return contains(m.Serves, endpoint) }
+
+// LineOf returns the line of the statement that said keyword (with item, when item is not
+// empty), or the module's own line when unknown.
+func (m Module) LineOf(keyword, item string) int {
+	key := keyword
+	if item != "" {
+		key += " " + item
+	}
+	if l, ok := m.lines[key]; ok {
+		return l
+	}
+	if l, ok := m.lines[keyword]; ok {
+		return l
+	}
+	return m.Line
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
