@@ -231,7 +231,7 @@ func (st *supervisorState) ended(ev kernel.TaskEvent) {
 	d := a.tracker.Ended(end)
 	st.mu.Unlock()
 
-	fmt.Printf("%s [%s]\n", line, d.Why)
+	fmt.Printf("%s [ring %d, pid %d, cpu %v; %s]\n", line, a.spec.Ring, ev.PID, ev.CPU.Round(time.Millisecond), d.Why)
 	if d.Restart && st.maxStarts > 0 && a.starts >= st.maxStarts {
 		fmt.Printf("supervisor: %s started %d times (maxstarts): not restarted\n", a.spec.Name, a.starts)
 		d.Restart = false

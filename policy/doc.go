@@ -1,4 +1,111 @@
-// Package policy will hold the policy checker: what each module may touch and how a faulting module is contained.
+// Package policy reads and checks the system policy: one human-readable manifest
+// (policy/system.policy) that says which modules the system runs, in which ring, with which
+// hardware, endpoints, events and content files, and how each is supervised when it fails.
 //
-// Nothing is implemented here yet: the core (core/) comes first; see docs/architecture.md.
+// The same code runs on the host (`simpleos policy check FILE`) and in the core at boot, so
+// Parse and Validate do no I/O: they take the manifest's bytes and a file name used only in
+// messages, use no cgo or reflection, and never panic, whatever the input.
+//
+// # Format
+//
+// A manifest is lines of UTF-8 text. Each line is a statement: a keyword followed by values,
+// separated by spaces or tabs; indentation is free. A word starting with '#' begins a comment
+// that runs to the end of the line (so "--color=#fff" is a value but " #x" is a comment). A
+// word starting with '"' is a Go-syntax quoted string, for values with spaces, '#' or control
+// characters. Blank lines are ignored. Keywords are lower case.
+//
+// Modules are blocks:
+//
+//	module NAME          # 1-32 characters of a-z 0-9 _ -; also the task name and argv[0]
+//	    binary   PATH    # required: Go package directory of the program, relative to the repository
+//	    ring     N       # required: 1 (driver), 2 (security module) or 3 (application)
+//	    ports    R...    # I/O port ranges: 0x3f8-0x3ff or a single port 0x61       (ring 1 only)
+//	    irqs     N...    # interrupt lines 0-23                                       (ring 1 only)
+//	    memory   R...    # MMIO ranges of whole 4 KiB pages: 0xfed00000-0xfed00fff    (ring 1 only)
+//	    quota    SIZE    # resident-memory quota, 1MiB to 1GiB: 16MiB, 512KiB, 1GiB, 65536
+//	    cpu      B...    # CPU budget: a total (5s), USED/PERIOD (200ms/1s), or both
+//	    serves   E...    # endpoints this module serves
+//	    calls    E...    # endpoints this module may call
+//	    events   V...    # events this module may subscribe to                         (ring 2 only)
+//	    restart  RULE    # always | on-failure | never; default: the ring's (always for 1 and 2)
+//	    crashes  N/T     # crash budget: the Nth crash within T quarantines the module
+//	    watchdog D       # heartbeat deadline
+//	    content  P rollback Q   # content file P; Q is its last-known-good copy
+//	    args     WORD... # program arguments after argv[0]
+//	end
+//
+// binary, ring, quota, cpu, restart, crashes, watchdog and args may appear once per module;
+// ports, irqs, memory, serves, calls, events and content add to a list each time.
+//
+// Numbers are decimal or 0x hexadecimal (a leading 0 is still decimal). Sizes are a number
+// with an optional unit KiB, MiB or GiB (powers of 1024; no unit = bytes), written "16MiB" or
+// "16 MiB". Durations use Go's syntax: 500ms, 2s, 1m30s. Ranges are LO-HI, inclusive.
+// Endpoint names are 1-64 characters of a-z 0-9 _ -; event names are such words joined by
+// dots (pipe.created). There are no wildcards: a module gets exactly what it lists.
+//
+// Anything a module leaves unset comes from the supervisor's built-in rules for its ring
+// (supervisor.DefaultRules): backoff always, crash budget 5/10s, no CPU limit, no watchdog;
+// an unset quota means the core's default quota. See Module.Rules.
+//
+// # Decisions
+//
+// Hardware (ports, IRQs, memory) belongs to ring-1 drivers only. Ring-2 security modules
+// observe and judge system events and touch no hardware; ring-3 applications reach devices only
+// through the endpoints drivers serve.
+//
+// Only ring-2 modules may subscribe to events. Events describe what other tasks do
+// (pipe.created says who made a pipe), so handing them to applications would leak across the
+// isolation between tasks; applications get data through endpoints they are granted instead.
+//
+// A module may call only the endpoints its calls statements list, including the core's own
+// (CoreEndpoints: core, names). Every endpoint has exactly one server: a module or the core.
+//
+// The core keeps some hardware for itself (ReservedPorts, ReservedIRQs, ReservedMemoryRanges
+// in reserved.go): the PICs 0x20-0x21 and 0xa0-0xa1, the PIT 0x40-0x43 and 0x61, the RTC/CMOS
+// 0x70-0x71 (read at boot), isa-debug-exit 0xf4, PCI configuration 0xcf8-0xcff; IRQs 0 (PIT),
+// 2 (cascade) and 8 (RTC); conventional memory below 0xa0000 and the I/O APIC and local APIC
+// pages.
+//
+// # Rules
+//
+// Every error names a rule, formatted like
+//
+//	policy/system.policy:12: rule ring3-ports: module "shell" runs in ring 3 and may not be granted I/O ports
+//
+// The rule names are stable:
+//
+//	syntax              unknown keyword, wrong number of values, bad number/size/duration/range,
+//	                    unterminated quote, control character, missing end, end or a statement
+//	                    outside a module, a once-only keyword given twice, manifest too large
+//	module-name         names are 1-32 characters of [a-z0-9_-] and unique
+//	module-count        at most MaxModules (63) modules: the core's limit
+//	binary-missing      every module names a binary
+//	binary-path         the binary is a clean relative path (no leading /, no .., no spaces)
+//	ring-range          every module has a ring, and it is 1, 2 or 3
+//	ring2-hardware      a ring-2 module has ports, IRQs or memory
+//	ring3-ports         a ring-3 module has ports, IRQs or memory
+//	port-overlap        two port ranges overlap (in two modules or one); names both and their lines
+//	irq-shared          an IRQ is granted twice
+//	memory-overlap      two memory ranges overlap
+//	reserved-ports      a port range includes ports the core keeps
+//	reserved-irqs       an IRQ the core keeps
+//	reserved-memory     a memory range includes memory the core keeps
+//	irq-range           an IRQ above 23
+//	memory-align        a memory range that is not whole 4 KiB pages
+//	endpoint-name       a served or called endpoint name is malformed
+//	endpoint-unserved   a called endpoint is served by no module and not by the core
+//	endpoint-duplicate  an endpoint is served twice, or a module serves a core endpoint
+//	event-name          an event name is malformed
+//	events-ring         a module outside ring 2 subscribes to events
+//	quota-range         quota is not within 1MiB..1GiB
+//	cpu-budget          a CPU budget or period is not positive, or a period lacks its budget
+//	crash-budget        crashes N/T with N < 1 or T <= 0
+//	watchdog-range      the heartbeat deadline is not positive
+//	content-rollback    a content file names no rollback file, or names itself
+//	content-duplicate   a content or rollback path is named twice in the manifest
+//
+// The CLI adds one rule of its own, binary-exists (with --root: a binary's directory is missing).
+//
+// Parse returns syntax errors alone when there are any; otherwise every validation error,
+// sorted by line, at most 100.
 package policy

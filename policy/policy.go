@@ -201,7 +201,7 @@ func (m Module) MaySubscribe(event string) bool {
 	return m.Ring == 2 && contains(m.Events, event)
 }
 
-// Serves reports whether the module serves endpoint.
+// ServesEndpoint reports whether the module serves endpoint.
 func (m Module) ServesEndpoint(endpoint string) bool { return contains(m.Serves, endpoint) }
 
 // LineOf returns the line of the statement that said keyword (with item, when item is not

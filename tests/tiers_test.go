@@ -105,21 +105,24 @@ func TestTasksCannotReachCoreOrEachOther(t *testing.T) {
 			fmt.Sprintf("ring=%d peek read 0xffff800000100000", ring),  // the direct map
 			fmt.Sprintf("ring=%d peek write 0xffffc00000010000", ring), // kernel stacks
 			fmt.Sprintf("ring=%d peek read 0x5ec000000000", ring),      // secret's memory
+			fmt.Sprintf("ring=%d peek write 0x5ec000000008", ring),     // ...written
 		)
 	}
-	apps = append(apps, "secret 3")
+	apps = append(apps, "secret 4")
 	res := bootApps(t, "", 2*time.Minute, nil, apps...)
 	out := string(res.Output)
 	assert.Contains(t, out, "[secret] secret: addr=0x5ec000000000")
+	assert.Regexp(t, `app peek-3 faulted: .*\[ring 1, pid \d+`, out, "the report names the ring")
 	assert.NotContains(t, out, "peek: value", "a task read memory that is not its own")
 	assert.NotContains(t, out, "peek: wrote", "a task wrote memory that is not its own")
 	names := []string{"peek"}
-	for i := 2; i <= 15; i++ {
+	for i := 2; i <= 18; i++ {
 		names = append(names, fmt.Sprintf("peek-%d", i))
 	}
 	for _, n := range names {
 		assert.Regexp(t, `^app `+n+` faulted: page fault \(#PF\) at main\.\w+`, summary(t, res.Output, n))
 	}
+	assert.Contains(t, out, "[secret] secret: pattern intact")
 	assert.Equal(t, "app secret exited 0", summary(t, res.Output, "secret"))
 }
 
@@ -208,7 +211,7 @@ func TestCrashLoopIsQuarantined(t *testing.T) {
 	res := bootApps(t, "restart=on-failure crashbudget=3 backoff=5", time.Minute, nil, "crashloop", "hello")
 	out := string(res.Output)
 	assert.Equal(t, 3, strings.Count(out, "[crashloop] crashloop: starting"), "started exactly crash-budget times")
-	assert.Regexp(t, `app crashloop faulted: page fault \(#PF\) at main\.\w+\+0x[0-9a-f]+ addr=0x0 \[quarantined: 3 crashes within 10s`, out)
+	assert.Regexp(t, `app crashloop faulted: page fault \(#PF\) at main\.\w+\+0x[0-9a-f]+ addr=0x0 \[ring 3, pid \d+, cpu \S+; quarantined: 3 crashes within 10s`, out)
 	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
 }
 

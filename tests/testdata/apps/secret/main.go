@@ -47,7 +47,14 @@ func main() {
 	for time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
+	for i := 0; i < len(buf); i += 4 {
+		if binary.LittleEndian.Uint32(buf[i:]) != pattern {
+			fmt.Printf("secret: pattern CHANGED at offset %d\n", i)
+			os.Exit(1)
+		}
+	}
 	runtime.KeepAlive(buf)
+	fmt.Println("secret: pattern intact")
 	fmt.Println("secret: done")
 }
 
