@@ -82,6 +82,7 @@
 //	binary-missing      every module names a binary
 //	binary-path         the binary is a clean relative path (no leading /, no .., no spaces)
 //	ring-range          every module has a ring, and it is 1, 2 or 3
+//	binary-tier         a binary under tier1/, tier2/ or ring3/ runs in that folder's ring (1, 2, 3)
 //	ring2-hardware      a ring-2 module has ports, IRQs or memory
 //	ring3-ports         a ring-3 module has ports, IRQs or memory
 //	port-overlap        two port ranges overlap (in two modules or one); names both and their lines

@@ -78,3 +78,11 @@ var CoreEndpoints = []string{"core", "names"}
 
 // IsCoreEndpoint reports whether the core serves endpoint.
 func IsCoreEndpoint(endpoint string) bool { return contains(CoreEndpoints, endpoint) }
+
+// TierDirs maps each module folder of the repository to the ring its programs run in
+// (boot.Tiers): a binary under one of them must run in that ring. Binaries elsewhere (test
+// programs) may run in any ring.
+var TierDirs = []struct {
+	Dir  string
+	Ring int
+}{{"tier1", 1}, {"tier2", 2}, {"ring3", 3}}

@@ -77,11 +77,19 @@ func (v *validator) module(m *Module) {
 	case !validBinary(m.Binary):
 		v.add(m.LineOf("binary", ""), "binary-path", "module %q: binary %q must be a clean relative path inside the repository (like tier1/console)", m.Name, m.Binary)
 	}
+	_, saidRing := m.lines["ring"]
 	switch {
-	case m.Ring == 0:
+	case m.Ring == 0 && !saidRing:
 		v.add(m.Line, "ring-range", "module %q has no ring (want ring 1, 2 or 3)", m.Name)
 	case m.Ring < 1 || m.Ring > 3:
 		v.add(m.LineOf("ring", ""), "ring-range", "module %q: ring %d: want 1, 2 or 3", m.Name, m.Ring)
+	default:
+		dir, _, _ := strings.Cut(m.Binary, "/")
+		for _, t := range TierDirs {
+			if dir == t.Dir && m.Ring != t.Ring {
+				v.add(m.LineOf("ring", ""), "binary-tier", "module %q runs in ring %d but its binary %s is in %s/, whose programs run in ring %d", m.Name, m.Ring, m.Binary, t.Dir, t.Ring)
+			}
+		}
 	}
 	v.hardware(m)
 	for _, list := range []struct {

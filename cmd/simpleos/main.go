@@ -22,6 +22,8 @@ type command struct {
 var commands = []command{
 	{"build", "build build/simpleos.elf and the bootable build/simpleos.img", runBuild},
 	{"run", "boot SimpleOS in QEMU (rebuilding when stale); `simpleos run -h` for flags", runRun},
+	{"bpf", "`simpleos bpf verify [--hook ipc|event] FILE`: verify policy programs", runBPF},
+	{"policy", "`simpleos policy check FILE [--root DIR]`: validate a policy manifest", runPolicy},
 }
 
 func main() {

@@ -74,7 +74,24 @@ const (
 	// SimpleOS's own calls, outside Linux's numbering.
 	SYS_simpleos_wait_event = 0x400 // the core's supervisor waits for a task event
 	SYS_simpleos_heartbeat  = 0x401 // a task tells the watchdog it is alive
+
+	// IPC (ipc.go): the user side is package ipc.
+	SYS_ipc_register  = 0x410 // (name, len) -> handle
+	SYS_ipc_lookup    = 0x411 // (name, len) -> handle
+	SYS_ipc_call      = 0x412 // (handle, msg, timeout ns)
+	SYS_ipc_recv      = 0x413 // (handle, msg, timeout ns)
+	SYS_ipc_reply     = 0x414 // (0, msg)
+	SYS_ipc_replyrecv = 0x415 // (handle, msg, timeout ns)
 )
+
+var ipcCalls = [...]syscallDef{
+	{"ipc_register", sysIPCRegister},
+	{"ipc_lookup", sysIPCLookup},
+	{"ipc_call", sysIPCCall},
+	{"ipc_recv", sysIPCRecv},
+	{"ipc_reply", sysIPCReply},
+	{"ipc_replyrecv", sysIPCReplyRecv},
+}
 
 type syscallHandler func(tf *TrapFrame) int64
 
@@ -192,6 +209,8 @@ func handleSyscall(tf *TrapFrame) {
 		r = sysWaitEvent(tf)
 	} else if nr == SYS_simpleos_heartbeat {
 		r = sysHeartbeat(tf)
+	} else if nr >= SYS_ipc_register && nr <= SYS_ipc_replyrecv {
+		r = ipcCalls[nr-SYS_ipc_register].fn(tf)
 	} else {
 		r = unknownSyscall(nr)
 	}

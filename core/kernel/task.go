@@ -219,6 +219,7 @@ func teardownTask(p int) bool {
 			eventfds[i].used = false
 		}
 	}
+	ipcProcessEnded(p)
 	// The core's entry area must stop showing this task's entry stacks before they are freed.
 	if entryStackOwner == int32(p) {
 		showEntryStacks(coreProc)

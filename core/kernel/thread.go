@@ -26,6 +26,9 @@ const (
 	waitEpoll
 	waitEvent // the supervisor waits for a task event
 	waitPipe
+	waitIPCSend  // queued on an endpoint, message not yet taken
+	waitIPCReply // message taken by the server, waiting for its reply
+	waitIPCRecv  // a server waiting for a call
 )
 
 // Thread is one kernel thread.
@@ -51,6 +54,8 @@ type Thread struct {
 	cpuNs     int64
 	sliceLeft int32
 	clearTID  uintptr
+
+	ipc ipcThread // IPC state (ipc.go)
 }
 
 var threads [maxThreads]Thread

@@ -66,3 +66,9 @@ func unsafeString(p *byte, n int) string { return unsafe.String(p, n) }
 func addrOfPipeByte(p *pipeObj, i int) uintptr {
 	return uintptr(unsafe.Pointer(&p.buf[0])) + uintptr(i&(pipeBufLen-1))
 }
+
+//go:nosplit
+func addrOfMsg(m *ipcMsg) uintptr { return uintptr(unsafe.Pointer(m)) }
+
+//go:nosplit
+func addrOfName(b *[32]byte) uintptr { return uintptr(unsafe.Pointer(b)) }

@@ -294,4 +294,3 @@ func immOperand(imm int32, is64 bool) uint64 {
 	}
 	return uint64(uint32(imm))
 }
-

@@ -53,8 +53,8 @@ type reg struct {
 }
 
 func scalarRange(lo, hi uint64) reg { return reg{typ: tScalar, umin: lo, umax: hi} }
-func scalarConst(v uint64) reg     { return reg{typ: tScalar, umin: v, umax: v} }
-func scalarUnknown() reg           { return scalarRange(0, math.MaxUint64) }
+func scalarConst(v uint64) reg      { return reg{typ: tScalar, umin: v, umax: v} }
+func scalarUnknown() reg            { return scalarRange(0, math.MaxUint64) }
 
 func (r reg) isConst() bool { return r.typ == tScalar && r.umin == r.umax }
 
@@ -88,6 +88,7 @@ type verifier struct {
 	explored int
 	nextID   int32
 	seen     map[int][]*state
+	targets  []bool // jump targets: where paths can merge and be pruned
 }
 
 // verify checks prog for the hook and maps. It returns nil or a *VerifyError.
@@ -109,6 +110,7 @@ func (v *verifier) structure() error {
 	if n > MaxInsns {
 		return verr(MaxInsns, "program too large: more than %d instructions", MaxInsns)
 	}
+	v.targets = make([]bool, n)
 	for pc := 0; pc < n; pc++ {
 		in := v.insns[pc]
 		if err := v.checkOpcode(pc, in); err != nil {
@@ -131,6 +133,7 @@ func (v *verifier) structure() error {
 				case v.insns[t].half:
 					return verr(pc, "jump into the middle of ld_imm64 at insn %d", t-1)
 				}
+				v.targets[t] = true
 			}
 			if op == jmpExit || (op == jmpJA && cls == classJMP) {
 				pc += width - 1
@@ -297,15 +300,7 @@ func (v *verifier) pruned(pc int, st *state) bool {
 }
 
 func (v *verifier) isTarget(pc int) bool {
-	// Cheap: only instructions following a jump or being jumped to matter;
-	// we treat every pc after a conditional as a candidate by checking the
-	// predecessor. Keeping it simple: prune everywhere a jump may land.
-	if pc <= 0 || pc >= len(v.insns) {
-		return false
-	}
-	prev := v.insns[pc-1]
-	c := prev.class()
-	return (c == classJMP || c == classJMP32) && prev.op&0xf0 != jmpCall || v.insns[pc].class() == classJMP
+	return pc >= 0 && pc < len(v.targets) && v.targets[pc]
 }
 
 func (v *verifier) readReg(pc int, st *state, r uint8) (reg, error) {
@@ -509,6 +504,18 @@ func scalarALU(op uint8, is64 bool, a, b reg) reg {
 		full = math.MaxUint32
 	}
 	lo, hi := uint64(0), full
+	if op == aluLsh || op == aluRsh || op == aluArsh {
+		// The interpreter masks shift amounts to the operand width.
+		mask := uint64(63)
+		if !is64 {
+			mask = 31
+		}
+		if b.isConst() {
+			b = scalarConst(b.umin & mask)
+		} else {
+			b = scalarRange(0, mask)
+		}
+	}
 	switch op {
 	case aluAdd:
 		if a.umax <= math.MaxUint64-b.umax {
@@ -543,7 +550,7 @@ func scalarALU(op uint8, is64 bool, a, b reg) reg {
 		}
 	case aluRsh:
 		if b.isConst() {
-			lo, hi = a.umin>>(b.umin&63), a.umax>>(b.umin&63)
+			lo, hi = a.umin>>b.umin, a.umax>>b.umin
 		} else {
 			hi = a.umax
 		}
@@ -554,7 +561,7 @@ func scalarALU(op uint8, is64 bool, a, b reg) reg {
 		}
 		if a.umax <= sign { // sign bit clear: same as rsh
 			if b.isConst() {
-				lo, hi = a.umin>>(b.umin&63), a.umax>>(b.umin&63)
+				lo, hi = a.umin>>b.umin, a.umax>>b.umin
 			} else {
 				hi = a.umax
 			}
@@ -672,6 +679,9 @@ func (v *verifier) stepCall(pc int, st *state, in insn) error {
 	h, ok := v.hook.Helpers[in.imm]
 	if !ok {
 		return verr(pc, "call to unknown helper %d", in.imm)
+	}
+	if h.Fn == nil {
+		return verr(pc, "helper %d (%s) has no implementation", in.imm, h.Name)
 	}
 	if len(h.Args) > 5 {
 		return verr(pc, "helper %s declares %d arguments", h.Name, len(h.Args))

@@ -1,0 +1,334 @@
+package kernel
+
+// IPC: synchronous message passing between tasks through endpoints, in the manner of seL4.
+//
+// A server registers an endpoint under a name; clients look the name up and Call it. A call
+// carries a message — a label and four inline words — and blocks the caller until the server
+// Replies. The receiver learns the caller's identity from the badge the kernel writes into the
+// message (the caller's pid), which no task can forge. Calls, receives and replies take a
+// timeout. When the server's task ends, every call waiting on its endpoints fails at once with
+// ECONNRESET (ipc.ErrPeerDied); a restarted server registers the name again, and the name then
+// resolves to its new endpoint (handles carry a generation, so stale ones fail too).
+//
+// The fast path (ipc_fast.go) hands a call straight to a waiting server thread and a reply
+// straight back to the waiting caller, switching threads directly without a scheduler pass.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+const (
+	maxEndpoints = 64
+	msgWords     = 4
+	msgSize      = 64 // label, 4 words, badge, 2 reserved words (user ABI, package ipc)
+
+	ECONNRESET = 104
+)
+
+// ipcMsg is the message as it crosses address spaces.
+type ipcMsg struct {
+	label uint64
+	words [msgWords]uint64
+	badge uint64
+	_     [2]uint64
+}
+
+// ipcThread is a thread's IPC state.
+type ipcThread struct {
+	msg     ipcMsg  // the message being sent or received, in the kernel
+	buf     uintptr // the user buffer it goes back to
+	ep      int32   // endpoint index it sends to or receives from
+	seq     uint64  // queue order of a waiting caller
+	replyTo int32   // server: thread slot of the caller it owes a reply, -1 if none
+	callerT int32   // server: that caller's tid, to detect a slot reused meanwhile
+	server  int32   // caller: tid of the server handling its call
+}
+
+type endpoint struct {
+	used    bool
+	owner   int32 // process
+	gen     uint32
+	name    [32]byte
+	nameLen int
+}
+
+var endpoints [maxEndpoints]endpoint
+var ipcSeq uint64
+
+// IPC counters, for statistics and benchmarks.
+var ipcStats struct {
+	calls, fastCalls, fastReplies uint64
+}
+
+//go:nosplit
+func handleOf(i int) int64 { return int64(endpoints[i].gen)<<16 | int64(i) }
+
+// endpointOf resolves a handle; -1 if it is stale or bad.
+//
+//go:nosplit
+func endpointOf(h uint64) int {
+	i := int(h & 0xffff)
+	if i >= maxEndpoints || !endpoints[i].used || uint64(endpoints[i].gen) != h>>16 {
+		return -1
+	}
+	return i
+}
+
+// readName copies a name argument into buf; 0 length on error.
+//
+//go:nosplit
+func readName(va, n uintptr, buf *[32]byte) int {
+	if n == 0 || n > 32 || !curSpace().copyIn(addrOfName(buf), va, n) {
+		return 0
+	}
+	return int(n)
+}
+
+//go:nosplit
+func sameName(e *endpoint, buf *[32]byte, n int) bool {
+	if e.nameLen != n {
+		return false
+	}
+	for i := 0; i < n&31; i++ {
+		if e.name[i] != buf[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// sysIPCRegister(name, len) creates an endpoint served by the calling task.
+//
+//go:nosplit
+func sysIPCRegister(tf *TrapFrame) int64 {
+	var name [32]byte
+	n := readName(uintptr(tf.RDI), uintptr(tf.RSI), &name)
+	if n == 0 {
+		return -EINVAL
+	}
+	free := -1
+	for i := range endpoints {
+		e := &endpoints[i]
+		if e.used && sameName(e, &name, n) {
+			return -EEXIST
+		}
+		if !e.used && free < 0 {
+			free = i
+		}
+	}
+	if free < 0 {
+		return -ENOMEM
+	}
+	e := &endpoints[free]
+	e.used, e.owner, e.nameLen = true, cur().proc, n
+	e.gen++
+	e.name = name
+	return handleOf(free)
+}
+
+// sysIPCLookup(name, len) returns the handle of the endpoint registered under name.
+//
+//go:nosplit
+func sysIPCLookup(tf *TrapFrame) int64 {
+	var name [32]byte
+	n := readName(uintptr(tf.RDI), uintptr(tf.RSI), &name)
+	if n == 0 {
+		return -EINVAL
+	}
+	for i := range endpoints {
+		if endpoints[i].used && sameName(&endpoints[i], &name, n) {
+			return handleOf(i)
+		}
+	}
+	return -ENOENT
+}
+
+//go:nosplit
+func deadlineOf(timeoutNs uint64) int64 {
+	if timeoutNs == 0 || timeoutNs > 1<<62 {
+		return 0
+	}
+	return nanotime() + int64(timeoutNs)
+}
+
+// sysIPCCall(handle, buf, timeout) sends the message in buf and waits for the reply, which
+// overwrites buf.
+//
+//go:nosplit
+func sysIPCCall(tf *TrapFrame) int64 {
+	ep := endpointOf(tf.RDI)
+	if ep < 0 {
+		return -ECONNRESET
+	}
+	t := cur()
+	buf := uintptr(tf.RSI)
+	if !curSpace().copyIn(addrOfMsg(&t.ipc.msg), buf, msgSize) {
+		return -EFAULT
+	}
+	if endpoints[ep].owner == t.proc {
+		return -EDEADLK // a task calling itself would wait forever
+	}
+	t.ipc.msg.badge = uint64(curProc().pid)
+	t.ipc.buf, t.ipc.ep = buf, int32(ep)
+	ipcStats.calls++
+	ipcSeq++
+	t.ipc.seq = ipcSeq
+	deadline := deadlineOf(tf.RDX)
+	if s := waitingServer(ep); s > 0 {
+		return callFast(s, deadline)
+	}
+	r := block(waitIPCSend, uintptr(ep), deadline)
+	if r == -ETIMEDOUT && t.ipc.server != 0 {
+		t.ipc.server = 0
+	}
+	return r
+}
+
+// waitingServer returns a thread blocked receiving on ep, or 0.
+//
+//go:nosplit
+func waitingServer(ep int) int {
+	for i := 1; i < maxThreads; i++ {
+		s := &threads[i]
+		if s.state == threadBlocked && s.waitOn == waitIPCRecv && s.waitAddr == uintptr(ep) {
+			return i
+		}
+	}
+	return 0
+}
+
+// oldestCaller returns the thread that has waited longest to send on ep, or 0.
+//
+//go:nosplit
+func oldestCaller(ep int) int {
+	best := 0
+	for i := 1; i < maxThreads; i++ {
+		c := &threads[i]
+		if c.state == threadBlocked && c.waitOn == waitIPCSend && c.waitAddr == uintptr(ep) &&
+			(best == 0 || c.ipc.seq < threads[best].ipc.seq) {
+			best = i
+		}
+	}
+	return best
+}
+
+// takeCall moves caller c's message to server s's buffer (in the server's address space) and
+// makes s owe c a reply. The caller now waits for the reply.
+//
+//go:nosplit
+func takeCall(s, c int) bool {
+	srv, cl := &threads[s&(maxThreads-1)], &threads[c&(maxThreads-1)]
+	as := &spaces[procs[srv.proc&(maxProcs-1)].space&(maxProcs-1)]
+	if !as.copyOut(srv.ipc.buf, addrOfMsg(&cl.ipc.msg), msgSize) {
+		return false
+	}
+	srv.ipc.replyTo, srv.ipc.callerT = int32(c), cl.tid
+	cl.ipc.server = srv.tid
+	cl.waitOn = waitIPCReply
+	return true
+}
+
+// sysIPCRecv(handle, buf, timeout) waits for a call on an endpoint the task serves.
+//
+//go:nosplit
+func sysIPCRecv(tf *TrapFrame) int64 {
+	ep := endpointOf(tf.RDI)
+	if ep < 0 || endpoints[ep].owner != cur().proc {
+		return -EBADF
+	}
+	return recvOn(ep, uintptr(tf.RSI), deadlineOf(tf.RDX))
+}
+
+//go:nosplit
+func recvOn(ep int, buf uintptr, deadline int64) int64 {
+	t := cur()
+	t.ipc.buf, t.ipc.ep, t.ipc.replyTo = buf, int32(ep), -1
+	if c := oldestCaller(ep); c > 0 {
+		if !takeCall(current, c) {
+			return -EFAULT
+		}
+		return 0
+	}
+	// The fast path of a caller fills our buffer and sets replyTo before waking us.
+	return block(waitIPCRecv, uintptr(ep), deadline)
+}
+
+// sysIPCReply(buf) sends the reply in buf to the caller this thread received from.
+//
+//go:nosplit
+func sysIPCReply(tf *TrapFrame) int64 {
+	c, r := prepareReply(uintptr(tf.RSI))
+	if r != 0 {
+		return r
+	}
+	wake(c, 0)
+	return 0
+}
+
+// prepareReply copies the reply into the caller's buffer; it returns the caller's slot.
+//
+//go:nosplit
+func prepareReply(buf uintptr) (int, int64) {
+	t := cur()
+	c := int(t.ipc.replyTo)
+	t.ipc.replyTo = -1
+	if c <= 0 {
+		return 0, -EINVAL
+	}
+	cl := &threads[c&(maxThreads-1)]
+	if cl.tid != t.ipc.callerT || cl.state != threadBlocked || cl.waitOn != waitIPCReply || cl.ipc.server != t.tid {
+		return 0, -ESRCH // the caller timed out or died meanwhile
+	}
+	var m ipcMsg
+	if !curSpace().copyIn(addrOfMsg(&m), buf, msgSize) {
+		return 0, -EFAULT
+	}
+	m.badge = uint64(curProc().pid)
+	as := &spaces[procs[cl.proc&(maxProcs-1)].space&(maxProcs-1)]
+	if !as.copyOut(cl.ipc.buf, addrOfMsg(&m), msgSize) {
+		cl.wakeResult = -EFAULT
+	}
+	cl.ipc.server = 0
+	return c, 0
+}
+
+// sysIPCReplyRecv(handle, buf, timeout) replies to the current caller (if any) and waits for
+// the next call, the server loop in one system call.
+//
+//go:nosplit
+func sysIPCReplyRecv(tf *TrapFrame) int64 {
+	ep := endpointOf(tf.RDI)
+	if ep < 0 || endpoints[ep].owner != cur().proc {
+		return -EBADF
+	}
+	buf := uintptr(tf.RSI)
+	if cur().ipc.replyTo > 0 {
+		if c, r := prepareReply(buf); r == 0 {
+			return replyRecvFast(c, ep, buf, deadlineOf(tf.RDX))
+		}
+	}
+	return recvOn(ep, buf, deadlineOf(tf.RDX))
+}
+
+// ipcProcessEnded fails every call the ended process p was serving or had queued for, and
+// drops its endpoints. The waiting callers get ECONNRESET at once.
+//
+//go:nosplit
+func ipcProcessEnded(p int) {
+	for i := range endpoints {
+		e := &endpoints[i]
+		if !e.used || int(e.owner) != p {
+			continue
+		}
+		e.used = false
+		for j := 1; j < maxThreads; j++ {
+			c := &threads[j]
+			if c.state == threadBlocked && (c.waitOn == waitIPCSend || c.waitOn == waitIPCReply) && c.ipc.ep == int32(i) {
+				wake(j, -ECONNRESET)
+			}
+		}
+	}
+}
+
+// IPCStats reports the number of calls and how many took the fast paths.
+func IPCStats() (calls, fastCalls, fastReplies uint64) {
+	return ipcStats.calls, ipcStats.fastCalls, ipcStats.fastReplies
+}

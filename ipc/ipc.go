@@ -1,0 +1,176 @@
+package ipc
+
+import (
+	"errors"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// System calls (core/kernel/syscall.go).
+const (
+	sysRegister  = 0x410
+	sysLookup    = 0x411
+	sysCall      = 0x412
+	sysRecv      = 0x413
+	sysReply     = 0x414
+	sysReplyRecv = 0x415
+)
+
+// Msg is one message: a label and four inline words. Badge is filled in by the core: on a
+// received call, the caller's pid; on a reply, the server's.
+type Msg struct {
+	Label uint64
+	Words [4]uint64
+	Badge uint64
+	_     [2]uint64
+}
+
+// Errors.
+var (
+	ErrPeerDied = errors.New("ipc: peer died")
+	ErrTimeout  = errors.New("ipc: timed out")
+	ErrDenied   = errors.New("ipc: denied by policy")
+	ErrNotFound = errors.New("ipc: no such endpoint")
+	ErrExists   = errors.New("ipc: name already registered")
+	ErrNoCaller = errors.New("ipc: the caller is gone")
+)
+
+func errnoErr(e syscall.Errno) error {
+	switch e {
+	case 0:
+		return nil
+	case syscall.ECONNRESET:
+		return ErrPeerDied
+	case syscall.ETIMEDOUT:
+		return ErrTimeout
+	case syscall.EPERM:
+		return ErrDenied
+	case syscall.ENOENT:
+		return ErrNotFound
+	case syscall.EEXIST:
+		return ErrExists
+	case syscall.ESRCH:
+		return ErrNoCaller
+	}
+	return e
+}
+
+// Endpoint is a handle on a named endpoint.
+type Endpoint struct {
+	name   string
+	handle uintptr
+}
+
+func nameCall(nr uintptr, name string) (uintptr, error) {
+	b := []byte(name)
+	if len(b) == 0 || len(b) > 32 {
+		return 0, errors.New("ipc: names are 1 to 32 bytes")
+	}
+	h, _, e := syscall.RawSyscall(nr, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0)
+	if e != 0 {
+		return 0, errnoErr(e)
+	}
+	return h, nil
+}
+
+// Register creates the endpoint name, served by the calling task.
+func Register(name string) (*Endpoint, error) {
+	h, err := nameCall(sysRegister, name)
+	if err != nil {
+		return nil, err
+	}
+	return &Endpoint{name: name, handle: h}, nil
+}
+
+// Lookup finds the endpoint registered under name.
+func Lookup(name string) (*Endpoint, error) {
+	h, err := nameCall(sysLookup, name)
+	if err != nil {
+		return nil, err
+	}
+	return &Endpoint{name: name, handle: h}, nil
+}
+
+// Name returns the endpoint's name.
+func (e *Endpoint) Name() string { return e.name }
+
+func timeoutNs(d time.Duration) uintptr {
+	if d <= 0 {
+		return 0 // no timeout
+	}
+	return uintptr(d)
+}
+
+// Call sends m and waits for the reply (timeout 0 = wait forever).
+func (e *Endpoint) Call(m Msg, timeout time.Duration) (Msg, error) {
+	_, _, errno := syscall.Syscall(sysCall, e.handle, uintptr(unsafe.Pointer(&m)), timeoutNs(timeout))
+	return m, errnoErr(errno)
+}
+
+// Recv waits for the next call.
+func (e *Endpoint) Recv(timeout time.Duration) (Msg, error) {
+	var m Msg
+	_, _, errno := syscall.Syscall(sysRecv, e.handle, uintptr(unsafe.Pointer(&m)), timeoutNs(timeout))
+	return m, errnoErr(errno)
+}
+
+// Reply answers the call received last.
+func (e *Endpoint) Reply(m Msg) error {
+	_, _, errno := syscall.Syscall(sysReply, 0, uintptr(unsafe.Pointer(&m)), 0)
+	return errnoErr(errno)
+}
+
+// Serve answers calls with handler until a system call fails. It stays on one OS thread: the
+// core sends a reply back through the thread that received the call.
+func (e *Endpoint) Serve(handler func(req Msg) Msg) error {
+	runtimeLockOSThread()
+	var m Msg
+	_, _, errno := syscall.Syscall(sysRecv, e.handle, uintptr(unsafe.Pointer(&m)), 0)
+	for {
+		if err := errnoErr(errno); err != nil && err != ErrNoCaller {
+			return err
+		}
+		m = handler(m)
+		_, _, errno = syscall.Syscall(sysReplyRecv, e.handle, uintptr(unsafe.Pointer(&m)), 0)
+	}
+}
+
+// Client calls a named endpoint, looking the name up again after the server died.
+type Client struct {
+	name    string
+	timeout time.Duration
+	mu      sync.Mutex
+	ep      *Endpoint
+}
+
+// NewClient returns a client for name whose calls time out after timeout (0 = never).
+func NewClient(name string, timeout time.Duration) *Client {
+	return &Client{name: name, timeout: timeout}
+}
+
+// Call sends m to the endpoint. ErrPeerDied means the server died during this call; the next
+// call resolves the name again.
+func (c *Client) Call(m Msg) (Msg, error) {
+	c.mu.Lock()
+	ep := c.ep
+	if ep == nil {
+		var err error
+		if ep, err = Lookup(c.name); err != nil {
+			c.mu.Unlock()
+			return Msg{}, err
+		}
+		c.ep = ep
+	}
+	c.mu.Unlock()
+	reply, err := ep.Call(m, c.timeout)
+	if err == ErrPeerDied {
+		c.mu.Lock()
+		if c.ep == ep {
+			c.ep = nil
+		}
+		c.mu.Unlock()
+	}
+	return reply, err
+}

@@ -1,0 +1,34 @@
+package ipc
+
+import (
+	"syscall"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// On the host (Linux) the calls fail with ENOSYS; the behaviour under SimpleOS is covered by
+// the QEMU tests in tests/ipc_test.go.
+
+func TestMessageLayoutMatchesTheKernel(t *testing.T) {
+	assert.Equal(t, uintptr(64), unsafe.Sizeof(Msg{}), "the kernel copies 64-byte messages")
+	assert.Equal(t, uintptr(40), unsafe.Offsetof(Msg{}.Badge))
+}
+
+func TestErrnoMapping(t *testing.T) {
+	assert.Equal(t, ErrPeerDied, errnoErr(syscall.ECONNRESET))
+	assert.Equal(t, ErrTimeout, errnoErr(syscall.ETIMEDOUT))
+	assert.Equal(t, ErrDenied, errnoErr(syscall.EPERM))
+	assert.Equal(t, ErrNotFound, errnoErr(syscall.ENOENT))
+	assert.Equal(t, ErrExists, errnoErr(syscall.EEXIST))
+	assert.NoError(t, errnoErr(0))
+	assert.Equal(t, syscall.EFAULT, errnoErr(syscall.EFAULT))
+}
+
+func TestNamesAreBounded(t *testing.T) {
+	_, err := Register("")
+	assert.Error(t, err)
+	_, err = Lookup("a-name-that-is-longer-than-thirty-two-bytes")
+	assert.Error(t, err)
+}

@@ -1,0 +1,5 @@
+package ipc
+
+import "runtime"
+
+func runtimeLockOSThread() { runtime.LockOSThread() }

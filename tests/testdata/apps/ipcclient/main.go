@@ -1,0 +1,99 @@
+// Command ipcclient calls the endpoint named by its first argument.
+//
+//	ipcclient NAME basic N      N calls; checks every reply and the badge the server saw
+//	ipcclient NAME peerdeath    a call during which the server crashes gets ipc.ErrPeerDied;
+//	                            calls succeed again once the server has been restarted
+//	ipcclient NAME timeout      a call the server never answers times out
+//
+// Output: one "ipcclient: ..." result line; exit 0 on success, 1 otherwise.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/simpleos/simpleos/ipc"
+)
+
+func fail(format string, args ...any) {
+	fmt.Printf("ipcclient: FAIL: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// waitFor looks the name up until the server has registered it.
+func waitFor(name string) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := ipc.Lookup(name)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			fail("lookup %s: %v", name, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func check(c *ipc.Client, i uint64) {
+	reply, err := c.Call(ipc.Msg{Label: i, Words: [4]uint64{i, i * 2, i * 3, 0}})
+	if err != nil {
+		fail("call %d: %v", i, err)
+	}
+	if reply.Label != i+1 || reply.Words[0] != i*3 || reply.Words[1] != i*2 || reply.Words[2] != i {
+		fail("call %d: wrong reply %+v", i, reply)
+	}
+	if reply.Words[3] != uint64(os.Getpid()) {
+		fail("the server saw badge %d, my pid is %d", reply.Words[3], os.Getpid())
+	}
+}
+
+func main() {
+	if len(os.Args) < 3 {
+		fail("usage: ipcclient NAME basic N | peerdeath | timeout")
+	}
+	name, mode := os.Args[1], os.Args[2]
+	waitFor(name)
+	c := ipc.NewClient(name, 5*time.Second)
+	switch mode {
+	case "basic":
+		n, _ := strconv.Atoi(os.Args[3])
+		start := time.Now()
+		for i := 1; i <= n; i++ {
+			check(c, uint64(i))
+		}
+		fmt.Printf("ipcclient: %d calls ok in %v, server saw badge=%d\n", n, time.Since(start).Round(time.Millisecond), os.Getpid())
+	case "peerdeath":
+		check(c, 1)
+		_, err := c.Call(ipc.Msg{Label: 1 << 40})
+		if err != ipc.ErrPeerDied {
+			fail("call during a server crash: got %v, want ErrPeerDied", err)
+		}
+		fmt.Println("ipcclient: peer died during the call")
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			_, err := c.Call(ipc.Msg{Label: 2, Words: [4]uint64{2, 4, 6, 0}})
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				fail("server never came back: %v", err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		check(c, 3)
+		fmt.Println("ipcclient: calls succeed again after the server's restart")
+	case "timeout":
+		t := ipc.NewClient(name, 200*time.Millisecond)
+		start := time.Now()
+		_, err := t.Call(ipc.Msg{Label: 1 << 41})
+		if err != ipc.ErrTimeout {
+			fail("unanswered call: got %v, want ErrTimeout", err)
+		}
+		fmt.Printf("ipcclient: unanswered call timed out after %v\n", time.Since(start).Round(10*time.Millisecond))
+	default:
+		fail("unknown mode %q", mode)
+	}
+}

@@ -1,0 +1,52 @@
+// Command ipcserver registers an endpoint (first argument, default "echo") and answers each
+// call with Label+1, the words reversed, and the caller's badge (its pid, as the core reports
+// it) in the last word. Label 1<<40 makes it crash mid-call (nil dereference: peer death for
+// the caller); label 1<<41 makes it never answer (for timeouts).
+//
+// A second argument lifetime=D makes it exit 0 after D (e.g. 3s), so that a boot with it ends.
+//
+// Output: "ipcserver: serving <name>", then nothing unless it fails.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/simpleos/simpleos/ipc"
+)
+
+func main() {
+	name := "echo"
+	if len(os.Args) > 1 {
+		name = os.Args[1]
+	}
+	if len(os.Args) > 2 && strings.HasPrefix(os.Args[2], "lifetime=") {
+		d, err := time.ParseDuration(strings.TrimPrefix(os.Args[2], "lifetime="))
+		if err != nil {
+			fmt.Printf("ipcserver: bad %s\n", os.Args[2])
+			os.Exit(2)
+		}
+		time.AfterFunc(d, func() { os.Exit(0) })
+	}
+	ep, err := ipc.Register(name)
+	if err != nil {
+		fmt.Printf("ipcserver: register %s: %v\n", name, err)
+		os.Exit(1)
+	}
+	fmt.Printf("ipcserver: serving %s\n", name)
+	err = ep.Serve(func(req ipc.Msg) ipc.Msg {
+		switch req.Label {
+		case 1 << 40:
+			var p *int
+			*p = 1 // crash while the caller waits
+		case 1 << 41:
+			time.Sleep(time.Hour)
+		}
+		w := req.Words
+		return ipc.Msg{Label: req.Label + 1, Words: [4]uint64{w[2], w[1], w[0], req.Badge}}
+	})
+	fmt.Printf("ipcserver: %v\n", err)
+	os.Exit(1)
+}
