@@ -48,3 +48,21 @@ func TestFindModulesReportsBrokenSources(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), filepath.Join("tier2", "bad"))
 }
+
+func TestPolicyModuleChecksTheManifestFirst(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.policy")
+	require.NoError(t, os.WriteFile(good, []byte("module hello\n binary ring3/hello\n ring 3\nend\n"), 0o644))
+	m, err := PolicyModule(good)
+	require.NoError(t, err)
+	assert.Equal(t, good+" simpleos-policy", m)
+
+	bad := filepath.Join(dir, "bad.policy")
+	require.NoError(t, os.WriteFile(bad, []byte("module shell\n binary ring3/shell\n ring 3\n ports 0x60\nend\n"), 0o644))
+	_, err = PolicyModule(bad)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bad.policy:4: rule ring3-ports")
+
+	_, err = PolicyModule(filepath.Join(dir, "missing.policy"))
+	assert.Error(t, err)
+}

@@ -30,7 +30,13 @@ func main() {
 		ms(reachedMain), ms(kernel.Boot().RuntimeEntryNs), fs.Total-fs.Free, fs.Free, kernel.ThreadCount())
 
 	args := parseArgs(os.Args[1:])
-	apps, err := appsFromModules(args)
+	man, err := loadPolicy()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "core: policy rejected, no task started:\n%v\n", err)
+		os.Exit(3)
+	}
+	fmt.Printf("core: policy %s: %d modules\n", man.File, len(man.Modules))
+	apps, err := appsFromModules(args, man)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "core: %v\n", err)
 		os.Exit(2)

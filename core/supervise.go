@@ -5,7 +5,10 @@ package main
 // quarantines them by the rules of core/supervisor. A watchdog kills tasks that exceed their
 // CPU budget or miss their heartbeat deadline.
 //
-// Kernel command-line words read here (until the policy manifest replaces them):
+// What a task may do — its ports, the endpoints it serves and calls, its memory quota and its
+// rules — comes from its module in the policy manifest (package policy; policy/system.policy
+// unless the launcher passes another). A task the manifest does not list gets no grants and
+// the default rules of its ring, which these kernel command-line words adjust:
 //
 //	restart=never|on-failure|always  restart rule for every app (default never: run once)
 //	crashbudget=N                    crashes within 10 s before quarantine (default 5)
@@ -21,17 +24,20 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/simpleos/simpleos/core/appspec"
 	"github.com/simpleos/simpleos/core/kernel"
 	"github.com/simpleos/simpleos/core/supervisor"
+	"github.com/simpleos/simpleos/policy"
 )
 
 // app is one program passed at boot and its supervision state.
 type app struct {
 	spec    appspec.Spec
+	module  *policy.Module // its entry in the manifest, nil if it has none
 	image   []byte
 	rules   supervisor.Rules
 	tracker *supervisor.Tracker
@@ -53,8 +59,22 @@ type supervisorState struct {
 	maxStarts int
 }
 
-// appsFromModules finds the app modules; ok=false if there are none.
-func appsFromModules(args map[string]string) ([]*app, error) {
+// loadPolicy reads the manifest passed as a module, or the one compiled in, and validates it
+// again: the launcher checked it on the host, but the core trusts nothing it did not check.
+func loadPolicy() (*policy.Manifest, error) {
+	name, src := policy.SystemFile, policy.System
+	for _, m := range kernel.Modules() {
+		if w := strings.Fields(m.Cmdline); len(w) == 2 && w[1] == policy.ModuleMarker {
+			name, src = w[0], m.Data
+		}
+	}
+	return policy.Parse(name, src)
+}
+
+// appsFromModules finds the app modules and what the manifest grants each one. Apps the
+// manifest does not list run with the ring's default rules (adjusted by the command line) and
+// no grants at all.
+func appsFromModules(args map[string]string, man *policy.Manifest) ([]*app, error) {
 	rules, err := rulesFromArgs(args)
 	if err != nil {
 		return nil, err
@@ -65,8 +85,16 @@ func appsFromModules(args map[string]string) ([]*app, error) {
 		if !ok {
 			continue
 		}
-		r := rules(s.Ring)
-		apps = append(apps, &app{spec: s, image: m.Data, rules: r, tracker: supervisor.NewTracker(r)})
+		a := &app{spec: s, image: m.Data, rules: rules(s.Ring)}
+		if mod, ok := man.Module(s.Name); ok {
+			if mod.Ring != s.Ring {
+				return nil, fmt.Errorf("app %s: the policy runs it in ring %d, not %d", s.Name, mod.Ring, s.Ring)
+			}
+			a.module = mod
+			a.rules = mod.Rules()
+		}
+		a.tracker = supervisor.NewTracker(a.rules)
+		apps = append(apps, a)
 	}
 	return apps, nil
 }
@@ -166,14 +194,20 @@ func supervise(apps []*app, args map[string]string) int {
 }
 
 func (st *supervisorState) start(a *app) {
-	pid, err := kernel.StartTask(kernel.TaskSpec{
+	spec := kernel.TaskSpec{
 		Name:     a.spec.Name,
 		Ring:     a.spec.Ring,
 		Image:    a.image,
 		Args:     a.spec.Argv(),
 		MemQuota: st.quota,
-		Ports:    grantedPorts(a.spec.Ring),
-	})
+	}
+	if m := a.module; m != nil {
+		spec.Ports, spec.Serves, spec.Calls = m.PortList(), m.Serves, m.Calls
+		if m.Quota != 0 {
+			spec.MemQuota = m.Quota
+		}
+	}
+	pid, err := kernel.StartTask(spec)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if err != nil {
@@ -185,19 +219,6 @@ func (st *supervisorState) start(a *app) {
 	a.starts++
 	st.byPID[pid] = a
 	a.tracker.Started(time.Now())
-}
-
-// grantedPorts is the built-in port grant until the policy manifest lands: a ring-1 driver
-// gets COM2 (0x2f8-0x2ff), which the tests use as a device of its own.
-func grantedPorts(ring int) []uint16 {
-	if ring != 1 {
-		return nil
-	}
-	var ports []uint16
-	for p := uint16(0x2f8); p <= 0x2ff; p++ {
-		ports = append(ports, p)
-	}
-	return ports
 }
 
 func (st *supervisorState) finished() bool {

@@ -22,8 +22,15 @@ import (
 )
 
 // bootApps boots the core with apps, each "[ring=N] NAME [ARGS...]" where NAME is a program
-// under testdata/apps, and returns the result.
+// under testdata/apps, and returns the result. The core enforces policy/system.policy, which
+// lists none of them: they run without grants.
 func bootApps(t *testing.T, cmdline string, timeout time.Duration, extraQEMU []string, apps ...string) boot.Result {
+	t.Helper()
+	return bootAppsWithPolicy(t, "", cmdline, timeout, extraQEMU, apps...)
+}
+
+// bootAppsWithPolicy is bootApps with a policy manifest (its text) in force.
+func bootAppsWithPolicy(t *testing.T, manifest, cmdline string, timeout time.Duration, extraQEMU []string, apps ...string) boot.Result {
 	t.Helper()
 	p := kernelPaths(t)
 	var specs []boot.AppSpec
@@ -41,6 +48,13 @@ func bootApps(t *testing.T, cmdline string, timeout time.Duration, extraQEMU []s
 	boot.NameApps(specs)
 	mods, err := boot.AppModules(specs)
 	require.NoError(t, err)
+	if manifest != "" {
+		file := filepath.Join(t.TempDir(), "test.policy")
+		require.NoError(t, os.WriteFile(file, []byte(manifest), 0o644))
+		m, err := boot.PolicyModule(file)
+		require.NoError(t, err)
+		mods = append(mods, m)
+	}
 	res, err := boot.Run(context.Background(), boot.Options{
 		Image:     p.Image,
 		Modules:   append([]string{p.ELF}, mods...),
@@ -146,10 +160,20 @@ func TestPrivilegedInstructionsFaultOutsideRing0(t *testing.T) {
 	}
 }
 
+// portPolicy grants the ring-1 portecho task the ports of a second serial port (COM2).
+const portPolicy = `
+module portecho
+    binary tests/testdata/apps/portecho
+    ring   1
+    ports  0x2f8-0x2ff
+    restart never
+end
+`
+
 func TestGrantedPortWorksFromRing1Only(t *testing.T) {
 	t.Parallel()
-	// A second serial port (COM2, 0x2f8) for the ring-1 driver, which is granted its ports.
-	res := bootApps(t, "", time.Minute, []string{"-serial", "null"}, "ring=1 portecho", "ring=2 portecho", "ring=3 portecho")
+	// QEMU gets a second serial port (COM2, 0x2f8) for the driver; only portecho is granted it.
+	res := bootAppsWithPolicy(t, portPolicy, "", time.Minute, []string{"-serial", "null"}, "ring=1 portecho", "ring=2 portecho", "ring=3 portecho")
 	assert.Contains(t, string(res.Output), "[portecho] portecho: wrote 0xaa read 0xaa")
 	assert.Equal(t, "app portecho exited 0", summary(t, res.Output, "portecho"))
 	assert.Regexp(t, `^app portecho-2 faulted: general protection fault \(#GP\)`, summary(t, res.Output, "portecho-2"))

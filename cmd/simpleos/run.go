@@ -23,6 +23,7 @@ type runArgs struct {
 	Options   boot.Options   // launcher options, without image or modules
 	Apps      []boot.AppSpec // --app programs: parsed, checked and named, in flag order
 	NoModules bool           // do not bundle the tier1/, tier2/ and ring3/ programs
+	Policy    string         // a policy manifest to enforce instead of policy/system.policy
 }
 
 // appFlag collects the raw values of a repeated --app flag.
@@ -32,9 +33,10 @@ func (a *appFlag) String() string     { return strings.Join(*a, " ") }
 func (a *appFlag) Set(v string) error { *a = append(*a, v); return nil }
 
 // newRunFlags declares `simpleos run`'s flags, writing into o and apps.
-func newRunFlags(o *boot.Options, apps *appFlag, noModules *bool) *flag.FlagSet {
+func newRunFlags(o *boot.Options, apps *appFlag, noModules *bool, policyFile *string) *flag.FlagSet {
 	fs := flag.NewFlagSet("simpleos run", flag.ContinueOnError)
 	fs.BoolVar(noModules, "no-modules", false, "do not start the bundled tier1/, tier2/ and ring3/ programs")
+	fs.StringVar(policyFile, "policy", "", "enforce this policy manifest `FILE` instead of policy/system.policy (checked before booting)")
 	fs.Var(apps, "app", "run `\"[ring=N] PATH [ARGS...]\"` (split like a shell command line) as an isolated task in ring N (1-3, default 3); repeatable")
 	fs.StringVar(&o.Append, "append", "", "kernel command line, e.g. selftest=primes:100000")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "stop QEMU after this long and exit 124 (0 = never)")
@@ -53,7 +55,7 @@ func parseRunArgs(args []string) (runArgs, error) {
 	var r runArgs
 	var apps appFlag
 	o := &r.Options
-	fs := newRunFlags(o, &apps, &r.NoModules)
+	fs := newRunFlags(o, &apps, &r.NoModules, &r.Policy)
 	fs.SetOutput(io.Discard) // we report errors ourselves, once
 	if err := fs.Parse(args); err != nil {
 		return runArgs{}, usageErrorf("run: %w", err)
@@ -100,7 +102,7 @@ func parseRunArgs(args []string) (runArgs, error) {
 func runUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: simpleos run [flags]")
 	fmt.Fprintln(w, "Boots build/simpleos.img in QEMU and exits with the kernel's status (100: core crashed, 124: timeout).")
-	fs := newRunFlags(&boot.Options{}, new(appFlag), new(bool))
+	fs := newRunFlags(&boot.Options{}, new(appFlag), new(bool), new(string))
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 }
@@ -140,6 +142,13 @@ func runRun(args []string) int {
 	apps, err := boot.AppModules(specs)
 	if err != nil {
 		return fail(usageErrorf("run: %w", err))
+	}
+	if r.Policy != "" {
+		mod, err := boot.PolicyModule(r.Policy)
+		if err != nil {
+			return fail(usageErrorf("run: %w", err))
+		}
+		apps = append(apps, mod)
 	}
 
 	accel, note, err := boot.ResolveAccel(o.Accel)

@@ -104,6 +104,10 @@ func sysIPCRegister(tf *TrapFrame) int64 {
 	if n == 0 {
 		return -EINVAL
 	}
+	if p := curProc(); p.ring != 0 && !p.serves.has(&name, n) {
+		audit("register", &name, n, "serves")
+		return -EPERM
+	}
 	free := -1
 	for i := range endpoints {
 		e := &endpoints[i]
@@ -124,7 +128,8 @@ func sysIPCRegister(tf *TrapFrame) int64 {
 	return handleOf(free)
 }
 
-// sysIPCLookup(name, len) returns the handle of the endpoint registered under name.
+// sysIPCLookup(name, len) returns the handle of the endpoint registered under name, if the
+// policy lets the caller call it.
 //
 //go:nosplit
 func sysIPCLookup(tf *TrapFrame) int64 {
@@ -132,6 +137,10 @@ func sysIPCLookup(tf *TrapFrame) int64 {
 	n := readName(uintptr(tf.RDI), uintptr(tf.RSI), &name)
 	if n == 0 {
 		return -EINVAL
+	}
+	if p := curProc(); p.ring != 0 && !p.calls.has(&name, n) {
+		audit("call", &name, n, "calls")
+		return -EPERM
 	}
 	for i := range endpoints {
 		if endpoints[i].used && sameName(&endpoints[i], &name, n) {
@@ -159,6 +168,11 @@ func sysIPCCall(tf *TrapFrame) int64 {
 		return -ECONNRESET
 	}
 	t := cur()
+	// Handles can be guessed: the policy is checked on every call, not only at lookup.
+	if e := &endpoints[ep]; curProc().ring != 0 && !curProc().calls.has(&e.name, e.nameLen) {
+		audit("call", &e.name, e.nameLen, "calls")
+		return -EPERM
+	}
 	buf := uintptr(tf.RSI)
 	if !curSpace().copyIn(addrOfMsg(&t.ipc.msg), buf, msgSize) {
 		return -EFAULT
@@ -332,3 +346,28 @@ func ipcProcessEnded(p int) {
 func IPCStats() (calls, fastCalls, fastReplies uint64) {
 	return ipcStats.calls, ipcStats.fastCalls, ipcStats.fastReplies
 }
+
+// audit writes one line for a request the policy denied: who, what, which rule.
+//
+//go:nosplit
+func audit(what string, name *[32]byte, n int, rule string) {
+	p := curProc()
+	puts("audit: deny ")
+	puts(p.nameString())
+	puts(" (pid ")
+	putDec(uint64(p.pid))
+	puts(", ring ")
+	putDec(uint64(p.ring))
+	puts(") ")
+	puts(what)
+	puts(" \"")
+	for i := 0; i < n&31; i++ {
+		putc(name[i])
+	}
+	puts("\": not in its policy '")
+	puts(rule)
+	puts("' list\n")
+	auditDenials++
+}
+
+var auditDenials uint64

@@ -52,6 +52,38 @@ type Process struct {
 	midLine    bool  // console output: not at the start of a line
 
 	crash crashWatch // the runtime's panic output and the fault behind it
+
+	// What the policy lets it do with IPC (ipc.go): endpoint names it may serve and call.
+	serves, calls nameList
+}
+
+const maxNames = 8
+
+// nameList is a small fixed set of endpoint names.
+type nameList struct {
+	names [maxNames][32]byte
+	lens  [maxNames]int
+	n     int
+}
+
+//go:nosplit
+func (l *nameList) has(name *[32]byte, n int) bool {
+	for i := 0; i < l.n && i < maxNames; i++ {
+		if l.lens[i] != n {
+			continue
+		}
+		same := true
+		for j := 0; j < n&31; j++ {
+			if l.names[i][j] != name[j] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return true
+		}
+	}
+	return false
 }
 
 var procs [maxProcs]Process

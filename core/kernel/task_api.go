@@ -27,6 +27,8 @@ type TaskSpec struct {
 	Env      []string
 	MemQuota uint64   // bytes of resident memory; 0 = no limit
 	Ports    []uint16 // I/O ports the task may use
+	Serves   []string // endpoint names it may register
+	Calls    []string // endpoint names it may call
 }
 
 // End reasons of a TaskEvent.
@@ -139,6 +141,8 @@ func StartTask(spec TaskSpec) (int, error) {
 	for _, port := range spec.Ports {
 		spaces[p].allowPort(port)
 	}
+	procs[p].serves.set(spec.Serves)
+	procs[p].calls.set(spec.Calls)
 	if !startTaskThread(p, f.Entry, uint64(sp)) {
 		return fail("no thread slot")
 	}
@@ -296,4 +300,17 @@ func Modules() []Module {
 		})
 	}
 	return mods
+}
+
+// set fills the list (names beyond maxNames or longer than 32 bytes are dropped: the policy
+// validator keeps manifests within those limits).
+func (l *nameList) set(names []string) {
+	*l = nameList{}
+	for _, s := range names {
+		if l.n == maxNames || len(s) == 0 || len(s) > 32 {
+			continue
+		}
+		l.lens[l.n] = copy(l.names[l.n][:], s)
+		l.n++
+	}
 }

@@ -4,6 +4,7 @@
 //	ipcclient NAME peerdeath    a call during which the server crashes gets ipc.ErrPeerDied;
 //	                            calls succeed again once the server has been restarted
 //	ipcclient NAME timeout      a call the server never answers times out
+//	ipcclient NAME denied       the policy refuses the call: ipc.ErrDenied
 //
 // Output: one "ipcclient: ..." result line; exit 0 on success, 1 otherwise.
 package main
@@ -55,6 +56,14 @@ func main() {
 		fail("usage: ipcclient NAME basic N | peerdeath | timeout")
 	}
 	name, mode := os.Args[1], os.Args[2]
+	if mode == "denied" {
+		_, err := ipc.NewClient(name, time.Second).Call(ipc.Msg{Label: 1})
+		if err != ipc.ErrDenied {
+			fail("call to %s: got %v, want ErrDenied", name, err)
+		}
+		fmt.Printf("ipcclient: denied: %v\n", err)
+		return
+	}
 	waitFor(name)
 	c := ipc.NewClient(name, 5*time.Second)
 	switch mode {

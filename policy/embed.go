@@ -1,0 +1,16 @@
+package policy
+
+import _ "embed"
+
+// System is policy/system.policy, compiled into the core: the manifest it enforces unless the
+// launcher passes another one (simpleos run --policy FILE).
+//
+//go:embed system.policy
+var System []byte
+
+// SystemFile names System in messages.
+const SystemFile = "policy/system.policy"
+
+// ModuleMarker is the second word of the Multiboot module command line that carries a
+// manifest ("PATH simpleos-policy").
+const ModuleMarker = "simpleos-policy"
