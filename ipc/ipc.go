@@ -20,11 +20,30 @@ const (
 
 // Msg is one message: a label and four inline words. Badge is filled in by the core: on a
 // received call, the caller's pid; on a reply, the server's.
+//
+// A call may also lend whole pages of the caller's memory to the server for the duration of
+// the call (GrantAddr, page-aligned; GrantPages, at most MaxGrantPages): the server receives
+// them read-only at the GrantAddr of the message it gets (see Grant). They are unmapped when
+// it replies.
 type Msg struct {
-	Label uint64
-	Words [4]uint64
-	Badge uint64
-	_     [2]uint64
+	Label      uint64
+	Words      [4]uint64
+	Badge      uint64
+	GrantAddr  uint64
+	GrantPages uint64
+}
+
+// MaxGrantPages is the most pages one call may lend.
+const MaxGrantPages = 16
+
+// Grant returns the granted pages of a received call as a byte slice (nil if none). It is
+// valid until the reply.
+func (m *Msg) Grant() []byte {
+	if m.GrantPages == 0 || m.GrantAddr == 0 {
+		return nil
+	}
+	// The address is a mapping the core made in this task for the call, not Go memory.
+	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(m.GrantAddr))), m.GrantPages*4096)
 }
 
 // Errors.

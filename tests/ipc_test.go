@@ -83,3 +83,13 @@ func TestIPCDeniedByPolicyWithAuditLine(t *testing.T) {
 	assert.Equal(t, "app ipcclient-2 exited 0", summary(t, res.Output, "ipcclient-2"))
 	assert.Equal(t, "app ipcclient-3 exited 0", summary(t, res.Output, "ipcclient-3"))
 }
+
+func TestIPCPageGrantRoundTrip(t *testing.T) {
+	t.Parallel()
+	res := bootAppsWithPolicy(t, ipcPolicy, "", time.Minute, nil, "ring=2 ipcserver echo lifetime=3s", "ipcclient echo grant")
+	out := string(res.Output)
+	assert.Regexp(t, `\[ipcclient\] ipcclient: server read 3 lent pages at 0x7e[0-9a-f]+ \(mine at 0x[0-9a-f]+\): sum \d+ ok`, out)
+	assert.Regexp(t, `app ipcserver faulted: page fault \(#PF\) at main\.main\.func\d+\+0x[0-9a-f]+ addr=0x7e[0-9a-f]+`, out)
+	assert.Contains(t, out, "[ipcclient] ipcclient: a server writing into lent pages died; my pages are unchanged")
+	assert.Equal(t, "app ipcclient exited 0", summary(t, res.Output, "ipcclient"))
+}

@@ -25,11 +25,22 @@ const (
 
 // ipcMsg is the message as it crosses address spaces.
 type ipcMsg struct {
-	label uint64
-	words [msgWords]uint64
-	badge uint64
-	_     [2]uint64
+	label      uint64
+	words      [msgWords]uint64
+	badge      uint64
+	grantAddr  uint64 // page grant: the sender's page-aligned address; the receiver's view of it
+	grantPages uint64 // pages granted for the call (0 = none, at most maxGrantPages)
 }
+
+// Page grants: a caller may lend up to maxGrantPages pages of its memory to the server for the
+// duration of one call. They appear read-only in the server's grant window (one per thread
+// slot, in the lower half) and are unmapped when the server replies or either task dies, so
+// the two tasks never both hold a writable mapping.
+const (
+	maxGrantPages  = 16
+	grantWindow    = 0x7e00_0000_0000
+	grantSlotBytes = maxGrantPages * pageSize
+)
 
 // ipcThread is a thread's IPC state.
 type ipcThread struct {
@@ -40,6 +51,7 @@ type ipcThread struct {
 	replyTo int32   // server: thread slot of the caller it owes a reply, -1 if none
 	callerT int32   // server: that caller's tid, to detect a slot reused meanwhile
 	server  int32   // caller: tid of the server handling its call
+	granted uintptr // server: pages of a grant mapped in its window
 }
 
 type endpoint struct {
@@ -181,6 +193,9 @@ func sysIPCCall(tf *TrapFrame) int64 {
 		return -EDEADLK // a task calling itself would wait forever
 	}
 	t.ipc.msg.badge = uint64(curProc().pid)
+	if g := t.ipc.msg.grantPages; g > maxGrantPages || (g != 0 && t.ipc.msg.grantAddr&(pageSize-1) != 0) {
+		return -EINVAL
+	}
 	t.ipc.buf, t.ipc.ep = buf, int32(ep)
 	ipcStats.calls++
 	ipcSeq++
@@ -231,7 +246,13 @@ func oldestCaller(ep int) int {
 func takeCall(s, c int) bool {
 	srv, cl := &threads[s&(maxThreads-1)], &threads[c&(maxThreads-1)]
 	as := &spaces[procs[srv.proc&(maxProcs-1)].space&(maxProcs-1)]
+	if cl.ipc.msg.grantPages != 0 {
+		if !mapGrant(s, c) {
+			cl.ipc.msg.grantAddr, cl.ipc.msg.grantPages = 0, 0
+		}
+	}
 	if !as.copyOut(srv.ipc.buf, addrOfMsg(&cl.ipc.msg), msgSize) {
+		unmapGrant(s)
 		return false
 	}
 	srv.ipc.replyTo, srv.ipc.callerT = int32(c), cl.tid
@@ -287,6 +308,7 @@ func prepareReply(buf uintptr) (int, int64) {
 	if c <= 0 {
 		return 0, -EINVAL
 	}
+	unmapGrant(current)
 	cl := &threads[c&(maxThreads-1)]
 	if cl.tid != t.ipc.callerT || cl.state != threadBlocked || cl.waitOn != waitIPCReply || cl.ipc.server != t.tid {
 		return 0, -ESRCH // the caller timed out or died meanwhile
@@ -327,6 +349,19 @@ func sysIPCReplyRecv(tf *TrapFrame) int64 {
 //
 //go:nosplit
 func ipcProcessEnded(p int) {
+	// A server still holding pages lent by p gives them back before p's memory is freed.
+	for j := 1; j < maxThreads; j++ {
+		c := &threads[j]
+		if int(c.proc) != p || c.state != threadBlocked || c.waitOn != waitIPCReply {
+			continue
+		}
+		for s := 1; s < maxThreads; s++ {
+			if threads[s].tid == c.ipc.server && threads[s].ipc.replyTo == int32(j) {
+				unmapGrant(s)
+				threads[s].ipc.replyTo = -1
+			}
+		}
+	}
 	for i := range endpoints {
 		e := &endpoints[i]
 		if !e.used || int(e.owner) != p {
@@ -371,3 +406,54 @@ func audit(what string, name *[32]byte, n int, rule string) {
 }
 
 var auditDenials uint64
+
+// mapGrant maps caller c's granted pages read-only into server s's grant window and rewrites
+// the message's address to the server's view. The pages must be the caller's own memory.
+//
+//go:nosplit
+func mapGrant(s, c int) bool {
+	srv, cl := &threads[s&(maxThreads-1)], &threads[c&(maxThreads-1)]
+	from := &spaces[procs[cl.proc&(maxProcs-1)].space&(maxProcs-1)]
+	to := &spaces[procs[srv.proc&(maxProcs-1)].space&(maxProcs-1)]
+	window := uintptr(grantWindow) + uintptr(s)*grantSlotBytes
+	m := &cl.ipc.msg
+	for i := uintptr(0); i < uintptr(m.grantPages); i++ {
+		va := uintptr(m.grantAddr) + i*pageSize
+		if _, ok := from.userPage(va, false); !ok {
+			unmapGrantPages(to, window, i)
+			return false
+		}
+		pa := from.root.lookup(va) & pteAddrMask
+		flags := uint64(pteNX)
+		if to.user {
+			flags |= pteUser
+		}
+		if !to.root.mapPage(window+i*pageSize, pa, flags) { // not owned: the caller's frame
+			unmapGrantPages(to, window, i)
+			return false
+		}
+	}
+	srv.ipc.granted = uintptr(m.grantPages)
+	m.grantAddr = uint64(window)
+	return true
+}
+
+// unmapGrant removes the grant mapped in thread s's window, if any.
+//
+//go:nosplit
+func unmapGrant(s int) {
+	srv := &threads[s&(maxThreads-1)]
+	if srv.ipc.granted == 0 {
+		return
+	}
+	to := &spaces[procs[srv.proc&(maxProcs-1)].space&(maxProcs-1)]
+	unmapGrantPages(to, uintptr(grantWindow)+uintptr(s)*grantSlotBytes, srv.ipc.granted)
+	srv.ipc.granted = 0
+}
+
+//go:nosplit
+func unmapGrantPages(as *AddressSpace, window, n uintptr) {
+	for i := uintptr(0); i < n; i++ {
+		as.root.clearPage(window + i*pageSize) // the frame stays the caller's
+	}
+}

@@ -107,6 +107,17 @@ func (pt pageTable) unmapPage(va uintptr) bool {
 	return true
 }
 
+// clearPage removes the mapping of va without freeing its frame (a mapping of a frame that
+// belongs to someone else, such as a page grant).
+//
+//go:nosplit
+func (pt pageTable) clearPage(va uintptr) {
+	if e, ok := pt.walk(va, false); ok {
+		store64(e, 0)
+		pt.flush(va)
+	}
+}
+
 // setFlags rewrites the permission bits of a present page, keeping its frame.
 //
 //go:nosplit

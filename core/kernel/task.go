@@ -197,6 +197,7 @@ func endTask(p int, reason int32, code int64, vector, rip, addr uint64, why int3
 func teardownTask(p int) bool {
 	pr := &procs[p&(maxProcs-1)]
 	self := int(threads[current].proc) == p
+	ipcProcessEnded(p) // while its threads still show what they wait for
 	for i := 1; i < maxThreads; i++ {
 		t := &threads[i]
 		if int(t.proc) == p && t.state != threadFree {
@@ -219,7 +220,6 @@ func teardownTask(p int) bool {
 			eventfds[i].used = false
 		}
 	}
-	ipcProcessEnded(p)
 	// The core's entry area must stop showing this task's entry stacks before they are freed.
 	if entryStackOwner == int32(p) {
 		showEntryStacks(coreProc)

@@ -5,6 +5,8 @@
 //	                            calls succeed again once the server has been restarted
 //	ipcclient NAME timeout      a call the server never answers times out
 //	ipcclient NAME denied       the policy refuses the call: ipc.ErrDenied
+//	ipcclient NAME grant        lends 3 pages; the server reads them; then a server that writes
+//	                            into lent pages dies (they are read-only to it)
 //
 // Output: one "ipcclient: ..." result line; exit 0 on success, 1 otherwise.
 package main
@@ -13,7 +15,9 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/simpleos/simpleos/ipc"
 )
@@ -102,6 +106,33 @@ func main() {
 			fail("unanswered call: got %v, want ErrTimeout", err)
 		}
 		fmt.Printf("ipcclient: unanswered call timed out after %v\n", time.Since(start).Round(10*time.Millisecond))
+	case "grant":
+		pages, err := syscall.Mmap(-1, 0, 3*4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+		if err != nil {
+			fail("mmap: %v", err)
+		}
+		want := uint64(0)
+		for i := range pages {
+			pages[i] = byte(i * 7)
+			want += uint64(pages[i])
+		}
+		addr := uint64(uintptr(unsafe.Pointer(&pages[0])))
+		reply, err := c.Call(ipc.Msg{Label: 5, GrantAddr: addr, GrantPages: 3})
+		if err != nil {
+			fail("grant call: %v", err)
+		}
+		if reply.Words[0] != want || reply.Words[1] != 3*4096 {
+			fail("server saw sum %d of %d bytes, want %d of %d", reply.Words[0], reply.Words[1], want, 3*4096)
+		}
+		fmt.Printf("ipcclient: server read 3 lent pages at %#x (mine at %#x): sum %d ok\n", reply.Words[2], addr, want)
+		_, err = c.Call(ipc.Msg{Label: 1 << 42, GrantAddr: addr, GrantPages: 1})
+		if err != ipc.ErrPeerDied {
+			fail("server writing into lent pages: got %v, want ErrPeerDied", err)
+		}
+		if pages[0] != 0 {
+			fail("my page was changed to %d", pages[0])
+		}
+		fmt.Println("ipcclient: a server writing into lent pages died; my pages are unchanged")
 	default:
 		fail("unknown mode %q", mode)
 	}

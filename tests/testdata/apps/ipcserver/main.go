@@ -1,7 +1,9 @@
 // Command ipcserver registers an endpoint (first argument, default "echo") and answers each
 // call with Label+1, the words reversed, and the caller's badge (its pid, as the core reports
-// it) in the last word. Label 1<<40 makes it crash mid-call (nil dereference: peer death for
-// the caller); label 1<<41 makes it never answer (for timeouts).
+// it) in the last word; for a call that lends pages, the sum of their bytes, their length and
+// the address they appeared at. Label 1<<40 makes it crash mid-call (nil dereference: peer
+// death for the caller); label 1<<41 makes it never answer (for timeouts); label 1<<42 makes
+// it write into lent pages, which faults: they are read-only to it.
 //
 // A second argument lifetime=D makes it exit 0 after D (e.g. 3s), so that a boot with it ends.
 //
@@ -43,6 +45,16 @@ func main() {
 			*p = 1 // crash while the caller waits
 		case 1 << 41:
 			time.Sleep(time.Hour)
+		case 1 << 42:
+			req.Grant()[0] = 1 // granted pages are read-only: this faults
+		}
+		if g := req.Grant(); g != nil {
+			// Answer with the sum of the granted bytes and where they appeared.
+			sum := uint64(0)
+			for _, b := range g {
+				sum += uint64(b)
+			}
+			return ipc.Msg{Label: req.Label + 1, Words: [4]uint64{sum, uint64(len(g)), req.GrantAddr, req.Badge}}
 		}
 		w := req.Words
 		return ipc.Msg{Label: req.Label + 1, Words: [4]uint64{w[2], w[1], w[0], req.Badge}}
