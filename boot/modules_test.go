@@ -53,16 +53,16 @@ func TestPolicyModuleChecksTheManifestFirst(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.policy")
 	require.NoError(t, os.WriteFile(good, []byte("module hello\n binary ring3/hello\n ring 3\nend\n"), 0o644))
-	m, err := PolicyModule(good)
+	m, err := PolicyModules(good)
 	require.NoError(t, err)
-	assert.Equal(t, good+" simpleos-policy", m)
+	assert.Equal(t, []string{good + " simpleos-policy"}, m)
 
 	bad := filepath.Join(dir, "bad.policy")
 	require.NoError(t, os.WriteFile(bad, []byte("module shell\n binary ring3/shell\n ring 3\n ports 0x60\nend\n"), 0o644))
-	_, err = PolicyModule(bad)
+	_, err = PolicyModules(bad)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "bad.policy:4: rule ring3-ports")
 
-	_, err = PolicyModule(filepath.Join(dir, "missing.policy"))
+	_, err = PolicyModules(filepath.Join(dir, "missing.policy"))
 	assert.Error(t, err)
 }

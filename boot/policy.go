@@ -7,18 +7,56 @@ import (
 	"strings"
 
 	"github.com/simpleos/simpleos/policy"
+	"github.com/simpleos/simpleos/policy/bpf"
 )
 
-// PolicyModule checks a policy manifest on the host and returns the Multiboot module string
-// that hands it to the core ("PATH simpleos-policy"), which checks it again.
-func PolicyModule(file string) (string, error) {
+// PolicyModules checks a policy manifest and every eBPF filter it names on the host, and
+// returns the Multiboot module strings that hand them to the core, which checks them again.
+// Filter paths are relative to the manifest's folder unless absolute.
+func PolicyModules(file string) ([]string, error) {
 	src, err := os.ReadFile(file)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if _, err := policy.Parse(file, src); err != nil {
-		return "", err
+	m, err := policy.Parse(file, src)
+	if err != nil {
+		return nil, err
 	}
+	abs, err := modulePath(file)
+	if err != nil {
+		return nil, err
+	}
+	mods := []string{abs + " " + policy.ModuleMarker}
+	for _, mod := range m.Modules {
+		for _, f := range mod.Filters {
+			path := f.Program
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(filepath.Dir(file), path)
+			}
+			if _, err := LoadFilter(path); err != nil {
+				return nil, fmt.Errorf("%s: module %q: filter on %q: %w", file, mod.Name, f.Endpoint, err)
+			}
+			p, err := modulePath(path)
+			if err != nil {
+				return nil, err
+			}
+			mods = append(mods, p+" "+policy.FilterMarker+" "+f.Program)
+		}
+	}
+	return mods, nil
+}
+
+// LoadFilter reads and verifies a filter program for the IPC-call hook: a clang ELF object or
+// raw little-endian instructions.
+func LoadFilter(path string) (*bpf.Program, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return bpf.LoadFilterBytes(path, b)
+}
+
+func modulePath(file string) (string, error) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
 		return "", err
@@ -26,5 +64,5 @@ func PolicyModule(file string) (string, error) {
 	if strings.ContainsAny(abs, " ,") {
 		return "", fmt.Errorf("%s: QEMU cannot pass a path with spaces or commas", abs)
 	}
-	return abs + " " + policy.ModuleMarker, nil
+	return abs, nil
 }

@@ -36,6 +36,10 @@ func main() {
 		os.Exit(3)
 	}
 	fmt.Printf("core: policy %s: %d modules\n", man.File, len(man.Modules))
+	if err := installFilters(man); err != nil {
+		fmt.Fprintf(os.Stderr, "core: policy rejected, no task started: %v\n", err)
+		os.Exit(3)
+	}
 	apps, err := appsFromModules(args, man)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "core: %v\n", err)

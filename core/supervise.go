@@ -29,9 +29,11 @@ import (
 	"time"
 
 	"github.com/simpleos/simpleos/core/appspec"
+	"github.com/simpleos/simpleos/core/bpfvm"
 	"github.com/simpleos/simpleos/core/kernel"
 	"github.com/simpleos/simpleos/core/supervisor"
 	"github.com/simpleos/simpleos/policy"
+	"github.com/simpleos/simpleos/policy/bpf"
 )
 
 // app is one program passed at boot and its supervision state.
@@ -362,4 +364,37 @@ func latencySummary(a *app) string {
 	p := func(q float64) time.Duration { return l[int(q*float64(len(l)-1))] }
 	return fmt.Sprintf("app %s restarts=%d restart latency (fault to first output of the next instance): median %v p99 %v max %v",
 		a.spec.Name, len(l), p(0.5), p(0.99), l[len(l)-1])
+}
+
+// installFilters verifies every eBPF filter the manifest attaches to an endpoint (the files
+// arrive as modules) and installs it in the kernel. A program the verifier rejects never runs:
+// the core starts no task.
+func installFilters(man *policy.Manifest) error {
+	files := map[string][]byte{}
+	for _, m := range kernel.Modules() {
+		if w := strings.Fields(m.Cmdline); len(w) == 3 && w[1] == policy.FilterMarker {
+			files[w[2]] = m.Data
+		}
+	}
+	for _, mod := range man.Modules {
+		for _, f := range mod.Filters {
+			src, ok := files[f.Program]
+			if !ok {
+				return fmt.Errorf("module %q: filter %s for %q was not passed at boot", mod.Name, f.Program, f.Endpoint)
+			}
+			p, err := bpf.LoadFilterBytes(f.Program, src)
+			if err != nil {
+				return fmt.Errorf("module %q: %w", mod.Name, err)
+			}
+			var maps []bpfvm.MapInfo
+			for _, m := range p.Maps() {
+				maps = append(maps, bpfvm.MapInfo{ValueSize: m.ValueSize, MaxEntries: m.MaxEntries})
+			}
+			if err := kernel.SetEndpointFilter(f.Endpoint, p.Raw(), maps); err != nil {
+				return fmt.Errorf("module %q: filter %s: %w", mod.Name, f.Program, err)
+			}
+			fmt.Printf("core: filter %s (%d instructions, verified) screens calls to %q\n", f.Program, p.Len(), f.Endpoint)
+		}
+	}
+	return nil
 }

@@ -14,3 +14,7 @@ const SystemFile = "policy/system.policy"
 // ModuleMarker is the second word of the Multiboot module command line that carries a
 // manifest ("PATH simpleos-policy").
 const ModuleMarker = "simpleos-policy"
+
+// FilterMarker is the second word of the module command line that carries an eBPF filter
+// program ("PATH simpleos-bpf NAME", NAME being the program's path as the manifest writes it).
+const FilterMarker = "simpleos-bpf"

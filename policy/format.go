@@ -81,6 +81,9 @@ func Format(m *Manifest) []byte {
 				stmt("content", c.Path, "rollback", c.Rollback)
 			}
 		}
+		for _, f := range mod.Filters {
+			stmt("filter", f.Endpoint, f.Program)
+		}
 		if len(mod.Args) > 0 {
 			stmt("args", mod.Args...)
 		}

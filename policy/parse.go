@@ -54,6 +54,7 @@ var arity = map[string][2]int{
 	"binary": {1, 1}, "ring": {1, 1}, "ports": {1, -1}, "irqs": {1, -1}, "memory": {1, -1},
 	"quota": {1, 2}, "cpu": {1, 2}, "serves": {1, -1}, "calls": {1, -1}, "events": {1, -1},
 	"restart": {1, 1}, "crashes": {1, 1}, "watchdog": {1, 1}, "content": {1, 3}, "args": {0, -1},
+	"filter": {2, 2},
 }
 
 func (p *parser) syntax(line int, format string, args ...any) {
@@ -314,6 +315,9 @@ func (p *parser) statement(line int, kw string, vals []string) {
 		item(c.Path)
 	case "args":
 		m.Args = append([]string{}, vals...)
+	case "filter":
+		m.Filters = append(m.Filters, Filter{Endpoint: vals[0], Program: vals[1]})
+		item(vals[0])
 	}
 }
 

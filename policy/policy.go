@@ -42,6 +42,7 @@ type Module struct {
 	Watchdog    time.Duration // heartbeat deadline; 0 = none
 
 	Content []ContentFile // content (data) files the module reads, each with its rollback
+	Filters []Filter      // eBPF programs that screen calls to endpoints it serves
 	Args    []string      // program arguments after argv[0] (which is Name)
 
 	// lines maps "keyword" and "keyword item" to the line that first said it, for errors.
@@ -60,6 +61,14 @@ type CPUBudget struct {
 	Total     time.Duration
 	PerPeriod time.Duration
 	Period    time.Duration
+}
+
+// Filter attaches an eBPF program (a clang -target bpf object or raw instructions, verified by
+// policy/bpf for the IPC-call hook) to an endpoint the module serves: the core runs it on every
+// call to that endpoint and refuses the call (EPERM, one audit line) unless it returns 0.
+type Filter struct {
+	Endpoint string
+	Program  string // path of the program file
 }
 
 // ContentFile is a data file a module loads (rules, signatures, channel files). Rollback is

@@ -138,6 +138,14 @@ func (v *validator) module(m *Module) {
 	if m.Restart < supervisor.Never || m.Restart > supervisor.Always {
 		v.add(m.LineOf("restart", ""), "syntax", "module %q: unknown restart rule %d", m.Name, int(m.Restart))
 	}
+	for _, f := range m.Filters {
+		if !contains(m.Serves, f.Endpoint) {
+			v.add(m.LineOf("filter", f.Endpoint), "filter-endpoint", "module %q: filter on %q, an endpoint it does not serve", m.Name, f.Endpoint)
+		}
+		if f.Program == "" || strings.ContainsAny(f.Program, " ,") {
+			v.add(m.LineOf("filter", f.Endpoint), "syntax", "module %q: filter program path %q", m.Name, f.Program)
+		}
+	}
 	for _, cf := range m.Content {
 		line := m.LineOf("content", cf.Path)
 		switch {

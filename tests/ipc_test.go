@@ -3,10 +3,18 @@ package tests
 // IPC between tasks in different rings and address spaces (package ipc, core/kernel/ipc.go).
 
 import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf/asm"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simpleos/simpleos/boot"
 )
 
 // ipcPolicy grants the test servers and clients their endpoints.
@@ -92,4 +100,59 @@ func TestIPCPageGrantRoundTrip(t *testing.T) {
 	assert.Regexp(t, `app ipcserver faulted: page fault \(#PF\) at main\.main\.func\d+\+0x[0-9a-f]+ addr=0x7e[0-9a-f]+`, out)
 	assert.Contains(t, out, "[ipcclient] ipcclient: a server writing into lent pages died; my pages are unchanged")
 	assert.Equal(t, "app ipcclient exited 0", summary(t, res.Output, "ipcclient"))
+}
+
+func TestIPCFilterBlocksByLabel(t *testing.T) {
+	t.Parallel()
+	// A filter that denies label 7: R0 = (ctx.label == 7).
+	prog := asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, 16, asm.DWord),
+		asm.Mov.Imm(asm.R0, 0),
+		asm.JNE.Imm(asm.R2, 7, "out"),
+		asm.Mov.Imm(asm.R0, 1),
+		asm.Return().WithSymbol("out"),
+	}
+	var raw bytes.Buffer
+	require.NoError(t, prog.Marshal(&raw, binary.LittleEndian))
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "deny7.bpf"), raw.Bytes(), 0o644))
+	manifest := ipcPolicy + `
+module ipcserver-3
+    binary tests/testdata/apps/ipcserver
+    ring   2
+    serves guarded
+    filter guarded ` + filepath.Join(dir, "deny7.bpf") + `
+    restart never
+end
+module ipcclient-4
+    binary tests/testdata/apps/ipcclient
+    ring   3
+    calls  guarded
+    restart never
+end
+`
+	res := bootAppsWithPolicy(t, manifest, "", time.Minute, nil,
+		"ring=2 ipcserver echo lifetime=1s", "ring=1 ipcserver drv lifetime=1s", "ring=2 ipcserver guarded lifetime=3s",
+		"ipcclient echo basic 1", "ipcclient drv basic 1", "ipcclient echo basic 1", "ipcclient guarded filtered")
+	out := string(res.Output)
+	assert.Regexp(t, `core: filter \S+deny7.bpf \(5 instructions, verified\) screens calls to "guarded"`, out)
+	assert.Regexp(t, `(?m)^audit: deny ipcclient-4 \(pid \d+, ring 3\) call "guarded": its eBPF filter returned 1$`, out)
+	assert.Contains(t, out, "[ipcclient-4] ipcclient: the filter refused label 7 and passed label 8")
+	assert.Equal(t, "app ipcclient-4 exited 0", summary(t, res.Output, "ipcclient-4"))
+}
+
+func TestIPCRejectedFilterStartsNothing(t *testing.T) {
+	t.Parallel()
+	// R0 is never written: the verifier refuses the program, on the host and in the core.
+	prog := asm.Instructions{asm.Mov.Imm(asm.R1, 0), asm.Return()}
+	var raw bytes.Buffer
+	require.NoError(t, prog.Marshal(&raw, binary.LittleEndian))
+	file := filepath.Join(t.TempDir(), "bad.bpf")
+	require.NoError(t, os.WriteFile(file, raw.Bytes(), 0o644))
+	manifestFile := filepath.Join(t.TempDir(), "p.policy")
+	require.NoError(t, os.WriteFile(manifestFile, []byte("module srv\n binary ring3/srv\n ring 3\n serves guarded\n filter guarded "+file+"\nend\n"), 0o644))
+	_, err := boot.PolicyModules(manifestFile)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bad.bpf")
+	assert.Contains(t, err.Error(), "insn 1")
 }

@@ -51,9 +51,9 @@ func bootAppsWithPolicy(t *testing.T, manifest, cmdline string, timeout time.Dur
 	if manifest != "" {
 		file := filepath.Join(t.TempDir(), "test.policy")
 		require.NoError(t, os.WriteFile(file, []byte(manifest), 0o644))
-		m, err := boot.PolicyModule(file)
+		m, err := boot.PolicyModules(file)
 		require.NoError(t, err)
-		mods = append(mods, m)
+		mods = append(mods, m...)
 	}
 	res, err := boot.Run(context.Background(), boot.Options{
 		Image:     p.Image,

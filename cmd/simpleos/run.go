@@ -144,11 +144,11 @@ func runRun(args []string) int {
 		return fail(usageErrorf("run: %w", err))
 	}
 	if r.Policy != "" {
-		mod, err := boot.PolicyModule(r.Policy)
+		mods, err := boot.PolicyModules(r.Policy)
 		if err != nil {
 			return fail(usageErrorf("run: %w", err))
 		}
-		apps = append(apps, mod)
+		apps = append(apps, mods...)
 	}
 
 	accel, note, err := boot.ResolveAccel(o.Accel)

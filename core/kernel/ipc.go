@@ -56,6 +56,7 @@ type ipcThread struct {
 
 type endpoint struct {
 	used    bool
+	filter  int32 // 1 + index of its eBPF filter (ipc_filter.go), 0 = none
 	owner   int32 // process
 	gen     uint32
 	name    [32]byte
@@ -137,6 +138,7 @@ func sysIPCRegister(tf *TrapFrame) int64 {
 	e.used, e.owner, e.nameLen = true, cur().proc, n
 	e.gen++
 	e.name = name
+	e.filter = filterFor(&name, n)
 	return handleOf(free)
 }
 
@@ -193,6 +195,11 @@ func sysIPCCall(tf *TrapFrame) int64 {
 		return -EDEADLK // a task calling itself would wait forever
 	}
 	t.ipc.msg.badge = uint64(curProc().pid)
+	if ok, verdict := runFilter(ep, &t.ipc.msg); !ok {
+		e := &endpoints[ep]
+		auditFilter(&e.name, e.nameLen, verdict)
+		return -EPERM
+	}
 	if g := t.ipc.msg.grantPages; g > maxGrantPages || (g != 0 && t.ipc.msg.grantAddr&(pageSize-1) != 0) {
 		return -EINVAL
 	}
@@ -456,4 +463,25 @@ func unmapGrantPages(as *AddressSpace, window, n uintptr) {
 	for i := uintptr(0); i < n; i++ {
 		as.root.clearPage(window + i*pageSize) // the frame stays the caller's
 	}
+}
+
+// auditFilter writes the audit line of a call an endpoint's filter refused.
+//
+//go:nosplit
+func auditFilter(name *[32]byte, n int, verdict uint64) {
+	p := curProc()
+	puts("audit: deny ")
+	puts(p.nameString())
+	puts(" (pid ")
+	putDec(uint64(p.pid))
+	puts(", ring ")
+	putDec(uint64(p.ring))
+	puts(") call \"")
+	for i := 0; i < n&31; i++ {
+		putc(name[i])
+	}
+	puts("\": its eBPF filter returned ")
+	putDec(verdict)
+	putc('\n')
+	auditDenials++
 }

@@ -5,6 +5,7 @@
 //	                            calls succeed again once the server has been restarted
 //	ipcclient NAME timeout      a call the server never answers times out
 //	ipcclient NAME denied       the policy refuses the call: ipc.ErrDenied
+//	ipcclient NAME filtered     an eBPF filter on NAME refuses label 7 and lets label 8 through
 //	ipcclient NAME grant        lends 3 pages; the server reads them; then a server that writes
 //	                            into lent pages dies (they are read-only to it)
 //
@@ -106,6 +107,15 @@ func main() {
 			fail("unanswered call: got %v, want ErrTimeout", err)
 		}
 		fmt.Printf("ipcclient: unanswered call timed out after %v\n", time.Since(start).Round(10*time.Millisecond))
+	case "filtered":
+		if _, err := c.Call(ipc.Msg{Label: 7}); err != ipc.ErrDenied {
+			fail("label 7: got %v, want ErrDenied from the filter", err)
+		}
+		reply, err := c.Call(ipc.Msg{Label: 8})
+		if err != nil || reply.Label != 9 {
+			fail("label 8: got %v, %+v", err, reply)
+		}
+		fmt.Println("ipcclient: the filter refused label 7 and passed label 8")
 	case "grant":
 		pages, err := syscall.Mmap(-1, 0, 3*4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
 		if err != nil {
