@@ -180,10 +180,22 @@ func supervise(apps []*app, args map[string]string) int {
 		st.ended(ev)
 	}
 	after := kernel.FramesOutsideCore()
-	fmt.Printf("supervisor: all apps finished; frames in use outside the core runtime: %d (%+d since before the first start)\n",
-		after, int64(after)-int64(before))
+	if st.servicesRunning() {
+		fmt.Printf("supervisor: all apps finished; frames in use outside the core runtime: %d (services still running)\n", after)
+	} else {
+		fmt.Printf("supervisor: all apps finished; frames in use outside the core runtime: %d (%+d since before the first start)\n",
+			after, int64(after)-int64(before))
+	}
+	if n := kernel.IRQCount(4); n > 0 {
+		written, attached, dropped := kernel.ConsoleStats()
+		fmt.Printf("supervisor: console driver: %d bytes written, attached %d times, %d bytes dropped, IRQ 4 delivered %d times\n",
+			written, attached, dropped, n)
+	}
 	status := 0
 	for _, a := range apps {
+		if a.service() {
+			continue
+		}
 		fmt.Println(a.last)
 		if !a.ok {
 			status = 1
@@ -204,9 +216,12 @@ func (st *supervisorState) start(a *app) {
 		MemQuota: st.quota,
 	}
 	if m := a.module; m != nil {
-		spec.Ports, spec.Serves, spec.Calls = m.PortList(), m.Serves, m.Calls
+		spec.Ports, spec.Serves, spec.Calls, spec.IRQs = m.PortList(), m.Serves, m.Calls, m.IRQs
 		if m.Quota != 0 {
 			spec.MemQuota = m.Quota
+		}
+		if len(m.Args) > 0 {
+			spec.Args = append([]string{a.spec.Name}, m.Args...)
 		}
 	}
 	pid, err := kernel.StartTask(spec)
@@ -223,15 +238,38 @@ func (st *supervisorState) start(a *app) {
 	a.tracker.Started(time.Now())
 }
 
+// finished reports whether every job has finished. Services — drivers and security modules
+// the policy restarts always — run as long as the system does and are not waited for; with
+// no job at all, the system runs until it is stopped.
 func (st *supervisorState) finished() bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	jobs := 0
 	for _, a := range st.apps {
+		if a.service() {
+			continue
+		}
+		jobs++
 		if !a.done || a.pid != 0 {
 			return false
 		}
 	}
-	return true
+	return jobs > 0
+}
+
+func (st *supervisorState) servicesRunning() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, a := range st.apps {
+		if a.service() && a.pid != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) service() bool {
+	return a.module != nil && a.spec.Ring < 3 && a.rules.Restart == supervisor.Always
 }
 
 // ended reports a task's end and applies its rules.

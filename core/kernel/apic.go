@@ -83,3 +83,11 @@ func EnableIRQ(irq int) {
 	ioAPIC.EnableInterrupt(irq, VectorIRQBase+irq)
 	x86.Sti()
 }
+
+// maskIRQ masks I/O APIC input irq.
+//
+//go:nosplit
+func maskIRQ(irq int) {
+	store32(ioapicPhys, 0x10+2*uint32(irq))
+	store32(ioapicPhys+0x10, 1<<16)
+}

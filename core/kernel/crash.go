@@ -64,14 +64,24 @@ func consoleWrite(k uintptr, n int) {
 		p.outputNs = nanotime()
 	}
 	w := &p.crash
+	buffered := consoleBuffered()
 	for i := 0; i < n; i++ {
 		c := load8(k + uintptr(i))
-		if !p.midLine && p != &procs[coreProc] {
-			putc('[')
-			puts(p.nameString())
-			puts("] ")
+		if buffered {
+			if !p.midLine && p != &procs[coreProc] {
+				conPut('[')
+				conPutString(p.nameString())
+				conPutString("] ")
+			}
+			conPut(c)
+		} else {
+			if !p.midLine && p != &procs[coreProc] {
+				putc('[')
+				puts(p.nameString())
+				puts("] ")
+			}
+			putc(c)
 		}
-		putc(c)
 		p.midLine = c != '\n'
 		if c != '\n' {
 			if w.lineLen < len(w.line) {
@@ -82,6 +92,9 @@ func consoleWrite(k uintptr, n int) {
 		}
 		w.observeLine(w.line[:w.lineLen])
 		w.lineLen = 0
+	}
+	if buffered {
+		conKick()
 	}
 }
 
@@ -228,7 +241,7 @@ func panicKernel(msg string, v uint64) {
 	puts("  thread tid ")
 	putDec(uint64(cur().tid))
 	putc('\n')
-	shutdown(StatusCrash)
+	haltMachine(StatusCrash)
 }
 
 //go:nosplit
@@ -389,6 +402,16 @@ func readStackWord(va uintptr) (uint64, bool) {
 //
 //go:nosplit
 func shutdown(status int) {
+	x86.Cli()
+	flushConsole()
+	haltMachine(status)
+}
+
+// haltMachine stops at once, without flushing buffered task output (a broken invariant may
+// have broken the buffer too).
+//
+//go:nosplit
+func haltMachine(status int) {
 	x86.Cli()
 	x86.Outl(0xf4, uint32(status))
 	puts("kernel: halted (no isa-debug-exit device)\n")

@@ -394,21 +394,21 @@ func IPCStats() (calls, fastCalls, fastReplies uint64) {
 //go:nosplit
 func audit(what string, name *[32]byte, n int, rule string) {
 	p := curProc()
-	puts("audit: deny ")
-	puts(p.nameString())
-	puts(" (pid ")
-	putDec(uint64(p.pid))
-	puts(", ring ")
-	putDec(uint64(p.ring))
-	puts(") ")
-	puts(what)
-	puts(" \"")
+	kputs("audit: deny ")
+	kputs(p.nameString())
+	kputs(" (pid ")
+	kputDec(uint64(p.pid))
+	kputs(", ring ")
+	kputDec(uint64(p.ring))
+	kputs(") ")
+	kputs(what)
+	kputs(" \"")
 	for i := 0; i < n&31; i++ {
-		putc(name[i])
+		kputc(name[i])
 	}
-	puts("\": not in its policy '")
-	puts(rule)
-	puts("' list\n")
+	kputs("\": not in its policy '")
+	kputs(rule)
+	kputs("' list\n")
 	auditDenials++
 }
 
@@ -470,18 +470,18 @@ func unmapGrantPages(as *AddressSpace, window, n uintptr) {
 //go:nosplit
 func auditFilter(name *[32]byte, n int, verdict uint64) {
 	p := curProc()
-	puts("audit: deny ")
-	puts(p.nameString())
-	puts(" (pid ")
-	putDec(uint64(p.pid))
-	puts(", ring ")
-	putDec(uint64(p.ring))
-	puts(") call \"")
+	kputs("audit: deny ")
+	kputs(p.nameString())
+	kputs(" (pid ")
+	kputDec(uint64(p.pid))
+	kputs(", ring ")
+	kputDec(uint64(p.ring))
+	kputs(") call \"")
 	for i := 0; i < n&31; i++ {
-		putc(name[i])
+		kputc(name[i])
 	}
-	puts("\": its eBPF filter returned ")
-	putDec(verdict)
-	putc('\n')
+	kputs("\": its eBPF filter returned ")
+	kputDec(verdict)
+	kputc('\n')
 	auditDenials++
 }

@@ -55,6 +55,8 @@ type Process struct {
 
 	// What the policy lets it do with IPC (ipc.go): endpoint names it may serve and call.
 	serves, calls nameList
+
+	notifyBits uint64 // notifications (notify.go)
 }
 
 const maxNames = 8

@@ -82,6 +82,12 @@ const (
 	SYS_ipc_recv      = 0x413 // (handle, msg, timeout ns)
 	SYS_ipc_reply     = 0x414 // (0, msg)
 	SYS_ipc_replyrecv = 0x415 // (handle, msg, timeout ns)
+
+	// Notifications and the console driver (notify.go, console_buffer.go).
+	SYS_notify_wait    = 0x420 // (mask, timeout ns; 1 = poll) -> bits
+	SYS_console_attach = 0x421 // the caller becomes the console driver (policy: serves console)
+	SYS_console_fetch  = 0x422 // (buf, len) -> bytes of buffered output, not consumed
+	SYS_console_commit = 0x423 // (n) consumes n bytes written out
 )
 
 var ipcCalls = [...]syscallDef{
@@ -209,6 +215,14 @@ func handleSyscall(tf *TrapFrame) {
 		r = sysWaitEvent(tf)
 	} else if nr == SYS_simpleos_heartbeat {
 		r = sysHeartbeat(tf)
+	} else if nr == SYS_notify_wait {
+		r = sysNotifyWait(tf)
+	} else if nr == SYS_console_attach {
+		r = sysConsoleAttach(tf)
+	} else if nr == SYS_console_fetch {
+		r = sysConsoleFetch(tf)
+	} else if nr == SYS_console_commit {
+		r = sysConsoleCommit(tf)
 	} else if nr >= SYS_ipc_register && nr <= SYS_ipc_replyrecv {
 		r = ipcCalls[nr-SYS_ipc_register].fn(tf)
 	} else {

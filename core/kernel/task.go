@@ -198,6 +198,8 @@ func teardownTask(p int) bool {
 	pr := &procs[p&(maxProcs-1)]
 	self := int(threads[current].proc) == p
 	ipcProcessEnded(p) // while its threads still show what they wait for
+	irqsReleased(p)
+	consoleDriverEnded(p)
 	for i := 1; i < maxThreads; i++ {
 		t := &threads[i]
 		if int(t.proc) == p && t.state != threadFree {

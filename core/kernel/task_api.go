@@ -29,6 +29,7 @@ type TaskSpec struct {
 	Ports    []uint16 // I/O ports the task may use
 	Serves   []string // endpoint names it may register
 	Calls    []string // endpoint names it may call
+	IRQs     []int    // interrupt lines delivered to it as notification bits
 }
 
 // End reasons of a TaskEvent.
@@ -143,6 +144,12 @@ func StartTask(spec TaskSpec) (int, error) {
 	}
 	procs[p].serves.set(spec.Serves)
 	procs[p].calls.set(spec.Calls)
+	for _, irq := range spec.IRQs {
+		if irq >= 0 && irq < maxIRQs {
+			irqOwner[irq] = int32(p) + 1
+			ioAPIC.EnableInterrupt(irq, VectorIRQBase+irq)
+		}
+	}
 	if !startTaskThread(p, f.Entry, uint64(sp)) {
 		return fail("no thread slot")
 	}

@@ -29,6 +29,7 @@ const (
 	waitIPCSend  // queued on an endpoint, message not yet taken
 	waitIPCReply // message taken by the server, waiting for its reply
 	waitIPCRecv  // a server waiting for a call
+	waitNotify   // a task waiting for notification bits (waitAddr = mask)
 )
 
 // Thread is one kernel thread.

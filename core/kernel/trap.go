@@ -67,8 +67,10 @@ func handleTrap(tf *TrapFrame) {
 		timerTick()
 	case v == VectorSpurious:
 	default:
-		if h := handlers[v]; h != nil {
-			h(tf)
+		if !deviceInterrupt(v) {
+			if h := handlers[v]; h != nil {
+				h(tf)
+			}
 		}
 		lapicEOI()
 	}

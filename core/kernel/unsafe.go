@@ -72,3 +72,6 @@ func addrOfMsg(m *ipcMsg) uintptr { return uintptr(unsafe.Pointer(m)) }
 
 //go:nosplit
 func addrOfName(b *[32]byte) uintptr { return uintptr(unsafe.Pointer(b)) }
+
+//go:nosplit
+func addrOfConByte(i int) uintptr { return uintptr(unsafe.Pointer(&con.buf[i&(conBufSize-1)])) }
