@@ -33,7 +33,15 @@ func PolicyModules(file string) ([]string, error) {
 			if !filepath.IsAbs(path) {
 				path = filepath.Join(filepath.Dir(file), path)
 			}
-			if _, err := LoadFilter(path); err != nil {
+			hook := bpf.HookIPCCall
+			if !mod.ServesEndpoint(f.Endpoint) {
+				hook = bpf.HookEvent
+			}
+			b, err := os.ReadFile(path)
+			if err == nil {
+				_, err = bpf.LoadHookBytes(path, b, hook)
+			}
+			if err != nil {
 				return nil, fmt.Errorf("%s: module %q: filter on %q: %w", file, mod.Name, f.Endpoint, err)
 			}
 			p, err := modulePath(path)

@@ -223,6 +223,16 @@ func (st *supervisorState) start(a *app) {
 		if len(m.Args) > 0 {
 			spec.Args = append([]string{a.spec.Name}, m.Args...)
 		}
+		spec.Events = m.Events
+		filters, err := eventFilters(m)
+		if err != nil {
+			st.mu.Lock()
+			a.last = fmt.Sprintf("app %s failed to start: %v", a.spec.Name, err)
+			a.done = true
+			st.mu.Unlock()
+			return
+		}
+		spec.Filters = filters
 	}
 	pid, err := kernel.StartTask(spec)
 	st.mu.Lock()
@@ -416,6 +426,9 @@ func installFilters(man *policy.Manifest) error {
 	}
 	for _, mod := range man.Modules {
 		for _, f := range mod.Filters {
+			if !mod.ServesEndpoint(f.Endpoint) {
+				continue // an event filter: installed with the module's task (eventFilters)
+			}
 			src, ok := files[f.Program]
 			if !ok {
 				return fmt.Errorf("module %q: filter %s for %q was not passed at boot", mod.Name, f.Program, f.Endpoint)
@@ -435,4 +448,34 @@ func installFilters(man *policy.Manifest) error {
 		}
 	}
 	return nil
+}
+
+// eventFilters verifies the filters a module attaches to the events it subscribes to.
+func eventFilters(mod *policy.Module) ([]kernel.EventFilter, error) {
+	files := map[string][]byte{}
+	for _, m := range kernel.Modules() {
+		if w := strings.Fields(m.Cmdline); len(w) == 3 && w[1] == policy.FilterMarker {
+			files[w[2]] = m.Data
+		}
+	}
+	var out []kernel.EventFilter
+	for _, f := range mod.Filters {
+		if mod.ServesEndpoint(f.Endpoint) {
+			continue
+		}
+		src, ok := files[f.Program]
+		if !ok {
+			return nil, fmt.Errorf("module %q: filter %s for event %q was not passed at boot", mod.Name, f.Program, f.Endpoint)
+		}
+		p, err := bpf.LoadHookBytes(f.Program, src, bpf.HookEvent)
+		if err != nil {
+			return nil, fmt.Errorf("module %q: %w", mod.Name, err)
+		}
+		var maps []bpfvm.MapInfo
+		for _, m := range p.Maps() {
+			maps = append(maps, bpfvm.MapInfo{ValueSize: m.ValueSize, MaxEntries: m.MaxEntries})
+		}
+		out = append(out, kernel.EventFilter{Event: f.Endpoint, Raw: p.Raw(), Maps: maps})
+	}
+	return out, nil
 }

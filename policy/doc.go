@@ -32,7 +32,8 @@
 //	    watchdog D       # heartbeat deadline
 //	    content  P rollback Q   # content file P; Q is its last-known-good copy
 //	    args     WORD... # program arguments after argv[0]
-//	    filter   E PROG  # eBPF program (file) screening every call to endpoint E it serves
+//	    filter   E PROG  # eBPF program (file) screening calls to endpoint E it serves, or
+//	                     # deliveries of event E it subscribes to
 //	end
 //
 // binary, ring, quota, cpu, restart, crashes, watchdog and args may appear once per module;
@@ -105,7 +106,7 @@
 //	watchdog-range      the heartbeat deadline is not positive
 //	content-rollback    a content file names no rollback file, or names itself
 //	content-duplicate   a content or rollback path is named twice in the manifest
-//	filter-endpoint     a filter is attached to an endpoint the module does not serve
+//	filter-endpoint     a filter's target is neither an endpoint the module serves nor an event it subscribes to
 //
 // The CLI adds one rule of its own, binary-exists (with --root: a binary's directory is missing).
 //

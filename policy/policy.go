@@ -64,8 +64,10 @@ type CPUBudget struct {
 }
 
 // Filter attaches an eBPF program (a clang -target bpf object or raw instructions, verified by
-// policy/bpf for the IPC-call hook) to an endpoint the module serves: the core runs it on every
-// call to that endpoint and refuses the call (EPERM, one audit line) unless it returns 0.
+// policy/bpf) to an endpoint the module serves — the core runs it on every call to that
+// endpoint (IPC-call hook) and refuses the call (EPERM, one audit line) unless it returns 0 —
+// or to an event the module subscribes to — the core runs it on every delivery of that event
+// to the module (event hook) and drops the event unless it returns 0.
 type Filter struct {
 	Endpoint string
 	Program  string // path of the program file

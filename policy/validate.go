@@ -139,8 +139,8 @@ func (v *validator) module(m *Module) {
 		v.add(m.LineOf("restart", ""), "syntax", "module %q: unknown restart rule %d", m.Name, int(m.Restart))
 	}
 	for _, f := range m.Filters {
-		if !contains(m.Serves, f.Endpoint) {
-			v.add(m.LineOf("filter", f.Endpoint), "filter-endpoint", "module %q: filter on %q, an endpoint it does not serve", m.Name, f.Endpoint)
+		if !contains(m.Serves, f.Endpoint) && !contains(m.Events, f.Endpoint) {
+			v.add(m.LineOf("filter", f.Endpoint), "filter-endpoint", "module %q: filter on %q, neither an endpoint it serves nor an event it subscribes to", m.Name, f.Endpoint)
 		}
 		if f.Program == "" || strings.ContainsAny(f.Program, " ,") {
 			v.add(m.LineOf("filter", f.Endpoint), "syntax", "module %q: filter program path %q", m.Name, f.Program)

@@ -156,3 +156,39 @@ func TestIPCRejectedFilterStartsNothing(t *testing.T) {
 	assert.Contains(t, err.Error(), "bad.bpf")
 	assert.Contains(t, err.Error(), "insn 1")
 }
+
+func TestEventsReachSubscribersThroughTheirFilter(t *testing.T) {
+	t.Parallel()
+	// eventwatch may subscribe to pipe.created; its filter drops events whose first argument
+	// is 13. eventwatch-2 (unlisted) may not subscribe at all.
+	prog := asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, 24, asm.DWord), // args[0]
+		asm.Mov.Imm(asm.R0, 0),
+		asm.JNE.Imm(asm.R2, 13, "out"),
+		asm.Mov.Imm(asm.R0, 1),
+		asm.Return().WithSymbol("out"),
+	}
+	var raw bytes.Buffer
+	require.NoError(t, prog.Marshal(&raw, binary.LittleEndian))
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "drop13.bpf"), raw.Bytes(), 0o644))
+	manifest := `
+module eventwatch
+    binary tests/testdata/apps/eventwatch
+    ring   2
+    events pipe.created
+    filter pipe.created ` + filepath.Join(dir, "drop13.bpf") + `
+    restart never
+end
+`
+	res := bootAppsWithPolicy(t, manifest, "", time.Minute, nil,
+		"ring=2 eventwatch pipe.created", "ring=2 eventwatch pipe.created", "eventpub pipe.created 11 13 15")
+	out := string(res.Output)
+	assert.Contains(t, out, "[eventwatch] eventwatch: got 11 from pid")
+	assert.Contains(t, out, "[eventwatch] eventwatch: got 15 from pid")
+	assert.NotContains(t, out, "eventwatch: got 13", "the filter dropped it")
+	assert.Contains(t, out, "[eventwatch] eventwatch: quiet, 2 events")
+	assert.Regexp(t, `(?m)^audit: deny eventwatch-2 \(pid \d+, ring 2\) subscribe to "pipe.created": not in its policy 'events' list$`, out)
+	assert.Contains(t, out, "[eventpub] eventpub: pipe.created 13 delivered to 0")
+	assert.Equal(t, "app eventwatch exited 0", summary(t, res.Output, "eventwatch"))
+}

@@ -63,10 +63,17 @@ func runFilter(ep int, msg *ipcMsg) (bool, uint64) {
 	c := &filters.ctx
 	c[0], c[1], c[2] = msg.badge, uint64(handleOf(ep&(maxEndpoints-1))), msg.label
 	c[3], c[4], c[5], c[6], c[7] = msg.words[0], msg.words[1], msg.words[2], msg.words[3], 0
-	r0, n, ok := bpfvm.Run(&filters.prog[f&(maxFilters-1)], &filters.scratch, addrOf64(&c[0]), uint64(nanotime()))
-	filters.runs++
+	r0, n, ok := runFilterProgram(f, c)
 	filters.insns += uint64(n)
 	return ok && r0 == 0, r0
+}
+
+// runFilterProgram runs filter f over the 64-byte context c.
+//
+//go:nosplit
+func runFilterProgram(f int, c *[8]uint64) (uint64, int, bool) {
+	filters.runs++
+	return bpfvm.Run(&filters.prog[f&(maxFilters-1)], &filters.scratch, addrOf64(&c[0]), uint64(nanotime()))
 }
 
 // SetEndpointFilter attaches a program that policy/bpf has verified for the IPC-call hook to
@@ -74,16 +81,32 @@ func runFilter(ep int, msg *ipcMsg) (bool, uint64) {
 func SetEndpointFilter(name string, raw []byte, maps []bpfvm.MapInfo) error {
 	x86.Cli()
 	defer x86.Sti()
-	if filters.n == maxFilters || len(name) == 0 || len(name) > 32 {
-		return errors.New("kernel: too many filters, or a bad endpoint name")
-	}
-	i := filters.n
-	if !bpfvm.Install(&filters.prog[i], raw, maps, 64) {
-		return errors.New("kernel: the filter uses something the kernel's interpreter does not run")
+	i, err := installFilter(raw, maps)
+	if err != nil || len(name) == 0 || len(name) > 32 {
+		return errors.New("kernel: too many filters, a bad endpoint name, or a program the kernel's interpreter does not run")
 	}
 	filters.nameLen[i] = copy(filters.name[i][:], name)
 	filters.n++
 	return nil
+}
+
+// installFilter installs a verified program in the next free slot (not yet counted).
+func installFilter(raw []byte, maps []bpfvm.MapInfo) (int, error) {
+	if filters.n == maxFilters {
+		return 0, errors.New("too many filters")
+	}
+	i := filters.n
+	if !bpfvm.Install(&filters.prog[i], raw, maps, 64) {
+		return 0, errors.New("unsupported program")
+	}
+	return i, nil
+}
+
+// EventFilter is a verified program for the event hook, for one event a module subscribes to.
+type EventFilter struct {
+	Event string
+	Raw   []byte
+	Maps  []bpfvm.MapInfo
 }
 
 // FilterStats reports how many filter runs there were and how many instructions they took.

@@ -54,8 +54,10 @@ func deviceInterrupt(v uint64) bool {
 // clears) the set bits of the mask.
 //
 //go:nosplit
-func sysNotifyWait(tf *TrapFrame) int64 {
-	mask, timeout := tf.RDI, tf.RSI
+func sysNotifyWait(tf *TrapFrame) int64 { return sysNotifyWaitFor(tf.RDI, tf.RSI) }
+
+//go:nosplit
+func sysNotifyWaitFor(mask, timeout uint64) int64 {
 	if mask == 0 {
 		return -EINVAL
 	}

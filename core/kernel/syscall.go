@@ -88,6 +88,11 @@ const (
 	SYS_console_attach = 0x421 // the caller becomes the console driver (policy: serves console)
 	SYS_console_fetch  = 0x422 // (buf, len) -> bytes of buffered output, not consumed
 	SYS_console_commit = 0x423 // (n) consumes n bytes written out
+
+	// System events (events.go).
+	SYS_event_subscribe = 0x430 // (name, len) -> subscription index (ring 2, policy: events)
+	SYS_event_post      = 0x431 // (name, len, args *[4]u64) -> deliveries
+	SYS_event_recv      = 0x432 // (buf *event, timeout ns)
 )
 
 var ipcCalls = [...]syscallDef{
@@ -223,6 +228,12 @@ func handleSyscall(tf *TrapFrame) {
 		r = sysConsoleFetch(tf)
 	} else if nr == SYS_console_commit {
 		r = sysConsoleCommit(tf)
+	} else if nr == SYS_event_subscribe {
+		r = sysEventSubscribe(tf)
+	} else if nr == SYS_event_post {
+		r = sysEventPost(tf)
+	} else if nr == SYS_event_recv {
+		r = sysEventRecv(tf)
 	} else if nr >= SYS_ipc_register && nr <= SYS_ipc_replyrecv {
 		r = ipcCalls[nr-SYS_ipc_register].fn(tf)
 	} else {

@@ -200,6 +200,7 @@ func teardownTask(p int) bool {
 	ipcProcessEnded(p) // while its threads still show what they wait for
 	irqsReleased(p)
 	consoleDriverEnded(p)
+	eventsEnded(p)
 	for i := 1; i < maxThreads; i++ {
 		t := &threads[i]
 		if int(t.proc) == p && t.state != threadFree {

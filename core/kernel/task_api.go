@@ -30,6 +30,8 @@ type TaskSpec struct {
 	Serves   []string // endpoint names it may register
 	Calls    []string // endpoint names it may call
 	IRQs     []int    // interrupt lines delivered to it as notification bits
+	Events   []string // events it may subscribe to
+	Filters  []EventFilter
 }
 
 // End reasons of a TaskEvent.
@@ -144,6 +146,21 @@ func StartTask(spec TaskSpec) (int, error) {
 	}
 	procs[p].serves.set(spec.Serves)
 	procs[p].calls.set(spec.Calls)
+	es := &evstate[p]
+	*es = evstateZero
+	es.mayListen.set(spec.Events)
+	for _, f := range spec.Filters {
+		if es.eventFilts.n == maxNames {
+			break
+		}
+		i, err := installFilter(f.Raw, f.Maps)
+		if err != nil {
+			return fail("event filter: " + err.Error())
+		}
+		filters.n++
+		es.filtIdx[es.eventFilts.n] = int32(i + 1)
+		es.eventFilts.set(append(namesOf(es.eventFilts), f.Event))
+	}
 	for _, irq := range spec.IRQs {
 		if irq >= 0 && irq < maxIRQs {
 			irqOwner[irq] = int32(p) + 1
@@ -320,4 +337,14 @@ func (l *nameList) set(names []string) {
 		l.lens[l.n] = copy(l.names[l.n][:], s)
 		l.n++
 	}
+}
+
+var evstateZero = evstate[0]
+
+func namesOf(l nameList) []string {
+	var s []string
+	for i := 0; i < l.n; i++ {
+		s = append(s, string(l.names[i][:l.lens[i]]))
+	}
+	return s
 }

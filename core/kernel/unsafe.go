@@ -75,3 +75,6 @@ func addrOfName(b *[32]byte) uintptr { return uintptr(unsafe.Pointer(b)) }
 
 //go:nosplit
 func addrOfConByte(i int) uintptr { return uintptr(unsafe.Pointer(&con.buf[i&(conBufSize-1)])) }
+
+//go:nosplit
+func addrOfEvent(e *event) uintptr { return uintptr(unsafe.Pointer(e)) }

@@ -1,0 +1,170 @@
+package kernel
+
+// System events: a task publishes a named event with four words of arguments; the core stamps
+// it with the publisher's pid (which the publisher cannot forge) and delivers it to every
+// ring-2 security module whose policy lets it subscribe to that name — each delivery first
+// screened by the subscriber's eBPF filter for that event, if its policy attaches one. A
+// delivery sets notification bit notifyEvent; the module takes events with event_recv.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+const (
+	notifyEvent   = 62
+	maxSubs       = 4
+	eventQueueLen = 32
+)
+
+// event is what a subscriber receives (64 bytes, package ipc's Event).
+type event struct {
+	sub     uint64 // index of the subscription (order of Subscribe calls)
+	subject uint64 // publisher's pid
+	args    [4]uint64
+	_       [2]uint64
+}
+
+type subscription struct {
+	name    [32]byte
+	nameLen int
+	filter  int32 // 1 + filter index, 0 = none
+}
+
+// Per-process event state lives here, indexed like procs.
+var evstate [maxProcs]struct {
+	subs       [maxSubs]subscription
+	nsubs      int
+	queue      [eventQueueLen]event
+	head, n    int
+	dropped    uint64
+	filtered   uint64
+	delivered  uint64
+	mayListen  nameList // from the policy: events it may subscribe to
+	eventFilts nameList // event names with a filter of this process's module
+	filtIdx    [maxNames]int32
+}
+
+// sysEventSubscribe(name, len) subscribes the calling task to an event, if its policy allows.
+//
+//go:nosplit
+func sysEventSubscribe(tf *TrapFrame) int64 {
+	var name [32]byte
+	n := readName(uintptr(tf.RDI), uintptr(tf.RSI), &name)
+	if n == 0 {
+		return -EINVAL
+	}
+	p := int(cur().proc)
+	es := &evstate[p&(maxProcs-1)]
+	if procs[p&(maxProcs-1)].ring != 2 || !es.mayListen.has(&name, n) {
+		audit("subscribe to", &name, n, "events")
+		return -EPERM
+	}
+	if es.nsubs == maxSubs {
+		return -ENOMEM
+	}
+	s := &es.subs[es.nsubs&(maxSubs-1)]
+	s.name, s.nameLen, s.filter = name, n, 0
+	for i := 0; i < es.eventFilts.n && i < maxNames; i++ {
+		if es.eventFilts.lens[i] == n && sameName32(&es.eventFilts.names[i], &name, n) {
+			s.filter = es.filtIdx[i]
+		}
+	}
+	es.nsubs++
+	return int64(es.nsubs - 1)
+}
+
+//go:nosplit
+func sameName32(a, b *[32]byte, n int) bool {
+	for i := 0; i < n&31; i++ {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// sysEventPost(name, len, args) publishes an event to its subscribers.
+//
+//go:nosplit
+func sysEventPost(tf *TrapFrame) int64 {
+	var name [32]byte
+	n := readName(uintptr(tf.RDI), uintptr(tf.RSI), &name)
+	if n == 0 {
+		return -EINVAL
+	}
+	var ev event
+	if !curSpace().copyIn(addrOf64(&ev.args[0]), uintptr(tf.RDX), 32) {
+		return -EFAULT
+	}
+	ev.subject = uint64(curProc().pid)
+	delivered := 0
+	for p := 1; p < maxProcs; p++ {
+		if !procs[p].live {
+			continue
+		}
+		es := &evstate[p]
+		for i := 0; i < es.nsubs && i < maxSubs; i++ {
+			s := &es.subs[i]
+			if s.nameLen != n || !sameName32(&s.name, &name, n) {
+				continue
+			}
+			ev.sub = uint64(i)
+			if s.filter != 0 && !runEventFilter(int(s.filter-1), &ev) {
+				es.filtered++
+				continue
+			}
+			if es.n == eventQueueLen {
+				es.dropped++
+				continue
+			}
+			es.queue[(es.head+es.n)%eventQueueLen] = ev
+			es.n++
+			es.delivered++
+			delivered++
+			notify(p, notifyEvent)
+		}
+	}
+	return int64(delivered)
+}
+
+// runEventFilter screens an event for one subscriber: ctx = kind (subscription index),
+// subject (publisher pid), object (0), four arguments, flags (0).
+//
+//go:nosplit
+func runEventFilter(f int, ev *event) bool {
+	c := &filters.ctx
+	c[0], c[1], c[2] = ev.sub, ev.subject, 0
+	c[3], c[4], c[5], c[6], c[7] = ev.args[0], ev.args[1], ev.args[2], ev.args[3], 0
+	r0, n, ok := runFilterProgram(f, c)
+	filters.insns += uint64(n)
+	return ok && r0 == 0
+}
+
+// sysEventRecv(buf, timeout ns) takes the next event delivered to the calling task.
+//
+//go:nosplit
+func sysEventRecv(tf *TrapFrame) int64 {
+	p := int(cur().proc)
+	es := &evstate[p&(maxProcs-1)]
+	for es.n == 0 {
+		if r := sysNotifyWaitFor(1<<notifyEvent, tf.RSI); r <= 0 {
+			if r == 0 {
+				return -ETIMEDOUT
+			}
+			return r
+		}
+	}
+	ev := es.queue[es.head%eventQueueLen]
+	es.head = (es.head + 1) % eventQueueLen
+	es.n--
+	if !curSpace().copyOut(uintptr(tf.RDI), addrOfEvent(&ev), 64) {
+		return -EFAULT
+	}
+	return 0
+}
+
+// eventsEnded forgets the subscriptions and queue of an ended process.
+//
+//go:nosplit
+func eventsEnded(p int) {
+	es := &evstate[p&(maxProcs-1)]
+	es.nsubs, es.head, es.n = 0, 0, 0
+}

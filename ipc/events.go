@@ -1,0 +1,50 @@
+package ipc
+
+import (
+	"errors"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// System events (core/kernel/events.go).
+const (
+	sysEventSubscribe = 0x430
+	sysEventPost      = 0x431
+	sysEventRecv      = 0x432
+)
+
+// Event is a system event as a subscriber receives it. Subject is the publisher's pid, set by
+// the core.
+type Event struct {
+	Subscription uint64 // index of the Subscribe call it matched
+	Subject      uint64
+	Args         [4]uint64
+	_            [2]uint64
+}
+
+// Subscribe asks for the events called name (ring-2 modules whose policy lists the event).
+func Subscribe(name string) (int, error) {
+	h, err := nameCall(sysEventSubscribe, name)
+	return int(h), err
+}
+
+// Publish sends an event to its subscribers and returns how many received it.
+func Publish(name string, args [4]uint64) (int, error) {
+	b := []byte(name)
+	if len(b) == 0 || len(b) > 32 {
+		return 0, errors.New("ipc: names are 1 to 32 bytes")
+	}
+	n, _, e := syscall.RawSyscall(sysEventPost, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&args)))
+	if e != 0 {
+		return 0, errnoErr(e)
+	}
+	return int(n), nil
+}
+
+// NextEvent waits for the next event delivered to this task (timeout 0 = forever).
+func NextEvent(timeout time.Duration) (Event, error) {
+	var ev Event
+	_, _, e := syscall.Syscall(sysEventRecv, uintptr(unsafe.Pointer(&ev)), timeoutNs(timeout), 0)
+	return ev, errnoErr(e)
+}
