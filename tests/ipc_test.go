@@ -51,8 +51,8 @@ func TestIPCCallsBetweenRings(t *testing.T) {
 		"ring=2 ipcserver echo lifetime=4s", "ring=3 ipcclient echo basic 2000",
 		"ring=1 ipcserver drv lifetime=4s", "ring=3 ipcclient drv basic 500")
 	out := string(res.Output)
-	assert.Regexp(t, `\[ipcclient\] ipcclient: 2000 calls ok in \S+, server saw badge=\d+`, out)
-	assert.Regexp(t, `\[ipcclient-2\] ipcclient: 500 calls ok in \S+, server saw badge=\d+`, out)
+	assert.Regexp(t, `\[ipcclient\] ipcclient: 2000 calls ok in \S+ \(\d+ ns per call\), server saw badge=\d+`, out)
+	assert.Regexp(t, `\[ipcclient-2\] ipcclient: 500 calls ok in \S+ \(\d+ ns per call\), server saw badge=\d+`, out)
 	assert.Equal(t, "app ipcclient exited 0", summary(t, res.Output, "ipcclient"))
 	assert.Equal(t, "app ipcclient-2 exited 0", summary(t, res.Output, "ipcclient-2"))
 }

@@ -82,6 +82,9 @@ func bootMain() {
 	if v, _ := multiboot.Arg(cmdline, "trace"); v == "syscalls" {
 		traceSyscalls = true
 	}
+	if v, _ := multiboot.Arg(cmdline, "ipcfast"); v == "off" {
+		ipcFastPath = false
+	}
 	if v, ok := multiboot.Arg(cmdline, "timeslice"); ok {
 		if ms := parseUint(v); ms > 0 && ms <= 1000 {
 			timeSlice = int32(ms)

@@ -194,22 +194,29 @@ func sysIPCCall(tf *TrapFrame) int64 {
 	if endpoints[ep].owner == t.proc {
 		return -EDEADLK // a task calling itself would wait forever
 	}
-	t.ipc.msg.badge = uint64(curProc().pid)
+	if r := checkCall(&t.ipc.msg, curProc().pid); r != 0 {
+		return r
+	}
 	if ok, verdict := runFilter(ep, &t.ipc.msg); !ok {
 		e := &endpoints[ep]
 		auditFilter(&e.name, e.nameLen, verdict)
 		return -EPERM
-	}
-	if g := t.ipc.msg.grantPages; g > maxGrantPages || (g != 0 && t.ipc.msg.grantAddr&(pageSize-1) != 0) {
-		return -EINVAL
 	}
 	t.ipc.buf, t.ipc.ep = buf, int32(ep)
 	ipcStats.calls++
 	ipcSeq++
 	t.ipc.seq = ipcSeq
 	deadline := deadlineOf(tf.RDX)
-	if s := waitingServer(ep); s > 0 {
+	if s := waitingServer(ep); s > 0 && ipcFastPath {
 		return callFast(s, deadline)
+	} else if s > 0 {
+		// Slow path (ipcfast=off, for comparison): hand the call over and let the scheduler run.
+		if !takeCall(s, current) {
+			return -EFAULT
+		}
+		wake(s, 0)
+		t.waitOn = waitIPCReply
+		return block(waitIPCReply, uintptr(ep), deadline)
 	}
 	r := block(waitIPCSend, uintptr(ep), deadline)
 	if r == -ETIMEDOUT && t.ipc.server != 0 {
@@ -345,7 +352,10 @@ func sysIPCReplyRecv(tf *TrapFrame) int64 {
 	buf := uintptr(tf.RSI)
 	if cur().ipc.replyTo > 0 {
 		if c, r := prepareReply(buf); r == 0 {
-			return replyRecvFast(c, ep, buf, deadlineOf(tf.RDX))
+			if ipcFastPath {
+				return replyRecvFast(c, ep, buf, deadlineOf(tf.RDX))
+			}
+			wake(c, 0)
 		}
 	}
 	return recvOn(ep, buf, deadlineOf(tf.RDX))
@@ -484,4 +494,25 @@ func auditFilter(name *[32]byte, n int, verdict uint64) {
 	kputDec(verdict)
 	kputc('\n')
 	auditDenials++
+}
+
+// ipcFastPath can be turned off (kernel command line ipcfast=off) to measure the slow path.
+var ipcFastPath = true
+
+// checkCall validates a call message the kernel copied in from a task and stamps the badge:
+// the sender's pid, which the sender cannot choose. A page grant must be whole pages of the
+// lower half, at most maxGrantPages.
+//
+//go:nosplit
+func checkCall(m *ipcMsg, pid int32) int64 {
+	m.badge = uint64(pid)
+	g, a := m.grantPages, m.grantAddr
+	if g == 0 {
+		m.grantAddr = 0
+		return 0
+	}
+	if g > maxGrantPages || a&(pageSize-1) != 0 || a < pageSize || a >= userTop || a+g*pageSize > userTop {
+		return -EINVAL
+	}
+	return 0
 }

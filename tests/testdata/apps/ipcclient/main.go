@@ -78,7 +78,8 @@ func main() {
 		for i := 1; i <= n; i++ {
 			check(c, uint64(i))
 		}
-		fmt.Printf("ipcclient: %d calls ok in %v, server saw badge=%d\n", n, time.Since(start).Round(time.Millisecond), os.Getpid())
+		el := time.Since(start)
+		fmt.Printf("ipcclient: %d calls ok in %v (%d ns per call), server saw badge=%d\n", n, el.Round(time.Millisecond), el.Nanoseconds()/int64(n), os.Getpid())
 	case "peerdeath":
 		check(c, 1)
 		_, err := c.Call(ipc.Msg{Label: 1 << 40})
