@@ -9,8 +9,9 @@ VETFLAGS := -unsafeptr=false -framepointer=false
 
 .PHONY: all run debug test clean cli
 
-# Build the kernel ELF and the bootable Multiboot image.
+# Build the kernel ELF, the bootable Multiboot image and the bundled modules; check the policy.
 all: cli
+	$(SIMPLEOS) policy check policy/system.policy
 	$(SIMPLEOS) build
 
 # Boot in QEMU; pass flags with ARGS, e.g. make run ARGS='--append selftest=primes:100000'
@@ -22,6 +23,7 @@ debug: cli
 	$(SIMPLEOS) run --gdb $(ARGS)
 
 test:
+	$(GO) run ./cmd/simpleos policy check policy/system.policy
 	$(GO) vet $(VETFLAGS) ./... && $(GO) test -count=1 -timeout 30m ./...
 
 clean:
