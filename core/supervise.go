@@ -224,6 +224,9 @@ func (st *supervisorState) start(a *app) {
 			spec.Args = append([]string{a.spec.Name}, m.Args...)
 		}
 		spec.Events = m.Events
+		for _, r := range m.Memory {
+			spec.Memory = append(spec.Memory, [2]uint64{r.Lo, r.Hi + 1}) // manifest ranges are inclusive
+		}
 		filters, err := eventFilters(m)
 		if err != nil {
 			st.mu.Lock()

@@ -319,3 +319,22 @@ int main(int argc, char **argv) {
 	assert.Contains(t, string(res.Output), "[chello] chello: argc=2 argv1=world malloc=ok")
 	assert.Equal(t, "app chello exited 7", summary(t, res.Output, "chello"))
 }
+
+func TestDriverMapsOnlyGrantedDeviceMemory(t *testing.T) {
+	t.Parallel()
+	manifest := `
+module mmio
+    binary tests/testdata/apps/mmio
+    ring   1
+    memory 0xfed00000-0xfed00fff   # the HPET
+    restart never
+end
+`
+	res := bootAppsWithPolicy(t, manifest, "", time.Minute, nil, "ring=1 mmio", "ring=1 mmio")
+	out := string(res.Output)
+	assert.Regexp(t, `\[mmio\] mmio: hpet vendor 0x8086, \d+ timers, period \d+ fs`, out)
+	assert.Contains(t, out, "[mmio] mmio: 0xfee00000 refused: operation not permitted")
+	assert.Regexp(t, `(?m)^audit: deny mmio \(pid \d+, ring 1\) map device memory at 0x00000000fee00000: not in its policy 'memory' list$`, out)
+	assert.Contains(t, out, "[mmio-2] mmio: map 0xfed00000: operation not permitted", "an unlisted driver gets no device memory")
+	assert.Equal(t, "app mmio exited 0", summary(t, res.Output, "mmio"))
+}

@@ -88,6 +88,7 @@ const (
 	SYS_console_attach = 0x421 // the caller becomes the console driver (policy: serves console)
 	SYS_console_fetch  = 0x422 // (buf, len) -> bytes of buffered output, not consumed
 	SYS_console_commit = 0x423 // (n) consumes n bytes written out
+	SYS_mmio_map       = 0x424 // (phys, length) -> address of granted device memory
 
 	// System events (events.go).
 	SYS_event_subscribe = 0x430 // (name, len) -> subscription index (ring 2, policy: events)
@@ -228,6 +229,8 @@ func handleSyscall(tf *TrapFrame) {
 		r = sysConsoleFetch(tf)
 	} else if nr == SYS_console_commit {
 		r = sysConsoleCommit(tf)
+	} else if nr == SYS_mmio_map {
+		r = sysMMIOMap(tf)
 	} else if nr == SYS_event_subscribe {
 		r = sysEventSubscribe(tf)
 	} else if nr == SYS_event_post {

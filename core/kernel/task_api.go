@@ -25,12 +25,13 @@ type TaskSpec struct {
 	Image    []byte   // a static x86-64 ELF executable
 	Args     []string // argv, argv[0] included
 	Env      []string
-	MemQuota uint64   // bytes of resident memory; 0 = no limit
-	Ports    []uint16 // I/O ports the task may use
-	Serves   []string // endpoint names it may register
-	Calls    []string // endpoint names it may call
-	IRQs     []int    // interrupt lines delivered to it as notification bits
-	Events   []string // events it may subscribe to
+	MemQuota uint64      // bytes of resident memory; 0 = no limit
+	Ports    []uint16    // I/O ports the task may use
+	Serves   []string    // endpoint names it may register
+	Calls    []string    // endpoint names it may call
+	IRQs     []int       // interrupt lines delivered to it as notification bits
+	Memory   [][2]uint64 // device memory it may map: [lo, hi) physical ranges
+	Events   []string    // events it may subscribe to
 	Filters  []EventFilter
 }
 
@@ -146,6 +147,14 @@ func StartTask(spec TaskSpec) (int, error) {
 	}
 	procs[p].serves.set(spec.Serves)
 	procs[p].calls.set(spec.Calls)
+	g := &mmioGrants[p]
+	g.n, g.next = 0, 0
+	for _, r := range spec.Memory {
+		if g.n < maxMMIO && r[1] > r[0] {
+			g.lo[g.n], g.hi[g.n] = r[0], r[1]
+			g.n++
+		}
+	}
 	es := &evstate[p]
 	*es = evstateZero
 	es.mayListen.set(spec.Events)

@@ -1,0 +1,73 @@
+package kernel
+
+// Device memory for drivers: a ring-1 task maps a physical range its policy module grants
+// (memory LO-HI) into its address space, uncached, with mmio_map(phys, length). Anything else
+// is EPERM and an audit line. The frames are not the task's: they are not freed with it.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+const (
+	maxMMIO    = 4
+	mmioWindow = 0x7d00_0000_0000 // where granted device memory appears, per task
+)
+
+// mmioGrants[p] lists process p's granted physical ranges [lo, hi).
+var mmioGrants [maxProcs]struct {
+	lo, hi [maxMMIO]uint64
+	n      int
+	next   uintptr // next free address in the window
+}
+
+// sysMMIOMap(phys, length) maps granted device memory and returns its address.
+//
+//go:nosplit
+func sysMMIOMap(tf *TrapFrame) int64 {
+	phys, n := tf.RDI, tf.RSI
+	p := int(cur().proc)
+	g := &mmioGrants[p&(maxProcs-1)]
+	if phys&(pageSize-1) != 0 || n == 0 || n&(pageSize-1) != 0 || phys+n < phys {
+		return -EINVAL
+	}
+	allowed := false
+	for i := 0; i < g.n && i < maxMMIO; i++ {
+		if phys >= g.lo[i] && phys+n <= g.hi[i] {
+			allowed = true
+		}
+	}
+	if !allowed || curProc().ring != 1 {
+		var what [32]byte
+		auditMMIO(phys, n, &what)
+		return -EPERM
+	}
+	as := curSpace()
+	va := uintptr(mmioWindow) + g.next
+	for off := uint64(0); off < n; off += pageSize {
+		flags := uint64(pteWrite | pteNoCache | pteWriteThr | pteNX)
+		if !as.root.mapPage(va+uintptr(off), phys+off, flags) {
+			return -ENOMEM
+		}
+	}
+	if !as.addRegion(va, va+uintptr(n), protRead|protWrite, vmaDevice) {
+		return -ENOMEM
+	}
+	g.next += uintptr(n)
+	return int64(va)
+}
+
+//go:nosplit
+func auditMMIO(phys, n uint64, _ *[32]byte) {
+	p := curProc()
+	kputs("audit: deny ")
+	kputs(p.nameString())
+	kputs(" (pid ")
+	kputDec(uint64(p.pid))
+	kputs(", ring ")
+	kputDec(uint64(p.ring))
+	kputs(") map device memory at ")
+	kputs("0x")
+	for shift := 60; shift >= 0; shift -= 4 {
+		kputc(hexDigits[(phys>>uint(shift))&0xf])
+	}
+	kputs(": not in its policy 'memory' list\n")
+	auditDenials++
+}
