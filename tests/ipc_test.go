@@ -104,18 +104,9 @@ func TestIPCPageGrantRoundTrip(t *testing.T) {
 
 func TestIPCFilterBlocksByLabel(t *testing.T) {
 	t.Parallel()
-	// A filter that denies label 7: R0 = (ctx.label == 7).
-	prog := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 16, asm.DWord),
-		asm.Mov.Imm(asm.R0, 0),
-		asm.JNE.Imm(asm.R2, 7, "out"),
-		asm.Mov.Imm(asm.R0, 1),
-		asm.Return().WithSymbol("out"),
-	}
-	var raw bytes.Buffer
-	require.NoError(t, prog.Marshal(&raw, binary.LittleEndian))
+	// A filter that denies label 7 (context offset 16).
 	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "deny7.bpf"), raw.Bytes(), 0o644))
+	writeFilter(t, filepath.Join(dir, "deny7.bpf"), denyIfEqual(16, 7))
 	manifest := ipcPolicy + `
 module ipcserver-3
     binary tests/testdata/apps/ipcserver
@@ -144,11 +135,8 @@ end
 func TestIPCRejectedFilterStartsNothing(t *testing.T) {
 	t.Parallel()
 	// R0 is never written: the verifier refuses the program, on the host and in the core.
-	prog := asm.Instructions{asm.Mov.Imm(asm.R1, 0), asm.Return()}
-	var raw bytes.Buffer
-	require.NoError(t, prog.Marshal(&raw, binary.LittleEndian))
 	file := filepath.Join(t.TempDir(), "bad.bpf")
-	require.NoError(t, os.WriteFile(file, raw.Bytes(), 0o644))
+	writeFilter(t, file, asm.Instructions{asm.Mov.Imm(asm.R1, 0), asm.Return()})
 	manifestFile := filepath.Join(t.TempDir(), "p.policy")
 	require.NoError(t, os.WriteFile(manifestFile, []byte("module srv\n binary ring3/srv\n ring 3\n serves guarded\n filter guarded "+file+"\nend\n"), 0o644))
 	_, err := boot.PolicyModules(manifestFile)
@@ -161,17 +149,8 @@ func TestEventsReachSubscribersThroughTheirFilter(t *testing.T) {
 	t.Parallel()
 	// eventwatch may subscribe to pipe.created; its filter drops events whose first argument
 	// is 13. eventwatch-2 (unlisted) may not subscribe at all.
-	prog := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 24, asm.DWord), // args[0]
-		asm.Mov.Imm(asm.R0, 0),
-		asm.JNE.Imm(asm.R2, 13, "out"),
-		asm.Mov.Imm(asm.R0, 1),
-		asm.Return().WithSymbol("out"),
-	}
-	var raw bytes.Buffer
-	require.NoError(t, prog.Marshal(&raw, binary.LittleEndian))
 	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "drop13.bpf"), raw.Bytes(), 0o644))
+	writeFilter(t, filepath.Join(dir, "drop13.bpf"), denyIfEqual(24, 13)) // args[0]
 	manifest := `
 module eventwatch
     binary tests/testdata/apps/eventwatch
@@ -191,4 +170,23 @@ end
 	assert.Regexp(t, `(?m)^audit: deny eventwatch-2 \(pid \d+, ring 2\) subscribe to "pipe.created": not in its policy 'events' list$`, out)
 	assert.Contains(t, out, "[eventpub] eventpub: pipe.created 13 delivered to 0")
 	assert.Equal(t, "app eventwatch exited 0", summary(t, res.Output, "eventwatch"))
+}
+
+// denyIfEqual is a filter that denies (R0 = 1) when the 64-bit context word at off equals v.
+func denyIfEqual(off int16, v int32) asm.Instructions {
+	return asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, off, asm.DWord),
+		asm.Mov.Imm(asm.R0, 0),
+		asm.JNE.Imm(asm.R2, v, "out"),
+		asm.Mov.Imm(asm.R0, 1),
+		asm.Return().WithSymbol("out"),
+	}
+}
+
+// writeFilter writes prog as raw little-endian instructions.
+func writeFilter(t *testing.T, file string, prog asm.Instructions) {
+	t.Helper()
+	var raw bytes.Buffer
+	require.NoError(t, prog.Marshal(&raw, binary.LittleEndian))
+	require.NoError(t, os.WriteFile(file, raw.Bytes(), 0o644))
 }

@@ -70,6 +70,10 @@ func putHex16(v uint64) {
 	}
 }
 
+// putDec prints v in decimal, one digit at a time. conPutDec and kputDec repeat this loop on
+// purpose: a shared helper would add a frame to the deepest nosplit chains (the linker's
+// 800-byte budget), and a digit buffer would add 20 bytes to each.
+//
 //go:nosplit
 func putDec(v uint64) {
 	d := uint64(1)

@@ -403,14 +403,7 @@ func IPCStats() (calls, fastCalls, fastReplies uint64) {
 //
 //go:nosplit
 func audit(what string, name *[32]byte, n int, rule string) {
-	p := curProc()
-	kputs("audit: deny ")
-	kputs(p.nameString())
-	kputs(" (pid ")
-	kputDec(uint64(p.pid))
-	kputs(", ring ")
-	kputDec(uint64(p.ring))
-	kputs(") ")
+	auditHead()
 	kputs(what)
 	kputs(" \"")
 	for i := 0; i < n&31; i++ {
@@ -419,10 +412,24 @@ func audit(what string, name *[32]byte, n int, rule string) {
 	kputs("\": not in its policy '")
 	kputs(rule)
 	kputs("' list\n")
-	auditDenials++
 }
 
 var auditDenials uint64
+
+// auditHead starts an audit line: who is denied.
+//
+//go:nosplit
+func auditHead() {
+	p := curProc()
+	kputs("audit: deny ")
+	kputs(p.nameString())
+	kputs(" (pid ")
+	kputDec(uint64(p.pid))
+	kputs(", ring ")
+	kputDec(uint64(p.ring))
+	kputs(") ")
+	auditDenials++
+}
 
 // mapGrant maps caller c's granted pages read-only into server s's grant window and rewrites
 // the message's address to the server's view. The pages must be the caller's own memory.
@@ -479,21 +486,14 @@ func unmapGrantPages(as *AddressSpace, window, n uintptr) {
 //
 //go:nosplit
 func auditFilter(name *[32]byte, n int, verdict uint64) {
-	p := curProc()
-	kputs("audit: deny ")
-	kputs(p.nameString())
-	kputs(" (pid ")
-	kputDec(uint64(p.pid))
-	kputs(", ring ")
-	kputDec(uint64(p.ring))
-	kputs(") call \"")
+	auditHead()
+	kputs("call \"")
 	for i := 0; i < n&31; i++ {
 		kputc(name[i])
 	}
 	kputs("\": its eBPF filter returned ")
 	kputDec(verdict)
 	kputc('\n')
-	auditDenials++
 }
 
 // ipcFastPath can be turned off (kernel command line ipcfast=off) to measure the slow path.

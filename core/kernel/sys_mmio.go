@@ -35,8 +35,7 @@ func sysMMIOMap(tf *TrapFrame) int64 {
 		}
 	}
 	if !allowed || curProc().ring != 1 {
-		var what [32]byte
-		auditMMIO(phys, n, &what)
+		auditMMIO(phys)
 		return -EPERM
 	}
 	as := curSpace()
@@ -54,20 +53,14 @@ func sysMMIOMap(tf *TrapFrame) int64 {
 	return int64(va)
 }
 
+// auditMMIO writes the audit line of a refused device-memory request.
+//
 //go:nosplit
-func auditMMIO(phys, n uint64, _ *[32]byte) {
-	p := curProc()
-	kputs("audit: deny ")
-	kputs(p.nameString())
-	kputs(" (pid ")
-	kputDec(uint64(p.pid))
-	kputs(", ring ")
-	kputDec(uint64(p.ring))
-	kputs(") map device memory at ")
-	kputs("0x")
+func auditMMIO(phys uint64) {
+	auditHead()
+	kputs("map device memory at 0x")
 	for shift := 60; shift >= 0; shift -= 4 {
 		kputc(hexDigits[(phys>>uint(shift))&0xf])
 	}
 	kputs(": not in its policy 'memory' list\n")
-	auditDenials++
 }
