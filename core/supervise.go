@@ -171,8 +171,21 @@ func supervise(apps []*app, args map[string]string) int {
 	}
 	before := kernel.FramesOutsideCore()
 	fmt.Printf("supervisor: %d apps; frames in use outside the core runtime before the first start: %d\n", len(apps), before)
+	// Services first (the console driver among them), so that jobs find them running.
 	for _, a := range apps {
-		st.start(a)
+		if a.service() {
+			st.start(a)
+		}
+	}
+	if st.hasConsoleDriver() {
+		for i := 0; i < 200 && !kernel.ConsoleAttached(); i++ {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	for _, a := range apps {
+		if !a.service() {
+			st.start(a)
+		}
 	}
 	go st.watchdog()
 	for !st.finished() {
@@ -481,4 +494,14 @@ func eventFilters(mod *policy.Module) ([]kernel.EventFilter, error) {
 		out = append(out, kernel.EventFilter{Event: f.Endpoint, Raw: p.Raw(), Maps: maps})
 	}
 	return out, nil
+}
+
+// hasConsoleDriver reports whether a service may serve the console (and will attach).
+func (st *supervisorState) hasConsoleDriver() bool {
+	for _, a := range st.apps {
+		if a.service() && a.module.ServesEndpoint("console") {
+			return true
+		}
+	}
+	return false
 }

@@ -98,6 +98,9 @@ func IRQCount(irq int) uint64 {
 	return irqCount[irq]
 }
 
+// ConsoleAttached reports whether a console driver is attached now.
+func ConsoleAttached() bool { return con.driver != 0 }
+
 // ConsoleStats reports the bytes console drivers wrote, how many times a driver attached, and
 // bytes dropped while none was attached.
 func ConsoleStats() (written, attachments, dropped uint64) {
