@@ -338,3 +338,15 @@ end
 	assert.Contains(t, out, "[mmio-2] mmio: map 0xfed00000: operation not permitted", "an unlisted driver gets no device memory")
 	assert.Equal(t, "app mmio exited 0", summary(t, res.Output, "mmio"))
 }
+
+func TestForgedContextsCannotCrashTheCore(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "", time.Minute, nil, "badframe", "ring=1 badframe", "hello")
+	out := string(res.Output)
+	assert.Contains(t, out, "[badframe] badframe: clone with a kernel stack: invalid argument")
+	assert.NotContains(t, out, "survived a forged frame")
+	for _, n := range []string{"badframe", "badframe-2"} {
+		assert.Regexp(t, `^app `+n+` killed by signal 11 \(bad signal frame\)`, summary(t, res.Output, n))
+	}
+	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
+}

@@ -263,6 +263,10 @@ func sigreturn(tf *TrapFrame, uc uintptr) bool {
 		store32(addrOfFX(tf)+24, load32(addrOfFX(tf)+24)&0xffbf)
 	}
 	const mc = ucMcontext
+	// IRETQ to a non-canonical or kernel address would fault in the kernel: refuse the frame.
+	if rip, rsp := getFrame64(mc+regRIP*8), getFrame64(mc+regRSP*8); rip >= userTop || rsp >= userTop {
+		return false
+	}
 	tf.R8, tf.R9 = getFrame64(mc+regR8*8), getFrame64(mc+regR9*8)
 	tf.R10, tf.R11 = getFrame64(mc+regR10*8), getFrame64(mc+regR11*8)
 	tf.R12, tf.R13 = getFrame64(mc+regR12*8), getFrame64(mc+regR13*8)

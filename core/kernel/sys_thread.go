@@ -20,6 +20,9 @@ func sysClone(tf *TrapFrame) int64 {
 	if flags&(cloneVM|cloneThread) != cloneVM|cloneThread {
 		return -EINVAL // only threads: there is no fork
 	}
+	if stack >= userTop || (flags&cloneSetTLS != 0 && tls >= userTop) {
+		return -EINVAL // IRETQ or the FS base would fault in the kernel
+	}
 	parent := cur()
 	if p := curProc(); p.maxThreads > 0 && taskThreads(int(parent.proc)) >= p.maxThreads {
 		return -EAGAIN

@@ -107,6 +107,15 @@ func StartTask(spec TaskSpec) (int, error) {
 	if len(loads) == 0 {
 		return 0, fmt.Errorf("task %s: no loadable segment", spec.Name)
 	}
+	entryOK := false
+	for _, l := range loads {
+		if l.Flags&elf.PF_X != 0 && f.Entry >= l.Vaddr && f.Entry < l.Vaddr+l.Memsz {
+			entryOK = true
+		}
+	}
+	if !entryOK {
+		return 0, fmt.Errorf("task %s: entry point %#x is not in an executable segment", spec.Name, f.Entry)
+	}
 	stack, sp := initialStack(spec, f, phdr)
 
 	x86.Cli()
