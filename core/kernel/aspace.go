@@ -94,6 +94,18 @@ func (as *AddressSpace) find(va uintptr) int {
 	return -1
 }
 
+// nextRegion returns the start of the first region above va, or 0 if there is none.
+//
+//go:nosplit
+func (as *AddressSpace) nextRegion(va uintptr) uintptr {
+	for i := 0; i < as.n && i < maxVMAs; i++ {
+		if as.vmas[i].start > va {
+			return as.vmas[i].start
+		}
+	}
+	return 0
+}
+
 // isFree reports whether no region overlaps [start, end).
 //
 //go:nosplit
@@ -230,7 +242,7 @@ func (as *AddressSpace) unmapRange(start, end uintptr) {
 	for va := start; va < end; {
 		e, ok := as.root.walk(va, false)
 		if !ok {
-			va = (va + 2<<20) &^ (2<<20 - 1) // no level-1 table here: next 2 MiB
+			va = as.root.nextTable(va) // no page table here: skip what is absent
 			continue
 		}
 		v := load64(e)
@@ -254,7 +266,7 @@ func (as *AddressSpace) protectRange(start, end uintptr, prot uint32) {
 	for va := start; va < end; {
 		e, ok := as.root.walk(va, false)
 		if !ok {
-			va = (va + 2<<20) &^ (2<<20 - 1)
+			va = as.root.nextTable(va)
 			continue
 		}
 		v := load64(e)

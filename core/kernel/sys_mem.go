@@ -123,7 +123,12 @@ func sysMadvise(tf *TrapFrame) int64 {
 		for va := addr; va < addr+length; {
 			i := as.find(va)
 			if i < 0 {
-				va += pageSize
+				// Skip the hole to the next region (page by page could take hours).
+				next := as.nextRegion(va)
+				if next == 0 || next >= addr+length {
+					break
+				}
+				va = next
 				continue
 			}
 			end := as.vmas[i].end
