@@ -341,11 +341,12 @@ end
 
 func TestForgedContextsCannotCrashTheCore(t *testing.T) {
 	t.Parallel()
-	res := bootApps(t, "", time.Minute, nil, "badframe", "ring=1 badframe", "hello")
+	res := bootApps(t, "", time.Minute, nil, "badframe", "ring=1 badframe", "badframe handler", "ring=2 badframe handler", "hello")
 	out := string(res.Output)
 	assert.Contains(t, out, "[badframe] badframe: clone with a kernel stack: invalid argument")
 	assert.NotContains(t, out, "survived a forged frame")
-	for _, n := range []string{"badframe", "badframe-2"} {
+	assert.NotContains(t, out, "survived a bad handler")
+	for _, n := range []string{"badframe", "badframe-2", "badframe-3", "badframe-4"} {
 		assert.Regexp(t, `^app `+n+` killed by signal 11 \(bad signal frame\)`, summary(t, res.Output, n))
 	}
 	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))

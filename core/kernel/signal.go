@@ -169,6 +169,9 @@ func putFrame64(off uintptr, v uint64) { store64(frameBufAddr()+off, v) }
 //
 //go:nosplit
 func pushSignalFrame(tf *TrapFrame, t *Thread, sig int, act *sigAction) bool {
+	if act.handler >= userTop || act.restorer >= userTop {
+		return false // IRETQ to a non-canonical or kernel address would fault in the kernel
+	}
 	as := curSpace()
 	sp := uintptr(tf.RSP)
 	onAlt := t.altSize != 0 && sp > t.altSP && sp <= t.altSP+t.altSize
