@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/simpleos/simpleos/core/kernel"
+	"github.com/simpleos/simpleos/tier2/sensor/content"
 )
 
 type selftest struct {
@@ -30,6 +31,7 @@ var selftests = map[string]selftest{
 	"preempt": {"preempt", testPreempt},
 	"fault":   {"fault:ud|gp|pf|div0|panic", testFault},
 	"irq":     {"irq:N (raise a custom interrupt N times)", testIRQ},
+	"cf291":   {"cf291:monolithic|verified", testCF291},
 }
 
 func runSelftest(spec string) int {
@@ -48,7 +50,7 @@ func runSelftest(spec string) int {
 
 func knownTests() string {
 	var names []string
-	for _, n := range []string{"primes", "gc", "sleep", "preempt", "fault", "irq"} {
+	for _, n := range []string{"primes", "gc", "sleep", "preempt", "fault", "irq", "cf291"} {
 		names = append(names, selftests[n].usage)
 	}
 	return strings.Join(names, ", ")
@@ -280,5 +282,48 @@ func testIRQ(arg string) error {
 	if irqHandled.Load() != uint64(n) {
 		return fmt.Errorf("handled %d of %d interrupts", irqHandled.Load(), n)
 	}
+	return nil
+}
+
+// testCF291 runs the Falcon-like sensor's content interpreter inside the core itself (ring 0),
+// as the real sensor ran in the Windows kernel: it screens named-pipe events with the good
+// channel file, then applies the bad update (an instance with a criterion on field 21 of 20).
+// monolithic: the native-style interpreter reads past its 20 input values and the core dies
+// (CORE CRASH). verified: the update is checked against each template type's real input count
+// first and rejected; the core keeps screening with the good content.
+func testCF291(mode string) error {
+	if mode != "monolithic" && mode != "verified" {
+		return fmt.Errorf("mode %q: want monolithic or verified", mode)
+	}
+	good, bad := content.Fixtures()
+	active := good
+	screen := func(c *content.ChannelFile) int {
+		hits := 0
+		for i, pipe := range []string{`\\.\pipe\MSSE-1234-server`, `\\.\pipe\benign-1`, `\\.\pipe\benign-2`} {
+			var v [content.SuppliedValues]string
+			v[content.FieldPipeName] = pipe
+			v[content.FieldCreatorImage] = `C:\\Windows\\explorer.exe`
+			v[content.FieldCreatorPID] = strconv.Itoa(4000 + i)
+			v[content.FieldIntegrity] = "Medium"
+			if d, ok := c.MatchNative(&content.NewInput(v).Values); ok {
+				hits++
+				fmt.Printf("cf291 %s: detection %q on %s\n", mode, d.Name, pipe)
+			}
+		}
+		return hits
+	}
+	fmt.Printf("cf291 %s: sensor in ring 0 with %s (channel %d, sequence %d)\n", mode, good.Name, good.Channel, good.Sequence)
+	fmt.Printf("cf291 %s: screened 3 pipe events, %d detections\n", mode, screen(active))
+	fmt.Printf("cf291 %s: content update %s (sequence %d) arrives\n", mode, bad.Name, bad.Sequence)
+	if mode == "verified" {
+		if err := content.Validate(bad, content.SensorSupplies()); err != nil {
+			fmt.Printf("cf291 verified: update rejected: %v\n", err)
+		} else {
+			active = bad
+		}
+	} else {
+		active = bad
+	}
+	fmt.Printf("cf291 %s: screened 3 pipe events, %d detections; still up\n", mode, screen(active))
 	return nil
 }
