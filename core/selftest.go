@@ -299,15 +299,10 @@ func testCF291(mode string) error {
 	active := good
 	screen := func(c *content.ChannelFile) int {
 		hits := 0
-		for i, pipe := range []string{`\\.\pipe\MSSE-1234-server`, `\\.\pipe\benign-1`, `\\.\pipe\benign-2`} {
-			var v [content.SuppliedValues]string
-			v[content.FieldPipeName] = pipe
-			v[content.FieldCreatorImage] = `C:\\Windows\\explorer.exe`
-			v[content.FieldCreatorPID] = strconv.Itoa(4000 + i)
-			v[content.FieldIntegrity] = "Medium"
+		for _, v := range content.DemoEvents() {
 			if d, ok := c.MatchNative(&content.NewInput(v).Values); ok {
 				hits++
-				fmt.Printf("cf291 %s: detection %q on %s\n", mode, d.Name, pipe)
+				fmt.Printf("cf291 %s: detection %q on %s\n", mode, d.Name, v[content.FieldPipeName])
 			}
 		}
 		return hits

@@ -158,3 +158,19 @@ func Fixtures() (good, bad *ChannelFile) {
 	bad = nb.MustBuild()
 	return good, bad
 }
+
+// DemoEvents returns the named-pipe creation events the CF291 checks screen: one that the
+// good content detects (a Cobalt Strike MSSE pipe) and two benign ones, which fall through to
+// the bad update's instance 7 and so make it read field 21.
+func DemoEvents() [][SuppliedValues]string {
+	var events [][SuppliedValues]string
+	for i, pipe := range []string{`\\.\pipe\MSSE-1234-server`, `\\.\pipe\benign-1`, `\\.\pipe\benign-2`} {
+		var v [SuppliedValues]string
+		v[FieldPipeName] = pipe
+		v[FieldCreatorImage] = `C:\Windows\explorer.exe`
+		v[FieldCreatorPID] = fmt.Sprint(4000 + i)
+		v[FieldIntegrity] = "Medium"
+		events = append(events, v)
+	}
+	return events
+}

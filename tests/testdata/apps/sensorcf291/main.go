@@ -9,19 +9,13 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/simpleos/simpleos/tier2/sensor/content"
 )
 
 func screen(c *content.ChannelFile) int {
 	hits := 0
-	for i, pipe := range []string{`\\.\pipe\MSSE-1234-server`, `\\.\pipe\benign-1`, `\\.\pipe\benign-2`} {
-		var v [content.SuppliedValues]string
-		v[content.FieldPipeName] = pipe
-		v[content.FieldCreatorImage] = `C:\Windows\explorer.exe`
-		v[content.FieldCreatorPID] = strconv.Itoa(4000 + i)
-		v[content.FieldIntegrity] = "Medium"
+	for _, v := range content.DemoEvents() {
 		if _, ok := c.MatchNative(&content.NewInput(v).Values); ok {
 			hits++
 		}
