@@ -18,5 +18,8 @@
 // once; the Client looks the name up again on its next call, so once the server has been
 // restarted, calls succeed again.
 //
+// Typed helpers let module code exchange its own types: a Codec says how a type becomes a
+// message, NewTypedClient calls with it, and Typed adapts a typed handler for Serve.
+//
 // The package uses SimpleOS's own system calls (0x410-0x415); elsewhere they fail with ENOSYS.
 package ipc
