@@ -44,20 +44,6 @@ type AddressSpace struct {
 	stackFrames [3]uint64        // its entry stack (2 pages) and NMI stack
 }
 
-// newPageTable allocates a PML4 whose upper half is the kernel's.
-//
-//go:nosplit
-func newPageTable() (pageTable, bool) {
-	f, ok := allocFrame()
-	if !ok {
-		return 0, false
-	}
-	if kernelPML4 != 0 {
-		memmove(directMap(f)+256*8, directMap(uint64(kernelPML4))+256*8, 256*8)
-	}
-	return pageTable(f), true
-}
-
 // Switch makes as the current address space.
 //
 //go:nosplit

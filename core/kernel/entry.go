@@ -41,7 +41,6 @@ const (
 	entryStackTop  = entryBase + 0xa000
 	entryNMIStack  = entryBase + 0xa000
 	entryNMITop    = entryBase + 0xb000
-	entryEnd       = entryBase + 0xb000
 	entryCodeSlot  = 0x400 // room for each trampoline routine
 	tssPages       = 3
 	ioBitmapOffset = 104

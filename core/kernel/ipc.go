@@ -215,7 +215,6 @@ func sysIPCCall(tf *TrapFrame) int64 {
 			return -EFAULT
 		}
 		wake(s, 0)
-		t.waitOn = waitIPCReply
 		return block(waitIPCReply, uintptr(ep), deadline)
 	}
 	r := block(waitIPCSend, uintptr(ep), deadline)

@@ -1,7 +1,8 @@
 package kernel
 
 // epoll and eventfd: enough for the Go runtime's netpoller, which sleeps in epoll_pwait with
-// its timer deadline and is woken early by a write to its eventfd.
+// its timer deadline and is woken early by a write to its eventfd. Eventfd reads never block
+// (the runtime opens its eventfd EFD_NONBLOCK): an empty counter is EAGAIN.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
@@ -18,9 +19,6 @@ const (
 	epollOut = 0x4
 	epollErr = 0x8
 	epollHup = 0x10
-
-	efdNonblock  = 0x800
-	efdSemaphore = 1
 )
 
 type epollInterest struct {
@@ -37,10 +35,9 @@ type epollInstance struct {
 }
 
 type eventfdObj struct {
-	used     bool
-	owner    int32
-	nonblock bool
-	count    uint64
+	used  bool
+	owner int32
+	count uint64
 }
 
 var epolls [maxEpolls]epollInstance
@@ -192,7 +189,7 @@ func sysEventfd(tf *TrapFrame) int64 {
 			if n < 0 {
 				return -EMFILE
 			}
-			eventfds[i] = eventfdObj{used: true, owner: cur().proc, count: uint64(uint32(tf.RDI)), nonblock: tf.RSI&efdNonblock != 0}
+			eventfds[i] = eventfdObj{used: true, owner: cur().proc, count: uint64(uint32(tf.RDI))}
 			return int64(n)
 		}
 	}

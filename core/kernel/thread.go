@@ -62,11 +62,10 @@ type Thread struct {
 var threads [maxThreads]Thread
 
 var (
-	current       int     // index of the running thread (0 = idle)
-	kstackTop     uintptr // top of the running thread's kernel stack (read by trap_amd64.s)
-	syscallUserSP uintptr // scratch for syscallEntry
-	nextTID       int32   = 1
-	runStart      int64
+	current   int     // index of the running thread (0 = idle)
+	kstackTop uintptr // top of the running thread's kernel stack (read by trap_amd64.s)
+	nextTID   int32   = 1
+	runStart  int64
 )
 
 func switchContext(save *uintptr, load uintptr)
@@ -81,7 +80,8 @@ func frameOf(i int) *TrapFrame {
 	return (*TrapFrame)(unsafePointer(threads[i&(maxThreads-1)].kstackTop - trapFrameSize))
 }
 
-// mapKernelStack backs slot i's kernel stack with frames (once; slots keep their stacks).
+// mapKernelStack backs slot i's kernel stack with frames, unless it still has them
+// (reapZombies gives them back when the thread has exited).
 //
 //go:nosplit
 func mapKernelStack(i int) bool {

@@ -50,14 +50,9 @@ func ExceptionName(v uint64) string {
 	return "interrupt"
 }
 
-var interruptCount [256]uint64
-
 //go:nosplit
 func handleTrap(tf *TrapFrame) {
 	v := tf.Vector
-	if v != vectorSyscall {
-		interruptCount[v&255]++
-	}
 	switch {
 	case v == vectorSyscall:
 		handleSyscall(tf)

@@ -18,12 +18,6 @@ const trapFrameSize = 688
 // vectorSyscall marks a frame built by syscallEntry.
 const vectorSyscall = 0x100
 
-// Selectors (see gdt.go).
-const (
-	selKernelCode = 0x08
-	selKernelData = 0x10
-)
-
 var _ [trapFrameSize - unsafe.Sizeof(TrapFrame{})]byte
 var _ [unsafe.Sizeof(TrapFrame{}) - trapFrameSize]byte
 

@@ -36,76 +36,59 @@ func (as *AddressSpace) userPage(va uintptr, write bool) (uintptr, bool) {
 //go:nosplit
 func rangeOK(va, n uintptr) bool { return va+n >= va && va+n <= userTop }
 
-// copyIn copies n bytes from user address src to kernel address dst.
+// What transfer does with user memory.
+const (
+	fromUser = iota // copy user memory to the kernel
+	toUser          // copy kernel memory to the user
+	zeroUser        // clear user memory
+)
+
+// transfer moves n bytes between user address user and kernel address kernel, page by page,
+// each page checked (and faulted in) through the address space's own mappings.
 //
 //go:nosplit
-func (as *AddressSpace) copyIn(dst, src, n uintptr) bool {
-	if !rangeOK(src, n) {
+func (as *AddressSpace) transfer(user, kernel, n uintptr, op int) bool {
+	if !rangeOK(user, n) {
 		return false
 	}
 	for n > 0 {
-		k, ok := as.userPage(src, false)
+		k, ok := as.userPage(user, op != fromUser)
 		if !ok {
 			return false
 		}
-		chunk := pageSize - src&(pageSize-1)
+		chunk := pageSize - user&(pageSize-1)
 		if chunk > n {
 			chunk = n
 		}
-		memmove(dst, k, chunk)
-		dst += chunk
-		src += chunk
+		switch op {
+		case fromUser:
+			memmove(kernel, k, chunk)
+		case toUser:
+			memmove(k, kernel, chunk)
+		default:
+			memzero(k, chunk)
+		}
+		user += chunk
+		kernel += chunk
 		n -= chunk
 	}
 	return true
 }
+
+// copyIn copies n bytes from user address src to kernel address dst.
+//
+//go:nosplit
+func (as *AddressSpace) copyIn(dst, src, n uintptr) bool { return as.transfer(src, dst, n, fromUser) }
 
 // copyOut copies n bytes from kernel address src to user address dst.
 //
 //go:nosplit
-func (as *AddressSpace) copyOut(dst, src, n uintptr) bool {
-	if !rangeOK(dst, n) {
-		return false
-	}
-	for n > 0 {
-		k, ok := as.userPage(dst, true)
-		if !ok {
-			return false
-		}
-		chunk := pageSize - dst&(pageSize-1)
-		if chunk > n {
-			chunk = n
-		}
-		memmove(k, src, chunk)
-		dst += chunk
-		src += chunk
-		n -= chunk
-	}
-	return true
-}
+func (as *AddressSpace) copyOut(dst, src, n uintptr) bool { return as.transfer(dst, src, n, toUser) }
 
 // zeroOut clears n bytes at user address dst.
 //
 //go:nosplit
-func (as *AddressSpace) zeroOut(dst, n uintptr) bool {
-	if !rangeOK(dst, n) {
-		return false
-	}
-	for n > 0 {
-		k, ok := as.userPage(dst, true)
-		if !ok {
-			return false
-		}
-		chunk := pageSize - dst&(pageSize-1)
-		if chunk > n {
-			chunk = n
-		}
-		memzero(k, chunk)
-		dst += chunk
-		n -= chunk
-	}
-	return true
-}
+func (as *AddressSpace) zeroOut(dst, n uintptr) bool { return as.transfer(dst, 0, n, zeroUser) }
 
 //go:nosplit
 func (as *AddressSpace) read64(va uintptr) (uint64, bool) {
