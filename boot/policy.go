@@ -27,6 +27,11 @@ func PolicyModules(file string) ([]string, error) {
 		return nil, err
 	}
 	mods := []string{abs + " " + policy.ModuleMarker}
+	content, err := ContentModules(file, m)
+	if err != nil {
+		return nil, err
+	}
+	mods = append(mods, content...)
 	for _, mod := range m.Modules {
 		for _, f := range mod.Filters {
 			path := f.Program
@@ -73,4 +78,41 @@ func modulePath(file string) (string, error) {
 		return "", fmt.Errorf("%s: QEMU cannot pass a path with spaces or commas", abs)
 	}
 	return abs, nil
+}
+
+// ContentModules returns the Multiboot module strings of the content files a manifest names
+// (paths relative to its folder): the files "on disk" the core's content store starts from.
+// A missing content file is an error; a missing rollback file is not (the content file is
+// then its own last-known-good copy).
+func ContentModules(file string, m *policy.Manifest) ([]string, error) {
+	var mods []string
+	for _, mod := range m.Modules {
+		for _, c := range mod.Content {
+			for i, name := range []string{c.Path, c.Rollback} {
+				if name == "" {
+					continue
+				}
+				path := name
+				if !filepath.IsAbs(path) {
+					path = filepath.Join(filepath.Dir(file), path)
+				}
+				if _, err := os.Stat(path); err != nil {
+					if i == 1 && os.IsNotExist(err) {
+						continue
+					}
+					return nil, fmt.Errorf("%s: module %q: content file: %w", file, mod.Name, err)
+				}
+				p, err := modulePath(path)
+				if err != nil {
+					return nil, err
+				}
+				marker := policy.ContentMarker
+				if i == 1 {
+					marker = policy.RollbackMarker
+				}
+				mods = append(mods, p+" "+marker+" "+c.Path)
+			}
+		}
+	}
+	return mods, nil
 }

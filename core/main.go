@@ -7,6 +7,9 @@
 //	selftest=NAME[:ARG]   run one self-test (see selftest.go) and power off with its status
 //	timeslice=MS          scheduler time slice (read by the kernel)
 //	halt=no               stay up after the boot summary instead of powering off
+//	sensor=MODE           tiered (default): the sensor is the ring-2 task tier2/sensor;
+//	                      verified: the same task, validating every update before accepting it;
+//	                      monolithic: the core runs the sensor's code itself, in ring 0
 package main
 
 import (
@@ -36,6 +39,10 @@ func main() {
 		os.Exit(3)
 	}
 	fmt.Printf("core: policy %s: %d modules\n", man.File, len(man.Modules))
+	if err := loadContent(man); err != nil {
+		fmt.Fprintf(os.Stderr, "core: content rejected, no task started: %v\n", err)
+		os.Exit(3)
+	}
 	if err := installFilters(man); err != nil {
 		fmt.Fprintf(os.Stderr, "core: policy rejected, no task started: %v\n", err)
 		os.Exit(3)

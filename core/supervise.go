@@ -51,14 +51,16 @@ type app struct {
 	endedAt time.Duration // kernel time of the last end, for restart latency
 	latency []time.Duration
 	syms    []elf.Symbol // the image's function symbols, read once
+	content contentState
 }
 
 type supervisorState struct {
 	mu        sync.Mutex
 	apps      []*app
 	byPID     map[int]*app
-	quota     uint64
-	maxStarts int
+	quota      uint64
+	maxStarts  int
+	sensorMode string // tiered, verified or monolithic (sensor=)
 }
 
 // loadPolicy reads the manifest passed as a module, or the one compiled in, and validates it
@@ -169,6 +171,21 @@ func supervise(apps []*app, args map[string]string) int {
 	for _, a := range apps {
 		a.syms = functionSymbols(a.image)
 	}
+	mode, err := sensorMode(args)
+	if err != nil {
+		fmt.Printf("core: %v\n", err)
+		return 2
+	}
+	st.sensorMode = mode
+	if mode == "monolithic" { // the core runs the sensor itself: no task for it
+		kept := apps[:0]
+		for _, a := range apps {
+			if a.spec.Name != sensorModule {
+				kept = append(kept, a)
+			}
+		}
+		apps, st.apps = kept, kept
+	}
 	before := kernel.FramesOutsideCore()
 	fmt.Printf("supervisor: %d apps; frames in use outside the core runtime before the first start: %d\n", len(apps), before)
 	// Services first (the console driver among them), so that jobs find them running.
@@ -176,6 +193,9 @@ func supervise(apps []*app, args map[string]string) int {
 		if a.service() {
 			st.start(a)
 		}
+	}
+	if st.sensorMode == "monolithic" {
+		go runSensorInCore()
 	}
 	if st.hasConsoleDriver() {
 		for i := 0; i < 200 && !kernel.ConsoleAttached(); i++ {
@@ -236,7 +256,13 @@ func (st *supervisorState) start(a *app) {
 		if len(m.Args) > 0 {
 			spec.Args = append([]string{a.spec.Name}, m.Args...)
 		}
+		if a.spec.Name == sensorModule && st.sensorMode == "verified" {
+			spec.Args = append(spec.Args, "-verify")
+		}
 		spec.Events = m.Events
+		for _, c := range m.Content {
+			spec.Content = append(spec.Content, c.Path)
+		}
 		for _, r := range m.Memory {
 			spec.Memory = append(spec.Memory, [2]uint64{r.Lo, r.Hi + 1}) // manifest ranges are inclusive
 		}
@@ -294,8 +320,10 @@ func (st *supervisorState) servicesRunning() bool {
 	return false
 }
 
+// service reports whether the app runs as long as the system does: a module the policy
+// restarts always (drivers, security modules, system services such as the pipe service).
 func (a *app) service() bool {
-	return a.module != nil && a.spec.Ring < 3 && a.rules.Restart == supervisor.Always
+	return a.module != nil && a.rules.Restart == supervisor.Always
 }
 
 // ended reports a task's end and applies its rules.
@@ -315,7 +343,12 @@ func (st *supervisorState) ended(ev kernel.TaskEvent) {
 	end, line := describe(a, ev)
 	a.last = line
 	a.ok = end.Clean()
-	d := a.tracker.Ended(end)
+	var d supervisor.Decision
+	if excuse := st.rollbackContent(a, ev); excuse != "" && !end.Clean() {
+		d = a.tracker.EndedExcused(end, excuse)
+	} else {
+		d = a.tracker.Ended(end)
+	}
 	st.mu.Unlock()
 
 	fmt.Printf("%s [ring %d, pid %d, cpu %v; %s]\n", line, a.spec.Ring, ev.PID, ev.CPU.Round(time.Millisecond), d.Why)
@@ -402,6 +435,7 @@ func (st *supervisorState) watchdog() {
 		var kill []int
 		var why []string
 		for pid, a := range st.byPID {
+			st.confirmContent(a)
 			u, ok := kernel.Usage(pid)
 			if !ok {
 				continue

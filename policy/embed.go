@@ -18,3 +18,11 @@ const ModuleMarker = "simpleos-policy"
 // FilterMarker is the second word of the module command line that carries an eBPF filter
 // program ("PATH simpleos-bpf NAME", NAME being the program's path as the manifest writes it).
 const FilterMarker = "simpleos-bpf"
+
+// ContentMarker is the second word of the module command line that carries a content file
+// ("PATH simpleos-content NAME", NAME as the manifest's content line spells it);
+// RollbackMarker carries its last-known-good copy ("PATH simpleos-content-lkg NAME").
+const (
+	ContentMarker  = "simpleos-content"
+	RollbackMarker = "simpleos-content-lkg"
+)

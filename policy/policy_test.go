@@ -28,7 +28,7 @@ func TestSystemPolicy(t *testing.T) {
 	m, err := parseFile(t, "system.policy")
 	require.NoError(t, err)
 	assert.Equal(t, "system.policy", m.File)
-	require.Len(t, m.Modules, 5)
+	require.Len(t, m.Modules, 6)
 
 	console, ok := m.Module("console")
 	require.True(t, ok)
@@ -52,13 +52,13 @@ func TestSystemPolicy(t *testing.T) {
 	assert.Equal(t, supervisor.Always, sensor.Restart)
 
 	pipesvc, _ := m.Module("pipesvc")
-	assert.Equal(t, supervisor.OnFailure, pipesvc.Restart)
+	assert.Equal(t, supervisor.Always, pipesvc.Restart)
 	assert.Equal(t, []string{"pipes"}, pipesvc.Serves)
 	app, _ := m.Module("app")
 	assert.Equal(t, []string{"pipes", "console"}, app.Calls)
 	assert.Equal(t, supervisor.OnFailure, app.Restart)
 
-	assert.Equal(t, []string{"tier1/console", "tier2/sensor", "ring3/pipesvc", "ring3/app", "ring3/sysinfo"}, m.Binaries())
+	assert.Equal(t, []string{"tier1/console", "tier2/sensor", "ring3/pipesvc", "ring3/app", "ring3/updater", "ring3/sysinfo"}, m.Binaries())
 	for _, mod := range m.Modules {
 		assert.NoError(t, mod.Rules().Validate(), mod.Name)
 	}

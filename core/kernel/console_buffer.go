@@ -21,6 +21,7 @@ var con struct {
 	toldDrop   uint64
 	bytes      uint64 // bytes handed to drivers
 	attachings uint64
+	last       byte // the last byte buffered
 }
 
 // buffered reports whether output should go to the buffer instead of the polled port.
@@ -38,6 +39,16 @@ func conPut(c byte) {
 	}
 	con.buf[(con.head+con.n)&(conBufSize-1)] = c
 	con.n++
+	con.last = c
+}
+
+// kputLineStart starts a kernel line: a newline first if the output stopped mid-line.
+//
+//go:nosplit
+func kputLineStart() {
+	if consoleBuffered() && con.last != '\n' && con.last != 0 {
+		kputc('\n')
+	}
 }
 
 //go:nosplit

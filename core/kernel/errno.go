@@ -16,6 +16,7 @@ const (
 	EMFILE    = 24
 	ENODEV    = 19
 	ENOTTY    = 25
+	EFBIG     = 27
 	EDEADLK   = 35
 	ENOSYS    = 38
 	ETIMEDOUT = 110

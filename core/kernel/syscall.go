@@ -94,6 +94,11 @@ const (
 	SYS_event_subscribe = 0x430 // (name, len) -> subscription index (ring 2, policy: events)
 	SYS_event_post      = 0x431 // (name, len, args *[4]u64) -> deliveries
 	SYS_event_recv      = 0x432 // (buf *event, timeout ns)
+
+	// Content files (content.go) and fault-injection reports.
+	SYS_content_read  = 0x440 // (name, len, buf, size) -> file length
+	SYS_content_write = 0x441 // (name, len, buf, n)
+	SYS_inject_report = 0x442 // (outcome: 1 handled, 2 breach)
 )
 
 var ipcCalls = [...]syscallDef{
@@ -237,6 +242,12 @@ func handleSyscall(tf *TrapFrame) {
 		r = sysEventPost(tf)
 	} else if nr == SYS_event_recv {
 		r = sysEventRecv(tf)
+	} else if nr == SYS_content_read {
+		r = sysContentRead(tf)
+	} else if nr == SYS_content_write {
+		r = sysContentWrite(tf)
+	} else if nr == SYS_inject_report {
+		r = sysInjectReport(tf)
 	} else if nr >= SYS_ipc_register && nr <= SYS_ipc_replyrecv {
 		r = ipcCalls[nr-SYS_ipc_register].fn(tf)
 	} else {

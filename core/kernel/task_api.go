@@ -32,6 +32,7 @@ type TaskSpec struct {
 	IRQs     []int       // interrupt lines delivered to it as notification bits
 	Memory   [][2]uint64 // device memory it may map: [lo, hi) physical ranges
 	Events   []string    // events it may subscribe to
+	Content  []string    // content files it may read and write (content.go)
 	Filters  []EventFilter
 }
 
@@ -164,6 +165,8 @@ func StartTask(spec TaskSpec) (int, error) {
 			g.n++
 		}
 	}
+	contentAccess[p].set(spec.Content)
+	injectReports[p] = 0
 	es := &evstate[p]
 	*es = evstateZero
 	es.mayListen.set(spec.Events)

@@ -135,3 +135,22 @@ func (t *Tracker) crashCount(n int) string {
 	}
 	return s
 }
+
+// EndedExcused records an unclean end that the supervisor has blamed on something it has
+// already undone — content it rolled back — rather than on the task: the instance is
+// restarted after the usual backoff, but the crash does not count against the crash budget.
+func (t *Tracker) EndedExcused(e End, excuse string) Decision {
+	t.running = false
+	if t.Quarantined() {
+		return Decision{Quarantined: true, Why: t.quarantined}
+	}
+	t.crashes++
+	t.failures++
+	d := t.rules.Backoff.delay(t.failures)
+	return Decision{Restart: true, Delay: d, Why: fmt.Sprintf("restart in %v (%s; not counted against the crash budget)", d, excuse)}
+}
+
+// Reset forgets the task's history, quarantine included: the operator's "try again".
+func (t *Tracker) Reset() {
+	*t = Tracker{rules: t.rules}
+}

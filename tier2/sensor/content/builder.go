@@ -159,6 +159,21 @@ func Fixtures() (good, bad *ChannelFile) {
 	return good, bad
 }
 
+// BaseFixture is the channel file a freshly installed sensor starts with ("on disk" in
+// policy/sensor.chan): channel 291, sequence 0, the IPC type and Fixtures' first three
+// instances. The demo's good update is Fixtures' good file (sequence 1), its bad update the bad
+// one (sequence 2).
+func BaseFixture() *ChannelFile {
+	good, _ := Fixtures()
+	b := NewBuilder("C-00000291-00000000.sys", FixtureChannel, 0)
+	b.file.Types = append(b.file.Types, good.Types...)
+	for _, in := range good.Instances[:3] {
+		in.Criteria = append([]Criterion(nil), in.Criteria...)
+		b.file.Instances = append(b.file.Instances, in)
+	}
+	return b.MustBuild()
+}
+
 // DemoEvents returns the named-pipe creation events the CF291 checks screen: one that the
 // good content detects (a Cobalt Strike MSSE pipe) and two benign ones, which fall through to
 // the bad update's instance 7 and so make it read field 21.

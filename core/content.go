@@ -1,0 +1,119 @@
+package main
+
+// Content files: the data files security modules load (the sensor's channel file). The
+// launcher passes them as Multiboot modules ("the disk"); the kernel's content store keeps
+// them with their last-known-good copies (core/kernel/content.go). The supervisor confirms a
+// module's new content once the module has run with it for contentConfirmAfter, rolls it back
+// to last-known-good when the module crashes first, and quarantines it when it has caused as
+// many crashes as the module's crash budget.
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/simpleos/simpleos/core/kernel"
+	"github.com/simpleos/simpleos/policy"
+	"github.com/simpleos/simpleos/tier2/sensor/content"
+)
+
+// contentConfirmAfter is how long a module must run with new content before it becomes
+// last-known-good.
+const contentConfirmAfter = time.Second
+
+// loadContent puts the content files passed at boot into the kernel's store.
+func loadContent(man *policy.Manifest) error {
+	cur, lkg := map[string][]byte{}, map[string][]byte{}
+	for _, m := range kernel.Modules() {
+		w := strings.Fields(m.Cmdline)
+		if len(w) != 3 {
+			continue
+		}
+		switch w[1] {
+		case policy.ContentMarker:
+			cur[w[2]] = m.Data
+		case policy.RollbackMarker:
+			lkg[w[2]] = m.Data
+		}
+	}
+	for _, mod := range man.Modules {
+		for _, c := range mod.Content {
+			b, ok := cur[c.Path]
+			if !ok {
+				continue // the module will find no content
+			}
+			if err := kernel.AddContent(c.Path, b, lkg[c.Path]); err != nil {
+				return err
+			}
+			fmt.Printf("core: content %s: %s\n", c.Path, describeContent(b))
+		}
+	}
+	return nil
+}
+
+// describeContent names a content file's version: its channel and sequence when it is a
+// channel file, else its size and hash.
+func describeContent(b []byte) string {
+	if c, err := content.Parse("", b); err == nil {
+		return fmt.Sprintf("channel %d sequence %d, %d bytes", c.Channel, c.Sequence, len(b))
+	}
+	return fmt.Sprintf("%d bytes, hash %016x", len(b), kernel.ContentHash(b))
+}
+
+// contentState is what the supervisor remembers about one app's content.
+type contentState struct {
+	strikes map[uint64]int // crashes each content version caused
+}
+
+// confirmContent makes content that a running module has used for contentConfirmAfter its
+// last-known-good. Called from the watchdog loop with st.mu held.
+func (st *supervisorState) confirmContent(a *app) {
+	if a.module == nil || a.pid == 0 {
+		return
+	}
+	now := time.Duration(kernel.Nanotime())
+	for _, c := range a.module.Content {
+		s, ok := kernel.Content(c.Path)
+		if !ok || s.Confirmed || s.Writer != a.pid || now-s.WrittenAt < contentConfirmAfter {
+			continue
+		}
+		if kernel.ConfirmContent(c.Path, s.Gen) {
+			fmt.Printf("supervisor: content %s (%s) confirmed after %v: last-known-good from now on\n",
+				c.Path, describeContent(s.Data), contentConfirmAfter)
+		}
+	}
+}
+
+// rollbackContent undoes the unconfirmed content an instance wrote before it crashed, and
+// quarantines content that has crashed the module as often as its crash budget allows. It
+// returns the excuse for the crash ("" if no content was to blame).
+func (st *supervisorState) rollbackContent(a *app, ev kernel.TaskEvent) string {
+	if a.module == nil {
+		return ""
+	}
+	var excuses []string
+	for _, c := range a.module.Content {
+		s, ok := kernel.Content(c.Path)
+		if !ok || s.Confirmed || s.Writer != ev.PID {
+			continue
+		}
+		after := (ev.At - s.WrittenAt).Round(time.Millisecond)
+		r, _ := kernel.RollbackContent(c.Path)
+		if a.content.strikes == nil {
+			a.content.strikes = map[uint64]int{}
+		}
+		a.content.strikes[s.Hash]++
+		n, budget := a.content.strikes[s.Hash], a.rules.CrashBudget
+		if budget <= 0 {
+			budget = 3
+		}
+		fmt.Printf("supervisor: %s crashed %v after writing content %s (%s): rolled back to last-known-good (%s); crash %d of %d with this content\n",
+			a.spec.Name, after, c.Path, describeContent(s.Data), describeContent(r.Data), n, budget)
+		if n >= budget && kernel.QuarantineContent(s.Hash) {
+			fmt.Printf("supervisor: content %s (%s) quarantined after %d crashes: the core refuses it from now on\n",
+				c.Path, describeContent(s.Data), n)
+		}
+		excuses = append(excuses, "content "+c.Path+" rolled back")
+	}
+	return strings.Join(excuses, ", ")
+}

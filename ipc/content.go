@@ -1,0 +1,59 @@
+package ipc
+
+import (
+	"errors"
+	"syscall"
+	"unsafe"
+)
+
+// Content files and liveness (core/kernel/content.go): not IPC, but the same few system
+// calls every module uses to talk to the core.
+const (
+	sysHeartbeat    = 0x401
+	sysContentRead  = 0x440
+	sysContentWrite = 0x441
+)
+
+// ErrQuarantined is WriteContent's error for bytes the core has quarantined.
+var ErrQuarantined = errors.New("content quarantined by the core")
+
+// ReadContent returns the current bytes of a content file the module's policy names.
+func ReadContent(name string) ([]byte, error) {
+	nb := []byte(name)
+	if len(nb) == 0 || len(nb) > 32 {
+		return nil, errors.New("ipc: names are 1 to 32 bytes")
+	}
+	buf := make([]byte, 4096)
+	for {
+		n, _, e := syscall.Syscall6(sysContentRead, uintptr(unsafe.Pointer(&nb[0])), uintptr(len(nb)),
+			uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
+		if e != 0 {
+			return nil, errnoErr(e)
+		}
+		if int(n) <= len(buf) {
+			return buf[:n], nil
+		}
+		buf = make([]byte, n)
+	}
+}
+
+// WriteContent replaces a content file: the core keeps the previous bytes as last-known-good
+// (if they had proved themselves) and refuses quarantined bytes with ErrQuarantined.
+func WriteContent(name string, data []byte) error {
+	nb := []byte(name)
+	if len(nb) == 0 || len(nb) > 32 {
+		return errors.New("ipc: names are 1 to 32 bytes")
+	}
+	var p uintptr
+	if len(data) > 0 {
+		p = uintptr(unsafe.Pointer(&data[0]))
+	}
+	_, _, e := syscall.Syscall6(sysContentWrite, uintptr(unsafe.Pointer(&nb[0])), uintptr(len(nb)), p, uintptr(len(data)), 0, 0)
+	if e == 129 { // EKEYREJECTED
+		return ErrQuarantined
+	}
+	return errnoErr(e)
+}
+
+// Heartbeat tells the core's watchdog that the module is alive.
+func Heartbeat() { syscall.RawSyscall(sysHeartbeat, 0, 0, 0) }

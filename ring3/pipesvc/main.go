@@ -1,0 +1,43 @@
+// Command pipesvc is the pipe service: applications create named pipes by calling its "pipes"
+// endpoint, and for every pipe it publishes a pipe.created event carrying the name and the
+// creator's pid — taken from the call's badge, which the core sets and no caller can forge.
+// Security modules subscribed to the event (the sensor) screen it.
+//
+// Protocol: Label CreatePipe, Words[0..2] the name (1 to 24 bytes, NUL-padded). Reply: Label 0
+// and Words[0] the pipe's number, or Label 1 for a bad name.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/simpleos/simpleos/ipc"
+	"github.com/simpleos/simpleos/tier2/sensor/engine"
+)
+
+// CreatePipe is the only request.
+const CreatePipe = 1
+
+func main() {
+	runtime.LockOSThread()
+	ep, err := ipc.Register("pipes")
+	if err != nil {
+		fmt.Println("pipesvc:", err)
+		os.Exit(1)
+	}
+	fmt.Println("pipesvc: serving pipes")
+	var created uint64
+	err = ep.Serve(func(m ipc.Msg) ipc.Msg {
+		name := engine.PipeName([4]uint64{m.Words[0], m.Words[1], m.Words[2]})
+		args, err := engine.PipeArgs(name, m.Badge)
+		if m.Label != CreatePipe || err != nil {
+			return ipc.Msg{Label: 1}
+		}
+		created++
+		ipc.Publish(engine.PipeEvent, args) // no subscriber is not an error
+		return ipc.Msg{Words: [4]uint64{created}}
+	})
+	fmt.Println("pipesvc:", err)
+	os.Exit(1)
+}
