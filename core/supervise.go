@@ -52,7 +52,16 @@ type app struct {
 	latency []time.Duration
 	syms    []elf.Symbol // the image's function symbols, read once
 	content contentState
+
+	recovering bool // a crashed instance was restarted; report when the new one serves
+
+	// Fault injection (inject.go).
+	injectArg string // added to the arguments of the next instance only
+	planned   bool   // the runner is killing the instance on purpose: restart it at once
 }
+
+// lastLine returns the outcome line of the app's last instance.
+func (a *app) lastLine() string { return a.last }
 
 type supervisorState struct {
 	mu        sync.Mutex
@@ -60,7 +69,8 @@ type supervisorState struct {
 	byPID     map[int]*app
 	quota      uint64
 	maxStarts  int
-	sensorMode string // tiered, verified or monolithic (sensor=)
+	sensorMode string    // tiered, verified or monolithic (sensor=)
+	injector   *injector // the fault-injection campaign, if one runs
 }
 
 // loadPolicy reads the manifest passed as a module, or the one compiled in, and validates it
@@ -202,6 +212,20 @@ func supervise(apps []*app, args map[string]string) int {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+	plan, hasPlan, err := loadPlan()
+	if err != nil {
+		fmt.Printf("core: inject: %v\n", err)
+		return 2
+	}
+	if hasPlan && args["inject"] == "on" {
+		// A campaign: the services run, the jobs do not; the runner powers off when done.
+		st.injector = newInjector(st, plan, mode)
+		go st.watchdog()
+		go st.injector.run()
+		for {
+			st.ended(kernel.WaitTaskEvent())
+		}
+	}
 	for _, a := range apps {
 		if !a.service() {
 			st.start(a)
@@ -259,6 +283,14 @@ func (st *supervisorState) start(a *app) {
 		if a.spec.Name == sensorModule && st.sensorMode == "verified" {
 			spec.Args = append(spec.Args, "-verify")
 		}
+	}
+	st.mu.Lock()
+	if a.injectArg != "" {
+		spec.Args = append(spec.Args, a.injectArg)
+		a.injectArg = ""
+	}
+	st.mu.Unlock()
+	if m := a.module; m != nil {
 		spec.Events = m.Events
 		for _, c := range m.Content {
 			spec.Content = append(spec.Content, c.Path)
@@ -336,6 +368,12 @@ func (st *supervisorState) ended(ev kernel.TaskEvent) {
 	}
 	delete(st.byPID, ev.PID)
 	a.pid = 0
+	if a.planned { // the injection runner restarts it with a fault armed
+		a.planned = false
+		st.mu.Unlock()
+		st.start(a)
+		return
+	}
 	if a.endedAt != 0 && ev.Output != 0 {
 		a.latency = append(a.latency, ev.Output-a.endedAt)
 	}
@@ -355,6 +393,13 @@ func (st *supervisorState) ended(ev kernel.TaskEvent) {
 	if d.Restart && st.maxStarts > 0 && a.starts >= st.maxStarts {
 		fmt.Printf("supervisor: %s started %d times (maxstarts): not restarted\n", a.spec.Name, a.starts)
 		d.Restart = false
+	}
+	if st.injector != nil {
+		st.injector.ends <- taskEnd{a: a, ev: ev, restart: d.Restart, quarantd: d.Quarantined}
+	} else if d.Restart && !end.Clean() {
+		st.mu.Lock()
+		a.recovering = true
+		st.mu.Unlock()
 	}
 	if !d.Restart {
 		a.done = true
@@ -436,6 +481,11 @@ func (st *supervisorState) watchdog() {
 		var why []string
 		for pid, a := range st.byPID {
 			st.confirmContent(a)
+			if a.recovering && a.module != nil && len(a.module.Serves) > 0 && serving(a, pid) {
+				a.recovering = false
+				fmt.Printf("supervisor: %s serving again %v after its crash\n", a.spec.Name,
+					(time.Duration(kernel.Nanotime()) - a.endedAt).Round(time.Millisecond))
+			}
 			u, ok := kernel.Usage(pid)
 			if !ok {
 				continue

@@ -9,6 +9,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/simpleos/simpleos/inject/fault"
 	"os"
 	"runtime"
 
@@ -20,6 +21,7 @@ import (
 const CreatePipe = 1
 
 func main() {
+	fault.Arm() // a fault-injection campaign may pass -inject=... (package inject/fault)
 	runtime.LockOSThread()
 	ep, err := ipc.Register("pipes")
 	if err != nil {

@@ -10,6 +10,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/simpleos/simpleos/inject/fault"
 	"os"
 	"strconv"
 	"strings"
@@ -41,6 +42,7 @@ func inb(port uint16) byte
 func outb(port uint16, v byte)
 
 func main() {
+	fault.Arm() // a fault-injection campaign may pass -inject=... (package inject/fault)
 	crashAfter := -1
 	for _, a := range os.Args[1:] {
 		if v, ok := strings.CutPrefix(a, "--crash-after="); ok {

@@ -6,12 +6,14 @@ package main
 
 import (
 	"fmt"
+	"github.com/simpleos/simpleos/inject/fault"
 	"os"
 
 	"github.com/simpleos/simpleos/tier2/sensor/engine"
 )
 
 func main() {
+	fault.Arm() // a fault-injection campaign may pass -inject=... (package inject/fault)
 	cfg := engine.Config{Prefix: "sensor: "}
 	for _, a := range os.Args[1:] {
 		switch a {

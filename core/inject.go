@@ -1,0 +1,466 @@
+package main
+
+// The fault-injection campaign runner (simpleos inject; inject=on on the kernel command line).
+// The launcher passes a plan as a Multiboot module ("PATH simpleos-inject"), one injection per
+// line: "ID CLASS TARGET DELAY_MS". For each, the runner injects the fault into the target
+// module and classifies what happened, printing
+//
+//	inject start id=17 class=null-deref target=sensor
+//	inject result id=17 class=null-deref target=sensor outcome=restarted recovery_us=71234 detail="..."
+//
+// Tiered deployment: faults that the module's own code commits (package inject/fault) are
+// passed to a fresh instance as an -inject=... argument — the module is restarted in place —
+// and executed after the delay; bit flips and kills are done by the core from outside. The
+// outcome is handled (the instance survived and still serves), restarted (it died and the
+// supervisor's restart serves again; recovery_us is end to serving), quarantined (it died and
+// its crash budget ran out: the runner then lifts the quarantine, as an operator would),
+// breach (a forbidden operation completed, or a canary the core keeps changed) or hang (it
+// stopped serving and nothing brought it back within the window).
+//
+// Monolithic deployment (sensor=monolithic): the module's code is part of the core, so the
+// fault runs in a core goroutine in ring 0. Whatever kills the module kills the core: the
+// launcher sees the CORE CRASH. A kill becomes a kernel panic in the module's code, since a
+// component of a monolithic kernel cannot be killed on its own.
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/simpleos/simpleos/core/kernel"
+	"github.com/simpleos/simpleos/inject/fault"
+)
+
+// InjectMarker is the second word of the plan module's command line.
+const InjectMarker = "simpleos-inject"
+
+type injection struct {
+	id            int
+	class, target string
+	delay         time.Duration
+}
+
+// loadPlan reads the plan module, if the launcher passed one.
+func loadPlan() ([]injection, bool, error) {
+	for _, m := range kernel.Modules() {
+		w := strings.Fields(m.Cmdline)
+		if len(w) != 2 || w[1] != InjectMarker {
+			continue
+		}
+		var plan []injection
+		for i, line := range strings.Split(string(m.Data), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+				continue
+			}
+			bad := func(why string) ([]injection, bool, error) {
+				return nil, true, fmt.Errorf("%s: line %d: %s", w[0], i+1, why)
+			}
+			if len(f) != 4 {
+				return bad("want ID CLASS TARGET DELAY_MS")
+			}
+			id, err1 := strconv.Atoi(f[0])
+			ms, err2 := strconv.Atoi(f[3])
+			if err1 != nil || err2 != nil || id <= 0 || ms < 0 {
+				return bad("bad id or delay")
+			}
+			if !fault.Known(f[1]) {
+				return bad("unknown fault class " + strconv.Quote(f[1]))
+			}
+			plan = append(plan, injection{id, f[1], f[2], time.Duration(ms) * time.Millisecond})
+		}
+		return plan, true, nil
+	}
+	return nil, false, nil
+}
+
+// Canaries: memory a wild write must not reach. coreCanary stands for the core's own data;
+// the task canary is the first code page of another running task, read through the direct map.
+var coreCanary [64]uint64
+
+const canaryWord = 0x5afe_c0de_5afe_c0de
+
+type injector struct {
+	st     *supervisorState
+	plan   []injection
+	mode   string
+	ends   chan taskEnd
+	seed   uint64
+	victim struct {
+		pid  int
+		va   uint64
+		want uint64
+	}
+}
+
+// taskEnd is what the supervisor tells the runner about an instance's end.
+type taskEnd struct {
+	a        *app
+	ev       kernel.TaskEvent
+	restart  bool
+	quarantd bool
+}
+
+func newInjector(st *supervisorState, plan []injection, mode string) *injector {
+	for i := range coreCanary {
+		coreCanary[i] = canaryWord
+	}
+	return &injector{st: st, plan: plan, mode: mode, ends: make(chan taskEnd, 16), seed: uint64(kernel.Nanotime())}
+}
+
+func (in *injector) run() {
+	fmt.Printf("inject: campaign %d injections, deployment %s\n", len(in.plan), in.mode)
+	for _, j := range in.plan {
+		fmt.Printf("inject start id=%d class=%s target=%s\n", j.id, j.class, j.target)
+		var outcome, detail string
+		var recovery time.Duration
+		if in.mode == "monolithic" {
+			outcome, detail = in.inCore(j)
+		} else {
+			outcome, recovery, detail = in.inTask(j)
+		}
+		if o, d := in.checkCanaries(); o != "" {
+			outcome, detail = o, d
+		}
+		fmt.Printf("inject result id=%d class=%s target=%s outcome=%s recovery_us=%d detail=%q\n",
+			j.id, j.class, j.target, outcome, recovery.Microseconds(), detail)
+	}
+	fmt.Println("inject: campaign done")
+	os.Exit(0)
+}
+
+func (in *injector) nextSeed() uint64 {
+	in.seed ^= in.seed << 13
+	in.seed ^= in.seed >> 7
+	in.seed ^= in.seed << 17
+	return in.seed
+}
+
+// targets are the addresses the wild-write classes aim at: the core canary through the
+// direct map, and another task's code page through the direct map.
+func (in *injector) targets(target string) fault.Targets {
+	t := fault.Targets{CoreAddr: kernel.DirectMapAddress(uint64(uintptr(unsafe.Pointer(&coreCanary[0]))))}
+	in.victim.pid = 0
+	in.st.mu.Lock()
+	for _, a := range in.st.apps {
+		if a.spec.Name == target || a.pid == 0 {
+			continue
+		}
+		if k, ok := kernel.TaskAddress(a.pid, entryOf(a.image)); ok {
+			t.TaskAddr = k
+			in.victim.pid, in.victim.va = a.pid, entryOf(a.image)
+			in.victim.want = *(*uint64)(unsafe.Pointer(k))
+			break
+		}
+	}
+	in.st.mu.Unlock()
+	return t
+}
+
+// checkCanaries reports a breach if a wild write reached the core canary or the victim task.
+func (in *injector) checkCanaries() (string, string) {
+	for i, v := range coreCanary {
+		if v != canaryWord {
+			coreCanary[i] = canaryWord
+			return "breach", fmt.Sprintf("core canary word %d changed to %#x", i, v)
+		}
+	}
+	if in.victim.pid != 0 {
+		if k, ok := kernel.TaskAddress(in.victim.pid, in.victim.va); ok {
+			if v := *(*uint64)(unsafe.Pointer(k)); v != in.victim.want {
+				return "breach", fmt.Sprintf("pid %d's code at %#x changed to %#x", in.victim.pid, in.victim.va, v)
+			}
+		}
+	}
+	return "", ""
+}
+
+func (in *injector) app(name string) *app {
+	for _, a := range in.st.apps {
+		if a.spec.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// serving reports whether instance pid of a is up: it serves its endpoints (or, for the
+// console driver, is attached).
+func serving(a *app, pid int) bool {
+	if pid == 0 {
+		return false
+	}
+	if a.module == nil || len(a.module.Serves) == 0 {
+		_, ok := kernel.Usage(pid)
+		return ok
+	}
+	for _, ep := range a.module.Serves {
+		if ep == "console" {
+			if kernel.ConsoleDriver() != pid {
+				return false
+			}
+		} else if kernel.EndpointServer(ep) != pid {
+			return false
+		}
+	}
+	return true
+}
+
+// waitServing waits until a running instance of a serves; it returns its pid.
+func (in *injector) waitServing(a *app, limit time.Duration) int {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		in.st.mu.Lock()
+		pid := a.pid
+		in.st.mu.Unlock()
+		if serving(a, pid) {
+			return pid
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return 0
+}
+
+// fresh makes sure a serving instance of a exists, starting one (lifting a quarantine, as the
+// operator would) if needed, optionally with an -inject argument. It returns its pid.
+func (in *injector) fresh(a *app, arg string) int {
+	in.st.mu.Lock()
+	a.injectArg = arg
+	pid := a.pid
+	if pid != 0 {
+		a.planned = true // ended() restarts it at once, silently
+	}
+	in.st.mu.Unlock()
+	if pid != 0 {
+		kernel.KillTask(pid)
+		for i := 0; i < 1000; i++ { // the restart is quick; wait for the new pid
+			in.st.mu.Lock()
+			np := a.pid
+			in.st.mu.Unlock()
+			if np != 0 && np != pid {
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	} else {
+		in.st.mu.Lock()
+		a.tracker.Reset()
+		a.done = false
+		in.st.mu.Unlock()
+		in.st.start(a)
+	}
+	in.drain()
+	return in.waitServing(a, 10*time.Second)
+}
+
+func (in *injector) drain() {
+	for {
+		select {
+		case <-in.ends:
+		default:
+			return
+		}
+	}
+}
+
+// inTask injects a fault into a module running as a task and classifies the outcome.
+func (in *injector) inTask(j injection) (string, time.Duration, string) {
+	a := in.app(j.target)
+	if a == nil {
+		return "hang", 0, "no module " + j.target + " is running"
+	}
+	spec := fault.Spec{Class: j.class, Delay: j.delay, Seed: in.nextSeed(), Targets: in.targets(j.target)}
+	var pid int
+	if fault.IsExternal(j.class) {
+		pid = in.fresh(a, "")
+	} else {
+		pid = in.fresh(a, spec.Arg())
+	}
+	if pid == 0 {
+		return "hang", 0, j.target + " does not serve after a restart"
+	}
+	injectedAt := time.Now()
+	if fault.IsExternal(j.class) {
+		time.Sleep(j.delay)
+		if detail, ok := in.external(a, pid, j.class, spec.Seed); !ok {
+			return "hang", 0, detail
+		}
+	}
+	window := 5 * time.Second
+	if fault.IsExternal(j.class) && j.class != fault.Kill {
+		window = time.Second // a flipped bit that has done nothing in a second is counted as harmless
+	}
+	deadline := time.Now().Add(j.delay + window)
+	for time.Now().Before(deadline) {
+		select {
+		case e := <-in.ends:
+			if e.ev.PID != pid {
+				continue
+			}
+			return in.afterEnd(a, e)
+		default:
+		}
+		switch kernel.InjectReport(pid) {
+		case uint64(fault.Breach):
+			return "breach", 0, j.class + " completed in ring " + strconv.Itoa(a.spec.Ring)
+		case uint64(fault.Handled):
+			time.Sleep(20 * time.Millisecond)
+			if serving(a, pid) {
+				return "handled", 0, "the module recovered and still serves"
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if serving(a, pid) && fault.IsExternal(j.class) {
+		return "handled", 0, "no effect seen within " + window.String()
+	}
+	detail := fmt.Sprintf("%s neither ended nor recovered %v after the fault", j.target, time.Since(injectedAt).Round(time.Millisecond))
+	return "hang", 0, detail
+}
+
+// external does what the core itself injects: a kill, or a bit flip in the task's image.
+func (in *injector) external(a *app, pid int, class string, seed uint64) (string, bool) {
+	switch class {
+	case fault.Kill:
+		if !kernel.KillTask(pid) {
+			return "the task was gone before the kill", false
+		}
+		return "", true
+	default:
+		lo, hi := segment(a.image, class == fault.BitflipCode)
+		if hi <= lo {
+			return "no segment to flip a bit in", false
+		}
+		for try := 0; try < 16; try++ {
+			va := lo + seed%(hi-lo)
+			if kernel.FlipTaskBit(pid, va, uint(seed>>56)) {
+				return "", true
+			}
+			seed = seed*6364136223846793005 + 1442695040888963407
+		}
+		return "no resident page to flip a bit in", false
+	}
+}
+
+// afterEnd classifies a target's end: restarted (and serving again), quarantined or hang.
+func (in *injector) afterEnd(a *app, e taskEnd) (string, time.Duration, string) {
+	detail := a.lastLine()
+	if e.quarantd {
+		return "quarantined", 0, detail
+	}
+	if !e.restart {
+		return "hang", 0, detail + " (not restarted)"
+	}
+	for i := 0; i < 5000; i++ {
+		in.st.mu.Lock()
+		pid := a.pid
+		in.st.mu.Unlock()
+		if pid != 0 && pid != e.ev.PID && serving(a, pid) {
+			return "restarted", time.Duration(kernel.Nanotime()) - e.ev.At, detail
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return "hang", 0, detail + " (restarted, but not serving within 5s)"
+}
+
+// inCore runs the fault in the core itself: the monolithic deployment.
+func (in *injector) inCore(j injection) (string, string) {
+	t := in.targets("")
+	time.Sleep(j.delay)
+	done := make(chan fault.Outcome, 1)
+	go func() {
+		switch j.class {
+		case fault.Kill:
+			panic("fault injected: kill " + j.target + " (a module linked into the core cannot be killed on its own)")
+		case fault.BitflipCode, fault.BitflipData:
+			done <- flipCoreBit(j.class == fault.BitflipCode, in.nextSeed())
+			return
+		}
+		o, err := fault.Inject(j.class, t, in.nextSeed())
+		if err != nil {
+			fmt.Println("inject:", err)
+		}
+		done <- o
+	}()
+	select {
+	case o := <-done:
+		if o == fault.Breach {
+			return "breach", j.class + " completed in ring 0"
+		}
+		time.Sleep(20 * time.Millisecond)
+		return "handled", "the core survived"
+	case <-time.After(5 * time.Second):
+		return "hang", j.class + " in the core has not returned after 5s"
+	}
+}
+
+// entryOf returns an ELF image's entry point (0 if it is not ELF).
+func entryOf(image []byte) uint64 {
+	f, err := elf.NewFile(bytes.NewReader(image))
+	if err != nil {
+		return 0
+	}
+	return f.Entry
+}
+
+// segment returns the address range of an image's code segment (code) or its writable data
+// segment.
+func segment(image []byte, code bool) (lo, hi uint64) {
+	f, err := elf.NewFile(bytes.NewReader(image))
+	if err != nil {
+		return 0, 0
+	}
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_LOAD {
+			continue
+		}
+		if (code && p.Flags&elf.PF_X != 0) || (!code && p.Flags&elf.PF_W != 0) {
+			return p.Vaddr, p.Vaddr + p.Filesz
+		}
+	}
+	return 0, 0
+}
+
+// flipCoreBit flips a bit in the core's own image: in the sensor's code (code) or in the
+// core's data. The core image is identity-mapped, so its physical address is its address.
+func flipCoreBit(code bool, seed uint64) fault.Outcome {
+	core := kernel.Modules()[0].Data
+	lo, hi := segment(core, false)
+	if code {
+		lo, hi = sensorCode(core)
+	}
+	if hi <= lo {
+		return fault.Handled
+	}
+	va := lo + seed%(hi-lo)
+	p := (*byte)(unsafe.Pointer(kernel.DirectMapAddress(va)))
+	*p ^= 1 << (seed >> 61)
+	time.Sleep(time.Second)
+	return fault.Handled
+}
+
+// sensorCode returns the address range of the sensor's functions in the core's image.
+func sensorCode(image []byte) (lo, hi uint64) {
+	f, err := elf.NewFile(bytes.NewReader(image))
+	if err != nil {
+		return 0, 0
+	}
+	syms, _ := f.Symbols()
+	for _, s := range syms {
+		if !strings.HasPrefix(s.Name, "github.com/simpleos/simpleos/tier2/sensor/") || elf.ST_TYPE(s.Info) != elf.STT_FUNC {
+			continue
+		}
+		if lo == 0 || s.Value < lo {
+			lo = s.Value
+		}
+		if s.Value+s.Size > hi {
+			hi = s.Value + s.Size
+		}
+	}
+	return lo, hi
+}

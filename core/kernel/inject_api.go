@@ -1,0 +1,75 @@
+package kernel
+
+// What the core's fault-injection runner (core/inject.go) needs from the kernel: who serves
+// an endpoint, a task's memory seen through the direct map, and bit flips in a task's image.
+// Ordinary goroutine context; interrupts are off around every access to kernel state.
+
+import (
+	"unsafe"
+
+	"github.com/simpleos/simpleos/core/x86"
+)
+
+// EndpointServer returns the pid of the task serving the endpoint name (0 if none).
+func EndpointServer(name string) int {
+	x86.Cli()
+	defer x86.Sti()
+	for i := range endpoints {
+		e := &endpoints[i]
+		if e.used && e.nameLen == len(name) && string(e.name[:e.nameLen]) == name {
+			return int(procs[e.owner&(maxProcs-1)].pid)
+		}
+	}
+	return 0
+}
+
+// TaskAddress returns the core's (direct-map) address of task pid's byte at va, faulting the
+// page in if it is demand-paged; ok=false if the task has no such readable byte.
+func TaskAddress(pid int, va uint64) (uintptr, bool) {
+	x86.Cli()
+	defer x86.Sti()
+	p := procOf(pid)
+	if p < 0 {
+		return 0, false
+	}
+	return spaces[p].userPage(uintptr(va), false)
+}
+
+// FlipTaskBit flips bit (0-7) of task pid's byte at va, through the direct map: the task's own
+// protection (read-only code) does not stop it, as it does not stop a hardware bit flip.
+func FlipTaskBit(pid int, va uint64, bit uint) bool {
+	x86.Cli()
+	defer x86.Sti()
+	p := procOf(pid)
+	if p < 0 {
+		return false
+	}
+	k, ok := spaces[p].userPage(uintptr(va), false)
+	if !ok {
+		return false
+	}
+	*(*byte)(unsafe.Pointer(k)) ^= 1 << (bit & 7)
+	return true
+}
+
+// DirectMapAddress is where the core sees physical address pa.
+func DirectMapAddress(pa uint64) uintptr { return directMap(pa) }
+
+func procOf(pid int) int {
+	for p := 1; p < maxProcs; p++ {
+		if procs[p].live && int(procs[p].pid) == pid {
+			return p
+		}
+	}
+	return -1
+}
+
+// ConsoleDriver returns the pid of the attached console driver (0 if none).
+func ConsoleDriver() int {
+	x86.Cli()
+	defer x86.Sti()
+	if con.driver == 0 {
+		return 0
+	}
+	return int(procs[(con.driver-1)&(maxProcs-1)].pid)
+}
