@@ -64,9 +64,9 @@ type app struct {
 func (a *app) lastLine() string { return a.last }
 
 type supervisorState struct {
-	mu        sync.Mutex
-	apps      []*app
-	byPID     map[int]*app
+	mu         sync.Mutex
+	apps       []*app
+	byPID      map[int]*app
 	quota      uint64
 	maxStarts  int
 	sensorMode string    // tiered, verified or monolithic (sensor=)
