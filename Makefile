@@ -7,7 +7,7 @@ ARGS     ?=
 # checks do not apply to core/.
 VETFLAGS := -unsafeptr=false -framepointer=false
 
-.PHONY: all run debug test clean cli
+.PHONY: all run debug test demo inject clean cli
 
 # Build the kernel ELF, the bootable Multiboot image and the bundled modules; check the policy.
 all: cli
@@ -21,6 +21,14 @@ run: cli
 # Boot and wait for GDB on :1234.
 debug: cli
 	$(SIMPLEOS) run --gdb $(ARGS)
+
+# The Channel File 291 incident in three deployments (docs/demo.md); report in build/demo/.
+demo: cli
+	$(SIMPLEOS) demo cf291
+
+# The quick fault-injection campaign (docs/fault-injection.md); results in build/inject/.
+inject: cli
+	$(SIMPLEOS) inject --parallel 2 --deployment both scenarios/quick.scn
 
 test:
 	$(GO) run ./cmd/simpleos policy check policy/system.policy

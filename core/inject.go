@@ -106,17 +106,20 @@ type taskEnd struct {
 	quarantd bool
 }
 
-func newInjector(st *supervisorState, plan []injection, mode string) *injector {
+// newInjector prepares a campaign. seed (inject.seed= on the command line) makes its random
+// choices reproducible: injection id's seed depends only on seed and id, so shards of one
+// campaign agree.
+func newInjector(st *supervisorState, plan []injection, mode string, seed uint64) *injector {
 	for i := range coreCanary {
 		coreCanary[i] = canaryWord
 	}
-	return &injector{st: st, plan: plan, mode: mode, ends: make(chan taskEnd, 16), seed: uint64(kernel.Nanotime())}
+	return &injector{st: st, plan: plan, mode: mode, ends: make(chan taskEnd, 16), seed: seed}
 }
 
 func (in *injector) run() {
-	fmt.Printf("inject: campaign %d injections, deployment %s\n", len(in.plan), in.mode)
+	protocolf("inject: campaign %d injections, deployment %s", len(in.plan), in.mode)
 	for _, j := range in.plan {
-		fmt.Printf("inject start id=%d class=%s target=%s\n", j.id, j.class, j.target)
+		protocolf("inject start id=%d class=%s target=%s", j.id, j.class, j.target)
 		var outcome, detail string
 		var recovery time.Duration
 		if in.mode == "monolithic" {
@@ -127,18 +130,25 @@ func (in *injector) run() {
 		if o, d := in.checkCanaries(); o != "" {
 			outcome, detail = o, d
 		}
-		fmt.Printf("inject result id=%d class=%s target=%s outcome=%s recovery_us=%d detail=%q\n",
+		protocolf("inject result id=%d class=%s target=%s outcome=%s recovery_us=%d detail=%q",
 			j.id, j.class, j.target, outcome, recovery.Microseconds(), detail)
 	}
-	fmt.Println("inject: campaign done")
+	protocolf("inject: campaign done")
 	os.Exit(0)
 }
 
-func (in *injector) nextSeed() uint64 {
-	in.seed ^= in.seed << 13
-	in.seed ^= in.seed >> 7
-	in.seed ^= in.seed << 17
-	return in.seed
+// protocolf prints a line of the campaign protocol straight to the serial port: task output
+// (crash dumps, a console driver that is itself the target) must not delay, cut or drop it.
+func protocolf(format string, args ...any) {
+	kernel.ConsoleLine(fmt.Sprintf(format, args...))
+}
+
+// seedFor derives injection id's seed (splitmix64).
+func (in *injector) seedFor(id int) uint64 {
+	z := in.seed + uint64(id)*0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
 }
 
 // targets are the addresses the wild-write classes aim at: the core canary through the
@@ -226,27 +236,21 @@ func (in *injector) waitServing(a *app, limit time.Duration) int {
 	return 0
 }
 
-// fresh makes sure a serving instance of a exists, starting one (lifting a quarantine, as the
-// operator would) if needed, optionally with an -inject argument. It returns its pid.
+// fresh starts a new instance of a (killing the running one, or lifting a quarantine as an
+// operator would) with an optional -inject argument, and returns its pid. An armed instance is
+// returned as soon as it starts — its fault may strike before it serves; an unarmed one once
+// it serves.
 func (in *injector) fresh(a *app, arg string) int {
+	in.drain()
 	in.st.mu.Lock()
 	a.injectArg = arg
-	pid := a.pid
+	pid, starts := a.pid, a.starts
 	if pid != 0 {
 		a.planned = true // ended() restarts it at once, silently
 	}
 	in.st.mu.Unlock()
 	if pid != 0 {
 		kernel.KillTask(pid)
-		for i := 0; i < 1000; i++ { // the restart is quick; wait for the new pid
-			in.st.mu.Lock()
-			np := a.pid
-			in.st.mu.Unlock()
-			if np != 0 && np != pid {
-				break
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
 	} else {
 		in.st.mu.Lock()
 		a.tracker.Reset()
@@ -254,8 +258,24 @@ func (in *injector) fresh(a *app, arg string) int {
 		in.st.mu.Unlock()
 		in.st.start(a)
 	}
-	in.drain()
-	return in.waitServing(a, 10*time.Second)
+	newPID := 0
+	for i := 0; i < 5000 && newPID == 0; i++ {
+		in.st.mu.Lock()
+		if a.starts > starts {
+			newPID = a.started
+		}
+		in.st.mu.Unlock()
+		if newPID == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if newPID == 0 || arg != "" {
+		return newPID
+	}
+	if in.waitServing(a, 10*time.Second) != newPID {
+		return 0
+	}
+	return newPID
 }
 
 func (in *injector) drain() {
@@ -274,7 +294,7 @@ func (in *injector) inTask(j injection) (string, time.Duration, string) {
 	if a == nil {
 		return "hang", 0, "no module " + j.target + " is running"
 	}
-	spec := fault.Spec{Class: j.class, Delay: j.delay, Seed: in.nextSeed(), Targets: in.targets(j.target)}
+	spec := fault.Spec{Class: j.class, Delay: j.delay, Seed: in.seedFor(j.id), Targets: in.targets(j.target)}
 	var pid int
 	if fault.IsExternal(j.class) {
 		pid = in.fresh(a, "")
@@ -282,7 +302,7 @@ func (in *injector) inTask(j injection) (string, time.Duration, string) {
 		pid = in.fresh(a, spec.Arg())
 	}
 	if pid == 0 {
-		return "hang", 0, j.target + " does not serve after a restart"
+		return "hang", 0, j.target + " did not start, or does not serve after a restart"
 	}
 	injectedAt := time.Now()
 	if fault.IsExternal(j.class) {
@@ -378,10 +398,10 @@ func (in *injector) inCore(j injection) (string, string) {
 		case fault.Kill:
 			panic("fault injected: kill " + j.target + " (a module linked into the core cannot be killed on its own)")
 		case fault.BitflipCode, fault.BitflipData:
-			done <- flipCoreBit(j.class == fault.BitflipCode, in.nextSeed())
+			done <- flipCoreBit(j.class == fault.BitflipCode, in.seedFor(j.id))
 			return
 		}
-		o, err := fault.Inject(j.class, t, in.nextSeed())
+		o, err := fault.Inject(j.class, t, in.seedFor(j.id))
 		if err != nil {
 			fmt.Println("inject:", err)
 		}

@@ -57,6 +57,7 @@ type app struct {
 
 	// Fault injection (inject.go).
 	injectArg string // added to the arguments of the next instance only
+	started   int    // pid of the latest instance started
 	planned   bool   // the runner is killing the instance on purpose: restart it at once
 }
 
@@ -69,8 +70,9 @@ type supervisorState struct {
 	byPID      map[int]*app
 	quota      uint64
 	maxStarts  int
-	sensorMode string    // tiered, verified or monolithic (sensor=)
-	injector   *injector // the fault-injection campaign, if one runs
+	sensorMode string                   // tiered, verified or monolithic (sensor=)
+	injector   *injector                // the fault-injection campaign, if one runs
+	early      map[int]kernel.TaskEvent // ends of tasks start() had not recorded yet
 }
 
 // loadPolicy reads the manifest passed as a module, or the one compiled in, and validates it
@@ -219,7 +221,8 @@ func supervise(apps []*app, args map[string]string) int {
 	}
 	if hasPlan && args["inject"] == "on" {
 		// A campaign: the services run, the jobs do not; the runner powers off when done.
-		st.injector = newInjector(st, plan, mode)
+		seed, _ := strconv.ParseUint(args["inject.seed"], 10, 64)
+		st.injector = newInjector(st, plan, mode, seed)
 		go st.watchdog()
 		go st.injector.run()
 		for {
@@ -285,6 +288,11 @@ func (st *supervisorState) start(a *app) {
 		}
 	}
 	st.mu.Lock()
+	if st.injector != nil {
+		// A campaign crashes modules by the thousand: the runtime's goroutine dumps would
+		// flood the console. The kernel reports each fault itself.
+		spec.Env = append(spec.Env, "GOTRACEBACK=none")
+	}
 	if a.injectArg != "" {
 		spec.Args = append(spec.Args, a.injectArg)
 		a.injectArg = ""
@@ -317,9 +325,14 @@ func (st *supervisorState) start(a *app) {
 		return
 	}
 	a.pid = pid
+	a.started = pid
 	a.starts++
 	st.byPID[pid] = a
 	a.tracker.Started(time.Now())
+	if ev, ok := st.early[pid]; ok {
+		delete(st.early, pid)
+		go st.ended(ev)
+	}
 }
 
 // finished reports whether every job has finished. Services — drivers and security modules
@@ -363,6 +376,12 @@ func (st *supervisorState) ended(ev kernel.TaskEvent) {
 	st.mu.Lock()
 	a := st.byPID[ev.PID]
 	if a == nil {
+		// The task ended before start() recorded it (it can die that fast): start() will
+		// hand the event back.
+		if st.early == nil {
+			st.early = map[int]kernel.TaskEvent{}
+		}
+		st.early[ev.PID] = ev
 		st.mu.Unlock()
 		return
 	}

@@ -24,6 +24,8 @@ var commands = []command{
 	{"run", "boot SimpleOS in QEMU (rebuilding when stale); `simpleos run -h` for flags", runRun},
 	{"bpf", "`simpleos bpf verify [--hook ipc|event] FILE`: verify policy programs", runBPF},
 	{"policy", "`simpleos policy check FILE [--root DIR]`: validate a policy manifest", runPolicy},
+	{"inject", "run a fault-injection campaign; `simpleos inject -h` for flags", runInject},
+	{"demo", "`simpleos demo cf291`: the Channel File 291 incident in three deployments", runDemo},
 }
 
 func main() {

@@ -119,37 +119,24 @@ func runRun(args []string) int {
 		fmt.Fprintln(os.Stderr, "run `simpleos run -h` for the flags")
 		return code
 	}
-	o := r.Options
 	p, err := repoPaths()
 	if err != nil {
 		return fail(err)
 	}
-	if err := boot.EnsureBuilt(p, os.Stderr); err != nil {
-		return fail(err)
-	}
-	specs := r.Apps
-	if !r.NoModules {
-		mods, err := boot.FindModules(p)
-		if err != nil {
-			return fail(err)
-		}
-		if err := boot.BuildModules(p, mods, os.Stderr); err != nil {
-			return fail(err)
-		}
-		specs = append(boot.ModuleApps(mods), specs...)
-		boot.NameApps(specs)
-	}
-	apps, err := boot.AppModules(specs)
-	if err != nil {
+	sys, err := boot.System(p, boot.SystemSpec{
+		Apps:      r.Apps,
+		NoModules: r.NoModules,
+		Policy:    r.Policy,
+		Append:    r.Options.Append,
+	}, os.Stderr)
+	if errors.As(err, new(*boot.SpecError)) {
 		return fail(usageErrorf("run: %w", err))
 	}
-	if r.Policy != "" {
-		mods, err := boot.PolicyModules(r.Policy)
-		if err != nil {
-			return fail(usageErrorf("run: %w", err))
-		}
-		apps = append(apps, mods...)
+	if err != nil {
+		return fail(err)
 	}
+	o := r.Options
+	o.Image, o.Modules, o.Append = sys.Image, sys.Modules, sys.Append
 
 	accel, note, err := boot.ResolveAccel(o.Accel)
 	if err != nil {
@@ -159,10 +146,6 @@ func runRun(args []string) int {
 		fmt.Fprintln(os.Stderr, note)
 	}
 	o.Accel = accel
-	o.Image = p.Image
-	// Module 0: the kernel reads its own symbols from it. Then the bundled programs and one
-	// module per --app.
-	o.Modules = append([]string{p.ELF}, apps...)
 	o.Stdout = os.Stdout
 	if o.GDB {
 		fmt.Fprintf(os.Stderr, "simpleos: waiting for GDB on :1234; attach with: gdb %s -ex 'target remote :1234'\n",

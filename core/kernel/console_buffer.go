@@ -10,7 +10,7 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-const conBufSize = 64 << 10
+const conBufSize = 256 << 10
 
 var con struct {
 	buf        [conBufSize]byte

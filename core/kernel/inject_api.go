@@ -73,3 +73,15 @@ func ConsoleDriver() int {
 	}
 	return int(procs[(con.driver-1)&(maxProcs-1)].pid)
 }
+
+// ConsoleLine writes one line straight to the serial port, on its own line, whatever the
+// console driver is doing: for lines a program on the host parses (the fault-injection
+// protocol), which must arrive whole even while the driver is down or flooded. It may land
+// between two chunks of the driver's output, so it starts with a newline.
+func ConsoleLine(s string) {
+	x86.Cli()
+	defer x86.Sti()
+	putc('\n')
+	puts(s)
+	putc('\n')
+}

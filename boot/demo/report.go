@@ -1,0 +1,102 @@
+package demo
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/simpleos/simpleos/tier2/sensor/content"
+)
+
+// channelVersion names a channel file's version.
+func channelVersion(b []byte) string {
+	c, err := content.Parse("", b)
+	if err != nil {
+		return fmt.Sprintf("%d bytes that do not parse", len(b))
+	}
+	return fmt.Sprintf("channel %d sequence %d", c.Channel, c.Sequence)
+}
+
+var titles = map[string]string{
+	"monolithic": "monolithic: the sensor linked into the core, in ring 0",
+	"tiered":     "tiered: the sensor as a ring-2 task, supervised by the core",
+	"verified":   "verified: the ring-2 sensor, with every update validated before it is accepted",
+}
+
+// Timelines renders the narrated timeline of each deployment as plain text.
+func Timelines(results []*Result) string {
+	var sb strings.Builder
+	for _, r := range results {
+		fmt.Fprintf(&sb, "== %s ==\n", titles[r.Mode])
+		for _, e := range r.Timeline {
+			fmt.Fprintf(&sb, "  [boot %d %6.2fs] %s\n", e.Boot, e.At.Seconds(), e.What)
+		}
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
+
+// Table renders the side-by-side summary as a Markdown table.
+func Table(results []*Result) string {
+	var sb strings.Builder
+	sb.WriteString("| | " + strings.Join(modeNames(results), " | ") + " |\n|---|" + strings.Repeat("---|", len(results)) + "\n")
+	row := func(name string, f func(r *Result) string) {
+		cells := make([]string, len(results))
+		for i, r := range results {
+			cells[i] = strings.ReplaceAll(f(r), "|", "\\|")
+		}
+		fmt.Fprintf(&sb, "| %s | %s |\n", name, strings.Join(cells, " | "))
+	}
+	row("outcome", func(r *Result) string { return r.Outcome })
+	row("core", func(r *Result) string {
+		if r.CoreUp {
+			return "up"
+		}
+		return "down"
+	})
+	row("downtime", func(r *Result) string { return r.Downtime })
+	row("app work completed", func(r *Result) string { return r.AppWork })
+	row("time to recovery", func(r *Result) string { return r.Recovery })
+	row("operator had to", func(r *Result) string { return r.Operator })
+	row("boots", func(r *Result) string {
+		var s []string
+		for _, b := range r.Boots {
+			s = append(s, fmt.Sprintf("status %d after %v", b.Status, b.Duration.Round(10*time.Millisecond)))
+		}
+		return strings.Join(s, "; ")
+	})
+	row("as expected", func(r *Result) string {
+		if r.Expected {
+			return "yes"
+		}
+		return "NO: " + r.Unmet
+	})
+	return sb.String()
+}
+
+func modeNames(results []*Result) []string {
+	var s []string
+	for _, r := range results {
+		s = append(s, r.Mode)
+	}
+	return s
+}
+
+// Report is the Markdown report: what was run, the table, the timelines and the transcripts.
+func Report(results []*Result) string {
+	var sb strings.Builder
+	sb.WriteString("# Channel File 291 on SimpleOS\n\n")
+	sb.WriteString("The same sensor code (tier2/sensor/engine) and the same content updates — a good one\n" +
+		"(C-00000291-00000001.sys) and then the Channel File 291 update (C-00000291-00000002.sys, whose\n" +
+		"instance 7 has a criterion on the 21st of 20 supplied input fields) — in three deployments.\n")
+	if len(results) > 0 && len(results[0].Boots) > 0 {
+		fmt.Fprintf(&sb, "Accelerator: %s. Times are host times since QEMU started, as the serial lines arrived.\n", results[0].Boots[0].Accel)
+	}
+	sb.WriteString("\n## Summary\n\n" + Table(results) + "\n## Timelines\n\n```\n" + Timelines(results) + "```\n\n## Transcripts\n\n")
+	for _, r := range results {
+		for _, b := range r.Boots {
+			fmt.Fprintf(&sb, "- %s, boot %d: `%s`\n", r.Mode, b.N, b.Transcript)
+		}
+	}
+	return sb.String()
+}

@@ -1,0 +1,65 @@
+package tests
+
+// make demo (simpleos demo cf291) on the booted kernel: the three deployments of the sensor
+// with the same content updates, checked from their serial transcripts.
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simpleos/simpleos/boot/demo"
+)
+
+func TestDemoCF291(t *testing.T) {
+	t.Parallel()
+	p := kernelPaths(t)
+	out := t.TempDir()
+	results, err := demo.CF291(context.Background(), demo.Options{Paths: p, Out: out, Timeout: 3 * time.Minute})
+	require.NoError(t, err)
+	require.Len(t, results, 3)
+	for _, r := range results {
+		assert.True(t, r.Expected, "%s: %s\n%s", r.Mode, r.Unmet, demo.Timelines([]*demo.Result{r}))
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		require.NoError(t, err)
+		return string(b)
+	}
+
+	// Monolithic: the core crashes in the content interpreter, and again on the next boot
+	// from the same disk, which now holds sequence 2.
+	for _, f := range []string{"monolithic-boot1.log", "monolithic-boot2.log"} {
+		assert.Regexp(t, `CORE CRASH: page fault \(#PF\) in github\.com/simpleos/simpleos/tier2/sensor/content\.\w+\+0x[0-9a-f]+: unexpected fault address 0xdead0000`, read(f), f)
+	}
+	assert.Contains(t, read("monolithic-boot2.log"), "core: content sensor.chan: channel 291 sequence 2", "the bad file survived the crash")
+	assert.Equal(t, 100, results[0].Boots[1].Status)
+
+	// Tiered: only the sensor faults; the supervisor rolls the content back each time and
+	// quarantines it at the third crash; the app finishes; the machine powers off cleanly.
+	tiered := read("tiered-boot1.log")
+	assert.NotContains(t, tiered, "CORE CRASH")
+	assert.Len(t, regexp.MustCompile(`(?m)^app sensor faulted: page fault \(#PF\) at github\.com/simpleos/simpleos/tier2/sensor/content\.\w+\+0x[0-9a-f]+ addr=0xdead0000 \[ring 2`).FindAllString(tiered, -1), 3)
+	assert.Regexp(t, `(?m)^supervisor: sensor crashed \S+ after writing content sensor\.chan \(channel 291 sequence 2, \d+ bytes\): rolled back to last-known-good \(channel 291 sequence 1, \d+ bytes\); crash 3 of 3`, tiered)
+	assert.Regexp(t, `(?m)^supervisor: content sensor\.chan \(channel 291 sequence 2, \d+ bytes\) quarantined after 3 crashes`, tiered)
+	assert.Contains(t, tiered, "refused by the core: quarantined")
+	assert.Contains(t, tiered, "[app] app: done: 120/120 pipes created")
+	assert.Equal(t, 0, results[1].Boots[0].Status)
+	assert.Contains(t, tiered, "disk: write sensor.chan", "the rollback is written to disk")
+
+	// Verified: rejected at load, naming the field; nothing faults.
+	verified := read("verified-boot1.log")
+	assert.Contains(t, verified, `update rejected: C-00000291-00000002.sys: instance 7 ("NamedPipeC2") of template type 3 ("IPC") has a non-wildcard criterion on field 21, but the sensor supplies only 20 values`)
+	assert.NotContains(t, verified, "faulted")
+	assert.Contains(t, verified, "[app] app: done: 120/120 pipes created")
+
+	report := read("report.md")
+	assert.Contains(t, report, "| outcome | CORE CRASH on 2 of 2 boots")
+	assert.Contains(t, report, "## Timelines")
+}

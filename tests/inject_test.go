@@ -1,0 +1,138 @@
+package tests
+
+// The fault-injection campaign end to end: the host side (package inject/campaign) boots the
+// real kernel with chunks of scenarios/quick.scn and reads back what the core's campaign
+// runner reports for every injection.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simpleos/simpleos/boot"
+	"github.com/simpleos/simpleos/inject/campaign"
+)
+
+// logWriter passes each complete line to t.Log (the campaign's progress lines).
+type logWriter struct {
+	t   *testing.T
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.t.Log(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+}
+
+// runCampaign boots the system (bundled modules, the built-in policy) for each chunk of the
+// scenarios and returns the results, also written as JSON and Markdown into a fresh folder.
+func runCampaign(t *testing.T, deployment string, scs []campaign.Scenario, files []campaign.ScenarioFile, limit time.Duration) ([]*campaign.Results, string) {
+	t.Helper()
+	p := kernelPaths(t)
+	names, shown, err := campaign.PolicyTargets("")
+	require.NoError(t, err)
+	require.NoError(t, campaign.CheckTargets(scs, names, shown))
+	sys, err := boot.System(p, boot.SystemSpec{}, io.Discard)
+	require.NoError(t, err)
+
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	start := time.Now()
+	rs, err := campaign.Run(ctx, campaign.Config{
+		Scenarios:   scs,
+		Files:       files,
+		Deployments: []string{deployment},
+		Parallel:    2,
+		Seed:        1,
+		System:      sys,
+		OutDir:      out,
+		Progress:    &logWriter{t: t},
+	})
+	require.NoError(t, err)
+	require.NoError(t, ctx.Err(), "the campaign did not finish within %v", limit)
+	paths, err := campaign.WriteReport(out, rs)
+	require.NoError(t, err)
+	t.Logf("%s campaign: %v; wrote %s", deployment, time.Since(start).Round(time.Second), strings.Join(paths, ", "))
+	md := string(campaign.Markdown(rs))
+	t.Log("\n" + md)
+	for _, r := range rs {
+		for _, e := range r.Campaign.Errors {
+			t.Log("error of the run:", e)
+		}
+	}
+	return rs, out
+}
+
+func TestInjectQuickCampaignTiered(t *testing.T) {
+	t.Parallel()
+	root := appRepoRoot(t)
+	scs, files, err := campaign.LoadScenarios(filepath.Join(root, "scenarios", "quick.scn"))
+	require.NoError(t, err)
+	rs, out := runCampaign(t, campaign.Tiered, scs, files, 8*time.Minute)
+	require.Len(t, rs, 1)
+
+	s := campaign.Summarize(rs[0])
+	assert.GreaterOrEqual(t, s.Run, 500, "injections run")
+	assert.Zero(t, s.ByOutcome[campaign.CoreCrash], "core crashes in the tiered deployment")
+	assert.Zero(t, s.ByOutcome[campaign.Breach], "isolation breaches")
+	assert.Zero(t, s.ByOutcome[campaign.NotRun], "injections that did not run")
+	assert.Empty(t, rs[0].Campaign.Errors, "errors of the run")
+	var unexpected []string
+	for _, in := range rs[0].Injections {
+		if !in.Expected {
+			unexpected = append(unexpected, fmt.Sprintf("id %d (%s: %s in %s): %s: %s", in.ID, in.Scenario, in.Class, in.Target, in.Outcome, in.Detail))
+		}
+	}
+	assert.Empty(t, unexpected, "unexpected outcomes:\n%s", strings.Join(unexpected, "\n"))
+	pass, reasons := campaign.Verdict(rs)
+	assert.True(t, pass, reasons)
+
+	back, err := campaign.ReadResults(filepath.Join(out, "results-tiered.json"))
+	require.NoError(t, err)
+	assert.Len(t, back.Injections, len(rs[0].Injections))
+	assert.Contains(t, []string{"tcg", "kvm"}, back.Campaign.Accel)
+	assert.FileExists(t, filepath.Join(out, "results.md"))
+}
+
+// The comparison: the same kinds of fault in the sensor, built into the core, crash the core.
+func TestInjectMonolithicSensorCrashesTheCore(t *testing.T) {
+	t.Parallel()
+	root := appRepoRoot(t)
+	all, files, err := campaign.LoadScenarios(filepath.Join(root, "scenarios", "quick.scn"))
+	require.NoError(t, err)
+	var scs []campaign.Scenario
+	for _, s := range all {
+		switch s.Name {
+		case "null-deref-sensor", "panic-sensor", "div-zero-sensor", "null-deref-recovered-sensor":
+			s.Count = 2
+			scs = append(scs, s)
+		}
+	}
+	require.Len(t, scs, 4)
+	rs, _ := runCampaign(t, campaign.Monolithic, scs, files, 4*time.Minute)
+	s := campaign.Summarize(rs[0])
+	assert.Equal(t, 8, s.Run)
+	assert.Positive(t, s.ByOutcome[campaign.CoreCrash], "a fault in the sensor crashes a monolithic core")
+	pass, _ := campaign.Verdict(rs)
+	assert.True(t, pass, "monolithic results never fail the run")
+}
