@@ -26,6 +26,7 @@ var commands = []command{
 	{"policy", "`simpleos policy check FILE [--root DIR]`: validate a policy manifest", runPolicy},
 	{"inject", "run a fault-injection campaign; `simpleos inject -h` for flags", runInject},
 	{"demo", "`simpleos demo cf291`: the Channel File 291 incident in three deployments", runDemo},
+	{"content", "`simpleos content check FILE...`: parse and validate channel files", runContent},
 }
 
 func main() {
