@@ -73,6 +73,29 @@ type supervisorState struct {
 	sensorMode string                   // tiered, verified or monolithic (sensor=)
 	injector   *injector                // the fault-injection campaign, if one runs
 	early      map[int]kernel.TaskEvent // ends of tasks start() had not recorded yet
+	ready      bool                     // every service has served once
+}
+
+// reportReady prints, once, when every service first serves its endpoints: the system's
+// boot-to-ready time. Called with st.mu held.
+func (st *supervisorState) reportReady() {
+	if st.ready {
+		return
+	}
+	n := 0
+	for _, a := range st.apps {
+		if !a.service() {
+			continue
+		}
+		if !serving(a, a.pid) {
+			return
+		}
+		n++
+	}
+	st.ready = true
+	if n > 0 {
+		fmt.Printf("supervisor: all %d services serving %.1f ms after kernel entry\n", n, float64(kernel.SinceEntry())/1e6)
+	}
 }
 
 // loadPolicy reads the manifest passed as a module, or the one compiled in, and validates it
@@ -496,6 +519,7 @@ func (st *supervisorState) watchdog() {
 	for {
 		time.Sleep(10 * time.Millisecond)
 		st.mu.Lock()
+		st.reportReady()
 		var kill []int
 		var why []string
 		for pid, a := range st.byPID {
