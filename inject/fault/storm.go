@@ -17,11 +17,16 @@ const (
 	guardSize   = 64 << 10
 )
 
-// skip lists the numbers never called (sysstorm's list, and a few more that reach beyond the
+// StormSkips lists the system-call numbers a storm never makes, with their names: the calls
+// that would legitimately end, wedge or corrupt the caller, and those that could harm a Linux
+// host when a storm runs there. tests/testdata/apps/sysstorm uses the same list. Do not
+// modify it.
+//
+// It lists the numbers never called (sysstorm's list, and a few more that reach beyond the
 // task when the storm runs directly on Linux). SimpleOS's own calls, 0x400-0x4ff, are skipped
 // as well (see stormNr): bad-ipc covers IPC, and the others can block forever (notify_wait,
 // event_recv), take over the console or write content files.
-var skip = map[uint64]string{
+var StormSkips = map[uint64]string{
 	// They end, replace or block the caller, or wreck its memory, signal or thread state.
 	0: "read", 7: "poll", 9: "mmap", 10: "mprotect", 11: "munmap", 12: "brk",
 	13: "rt_sigaction", 14: "rt_sigprocmask", 15: "rt_sigreturn",
@@ -162,7 +167,7 @@ func stormNr(rng *xorshift) uintptr {
 		if lo := uint32(v) &^ 0x4000_0000; v >= maxNr && lo < 0x500 {
 			continue
 		}
-		if _, bad := skip[v]; !bad {
+		if _, bad := StormSkips[v]; !bad {
 			return uintptr(v)
 		}
 	}

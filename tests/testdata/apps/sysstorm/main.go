@@ -37,6 +37,8 @@ import (
 	"strings"
 	"syscall"
 	"unsafe"
+
+	"github.com/simpleos/simpleos/inject/fault"
 )
 
 const (
@@ -45,58 +47,9 @@ const (
 	guardSize   = 64 << 10
 )
 
-// skip lists the syscall numbers that are never made.
-var skip = map[uint64]string{
-	// Required: they end, replace or block the program, or wreck its memory,
-	// signal state or thread state.
-	0: "read", 7: "poll", 9: "mmap", 10: "mprotect", 11: "munmap", 12: "brk",
-	13: "rt_sigaction", 14: "rt_sigprocmask", 15: "rt_sigreturn",
-	23: "select", 28: "madvise", 34: "pause", 35: "nanosleep", 56: "clone",
-	57: "fork", 58: "vfork", 59: "execve", 60: "exit", 61: "wait4", 62: "kill",
-	130: "rt_sigsuspend", 131: "sigaltstack", 157: "prctl", 158: "arch_prctl",
-	200: "tkill", 202: "futex", 218: "set_tid_address", 230: "clock_nanosleep",
-	231: "exit_group", 232: "epoll_wait", 234: "tgkill", 270: "pselect6",
-	271: "ppoll", 281: "epoll_pwait", 322: "execveat",
-	// Also end or wedge the program: closing/replacing stdout or the Go
-	// runtime's epoll/eventfd descriptors (runtime throws), output garbage on
-	// stdout, calls that can block forever on objects the storm created,
-	// memory-map changes, limits that make the runtime fail to allocate,
-	// seccomp strict mode, rseq with a garbage area, signals on timers.
-	1: "write", 3: "close", 19: "readv", 20: "writev", 25: "mremap",
-	33: "dup2", 40: "sendfile", 42: "connect", 43: "accept", 44: "sendto",
-	45: "recvfrom", 46: "sendmsg", 47: "recvmsg", 73: "flock",
-	128: "rt_sigtimedwait", 151: "mlockall", 160: "setrlimit",
-	216: "remap_file_pages", 222: "timer_create", 275: "splice", 276: "tee",
-	278: "vmsplice", 288: "accept4", 292: "dup3", 299: "recvmmsg",
-	302: "prlimit64", 307: "sendmmsg", 317: "seccomp", 327: "preadv2",
-	328: "pwritev2", 329: "pkey_mprotect", 334: "rseq", 435: "clone3",
-	335: "uretprobe", // Linux ≥ 6.11 kills the caller with SIGILL unless it is called from a uretprobe trampoline
-	436: "close_range", 441: "epoll_pwait2", 449: "futex_waitv",
-	454: "futex_wake", 455: "futex_wait", 456: "futex_requeue", 462: "mseal",
-	// Host safety when run directly on Linux: system-wide state, other
-	// processes, persistent IPC objects, device nodes and FIFOs, unbounded
-	// memory use.
-	29: "shmget", 30: "shmat", 31: "shmctl", 64: "semget", 65: "semop",
-	66: "semctl", 67: "shmdt", 68: "msgget", 69: "msgsnd", 70: "msgrcv",
-	71: "msgctl", 101: "ptrace", 103: "syslog", 133: "mknod",
-	141: "setpriority", 144: "sched_setscheduler", 153: "vhangup",
-	155: "pivot_root", 159: "adjtimex", 161: "chroot", 163: "acct",
-	164: "settimeofday", 165: "mount", 166: "umount2", 167: "swapon",
-	168: "swapoff", 169: "reboot", 170: "sethostname", 171: "setdomainname",
-	175: "init_module", 176: "delete_module", 179: "quotactl",
-	220: "semtimedop", 227: "clock_settime", 240: "mq_open", 241: "mq_unlink",
-	242: "mq_timedsend", 243: "mq_timedreceive", 244: "mq_notify",
-	245: "mq_getsetattr", 246: "kexec_load", 251: "ioprio_set",
-	256: "migrate_pages", 259: "mknodat", 279: "move_pages",
-	285: "fallocate", 297: "rt_tgsigqueueinfo", 129: "rt_sigqueueinfo",
-	300: "fanotify_init", 301: "fanotify_mark", 304: "open_by_handle_at",
-	305: "clock_adjtime", 310: "process_vm_readv", 311: "process_vm_writev",
-	313: "finit_module", 314: "sched_setattr", 320: "kexec_file_load",
-	321: "bpf", 424: "pidfd_send_signal", 428: "open_tree",
-	429: "move_mount", 430: "fsopen", 431: "fsconfig", 432: "fsmount",
-	433: "fspick", 434: "pidfd_open", 438: "pidfd_getfd", 442: "mount_setattr",
-	443: "quotactl_fd", 467: "open_tree_attr",
-}
+// skip lists the syscall numbers that are never made: the fault-injection storm's list
+// (package inject/fault), which also keeps a storm run directly on Linux from harming the host.
+var skip = fault.StormSkips
 
 // scratchBuf returns a buffer with inaccessible guard pages on both sides
 // (mmap'd PROT_NONE, then the middle re-mapped read-write in place), or a
