@@ -156,10 +156,8 @@ func ContentHash(b []byte) uint64 {
 func InjectReport(pid int) uint64 {
 	x86.Cli()
 	defer x86.Sti()
-	for p := 1; p < maxProcs; p++ {
-		if procs[p].live && int(procs[p].pid) == pid {
-			return injectReports[p]
-		}
+	if p := procOf(pid); p >= 0 {
+		return injectReports[p]
 	}
 	return 0
 }
