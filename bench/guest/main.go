@@ -1,0 +1,188 @@
+// Command guest is the benchmark program that runs unchanged on SimpleOS (as a task) and on
+// Linux (as a normal process, or as /init of an initramfs), so that both kernels are measured
+// with the same code on the same emulator.
+//
+//	guest [-quick] [-only NAMES] [-poweroff]
+//
+// It prints one line per benchmark in the protocol of package bench/result, "bench skip
+// name=NAME reason=..." for a benchmark the system cannot run (pipe/roundtrip/process where
+// there is no process creation), "bench error name=NAME err=..." for one that failed, and
+// "bench done" at the end. Build it with CGO_ENABLED=0 GOOS=linux GOARCH=amd64.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/simpleos/simpleos/bench/result"
+)
+
+// batchCount is the number of timed batches of every benchmark (each one is a sample).
+const batchCount = 50
+
+// quickDivisor shrinks every batch under -quick.
+const quickDivisor = 10
+
+// A benchmark times batches of n operations each; run gets the batch count and size.
+type benchmark struct {
+	name string
+	n    int // operations per batch in a full run
+	run  func(name string, batches, n int) (result.Result, error)
+}
+
+var benchmarks = []benchmark{
+	{"pipe/roundtrip/process", 1000, pipeProcess},
+	{"pipe/roundtrip/thread", 1000, pipeThread},
+	{"futex/roundtrip/thread", 1000, futexThread},
+	{"syscall/getppid", 20000, getppid},
+	{"sched/yield", 10000, schedYield},
+	{"pagefault/first-touch", 64 << 20 / pageSize, firstTouch}, // pages of a 64 MiB region
+}
+
+// skipError says a benchmark cannot run on this system (it is not a failure).
+type skipError struct{ reason string }
+
+func (e skipError) Error() string { return e.reason }
+
+// options are the command-line flags.
+type options struct {
+	quick    bool
+	only     []string // benchmark names; empty = all
+	poweroff bool
+}
+
+func parseArgs(args []string, stderr io.Writer) (options, error) {
+	var o options
+	var only string
+	fs := flag.NewFlagSet("guest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&o.quick, "quick", false, "cut every batch "+fmt.Sprint(quickDivisor)+"x (a few seconds under TCG)")
+	fs.StringVar(&only, "only", "", "comma-separated benchmark `NAMES` to run (default all)")
+	fs.BoolVar(&o.poweroff, "poweroff", false, "as PID 1 on Linux, power the machine off at the end")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: guest [-quick] [-only NAMES] [-poweroff]")
+		fs.PrintDefaults()
+		fmt.Fprintln(fs.Output(), "benchmarks:")
+		for _, b := range benchmarks {
+			fmt.Fprintln(fs.Output(), "  "+b.name)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, name := range strings.Split(only, ",") {
+		if name == "" {
+			continue
+		}
+		if find(name) == nil {
+			return o, fmt.Errorf("-only: unknown benchmark %q", name)
+		}
+		o.only = append(o.only, name)
+	}
+	return o, nil
+}
+
+func find(name string) *benchmark {
+	for i := range benchmarks {
+		if benchmarks[i].name == name {
+			return &benchmarks[i]
+		}
+	}
+	return nil
+}
+
+// selected lists the benchmarks to run, in table order.
+func (o options) selected() []benchmark {
+	if len(o.only) == 0 {
+		return benchmarks
+	}
+	var out []benchmark
+	for _, b := range benchmarks {
+		for _, name := range o.only {
+			if b.name == name {
+				out = append(out, b)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// run runs the selected benchmarks, printing one line each; it reports whether any failed.
+func run(w io.Writer, o options) (failed bool) {
+	// No collection while threads sit in raw blocking system calls holding their Ps: a
+	// stop-the-world could wait for them while their partner is already stopped.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	for _, b := range o.selected() {
+		n := b.n
+		if o.quick {
+			n = max(1, n/quickDivisor)
+		}
+		r, err := b.run(b.name, batchCount, n)
+		var skip skipError
+		switch {
+		case errors.As(err, &skip):
+			fmt.Fprintf(w, "bench skip name=%s reason=%s\n", b.name, skip.reason)
+		case err != nil:
+			fmt.Fprintf(w, "bench error name=%s err=%v\n", b.name, err)
+			failed = true
+		default:
+			fmt.Fprintln(w, r.Line())
+		}
+	}
+	return failed
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == peerArg {
+		os.Exit(pipePeer())
+	}
+	o, err := parseArgs(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "guest:", err)
+		os.Exit(2)
+	}
+	start := time.Now()
+	fmt.Printf("bench start quick=%v pid=%d\n", o.quick, os.Getpid())
+	failed := run(os.Stdout, o)
+	fmt.Printf("bench elapsed=%v\n", time.Since(start).Round(time.Millisecond))
+	fmt.Println("bench done")
+	if os.Getpid() == 1 {
+		pid1(o.poweroff) // does not return
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// pid1 ends the program when it is Linux's init, which must never exit (the kernel panics):
+// with -poweroff it powers the machine off, otherwise it waits forever.
+func pid1(poweroff bool) {
+	if !poweroff {
+		fmt.Fprintln(os.Stderr, "guest: PID 1 without -poweroff: waiting forever")
+		for {
+			time.Sleep(time.Hour)
+		}
+	}
+	// Let the serial port send "bench done" before the machine goes away (tcdrain).
+	const tcsbrk = 0x5409 // TCSBRK; a non-zero argument means tcdrain
+	syscall.Syscall(syscall.SYS_IOCTL, 1, tcsbrk, 1)
+	err := syscall.Reboot(syscall.LINUX_REBOOT_CMD_POWER_OFF)
+	// Still here (not Linux, or no permission): exiting as PID 1 panics Linux, which ends a
+	// QEMU started with -no-reboot and panic=-1 as well.
+	fmt.Fprintf(os.Stderr, "guest: power off: %v\n", err)
+	os.Exit(1)
+}

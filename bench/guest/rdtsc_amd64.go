@@ -1,0 +1,4 @@
+package main
+
+// rdtsc returns the time-stamp counter, after earlier instructions have completed (LFENCE).
+func rdtsc() uint64
