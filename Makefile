@@ -30,6 +30,17 @@ demo: cli
 inject: cli
 	$(SIMPLEOS) inject --parallel 2 --deployment both scenarios/quick.scn
 
+.PHONY: bench bench-full
+
+# The benchmark suite (docs/benchmarks.md), quick: a few minutes under TCG. Go benchmark lines
+# on stdout; report.md, results.json and one SVG plot per group in build/bench/.
+bench: cli
+	$(SIMPLEOS) bench --quick $(ARGS)
+
+# The same with many more samples: much longer.
+bench-full: cli
+	$(SIMPLEOS) bench --full $(ARGS)
+
 test:
 	$(GO) run ./cmd/simpleos policy check policy/system.policy
 	$(GO) vet $(VETFLAGS) ./... && $(GO) test -count=1 -timeout 30m ./...

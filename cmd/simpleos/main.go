@@ -27,6 +27,7 @@ var commands = []command{
 	{"inject", "run a fault-injection campaign; `simpleos inject -h` for flags", runInject},
 	{"demo", "`simpleos demo cf291`: the Channel File 291 incident in three deployments", runDemo},
 	{"content", "`simpleos content check FILE...`: parse and validate channel files", runContent},
+	{"bench", "run the benchmark suite; `simpleos bench -h` for flags", runBench},
 }
 
 func main() {

@@ -1,0 +1,129 @@
+package tests
+
+// The benchmark suite (package bench, `simpleos bench`): every benchmark runs on a booted
+// SimpleOS and produces well-formed figures. No figure is checked against a target: under
+// emulation they say little about what the design can do, and the goals are reported, not
+// enforced.
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simpleos/simpleos/bench"
+)
+
+// benchTiny keeps every benchmark to a few batches: enough to exercise each one.
+var benchTiny = bench.Sizes{
+	Batches: 3, SyscallOps: 200, SwitchTrips: 20, FaultPages: 64, IPCCalls: 50,
+	GuestQuick: true, GuestOnly: []string{"syscall/getppid", "futex/roundtrip/thread", "pagefault/first-touch"},
+	RestartKills: 2, RestartDelay: 50 * time.Millisecond, Pipes: 100, PipelineRuns: 1, BootRuns: 1,
+}
+
+func TestBenchSuiteRunsEveryBenchmark(t *testing.T) {
+	t.Parallel()
+	p := kernelPaths(t)
+	parts := []string{bench.PartMicro, bench.PartSlowIPC, bench.PartGuest, bench.PartRestart, bench.PartBoot, bench.PartPipeline}
+	withLinux := false
+	if _, err := exec.LookPath("apt-get"); err == nil {
+		parts, withLinux = append(parts, bench.PartLinux), true // the baseline needs Debian's kernel package
+	}
+	out := t.TempDir()
+	start := time.Now()
+	report, err := bench.Run(context.Background(), bench.Config{
+		Paths:    p,
+		Preset:   "test",
+		Sizes:    benchTiny,
+		Envs:     []bench.Env{bench.EnvTCGIcount},
+		Parts:    parts,
+		Out:      out,
+		LinuxDir: filepath.Join(p.BuildDir, "bench", "linux"), // shared with TestLinuxBaseline: one download
+		Progress: t.Output(),
+	})
+	t.Logf("suite: %v", time.Since(start).Round(time.Millisecond))
+	require.NoError(t, err)
+	require.NotNil(t, report)
+	assert.Empty(t, report.Errors, "every part ran")
+
+	env := bench.EnvTCGIcount.Name
+	micro := []string{
+		"Syscall/getppid/r1", "Syscall/getppid/r2", "Syscall/getppid/r3", "ThreadSwitch/futex",
+		"PageFault/first-touch",
+		"IPCCallReply/r3-r2/fast", "IPCCallReply/r3-r1/fast", "IPCCallReply/r3-r2-filtered/fast",
+		"IPCCallReply/r3-r2/slow", "IPCCallReply/r3-r1/slow", "IPCCallReply/r3-r2-filtered/slow",
+	}
+	for _, name := range micro {
+		f, ok := report.Find(name, env, bench.SimpleOS)
+		if !assert.True(t, ok, "no figure %s", name) {
+			continue
+		}
+		assert.Positive(t, f.NsPerOp, name)
+		assert.Positive(t, f.CyclesPerOp, name)
+		assert.Len(t, f.Samples, benchTiny.Batches, name)
+		assert.Positive(t, f.Iters, name)
+	}
+	for _, path := range []string{"fast", "slow"} {
+		_, ok := report.Find("EBPFFilter/r3-r2/"+path, env, bench.SimpleOS)
+		assert.True(t, ok, "the filter's cost on the %s path", path)
+	}
+	systems := []string{bench.SimpleOS}
+	if withLinux {
+		systems = append(systems, bench.Linux)
+	}
+	for _, sys := range systems {
+		for _, g := range benchTiny.GuestOnly {
+			f, ok := report.Find("Guest/"+g+"/"+sys, env, sys)
+			if assert.True(t, ok, "no figure for bench/guest's %s on %s", g, sys) {
+				assert.Positive(t, f.NsPerOp)
+				assert.NotEmpty(t, f.Samples)
+			}
+		}
+	}
+	restart, ok := report.Find("ModuleRestart/sensor-kill", env, bench.SimpleOS)
+	if assert.True(t, ok) {
+		assert.Equal(t, int64(benchTiny.RestartKills), restart.Iters, "two kills, both before the sensor's crash budget")
+		assert.Positive(t, restart.NsPerOp)
+	}
+	ready, ok := report.Find("BootToReady/bundled", env, bench.SimpleOS)
+	if assert.True(t, ok) {
+		assert.Positive(t, ready.NsPerOp)
+	}
+	for _, dep := range []string{"tiered", "monolithic"} {
+		f, ok := report.Find("SensorPipeline/"+dep, env, bench.SimpleOS)
+		if assert.True(t, ok, dep) {
+			assert.Equal(t, int64(benchTiny.Pipes), f.Iters)
+			rate, ok := f.Metric("events/s")
+			assert.True(t, ok)
+			assert.Positive(t, rate)
+		}
+	}
+
+	written, err := report.WriteAll(out)
+	require.NoError(t, err)
+	for _, f := range []string{bench.BenchFile, bench.JSONFile, bench.MarkdownFile, "bench-ipccallreply.svg", "bench-syscall.svg"} {
+		assert.Contains(t, written, filepath.Join(out, f))
+	}
+	txt, err := os.ReadFile(filepath.Join(out, bench.BenchFile))
+	require.NoError(t, err)
+	line := regexp.MustCompile(`^Benchmark\S+/tcg-icount\t[1-9][0-9]*\t-?[0-9.]+ ns/op(\t-?[0-9.]+ \S+)*$`)
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(string(txt)), "\n") {
+		if strings.HasPrefix(l, "Benchmark") {
+			n++
+			assert.Regexp(t, line, l)
+		}
+	}
+	assert.Equal(t, len(report.Figures), n)
+	md, err := os.ReadFile(filepath.Join(out, bench.MarkdownFile))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "## tcg-icount\n\naccel tcg, -icount shift=0")
+	assert.Contains(t, string(md), "## Goals")
+}
