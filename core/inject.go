@@ -352,7 +352,10 @@ func (in *injector) external(a *app, pid int, class string, seed uint64) (string
 		}
 		return "", true
 	default:
-		lo, hi := segment(a.image, class == fault.BitflipCode)
+		lo, hi := segment(a.image, false)
+		if class == fault.BitflipCode {
+			lo, hi = moduleCode(a.image)
+		}
 		if hi <= lo {
 			return "no segment to flip a bit in", false
 		}
@@ -466,13 +469,29 @@ func flipCoreBit(code bool, seed uint64) fault.Outcome {
 
 // sensorCode returns the address range of the sensor's functions in the core's image.
 func sensorCode(image []byte) (lo, hi uint64) {
+	return codeOf(image, "github.com/simpleos/simpleos/tier2/sensor/")
+}
+
+// moduleCode returns the address range of a module's own functions (SimpleOS's packages, not
+// the Go runtime's or the standard library's): a flipped bit there hits code the module runs,
+// where one anywhere in a multi-megabyte text segment almost never would.
+func moduleCode(image []byte) (lo, hi uint64) {
+	lo, hi = codeOf(image, "github.com/simpleos/simpleos/")
+	if hi <= lo {
+		return segment(image, true)
+	}
+	return lo, hi
+}
+
+// codeOf returns the address range of the functions whose names start with prefix.
+func codeOf(image []byte, prefix string) (lo, hi uint64) {
 	f, err := elf.NewFile(bytes.NewReader(image))
 	if err != nil {
 		return 0, 0
 	}
 	syms, _ := f.Symbols()
 	for _, s := range syms {
-		if !strings.HasPrefix(s.Name, "github.com/simpleos/simpleos/tier2/sensor/") || elf.ST_TYPE(s.Info) != elf.STT_FUNC {
+		if !strings.HasPrefix(s.Name, prefix) || elf.ST_TYPE(s.Info) != elf.STT_FUNC {
 			continue
 		}
 		if lo == 0 || s.Value < lo {

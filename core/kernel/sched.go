@@ -32,12 +32,29 @@ func schedule() {
 }
 
 //go:nosplit
-func switchTo(next int) {
+func switchTo(next int) { switchWithSlice(next, timeSlice) }
+
+// donateTo switches to next and hands it what is left of the current thread's time slice
+// instead of a fresh one, as seL4 does on its IPC fast path: a client and a server calling
+// each other back and forth share one slice, so the pair is preempted like any other thread
+// and cannot starve the rest of the system.
+//
+//go:nosplit
+func donateTo(next int) {
+	left := threads[current].sliceLeft
+	if left <= 0 {
+		left = 1
+	}
+	switchWithSlice(next, left)
+}
+
+//go:nosplit
+func switchWithSlice(next int, slice int32) {
 	now := nanotime()
 	prev := current
 	threads[prev].cpuNs += now - runStart
 	runStart = now
-	threads[next].sliceLeft = timeSlice
+	threads[next].sliceLeft = slice
 	if next == prev {
 		return
 	}
