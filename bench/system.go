@@ -407,11 +407,10 @@ func (s *suite) runPipeline(ctx context.Context, e Env) {
 // starvedNote explains pipeline figures whose sensor screened less than half the events.
 func starvedNote(starved []string) string {
 	return "Sensor pipeline: the sensor screened about " + strings.Join(starved, ", ") + " events; the kernel " +
-		"dropped the rest (a subscriber's queue holds 32 events). The app and the pipe service call each other through " +
-		"the IPC fast path, whose direct switches give the next thread a fresh time slice (switchTo sets sliceLeft), so " +
-		"the pair is not preempted while it keeps calling and the sensor runs only once the app has finished (if the " +
-		"machine has not powered off by then). events/s is therefore the producer's rate, not the screening rate, and " +
-		"the tiered/monolithic ratio compares two producer rates."
+		"dropped the rest (a subscriber's queue holds 32 events, and a full queue drops rather than slowing the " +
+		"publisher). The app and the pipe service share one time slice on the IPC fast path and produce events " +
+		"faster than the sensor screens them, so events/s is the producer's rate, not the screening rate, and the " +
+		"tiered/monolithic ratio compares two producer rates."
 }
 
 func (f Figure) extraOr(unit string, def float64) float64 {
