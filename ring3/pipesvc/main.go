@@ -12,10 +12,25 @@ import (
 	"github.com/simpleos/simpleos/inject/fault"
 	"os"
 	"runtime"
+	"time"
 
 	"github.com/simpleos/simpleos/ipc"
 	"github.com/simpleos/simpleos/tier2/sensor/engine"
 )
+
+// publish sends a pipe.created event. The core drops an event a subscriber has no room for,
+// so when nobody took it, the service waits a little and tries again (up to 100 ms): flow
+// control that keeps a fast creator from outrunning the sensor's screening, and the reason a
+// stream of pipes goes no faster than the sensor screens them. With no subscriber at all
+// (the sensor restarting), the event is given up after those tries.
+func publish(args [4]uint64) {
+	for try := 0; try < 100; try++ {
+		if n, err := ipc.Publish(engine.PipeEvent, args); err != nil || n > 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
 
 // CreatePipe is the only request.
 const CreatePipe = 1
@@ -37,7 +52,7 @@ func main() {
 			return ipc.Msg{Label: 1}
 		}
 		created++
-		ipc.Publish(engine.PipeEvent, args) // no subscriber is not an error
+		publish(args)
 		return ipc.Msg{Words: [4]uint64{created}}
 	})
 	fmt.Println("pipesvc:", err)
