@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/simpleos/simpleos/bench/measure"
 	"github.com/simpleos/simpleos/bench/result"
 )
 
@@ -40,10 +41,10 @@ type benchmark struct {
 var benchmarks = []benchmark{
 	{"pipe/roundtrip/process", 1000, pipeProcess},
 	{"pipe/roundtrip/thread", 1000, pipeThread},
-	{"futex/roundtrip/thread", 1000, futexThread},
+	{"futex/roundtrip/thread", 1000, measure.FutexRoundTrip},
 	{"syscall/getppid", 20000, getppid},
 	{"sched/yield", 10000, schedYield},
-	{"pagefault/first-touch", 64 << 20 / pageSize, firstTouch}, // pages of a 64 MiB region
+	{"pagefault/first-touch", 64 << 20 / measure.PageSize, measure.FirstTouch}, // pages of a 64 MiB region
 }
 
 // skipError says a benchmark cannot run on this system (it is not a failure).

@@ -3,6 +3,7 @@ package main
 import (
 	"syscall"
 
+	"github.com/simpleos/simpleos/bench/measure"
 	"github.com/simpleos/simpleos/bench/result"
 )
 
@@ -11,7 +12,7 @@ import (
 
 // getppid: the call does no work on either system (SimpleOS answers 0).
 func getppid(name string, count, n int) (result.Result, error) {
-	return batches(name, count, n, func(n int) error {
+	return measure.Batches(name, count, n, func(n int) error {
 		for range n {
 			syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
 		}
@@ -21,7 +22,7 @@ func getppid(name string, count, n int) (result.Result, error) {
 
 // schedYield with one thread runnable: the scheduler has nobody to switch to.
 func schedYield(name string, count, n int) (result.Result, error) {
-	return batches(name, count, n, func(n int) error {
+	return measure.Batches(name, count, n, func(n int) error {
 		for range n {
 			if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0); e != 0 {
 				return e

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/simpleos/simpleos/bench/measure"
 	"github.com/simpleos/simpleos/bench/result"
 )
 
@@ -85,22 +86,12 @@ func pipes() (to, back [2]int, err error) {
 	return to, back, nil
 }
 
-// moreProcs makes room for two goroutines that block in raw system calls while holding their
-// Ps, plus one for everything else; it returns the function that restores GOMAXPROCS.
-func moreProcs() (restore func()) {
-	prev := runtime.GOMAXPROCS(0)
-	if prev < 3 {
-		runtime.GOMAXPROCS(3)
-	}
-	return func() { runtime.GOMAXPROCS(prev) }
-}
-
 func pipeThread(name string, count, n int) (result.Result, error) {
 	to, back, err := pipes()
 	if err != nil {
 		return result.Result{}, err
 	}
-	defer moreProcs()()
+	defer measure.MoreProcs()()
 	ready, done := make(chan struct{}), make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -112,7 +103,7 @@ func pipeThread(name string, count, n int) (result.Result, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	<-ready
-	r, err := batches(name, count, n, func(n int) error { return pingPong(back[0], to[1], n) })
+	r, err := measure.Batches(name, count, n, func(n int) error { return pingPong(back[0], to[1], n) })
 	syscall.Close(to[1]) // the peer reads end of file
 	peerErr := <-done
 	syscall.Close(back[0])
@@ -138,7 +129,7 @@ func pipeProcess(name string, count, n int) (result.Result, error) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	r, err := batches(name, count, n, func(n int) error { return pingPong(back[0], to[1], n) })
+	r, err := measure.Batches(name, count, n, func(n int) error { return pingPong(back[0], to[1], n) })
 	syscall.Close(to[1]) // the peer reads end of file and exits
 	var ws syscall.WaitStatus
 	if _, werr := syscall.Wait4(pid, &ws, 0, nil); werr != nil {

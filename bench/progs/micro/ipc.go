@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/simpleos/simpleos/bench/measure"
 	"github.com/simpleos/simpleos/bench/result"
 	"github.com/simpleos/simpleos/ipc"
 )
@@ -53,7 +54,7 @@ func callReply(name, endpoint string, count, n int) (result.Result, error) {
 	if err != nil {
 		return result.Result{}, err
 	}
-	return batches(name, count, n, func(n int) error {
+	return measure.Batches(name, count, n, func(n int) error {
 		for i := range n {
 			r, err := ep.Call(ipc.Msg{Label: uint64(i) + 8}, 0)
 			if err != nil {

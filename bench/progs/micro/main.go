@@ -34,6 +34,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simpleos/simpleos/bench/measure"
 	"github.com/simpleos/simpleos/bench/result"
 	"github.com/simpleos/simpleos/ipc"
 )
@@ -133,7 +134,7 @@ func run(args []string, count int) (failed bool) {
 		case "switch":
 			r, err = threadSwitch(name, count, n)
 		default:
-			r, err = firstTouch(name, count, n)
+			r, err = measure.FirstTouch(name, count, n)
 		}
 		report(name, r, err)
 	case "call":

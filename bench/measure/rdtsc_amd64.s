@@ -1,7 +1,7 @@
 #include "textflag.h"
 
-// func rdtsc() uint64
-TEXT ·rdtsc(SB), NOSPLIT, $0-8
+// func Rdtsc() uint64
+TEXT ·Rdtsc(SB), NOSPLIT, $0-8
 	LFENCE
 	RDTSC
 	SHLQ	$32, DX

@@ -1,4 +1,4 @@
-package main
+package measure
 
 import (
 	"fmt"
@@ -7,32 +7,33 @@ import (
 	"github.com/simpleos/simpleos/bench/result"
 )
 
-const pageSize = 4096
+// PageSize is the page the first-touch benchmark touches.
+const PageSize = 4096
 
-// firstTouch maps an anonymous region of the given number of pages, writes one byte to each
+// FirstTouch maps an anonymous region of the given number of pages, writes one byte to each
 // page (each write is a page fault that allocates a zeroed page), and unmaps it; one region is
 // one batch, and the result is per page. Only the touching is timed.
-func firstTouch(name string, count, pages int) (result.Result, error) {
-	c := collector{name: name, samples: make([]float64, 0, count)}
+func FirstTouch(name string, count, pages int) (result.Result, error) {
+	c := NewCollector(name, count)
 	for i := -1; i < count; i++ { // batch -1 warms up
-		mem, err := syscall.Mmap(-1, 0, pages*pageSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+		mem, err := syscall.Mmap(-1, 0, pages*PageSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
 		if err != nil {
-			return result.Result{}, fmt.Errorf("mmap %d KiB: %w", pages*pageSize>>10, err)
+			return result.Result{}, fmt.Errorf("mmap %d KiB: %w", pages*PageSize>>10, err)
 		}
 		// 4 KiB faults also where transparent huge pages are "always"; SimpleOS has none and
 		// may refuse the advice, which is fine.
 		_ = syscall.Madvise(mem, syscall.MADV_NOHUGEPAGE)
-		w := startWatch()
-		for p := 0; p < len(mem); p += pageSize {
+		w := Start()
+		for p := 0; p < len(mem); p += PageSize {
 			mem[p] = 1
 		}
-		ns, cycles := w.stop()
+		ns, cycles := w.Stop()
 		if err := syscall.Munmap(mem); err != nil {
 			return result.Result{}, fmt.Errorf("munmap: %w", err)
 		}
 		if i >= 0 {
-			c.add(pages, ns, cycles)
+			c.Add(pages, ns, cycles)
 		}
 	}
-	return c.result(), nil
+	return c.Result(), nil
 }

@@ -1,4 +1,4 @@
-package main
+package measure
 
 import (
 	"errors"
@@ -11,9 +11,10 @@ import (
 	"github.com/simpleos/simpleos/bench/result"
 )
 
-// Futex round trip: two OS-thread-locked goroutines hand a sequence number back and forth
-// through two shared words, sleeping in FUTEX_WAIT and waking each other with FUTEX_WAKE.
-// Half a round trip is one thread switch through the kernel.
+// The futex round trip: two OS-thread-locked goroutines hand a sequence number back and forth
+// through two shared words, sleeping in FUTEX_WAIT and waking each other with FUTEX_WAKE, each
+// on its own OS thread with a P of its own. Half a round trip is one thread switch through the
+// kernel.
 
 const (
 	futexWaitPrivate = 0 | 128 // FUTEX_WAIT | FUTEX_PRIVATE_FLAG
@@ -24,10 +25,11 @@ const (
 // ping carries the main side's sequence number, pong the peer's answer.
 var ping, pong atomic.Uint32
 
-func futexThread(name string, count, n int) (result.Result, error) {
+// FutexRoundTrip measures count batches of n round trips.
+func FutexRoundTrip(name string, count, n int) (result.Result, error) {
 	ping.Store(0)
 	pong.Store(0)
-	defer moreProcs()()
+	defer MoreProcs()()
 	ready, done := make(chan struct{}), make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -39,7 +41,7 @@ func futexThread(name string, count, n int) (result.Result, error) {
 	defer runtime.UnlockOSThread()
 	<-ready
 	var seq uint32
-	r, err := batches(name, count, n, func(n int) error {
+	r, err := Batches(name, count, n, func(n int) error {
 		for range n {
 			seq++
 			ping.Store(seq)
