@@ -26,7 +26,7 @@ func (r *Report) WriteBench(w io.Writer) error {
 		fmt.Fprintf(&b, "cpu: %s\n", r.Host)
 	}
 	for _, e := range r.Envs {
-		fmt.Fprintf(&b, "env-%s: %s\n", e.Name, strings.ReplaceAll(e.Describe(), "\n", " "))
+		fmt.Fprintf(&b, "env-%s: %s\n", e.Name, strings.ReplaceAll(describeEnv(e), "\n", " "))
 	}
 	for _, f := range r.Figures {
 		b.WriteString(BenchLine(f, r.envOf(f)))
@@ -149,7 +149,7 @@ func (r *Report) envTable(b *strings.Builder, e Env) {
 			figs = append(figs, f)
 		}
 	}
-	fmt.Fprintf(b, "## %s\n\n%s.\n\n", e.Name, e.Describe())
+	fmt.Fprintf(b, "## %s\n\n%s.\n\n", e.Name, describeEnv(e))
 	if len(figs) == 0 {
 		b.WriteString("Nothing was measured.\n\n")
 		return

@@ -57,10 +57,11 @@ const (
 	PartBoot     = "boot"     // boot to ready
 	PartPipeline = "pipeline" // the sensor pipeline, tiered and monolithic
 	PartLinux    = "linux"    // the Linux baseline
+	// PartHost (host.go): host figures, bench/guest and the eBPF filter on the host itself.
 )
 
 // AllParts lists every part.
-var AllParts = []string{PartMicro, PartSlowIPC, PartGuest, PartRestart, PartBoot, PartPipeline, PartLinux}
+var AllParts = []string{PartMicro, PartSlowIPC, PartGuest, PartRestart, PartBoot, PartPipeline, PartLinux, PartHost}
 
 // Config describes one run of the suite.
 type Config struct {
@@ -137,8 +138,13 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 				s.report.WallSeconds = time.Since(s.report.Start).Seconds()
 				return s.report, err
 			}
-			s.runPart(ctx, e, part)
+			if part != PartHost {
+				s.runPart(ctx, e, part)
+			}
 		}
+	}
+	if s.has(PartHost) && ctx.Err() == nil {
+		s.runHost(ctx) // once: the host is not an environment of QEMU
 	}
 	if len(s.starved) > 0 {
 		s.report.Notes = append(s.report.Notes, starvedNote(s.starved))
@@ -163,9 +169,11 @@ func (s *suite) has(part string) bool { return slices.Contains(s.cfg.Parts, part
 
 // steps counts the boots the progress line counts down.
 func (s *suite) steps() int {
-	n := 0
+	n, host := 0, 0
 	for _, p := range s.cfg.Parts {
 		switch p {
+		case PartHost:
+			host = 1
 		case PartBoot:
 			n += max(1, s.cfg.Sizes.BootRuns)
 		case PartPipeline:
@@ -174,7 +182,7 @@ func (s *suite) steps() int {
 			n++
 		}
 	}
-	return n * len(s.cfg.Envs)
+	return n*len(s.cfg.Envs) + host
 }
 
 func (s *suite) errorf(format string, args ...any) {
@@ -227,7 +235,7 @@ func (s *suite) prepare(ctx context.Context) error {
 			return err
 		}
 	}
-	if need(PartGuest) {
+	if need(PartGuest, PartHost) {
 		s.guest = filepath.Join(progs, "guest")
 		if err := goBuild(ctx, p.Root, GuestPackage, s.guest); err != nil {
 			// Written by another part of the project: the rest of the suite goes on.
