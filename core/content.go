@@ -9,6 +9,7 @@ package main
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -57,7 +58,9 @@ func describeContent(b []byte) string {
 	if c, err := content.Parse("", b); err == nil {
 		return fmt.Sprintf("channel %d sequence %d, %d bytes", c.Channel, c.Sequence, len(b))
 	}
-	return fmt.Sprintf("%d bytes, hash %016x", len(b), kernel.ContentHash(b))
+	h := fnv.New64a() // the content store's hash (FNV-1a), as its quarantine list records it
+	h.Write(b)
+	return fmt.Sprintf("%d bytes, hash %016x", len(b), h.Sum64())
 }
 
 // contentState is what the supervisor remembers about one app's content.

@@ -86,12 +86,14 @@ var coreCanary [64]uint64
 const canaryWord = 0x5afe_c0de_5afe_c0de
 
 type injector struct {
-	st     *supervisorState
-	plan   []injection
-	mode   string
-	ends   chan taskEnd
-	seed   uint64
-	victim struct {
+	st      *supervisorState
+	plan    []injection
+	mode    string
+	ends    chan taskEnd
+	seed    uint64
+	layouts map[*app]layout // each app's image, read once
+	core    layout          // the core's image: the monolithic sensor's code, the core's data
+	victim  struct {
 		pid  int
 		va   uint64
 		want uint64
@@ -113,7 +115,21 @@ func newInjector(st *supervisorState, plan []injection, mode string, seed uint64
 	for i := range coreCanary {
 		coreCanary[i] = canaryWord
 	}
-	return &injector{st: st, plan: plan, mode: mode, ends: make(chan taskEnd, 16), seed: seed}
+	in := &injector{st: st, plan: plan, mode: mode, ends: make(chan taskEnd, 16), seed: seed, layouts: map[*app]layout{}}
+	if core := kernel.Modules()[0].Data; mode == "monolithic" {
+		in.core = layoutOf(core, functionSymbols(core), "github.com/simpleos/simpleos/tier2/sensor/")
+	}
+	return in
+}
+
+// layout returns a's image layout, reading it the first time.
+func (in *injector) layout(a *app) layout {
+	l, ok := in.layouts[a]
+	if !ok {
+		l = layoutOf(a.image, a.syms, "github.com/simpleos/simpleos/")
+		in.layouts[a] = l
+	}
+	return l
 }
 
 func (in *injector) run() {
@@ -161,10 +177,12 @@ func (in *injector) targets(target string) fault.Targets {
 		if a.spec.Name == target || a.pid == 0 {
 			continue
 		}
-		if k, ok := kernel.TaskAddress(a.pid, entryOf(a.image)); ok {
+		va := in.layout(a).entry
+		k, ok := kernel.TaskAddress(a.pid, va)
+		want, ok2 := kernel.TaskWord(a.pid, va)
+		if ok && ok2 {
 			t.TaskAddr = k
-			in.victim.pid, in.victim.va = a.pid, entryOf(a.image)
-			in.victim.want = *(*uint64)(unsafe.Pointer(k))
+			in.victim.pid, in.victim.va, in.victim.want = a.pid, va, want
 			break
 		}
 	}
@@ -181,10 +199,8 @@ func (in *injector) checkCanaries() (string, string) {
 		}
 	}
 	if in.victim.pid != 0 {
-		if k, ok := kernel.TaskAddress(in.victim.pid, in.victim.va); ok {
-			if v := *(*uint64)(unsafe.Pointer(k)); v != in.victim.want {
-				return "breach", fmt.Sprintf("pid %d's code at %#x changed to %#x", in.victim.pid, in.victim.va, v)
-			}
+		if v, ok := kernel.TaskWord(in.victim.pid, in.victim.va); ok && v != in.victim.want {
+			return "breach", fmt.Sprintf("pid %d's code at %#x changed to %#x", in.victim.pid, in.victim.va, v)
 		}
 	}
 	return "", ""
@@ -352,15 +368,15 @@ func (in *injector) external(a *app, pid int, class string, seed uint64) (string
 		}
 		return "", true
 	default:
-		lo, hi := segment(a.image, false)
+		r := in.layout(a).data
 		if class == fault.BitflipCode {
-			lo, hi = moduleCode(a.image)
-		}
-		if hi <= lo {
-			return "no segment to flip a bit in", false
+			r = in.layout(a).ownCode
 		}
 		for try := 0; try < 16; try++ {
-			va := lo + seed%(hi-lo)
+			va, ok := pick(r, seed)
+			if !ok {
+				return "no segment to flip a bit in", false
+			}
 			if kernel.FlipTaskBit(pid, va, uint(seed>>56)) {
 				return "", true
 			}
@@ -372,7 +388,7 @@ func (in *injector) external(a *app, pid int, class string, seed uint64) (string
 
 // afterEnd classifies a target's end: restarted (and serving again), quarantined or hang.
 func (in *injector) afterEnd(a *app, e taskEnd) (string, time.Duration, string) {
-	detail := a.lastLine()
+	detail := a.last
 	if e.quarantd {
 		return "quarantined", 0, detail
 	}
@@ -401,7 +417,7 @@ func (in *injector) inCore(j injection) (string, string) {
 		case fault.Kill:
 			panic("fault injected: kill " + j.target + " (a module linked into the core cannot be killed on its own)")
 		case fault.BitflipCode, fault.BitflipData:
-			done <- flipCoreBit(j.class == fault.BitflipCode, in.seedFor(j.id))
+			done <- in.flipCoreBit(j.class == fault.BitflipCode, in.seedFor(j.id))
 			return
 		}
 		o, err := fault.Inject(j.class, t, in.seedFor(j.id))
@@ -422,84 +438,65 @@ func (in *injector) inCore(j injection) (string, string) {
 	}
 }
 
-// entryOf returns an ELF image's entry point (0 if it is not ELF).
-func entryOf(image []byte) uint64 {
-	f, err := elf.NewFile(bytes.NewReader(image))
-	if err != nil {
-		return 0
-	}
-	return f.Entry
+// layout is what the runner needs of an image, read once: its entry point, its data segment
+// and the address range of the functions whose names start with a prefix (the module's own
+// code, where a flipped bit hits code that runs; one anywhere in a multi-megabyte text
+// segment almost never would).
+type layout struct {
+	entry   uint64
+	data    [2]uint64
+	ownCode [2]uint64
 }
 
-// segment returns the address range of an image's code segment (code) or its writable data
-// segment.
-func segment(image []byte, code bool) (lo, hi uint64) {
+func layoutOf(image []byte, syms []elf.Symbol, prefix string) layout {
 	f, err := elf.NewFile(bytes.NewReader(image))
 	if err != nil {
-		return 0, 0
+		return layout{}
 	}
+	l := layout{entry: f.Entry}
+	var text [2]uint64
 	for _, p := range f.Progs {
-		if p.Type != elf.PT_LOAD {
+		switch {
+		case p.Type != elf.PT_LOAD:
+		case p.Flags&elf.PF_X != 0 && text[1] == 0:
+			text = [2]uint64{p.Vaddr, p.Vaddr + p.Filesz}
+		case p.Flags&elf.PF_W != 0 && l.data[1] == 0:
+			l.data = [2]uint64{p.Vaddr, p.Vaddr + p.Filesz}
+		}
+	}
+	for _, s := range syms { // sorted by address
+		if !strings.HasPrefix(s.Name, prefix) {
 			continue
 		}
-		if (code && p.Flags&elf.PF_X != 0) || (!code && p.Flags&elf.PF_W != 0) {
-			return p.Vaddr, p.Vaddr + p.Filesz
+		if l.ownCode[0] == 0 {
+			l.ownCode[0] = s.Value
 		}
+		l.ownCode[1] = max(l.ownCode[1], s.Value+s.Size)
 	}
-	return 0, 0
+	if l.ownCode[1] <= l.ownCode[0] {
+		l.ownCode = text
+	}
+	return l
+}
+
+// pick returns an address in [r[0], r[1]) chosen by seed.
+func pick(r [2]uint64, seed uint64) (uint64, bool) {
+	if r[1] <= r[0] {
+		return 0, false
+	}
+	return r[0] + seed%(r[1]-r[0]), true
 }
 
 // flipCoreBit flips a bit in the core's own image: in the sensor's code (code) or in the
-// core's data. The core image is identity-mapped, so its physical address is its address.
-func flipCoreBit(code bool, seed uint64) fault.Outcome {
-	core := kernel.Modules()[0].Data
-	lo, hi := segment(core, false)
+// core's data.
+func (in *injector) flipCoreBit(code bool, seed uint64) fault.Outcome {
+	r := in.core.data
 	if code {
-		lo, hi = sensorCode(core)
+		r = in.core.ownCode
 	}
-	if hi <= lo {
-		return fault.Handled
+	if va, ok := pick(r, seed); ok {
+		kernel.FlipCoreBit(va, uint(seed>>61))
 	}
-	va := lo + seed%(hi-lo)
-	p := (*byte)(unsafe.Pointer(kernel.DirectMapAddress(va)))
-	*p ^= 1 << (seed >> 61)
 	time.Sleep(time.Second)
 	return fault.Handled
-}
-
-// sensorCode returns the address range of the sensor's functions in the core's image.
-func sensorCode(image []byte) (lo, hi uint64) {
-	return codeOf(image, "github.com/simpleos/simpleos/tier2/sensor/")
-}
-
-// moduleCode returns the address range of a module's own functions (SimpleOS's packages, not
-// the Go runtime's or the standard library's): a flipped bit there hits code the module runs,
-// where one anywhere in a multi-megabyte text segment almost never would.
-func moduleCode(image []byte) (lo, hi uint64) {
-	lo, hi = codeOf(image, "github.com/simpleos/simpleos/")
-	if hi <= lo {
-		return segment(image, true)
-	}
-	return lo, hi
-}
-
-// codeOf returns the address range of the functions whose names start with prefix.
-func codeOf(image []byte, prefix string) (lo, hi uint64) {
-	f, err := elf.NewFile(bytes.NewReader(image))
-	if err != nil {
-		return 0, 0
-	}
-	syms, _ := f.Symbols()
-	for _, s := range syms {
-		if !strings.HasPrefix(s.Name, prefix) || elf.ST_TYPE(s.Info) != elf.STT_FUNC {
-			continue
-		}
-		if lo == 0 || s.Value < lo {
-			lo = s.Value
-		}
-		if s.Value+s.Size > hi {
-			hi = s.Value + s.Size
-		}
-	}
-	return lo, hi
 }

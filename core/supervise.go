@@ -61,9 +61,6 @@ type app struct {
 	planned   bool   // the runner is killing the instance on purpose: restart it at once
 }
 
-// lastLine returns the outcome line of the app's last instance.
-func (a *app) lastLine() string { return a.last }
-
 type supervisorState struct {
 	mu         sync.Mutex
 	apps       []*app

@@ -4,7 +4,6 @@ package kernel
 // goroutine context: interrupts are off around every access to the store.
 
 import (
-	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -71,12 +70,11 @@ func Content(name string) (ContentStatus, bool) {
 }
 
 func contentByName(name string) int {
-	var nb [32]byte
-	n := copy(nb[:], name)
 	if len(name) > 32 {
 		return -1
 	}
-	return contentFind(&nb, n)
+	var nb [32]byte
+	return contentFind(&nb, copy(nb[:], name))
 }
 
 func (f *contentFile) status() ContentStatus {
@@ -141,16 +139,6 @@ func QuarantineContent(hash uint64) bool {
 	return true
 }
 
-// ContentHash is the hash the store identifies bytes by (FNV-1a, 64 bits).
-func ContentHash(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	return h
-}
-
 // InjectReport returns what the fault-injection agent of task pid reported (0 none, 1
 // handled, 2 breach).
 func InjectReport(pid int) uint64 {
@@ -160,9 +148,4 @@ func InjectReport(pid int) uint64 {
 		return injectReports[p]
 	}
 	return 0
-}
-
-// DiskLine formats data as the launcher's "disk: write" line (for tests of the format).
-func DiskLine(name string, data []byte) string {
-	return fmt.Sprintf("disk: write %s %d base64 %s", name, len(data), base64.StdEncoding.EncodeToString(data))
 }

@@ -4,11 +4,7 @@ package kernel
 // an endpoint, a task's memory seen through the direct map, and bit flips in a task's image.
 // Ordinary goroutine context; interrupts are off around every access to kernel state.
 
-import (
-	"unsafe"
-
-	"github.com/simpleos/simpleos/core/x86"
-)
+import "github.com/simpleos/simpleos/core/x86"
 
 // EndpointServer returns the pid of the task serving the endpoint name (0 if none).
 func EndpointServer(name string) int {
@@ -48,8 +44,23 @@ func FlipTaskBit(pid int, va uint64, bit uint) bool {
 	if !ok {
 		return false
 	}
-	*(*byte)(unsafe.Pointer(k)) ^= 1 << (bit & 7)
+	store8(k, load8(k)^1<<(bit&7))
 	return true
+}
+
+// TaskWord reads the aligned 64-bit word of task pid at va (ok=false if it has none).
+func TaskWord(pid int, va uint64) (uint64, bool) {
+	x86.Cli()
+	defer x86.Sti()
+	p := procOf(pid)
+	if p < 0 || va&7 != 0 {
+		return 0, false
+	}
+	k, ok := spaces[p].userPage(uintptr(va), false)
+	if !ok {
+		return 0, false
+	}
+	return load64(k), true
 }
 
 // DirectMapAddress is where the core sees physical address pa.
@@ -84,4 +95,11 @@ func ConsoleLine(s string) {
 	putc('\n')
 	puts(s)
 	putc('\n')
+}
+
+// FlipCoreBit flips bit (0-7) of the core image's byte at va, through the direct map (the
+// image is identity-mapped; its code is read-only only through its own mapping).
+func FlipCoreBit(va uint64, bit uint) {
+	k := directMap(va)
+	store8(k, load8(k)^1<<(bit&7))
 }

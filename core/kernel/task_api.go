@@ -287,13 +287,12 @@ func (e *taskEnd) export() TaskEvent {
 func KillTask(pid int) bool {
 	x86.Cli()
 	defer x86.Sti()
-	for p := 1; p < maxProcs; p++ {
-		if procs[p].live && int(procs[p].pid) == pid {
-			endTask(p, endKilled, 0, noVector, 0, 0, whySupervisor)
-			return true
-		}
+	p := procOf(pid)
+	if p < 0 {
+		return false
 	}
-	return false
+	endTask(p, endKilled, 0, noVector, 0, 0, whySupervisor)
+	return true
 }
 
 // TaskUsage is what the watchdog reads about a running task.
@@ -308,17 +307,16 @@ type TaskUsage struct {
 func Usage(pid int) (TaskUsage, bool) {
 	x86.Cli()
 	defer x86.Sti()
-	for p := 1; p < maxProcs; p++ {
-		if procs[p].live && int(procs[p].pid) == pid {
-			return TaskUsage{
-				CPU:           time.Duration(procCPU(p)),
-				LastHeartbeat: time.Duration(procs[p].lastBeat),
-				Resident:      spaces[p].resident * pageSize,
-				Threads:       taskThreads(p),
-			}, true
-		}
+	p := procOf(pid)
+	if p < 0 {
+		return TaskUsage{}, false
 	}
-	return TaskUsage{}, false
+	return TaskUsage{
+		CPU:           time.Duration(procCPU(p)),
+		LastHeartbeat: time.Duration(procs[p].lastBeat),
+		Resident:      spaces[p].resident * pageSize,
+		Threads:       taskThreads(p),
+	}, true
 }
 
 // Module is a Multiboot module: a program or file passed at boot.
