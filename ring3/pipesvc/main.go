@@ -46,7 +46,7 @@ func main() {
 	fmt.Println("pipesvc: serving pipes")
 	var created uint64
 	err = ep.Serve(func(m ipc.Msg) ipc.Msg {
-		name := engine.PipeName([4]uint64{m.Words[0], m.Words[1], m.Words[2]})
+		name := engine.DecodeName([3]uint64{m.Words[0], m.Words[1], m.Words[2]})
 		args, err := engine.PipeArgs(name, m.Badge)
 		if m.Label != CreatePipe || err != nil {
 			return ipc.Msg{Label: 1}

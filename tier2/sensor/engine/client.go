@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"syscall"
 
@@ -12,8 +11,9 @@ import (
 // page grant. It returns the reply's status (Applied, Rejected, ...) and the sequence number
 // in force afterwards.
 func SendUpdate(c *ipc.Client, name string, data []byte) (status, seq uint64, err error) {
-	if len(name) == 0 || len(name) > 24 {
-		return 0, 0, errors.New("update names are 1 to 24 bytes")
+	words, err := EncodeName(name)
+	if err != nil {
+		return 0, 0, fmt.Errorf("update %q: %w", name, err)
 	}
 	pages := (len(data) + 4095) / 4096
 	if pages == 0 || pages > ipc.MaxGrantPages {
@@ -25,7 +25,6 @@ func SendUpdate(c *ipc.Client, name string, data []byte) (status, seq uint64, er
 	}
 	defer syscall.Munmap(buf)
 	copy(buf, data)
-	words, _ := PipeArgs(name, uint64(len(data)))
 	m := ipc.Msg{Words: [4]uint64{uint64(len(data)), words[0], words[1], words[2]}}
 	m.GrantAddr, m.GrantPages = addrOf(buf), uint64(pages)
 	r, err := c.Call(m)

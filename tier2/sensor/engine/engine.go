@@ -172,30 +172,41 @@ func Values(ev ipc.Event) [content.SuppliedValues]string {
 	return v
 }
 
-// PipeName decodes the name in an event's first three words.
-func PipeName(args [4]uint64) string {
-	var b [24]byte
-	for i := 0; i < 24; i++ {
-		b[i] = byte(args[i/8] >> (8 * (i % 8)))
+// Names (pipe names, update file names) travel in three message words: 24 bytes, NUL-padded.
+const maxName = 24
+
+// EncodeName packs a name of 1 to 24 bytes into three words.
+func EncodeName(name string) ([3]uint64, error) {
+	var w [3]uint64
+	if len(name) == 0 || len(name) > maxName {
+		return w, fmt.Errorf("names are 1 to %d bytes, not %d", maxName, len(name))
 	}
+	for i := 0; i < len(name); i++ {
+		w[i/8] |= uint64(name[i]) << (8 * (i % 8))
+	}
+	return w, nil
+}
+
+// DecodeName unpacks a name packed by EncodeName.
+func DecodeName(w [3]uint64) string {
+	var b [maxName]byte
 	n := 0
-	for n < len(b) && b[n] != 0 {
+	for n < maxName {
+		if b[n] = byte(w[n/8] >> (8 * (n % 8))); b[n] == 0 {
+			break
+		}
 		n++
 	}
 	return string(b[:n])
 }
 
-// PipeArgs encodes a pipe name (at most 24 bytes) and its creator into event arguments.
+// PipeName decodes the pipe name of a pipe.created event.
+func PipeName(args [4]uint64) string { return DecodeName([3]uint64{args[0], args[1], args[2]}) }
+
+// PipeArgs encodes a pipe name and its creator into pipe.created event arguments.
 func PipeArgs(name string, creator uint64) ([4]uint64, error) {
-	var a [4]uint64
-	if len(name) == 0 || len(name) > 24 {
-		return a, errors.New("pipe names are 1 to 24 bytes")
-	}
-	for i := 0; i < len(name); i++ {
-		a[i/8] |= uint64(name[i]) << (8 * (i % 8))
-	}
-	a[3] = creator
-	return a, nil
+	w, err := EncodeName(name)
+	return [4]uint64{w[0], w[1], w[2], creator}, err
 }
 
 // update is the content-update endpoint: Words[0] is the file's length, Words[1..3] its name
@@ -205,7 +216,7 @@ func (s *Sensor) update(m ipc.Msg) ipc.Msg {
 	reply := func(st uint64) ipc.Msg {
 		return ipc.Msg{Label: st, Words: [4]uint64{uint64(s.content.Load().Sequence)}}
 	}
-	name := PipeName([4]uint64{m.Words[1], m.Words[2], m.Words[3]})
+	name := DecodeName([3]uint64{m.Words[1], m.Words[2], m.Words[3]})
 	g := m.Grant()
 	if m.Words[0] > uint64(len(g)) {
 		s.logf("update %s refused: %d bytes announced, %d granted", name, m.Words[0], len(g))
