@@ -104,14 +104,7 @@ func (s *suite) runMicro(ctx context.Context, e Env, fast bool) {
 		s.errorf("%s: %v", name, err)
 		return
 	}
-	o, err := boot.System(s.cfg.Paths, boot.SystemSpec{Apps: specs, NoModules: true, Policy: policyFile, Append: cmdline}, s.cfg.Log)
-	if err != nil {
-		s.errorf("%s: %v", name, err)
-		return
-	}
-	o.Accel, o.Icount = e.Accel, e.Icount
-	o.Timeout = s.bootTimeout(10 * time.Minute)
-	res, err := s.runBoot(ctx, name, o)
+	res, err := s.bootSystem(ctx, name, e, boot.SystemSpec{Apps: specs, NoModules: true, Policy: policyFile, Append: cmdline}, 10*time.Minute, nil)
 	if err != nil {
 		s.errorf("%s: %v", name, err)
 		return
@@ -277,20 +270,13 @@ func (s *suite) runGuest(ctx context.Context, e Env) {
 		return
 	}
 	args := s.guestArgs()
-	o, err := boot.System(s.cfg.Paths, boot.SystemSpec{
+	res, err := s.bootSystem(ctx, name, e, boot.SystemSpec{
 		Apps:      []boot.AppSpec{{Ring: 3, Path: s.guest, Args: args}},
 		NoModules: true,
 		// Its page-fault benchmark maps 64 MiB at once (6.4 MiB with -quick): more than the
 		// default quota of a task (64 MiB) with the Go runtime's own memory.
 		Append: "taskmem=160",
-	}, s.cfg.Log)
-	if err != nil {
-		s.errorf("%s: %v", name, err)
-		return
-	}
-	o.Accel, o.Icount = e.Accel, e.Icount
-	o.Timeout = s.bootTimeout(15 * time.Minute)
-	res, err := s.runBoot(ctx, name, o)
+	}, 15*time.Minute, nil)
 	if err != nil {
 		s.errorf("%s: %v", name, err)
 		return

@@ -267,6 +267,19 @@ func (s *suite) prepare(ctx context.Context) error {
 // GuestPackage is the Linux baseline's benchmark program, also run on SimpleOS.
 const GuestPackage = "./bench/guest"
 
+// bootSystem assembles a boot of spec (boot.System) for environment e and runs it with runBoot;
+// stdout, if not nil, sees the console as it arrives.
+func (s *suite) bootSystem(ctx context.Context, name string, e Env, spec boot.SystemSpec, limit time.Duration, stdout io.Writer) (boot.Result, error) {
+	o, err := boot.System(s.cfg.Paths, spec, s.cfg.Log)
+	if err != nil {
+		return boot.Result{}, err
+	}
+	o.Accel, o.Icount = e.Accel, e.Icount
+	o.Timeout = s.bootTimeout(limit)
+	o.Stdout = stdout
+	return s.runBoot(ctx, name, o)
+}
+
 // runBoot boots once, saving the console transcript as logs/NAME.log.
 func (s *suite) runBoot(ctx context.Context, name string, o boot.Options) (boot.Result, error) {
 	res, err := s.cfg.Boot(ctx, o)

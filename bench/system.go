@@ -213,16 +213,8 @@ func (s *suite) runBootTime(ctx context.Context, e Env) {
 	for i := 1; i <= max(1, s.cfg.Sizes.BootRuns); i++ {
 		name := fmt.Sprintf("%s-boot-%d", e.Name, i)
 		s.progress.boot(fmt.Sprintf("%s: boot to ready %d/%d", e.Name, i, max(1, s.cfg.Sizes.BootRuns)))
-		o, err := boot.System(s.cfg.Paths, boot.SystemSpec{}, s.cfg.Log)
-		if err != nil {
-			s.errorf("%s: %v", name, err)
-			return
-		}
-		o.Accel, o.Icount = e.Accel, e.Icount
-		o.Timeout = s.bootTimeout(3 * time.Minute)
 		bctx, stop := context.WithCancel(ctx)
-		o.Stdout = &lineWatch{re: readyRE, found: stop}
-		res, err := s.runBoot(bctx, name, o)
+		res, err := s.bootSystem(bctx, name, e, boot.SystemSpec{}, 3*time.Minute, &lineWatch{re: readyRE, found: stop})
 		stop()
 		if err != nil {
 			s.errorf("%s: %v", name, err)
@@ -368,14 +360,7 @@ func (s *suite) runPipeline(ctx context.Context, e Env) {
 		for i := 1; i <= max(1, s.cfg.Sizes.PipelineRuns); i++ {
 			name := fmt.Sprintf("%s-pipeline-%s-%d", e.Name, dep, i)
 			s.progress.boot(fmt.Sprintf("%s: sensor pipeline, %s %d/%d", e.Name, dep, i, max(1, s.cfg.Sizes.PipelineRuns)))
-			o, err := boot.System(s.cfg.Paths, boot.SystemSpec{Apps: s.bundled, NoModules: true, Policy: policyFile, Append: "sensor=" + dep}, s.cfg.Log)
-			if err != nil {
-				s.errorf("%s: %v", name, err)
-				return
-			}
-			o.Accel, o.Icount = e.Accel, e.Icount
-			o.Timeout = s.bootTimeout(5 * time.Minute)
-			res, err := s.runBoot(ctx, name, o)
+			res, err := s.bootSystem(ctx, name, e, boot.SystemSpec{Apps: s.bundled, NoModules: true, Policy: policyFile, Append: "sensor=" + dep}, 5*time.Minute, nil)
 			if err != nil {
 				s.errorf("%s: %v", name, err)
 				continue
