@@ -21,7 +21,7 @@ import (
 var appNames = []string{
 	"hello", "nilrecover", "nilcrash", "peek", "secret", "priv", "portecho",
 	"stackoverflow", "divzero", "spin", "memhog", "threadbomb", "sysstorm",
-	"crashloop", "heartbeat", "contentpeek",
+	"crashloop", "heartbeat", "contentpeek", "attack",
 }
 
 var (

@@ -27,10 +27,12 @@ func trapReturn()
 func threadStart()
 func threadStartAddr() uintptr
 
+// gate builds an interrupt gate (present, type 0xe) reachable by INT n from rings up to dpl.
+//
 //go:nosplit
-func gate(handler uintptr, ist uint64) (lo, hi uint64) {
+func gate(handler uintptr, ist, dpl uint64) (lo, hi uint64) {
 	h := uint64(handler)
-	lo = h&0xffff | SelKernelCode<<16 | ist<<32 | 0x8e<<40 | (h>>16&0xffff)<<48
+	lo = h&0xffff | SelKernelCode<<16 | ist<<32 | (0x8e|dpl<<5)<<40 | (h>>16&0xffff)<<48
 	hi = h >> 32
 	return
 }
@@ -46,7 +48,13 @@ func initIDT() {
 		if v == 2 || v == 8 || v == 18 {
 			ist = 2
 		}
-		lo, hi := gate(entryStubs+v*16, ist)
+		// Only the breakpoint gate is open to INT n from tasks (INT3, as on Linux); any
+		// other INT n from rings 1 to 3 is a #GP.
+		dpl := uint64(0)
+		if v == excBreakpoint {
+			dpl = 3
+		}
+		lo, hi := gate(entryStubs+v*16, ist, dpl)
 		store64(idt+v*16, lo)
 		store64(idt+v*16+8, hi)
 	}

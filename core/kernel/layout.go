@@ -25,10 +25,15 @@ const (
 	// 0x200000 (boot.CoreLinkAddr) minus the header page.
 	imageBase = 0x1ff000
 
-	userStackTop  = 0x7fff_ffff_f000
+	userStackTop  = userLimit
 	userStackSize = 8 << 20
 	mmapTop       = 0x7f00_0000_0000
-	userTop       = 0x8000_0000_0000
+	userTop       = 0x8000_0000_0000 // the end of the canonical lower half
+
+	// userLimit is the end of what a task may map: the last page below userTop stays unmapped
+	// (as on Linux), so the address after a SYSCALL or INT n at the top of the highest
+	// mapped page is still canonical, and IRETQ back to it cannot fault in ring 0.
+	userLimit = userTop - pageSize
 
 	lapicPhys  = 0xfee0_0000
 	ioapicPhys = 0xfec0_0000

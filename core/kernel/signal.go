@@ -214,6 +214,9 @@ func pushSignalFrame(tf *TrapFrame, t *Thread, sig int, act *sigAction) bool {
 	}
 	tf.RSP = uint64(frame)
 	tf.RIP = act.handler
+	// The handler runs in the task's own ring, whatever ring it trapped in (a ring-1 or
+	// ring-2 task may far-return outwards, into a ring its pages do not serve).
+	tf.CS, tf.SS = selectorsForRing(int(curProc().ring))
 	tf.RDI = uint64(sig)
 	tf.RSI = uint64(frame + infoOff)
 	tf.RDX = uint64(frame + ucOff)

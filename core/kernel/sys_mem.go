@@ -32,7 +32,7 @@ func protOf(p uint64) (uint32, bool) {
 func sysMmap(tf *TrapFrame) int64 {
 	addr, length, flags := uintptr(tf.RDI), uintptr(tf.RSI), tf.R10
 	prot, ok := protOf(tf.RDX)
-	if !ok || length == 0 || addr&(pageSize-1) != 0 || length > userTop {
+	if !ok || length == 0 || addr&(pageSize-1) != 0 || length > userLimit {
 		return -EINVAL
 	}
 	if flags&mapAnonymous == 0 {
@@ -45,11 +45,11 @@ func sysMmap(tf *TrapFrame) int64 {
 	as := curSpace()
 	switch {
 	case flags&mapFixedNoreplace != 0:
-		if addr+length < addr || addr+length > userTop || !as.isFree(addr, addr+length) {
+		if addr+length < addr || addr+length > userLimit || !as.isFree(addr, addr+length) {
 			return -EEXIST
 		}
 	case flags&mapFixed != 0:
-		if addr < pageSize || addr+length < addr || addr+length > userTop {
+		if addr < pageSize || addr+length < addr || addr+length > userLimit {
 			return -EINVAL
 		}
 		as.unmapRange(addr, addr+length)
@@ -68,7 +68,7 @@ func sysMmap(tf *TrapFrame) int64 {
 //go:nosplit
 func sysMunmap(tf *TrapFrame) int64 {
 	addr, length := uintptr(tf.RDI), pageUp(uintptr(tf.RSI))
-	if addr&(pageSize-1) != 0 || length == 0 || addr+length < addr || addr+length > userTop {
+	if addr&(pageSize-1) != 0 || length == 0 || addr+length < addr || addr+length > userLimit {
 		return -EINVAL
 	}
 	as := curSpace()
@@ -83,7 +83,7 @@ func sysMunmap(tf *TrapFrame) int64 {
 func sysMprotect(tf *TrapFrame) int64 {
 	addr, length := uintptr(tf.RDI), pageUp(uintptr(tf.RSI))
 	prot, ok := protOf(tf.RDX)
-	if !ok || addr&(pageSize-1) != 0 || addr+length < addr || addr+length > userTop {
+	if !ok || addr&(pageSize-1) != 0 || addr+length < addr || addr+length > userLimit {
 		return -EINVAL
 	}
 	as := curSpace()
@@ -113,7 +113,7 @@ func sysMprotect(tf *TrapFrame) int64 {
 //go:nosplit
 func sysMadvise(tf *TrapFrame) int64 {
 	addr, length := uintptr(tf.RDI), pageUp(uintptr(tf.RSI))
-	if addr&(pageSize-1) != 0 || addr+length < addr || addr+length > userTop {
+	if addr&(pageSize-1) != 0 || addr+length < addr || addr+length > userLimit {
 		return -EINVAL
 	}
 	switch tf.RDX {

@@ -254,7 +254,10 @@ func handleSyscall(tf *TrapFrame) {
 		r = unknownSyscall(nr)
 	}
 	if nr != SYS_rt_sigreturn {
+		// As on Linux: RAX the result, RCX and R11 what SYSCALL left in them (the return
+		// address and RFLAGS), never the trampoline's scratch values.
 		tf.RAX = uint64(r)
+		tf.RCX, tf.R11 = tf.RIP, tf.RFLAGS
 	}
 }
 

@@ -14,26 +14,28 @@
 // finds its length.
 
 #include "textflag.h"
+#include "go_asm.h"
 
-#define ENTRY_RO_DATA     0xffffff8000004000	// [0] kernel CR3 [8] trapEntry address
-#define ENTRY_TASK_INFO   0xffffff8000007800	// [0] the address space's code selector [8] stack selector
-#define ENTRY_STACK_TOP   0xffffff800000a000
+// The read-only data page (entryROData): [0] the core's CR3, [8] trapEntry's address. The
+// task-info words (entryTaskInfo): [0] the address space's code selector, [8] its stack
+// selector.
 #define ENTRY_END_MARKER  LONG $0x504d4154; LONG $0x444e4552
 
-// Stack on entry: vector, error code, RIP, CS, RFLAGS, RSP, SS.
+// Stack on entry: vector, error code, RIP, CS, RFLAGS, RSP, SS. Whatever was interrupted, the
+// core's page table is loaded unless it already is: the interrupted ring does not say which
+// table is live (an NMI or a fault can arrive in this very code, at ring 0 on a task's table).
 TEXT ·trampCommon(SB),NOSPLIT|NOFRAME,$0
-	TESTQ	$3, 24(SP)		// interrupted CPL
+	BYTE	$0x50			// PUSHQ AX (its slot becomes the RET's target below)
+	PUSHQ	BX
+	MOVQ	$const_entryROData, BX
+	MOVQ	CR3, AX
+	CMPQ	AX, 0(BX)
 	JEQ	jump
-	// From a task: switch to the core's page table.
-	PUSHQ	AX
-	MOVQ	$ENTRY_RO_DATA, AX
-	MOVQ	0(AX), AX
+	MOVQ	0(BX), AX
 	MOVQ	AX, CR3
-	POPQ	AX
 jump:
-	BYTE	$0x50			// PUSHQ AX (balanced by the RET below)
-	MOVQ	$ENTRY_RO_DATA, AX
-	MOVQ	8(AX), AX		// trapEntry in the core image
+	MOVQ	8(BX), AX		// trapEntry in the core image
+	POPQ	BX
 	XCHGQ	AX, 0(SP)
 	RET				// to trapEntry, with AX restored
 	ENTRY_END_MARKER
@@ -44,14 +46,14 @@ jump:
 TEXT ·trampSyscall(SB),NOSPLIT|NOFRAME,$0
 	BYTE	$0x0f; BYTE $0x01; BYTE $0xf8			// SWAPGS
 	BYTE	$0x65; BYTE $0x48; BYTE $0x89; BYTE $0x24; BYTE $0x25; LONG $0	// MOVQ SP, GS:0
-	MOVQ	$ENTRY_STACK_TOP, SP
+	MOVQ	$const_entryStackTop, SP
 	SUBQ	$56, SP			// vector, error code, RIP, CS, RFLAGS, RSP, SS
 	MOVQ	CX, 16(SP)
 	MOVQ	R11, 32(SP)
 	BYTE	$0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x0c; BYTE $0x25; LONG $0	// MOVQ GS:0, CX
 	BYTE	$0x0f; BYTE $0x01; BYTE $0xf8			// SWAPGS
 	MOVQ	CX, 40(SP)
-	MOVQ	$ENTRY_TASK_INFO, CX	// the caller's selectors: SYSCALL does not record its ring
+	MOVQ	$const_entryTaskInfo, CX	// the caller's selectors: SYSCALL does not record its ring
 	MOVQ	0(CX), R11
 	MOVQ	R11, 24(SP)
 	MOVQ	8(CX), R11
@@ -59,7 +61,7 @@ TEXT ·trampSyscall(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	$0, 8(SP)
 	MOVQ	$0x100, 0(SP)		// vectorSyscall
 	// RCX and R11 are the caller's to lose (the SYSCALL ABI clobbers them).
-	MOVQ	$ENTRY_RO_DATA, R11
+	MOVQ	$const_entryROData, R11
 	MOVQ	CR3, CX
 	CMPQ	CX, 0(R11)
 	JEQ	same

@@ -71,9 +71,20 @@ func handleTrap(tf *TrapFrame) {
 	}
 	if !tf.fromKernel() {
 		deliverSignals(tf)
+		if tf.fromTask() && !(canonical(tf.RIP) && canonical(tf.RSP)) {
+			// IRETQ to a non-canonical address can fault in ring 0 on some CPUs: the task
+			// gets SIGSEGV instead (its handler runs on its signal stack, if it has one).
+			raiseFault(tf, SIGSEGV, siKernel, 0)
+			deliverSignals(tf)
+		}
 	}
 	prepareReturn()
 }
+
+// canonical reports whether va is a canonical x86-64 address (bits 63-47 all equal).
+//
+//go:nosplit
+func canonical(va uint64) bool { return va < userTop || va >= directMapBase }
 
 // returnFS and returnCR3 are what trapReturn loads when it goes back to a task.
 var returnFS, returnCR3 uint64
@@ -123,7 +134,10 @@ func exception(tf *TrapFrame) {
 		raiseFault(tf, SIGBUS, 1, tf.RIP) // BUS_ADRALN
 	case excDebug, excBreakpoint:
 		raiseFault(tf, SIGTRAP, 1, tf.RIP)
+	case excNMI, excDoubleFault, excMachineCheck:
+		crashFrame(ExceptionName(v), tf) // the hardware's, not the task's
 	default:
-		crashFrame(ExceptionName(v), tf)
+		// Anything else a task raises (a reserved or unused vector) is its own fault.
+		raiseFault(tf, SIGSEGV, siKernel, 0)
 	}
 }

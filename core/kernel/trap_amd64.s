@@ -2,22 +2,15 @@
 //
 // Runs in trap context. Every vector and SYSCALL enters through the trampoline
 // (trampoline_amd64.s) on the entry stack, already in the core's address space. trapEntry
-// copies the hardware frame off it at once, either to the top of the current thread's kernel
-// stack (the trap came from a Go runtime, the core's or a task's: its RSP is in the lower
-// half) or just below the interrupted RSP (the trap came from kernel code, whose stacks live
-// in the upper half). It then saves every register into a TrapFrame (see trapframe.go) and
-// calls handleTrap. Everything leaves through trapReturn.
+// copies the hardware frame off it at once: to the top of the current thread's kernel stack
+// when it interrupted a Go runtime — any task (its ring, in the saved CS, is not 0), or the
+// core's own runtime (ring 0, a lower-half stack) — and just below the interrupted RSP when
+// it interrupted kernel code (ring 0 on an upper-half stack). The stack pointer alone decides
+// nothing: a task chooses its own. It then saves every register into a TrapFrame (see
+// trapframe.go) and calls handleTrap. Everything leaves through trapReturn.
 
 #include "textflag.h"
-
-// TrapFrame layout: 512-byte FXSAVE area, then R15 .. RAX, vector, error code, RIP, CS,
-// RFLAGS, RSP, SS. Keep in sync with trapframe.go.
-#define TF_SIZE 688
-#define TF_CS 656
-
-// Entry area (entry.go).
-#define ENTRY_STACK_TOP 0xffffff800000a000
-#define ENTRY_EXIT      0xffffff8000001800
+#include "go_asm.h"
 
 // Save general registers below an already-built (vector, error, iret) frame and FXSAVE.
 #define SAVE_REST \
@@ -31,9 +24,12 @@
 TEXT ·trapEntry(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	AX
 	PUSHQ	BX
-	MOVQ	56(SP), AX		// interrupted RSP
+	TESTQ	$3, 40(SP)		// interrupted CPL: a task's trap is the task's, whatever its RSP
+	JNE	toThread
+	MOVQ	56(SP), AX		// ring 0: the core's runtime (lower half) or kernel code
 	BTQ	$63, AX
 	JCS	fromKernel
+toThread:
 	MOVQ	·kstackTop(SB), BX
 	JMP	copyFrame
 fromKernel:
@@ -54,7 +50,7 @@ copyFrame:
 	CLD
 	// A task's FS base means nothing here: Go's ABI wrappers read g from -8(FS), so point
 	// FS at the kernel's block.
-	TESTQ	$3, TF_CS(SP)
+	TESTQ	$3, TrapFrame_CS(SP)
 	JEQ	callGo
 	LEAQ	·bootTLS+8(SB), AX
 	MOVQ	AX, DX
@@ -74,7 +70,7 @@ callGo:
 // the IRETQ frame to the entry stack (the same pages in the task's map) and leaves through
 // trampExit, which loads the task's CR3 (returnCR3, set by handleTrap) and returns.
 TEXT ·trapReturn(SB),NOSPLIT|NOFRAME,$0
-	TESTQ	$3, TF_CS(SP)
+	TESTQ	$3, TrapFrame_CS(SP)
 	JNE	toTask
 	FXRSTOR64 (SP)
 	ADDQ	$512, SP
@@ -90,13 +86,13 @@ toTask:
 	WRMSR
 	FXRSTOR64 (SP)
 	LEAQ	512(SP), SI		// R15 .. SS: 22 words
-	MOVQ	$(ENTRY_STACK_TOP-22*8), DI
+	MOVQ	$(const_entryStackTop-22*8), DI
 	MOVQ	$22, CX
 	REP;	MOVSQ
-	MOVQ	$(ENTRY_STACK_TOP-23*8), SP
+	MOVQ	$(const_entryStackTop-23*8), SP
 	MOVQ	·returnCR3(SB), AX
 	MOVQ	AX, 0(SP)
-	MOVQ	$ENTRY_EXIT, AX
+	MOVQ	$const_entryExit, AX
 	JMP	AX
 
 // switchContext saves the kernel stack pointer of the running thread in *save and resumes the

@@ -21,11 +21,17 @@ const vectorSyscall = 0x100
 var _ [trapFrameSize - unsafe.Sizeof(TrapFrame{})]byte
 var _ [unsafe.Sizeof(TrapFrame{}) - trapFrameSize]byte
 
-// fromKernel reports whether the frame interrupted kernel code (running on a kernel stack)
-// rather than the Go runtime.
+// fromKernel reports whether the frame interrupted kernel code — ring 0 on an upper-half
+// stack — rather than a Go runtime. The saved CS decides first: a task (ring 1 to 3) chooses
+// its own stack pointer, so its traps are never the kernel's.
 //
 //go:nosplit
-func (tf *TrapFrame) fromKernel() bool { return isKernelAddr(uintptr(tf.RSP)) }
+func (tf *TrapFrame) fromKernel() bool { return tf.CS&3 == 0 && isKernelAddr(uintptr(tf.RSP)) }
+
+// fromTask reports whether the frame interrupted a task (ring 1 to 3).
+//
+//go:nosplit
+func (tf *TrapFrame) fromTask() bool { return tf.CS&3 != 0 }
 
 // initFX gives a fresh frame the x87/SSE reset state: FCW 0x37f, MXCSR 0x1f80.
 //

@@ -1,0 +1,101 @@
+package abi
+
+// Linux x86-64 system-call numbers the core serves (core/kernel/syscall.go has the table).
+const (
+	SysRead             = 0
+	SysWrite            = 1
+	SysOpen             = 2
+	SysClose            = 3
+	SysFstat            = 5
+	SysMmap             = 9
+	SysMprotect         = 10
+	SysMunmap           = 11
+	SysBrk              = 12
+	SysRtSigaction      = 13
+	SysRtSigprocmask    = 14
+	SysRtSigreturn      = 15
+	SysIoctl            = 16
+	SysWritev           = 20
+	SysPipe             = 22
+	SysSchedYield       = 24
+	SysMadvise          = 28
+	SysNanosleep        = 35
+	SysGetpid           = 39
+	SysClone            = 56
+	SysExit             = 60
+	SysKill             = 62
+	SysUname            = 63
+	SysFcntl            = 72
+	SysGettimeofday     = 96
+	SysGetrlimit        = 97
+	SysGetuid           = 102
+	SysGetgid           = 104
+	SysGeteuid          = 107
+	SysGetegid          = 108
+	SysGetppid          = 110
+	SysSigaltstack      = 131
+	SysPrctl            = 157
+	SysArchPrctl        = 158
+	SysGettid           = 186
+	SysTkill            = 200
+	SysTime             = 201
+	SysFutex            = 202
+	SysSchedGetaffinity = 204
+	SysEpollCreate      = 213
+	SysSetTidAddress    = 218
+	SysClockGettime     = 228
+	SysClockGetres      = 229
+	SysClockNanosleep   = 230
+	SysExitGroup        = 231
+	SysEpollWait        = 232
+	SysEpollCtl         = 233
+	SysTgkill           = 234
+	SysOpenat           = 257
+	SysNewfstatat       = 262
+	SysSetRobustList    = 273
+	SysEpollPwait       = 281
+	SysEventfd          = 284
+	SysEventfd2         = 290
+	SysEpollCreate1     = 291
+	SysPipe2            = 293
+	SysPrlimit64        = 302
+	SysGetrandom        = 318
+
+	// LinuxSyscalls bounds the Linux numbers the table holds.
+	LinuxSyscalls = 335
+)
+
+// SimpleOS's own system calls, outside Linux's numbering (0x400-0x4ff).
+const (
+	SysWaitEvent = 0x400 // the core's supervisor waits for a task event (core only)
+	SysHeartbeat = 0x401 // a task tells the watchdog it is alive
+
+	// IPC (core/kernel/ipc.go; the user side is package ipc).
+	SysIPCRegister  = 0x410 // (name, len) -> handle
+	SysIPCLookup    = 0x411 // (name, len) -> handle
+	SysIPCCall      = 0x412 // (handle, msg, timeout ns)
+	SysIPCRecv      = 0x413 // (handle, msg, timeout ns)
+	SysIPCReply     = 0x414 // (0, msg)
+	SysIPCReplyRecv = 0x415 // (handle, msg, timeout ns)
+
+	// Notifications, the console driver and device memory.
+	SysNotifyWait    = 0x420 // (mask, timeout ns; 1 = poll) -> bits
+	SysConsoleAttach = 0x421 // the caller becomes the console driver (policy: serves console)
+	SysConsoleFetch  = 0x422 // (buf, len) -> bytes of buffered output, not consumed
+	SysConsoleCommit = 0x423 // (n) consumes n bytes written out
+	SysMMIOMap       = 0x424 // (phys, length) -> address of granted device memory
+
+	// System events.
+	SysEventSubscribe = 0x430 // (name, len) -> subscription index (ring 2, policy: events)
+	SysEventPost      = 0x431 // (name, len, args *[4]u64) -> deliveries (policy: publishes)
+	SysEventRecv      = 0x432 // (buf *event, timeout ns)
+
+	// Content files and fault injection.
+	SysContentRead  = 0x440 // (name, len, buf, size) -> file length
+	SysContentWrite = 0x441 // (name, len, buf, n)
+	SysInjectReport = 0x442 // (outcome: 1 handled, 2 breach)
+
+	// SimpleOSFirst and SimpleOSLast bound SimpleOS's own numbers.
+	SimpleOSFirst = 0x400
+	SimpleOSLast  = 0x4ff
+)
