@@ -38,6 +38,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "core: policy rejected, no task started:\n%v\n", err)
 		os.Exit(3)
 	}
+	if err := man.CheckMemory(kernel.IsRAM); err != nil {
+		fmt.Fprintf(os.Stderr, "core: policy rejected, no task started:\n%v\n", err)
+		os.Exit(3)
+	}
 	fmt.Printf("core: policy %s: %d modules\n", man.File, len(man.Modules))
 	if err := loadContent(man); err != nil {
 		fmt.Fprintf(os.Stderr, "core: content rejected, no task started: %v\n", err)

@@ -297,6 +297,7 @@ func (st *supervisorState) start(a *app) {
 	}
 	if m := a.module; m != nil {
 		spec.Ports, spec.Serves, spec.Calls, spec.IRQs = m.PortList(), m.Serves, m.Calls, m.IRQs
+		spec.MemReserve = m.Reserve
 		if m.Quota != 0 {
 			spec.MemQuota = m.Quota
 		}
@@ -319,7 +320,7 @@ func (st *supervisorState) start(a *app) {
 	}
 	st.mu.Unlock()
 	if m := a.module; m != nil {
-		spec.Events = m.Events
+		spec.Events, spec.Publish = m.Events, m.Publishes
 		for _, c := range m.Content {
 			spec.Content = append(spec.Content, c.Path)
 		}

@@ -22,11 +22,13 @@
 //	    ports    R...    # I/O port ranges: 0x3f8-0x3ff or a single port 0x61       (ring 1 only)
 //	    irqs     N...    # interrupt lines 0-23                                       (ring 1 only)
 //	    memory   R...    # MMIO ranges of whole 4 KiB pages: 0xfed00000-0xfed00fff    (ring 1 only)
-//	    quota    SIZE    # resident-memory quota, 1MiB to 1GiB: 16MiB, 512KiB, 1GiB, 65536
+//	    quota    SIZE    # memory quota (pages and page tables), 1MiB to 1GiB: 16MiB, 1GiB, 65536
+//	    reserve  SIZE    # memory promised at start, which no other task can take (<= quota)
 //	    cpu      B...    # CPU budget: a total (5s), USED/PERIOD (200ms/1s), or both
 //	    serves   E...    # endpoints this module serves
 //	    calls    E...    # endpoints this module may call
 //	    events   V...    # events this module may subscribe to                         (ring 2 only)
+//	    publishes V...   # events this module may publish
 //	    restart  RULE    # always | on-failure | never; default: the ring's (always for 1 and 2)
 //	    crashes  N/T     # crash budget: the Nth crash within T quarantines the module
 //	    watchdog D       # heartbeat deadline
@@ -36,14 +38,16 @@
 //	                     # deliveries of event E it subscribes to
 //	end
 //
-// binary, ring, quota, cpu, restart, crashes, watchdog and args may appear once per module;
-// ports, irqs, memory, serves, calls, events and content add to a list each time.
+// binary, ring, quota, reserve, cpu, restart, crashes, watchdog and args may appear once per module;
+// ports, irqs, memory, serves, calls, events, publishes and content add to a list each time.
 //
 // Numbers are decimal or 0x hexadecimal (a leading 0 is still decimal). Sizes are a number
 // with an optional unit KiB, MiB or GiB (powers of 1024; no unit = bytes), written "16MiB" or
 // "16 MiB". Durations use Go's syntax: 500ms, 2s, 1m30s. Ranges are LO-HI, inclusive.
-// Endpoint names are 1-64 characters of a-z 0-9 _ -; event names are such words joined by
-// dots (pipe.created). There are no wildcards: a module gets exactly what it lists.
+// Endpoint names are 1-32 characters (abi.NameMax, the core's own limit) of a-z 0-9 _ -;
+// event names are such words joined by dots (pipe.created), and content file names are 1-32
+// characters of a-z 0-9 _ - and dots. There are no wildcards: a module gets exactly what it
+// lists.
 //
 // Anything a module leaves unset comes from the supervisor's built-in rules for its ring
 // (supervisor.DefaultRules): backoff always, crash budget 5/10s, no CPU limit, no watchdog;
@@ -58,6 +62,9 @@
 // Only ring-2 modules may subscribe to events. Events describe what other tasks do
 // (pipe.created says who made a pipe), so handing them to applications would leak across the
 // isolation between tasks; applications get data through endpoints they are granted instead.
+// Publishing an event is a grant too (publishes): the core refuses an event_post of any name
+// the publisher's module does not list, so no task can feed the security modules forged
+// events or flood their queues.
 //
 // A module may call only the endpoints its calls statements list, including the core's own
 // (CoreEndpoints: core, names). Every endpoint has exactly one server: a module or the core.
@@ -98,14 +105,17 @@
 //	endpoint-name       a served or called endpoint name is malformed
 //	endpoint-unserved   a called endpoint is served by no module and not by the core
 //	endpoint-duplicate  an endpoint is served twice, or a module serves a core endpoint
-//	event-name          an event name is malformed
+//	event-name          an event name (subscribed to or published) is malformed
 //	events-ring         a module outside ring 2 subscribes to events
-//	quota-range         quota is not within 1MiB..1GiB
+//	quota-range         quota or reserve is not within 1MiB..1GiB, or reserve is above quota
 //	cpu-budget          a CPU budget or period is not positive, or a period lacks its budget
 //	crash-budget        crashes N/T with N < 1 or T <= 0
 //	watchdog-range      the heartbeat deadline is not positive
 //	content-rollback    a content file names no rollback file, or names itself
 //	content-duplicate   a content or rollback path is named twice in the manifest
+//	content-name        a content or rollback file name is not a name the core's store keeps
+//	memory-ram          a memory range is RAM on the machine the core boots on (checked by the
+//	                    core at boot, with the firmware's memory map: Manifest.CheckMemory)
 //	filter-endpoint     a filter's target is neither an endpoint the module serves nor an event it subscribes to
 //
 // The CLI adds one rule of its own, binary-exists (with --root: a binary's directory is missing).

@@ -53,6 +53,9 @@ func Format(m *Manifest) []byte {
 			}
 			stmt("memory", vs...)
 		}
+		if mod.Reserve != 0 {
+			stmt("reserve", formatSize(mod.Reserve))
+		}
 		if mod.Quota != 0 {
 			stmt("quota", formatSize(mod.Quota))
 		}
@@ -62,7 +65,7 @@ func Format(m *Manifest) []byte {
 		for _, l := range []struct {
 			kw    string
 			items []string
-		}{{"serves", mod.Serves}, {"calls", mod.Calls}, {"events", mod.Events}} {
+		}{{"serves", mod.Serves}, {"calls", mod.Calls}, {"events", mod.Events}, {"publishes", mod.Publishes}} {
 			if len(l.items) > 0 {
 				stmt(l.kw, l.items...)
 			}

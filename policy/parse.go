@@ -45,14 +45,14 @@ type parser struct {
 
 // once lists the keywords a module may say only once; the others add to a list.
 var once = map[string]bool{
-	"binary": true, "ring": true, "quota": true, "cpu": true, "restart": true,
+	"binary": true, "ring": true, "quota": true, "reserve": true, "cpu": true, "restart": true,
 	"crashes": true, "watchdog": true, "args": true,
 }
 
 // arity is how many values each keyword takes: min, max (-1 = any number).
 var arity = map[string][2]int{
 	"binary": {1, 1}, "ring": {1, 1}, "ports": {1, -1}, "irqs": {1, -1}, "memory": {1, -1},
-	"quota": {1, 2}, "cpu": {1, 2}, "serves": {1, -1}, "calls": {1, -1}, "events": {1, -1},
+	"quota": {1, 2}, "reserve": {1, 2}, "cpu": {1, 2}, "serves": {1, -1}, "calls": {1, -1}, "events": {1, -1}, "publishes": {1, -1},
 	"restart": {1, 1}, "crashes": {1, 1}, "watchdog": {1, 1}, "content": {1, 3}, "args": {0, -1},
 	"filter": {2, 2},
 }
@@ -239,7 +239,7 @@ func (p *parser) statement(line int, kw string, vals []string) {
 			m.Memory = append(m.Memory, r)
 			item(r.String())
 		}
-	case "quota":
+	case "quota", "reserve":
 		s := vals[0]
 		if len(vals) == 2 { // "16 MiB"
 			s += vals[1]
@@ -250,11 +250,13 @@ func (p *parser) statement(line int, kw string, vals []string) {
 		n, ok := parseSize(s)
 		switch {
 		case !ok:
-			p.syntax(line, "quota %q: want a size such as 16MiB (units KiB, MiB, GiB; none = bytes)", strings.Join(vals, " "))
+			p.syntax(line, "%s %q: want a size such as 16MiB (units KiB, MiB, GiB; none = bytes)", kw, strings.Join(vals, " "))
 		case n == 0:
-			p.errs.add(line, "quota-range", "module %q: quota must be positive", m.Name)
-		default:
+			p.errs.add(line, "quota-range", "module %q: %s must be positive", m.Name, kw)
+		case kw == "quota":
 			m.Quota = n
+		default:
+			m.Reserve = n
 		}
 	case "cpu":
 		p.cpu(line, m, vals)
@@ -270,6 +272,11 @@ func (p *parser) statement(line int, kw string, vals []string) {
 		}
 	case "events":
 		m.Events = append(m.Events, vals...)
+		for _, v := range vals {
+			item(v)
+		}
+	case "publishes":
+		m.Publishes = append(m.Publishes, vals...)
 		for _, v := range vals {
 			item(v)
 		}

@@ -26,12 +26,18 @@ type Module struct {
 	IRQs   []int       // interrupt lines (I/O APIC inputs 0-23)
 	Memory []Range     // MMIO ranges, whole pages
 
-	Quota uint64    // resident-memory quota in bytes; 0 = the core's default
+	Quota uint64 // memory quota in bytes (pages and page tables); 0 = the core's default
+	// Reserve is the memory the core promises the module when it starts (no other task can
+	// take it); 0 = the smaller of its quota and the core's default (8 MiB).
+	Reserve uint64
 	CPU   CPUBudget // zero fields = unlimited
 
 	Serves []string // endpoints this module serves
 	Calls  []string // endpoints this module may call
 	Events []string // events this module may subscribe to (ring 2 only)
+	// Publishes lists the events this module may publish (any ring): the core refuses every
+	// other event_post, so no task can spoof what the security modules judge.
+	Publishes []string
 
 	// Restart is always set by Parse: the manifest's restart statement, or the ring's default
 	// (supervisor.DefaultRules) when there is none. Its zero value is supervisor.Never.

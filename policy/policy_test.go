@@ -372,3 +372,13 @@ func TestNameLimitMatchesAppspec(t *testing.T) {
 	_, err := Parse("f", []byte("module "+strings.Repeat("a", MaxNameLen+1)+"\n binary ring3/a\n ring 3\nend\n"))
 	assert.ErrorContains(t, err, "rule module-name")
 }
+
+func TestCheckMemoryRefusesRAM(t *testing.T) {
+	m, err := Parse("f", []byte("module d\n binary tier1/d\n ring 1\n memory 0x200000-0x200fff 0xfed00000-0xfed00fff\nend\n"))
+	require.NoError(t, err)
+	ram := func(lo, hi uint64) bool { return lo < 256<<20 } // RAM below 256 MiB
+	err = m.CheckMemory(ram)
+	require.Error(t, err)
+	assert.Equal(t, `f:4: rule memory-ram: module "d": memory 0x200000-0x200fff is RAM, not device memory: the core never grants its own or its tasks' frames`, err.Error())
+	assert.NoError(t, m.CheckMemory(func(lo, hi uint64) bool { return false }))
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/supervisor"
 )
 
@@ -45,9 +46,9 @@ type validator struct {
 }
 
 // validName reports whether s is 1 to max bytes of [a-z0-9_-], with dots allowed (between
-// such words) when dots is set.
+// such words) when dots is set. Every such name is an abi.Name: the kernel keeps it whole.
 func validName(s string, max int, dots bool) bool {
-	if s == "" || len(s) > max {
+	if s == "" || len(s) > max || abi.CheckName(s) != nil {
 		return false
 	}
 	for _, word := range strings.Split(s, ".") {
@@ -64,8 +65,8 @@ func validName(s string, max int, dots bool) bool {
 	return true
 }
 
-// maxEndpointLen bounds endpoint and event names.
-const maxEndpointLen = 64
+// maxEndpointLen bounds endpoint and event names: the kernel's name limit.
+const maxEndpointLen = abi.NameMax
 
 func (v *validator) module(m *Module) {
 	if !validName(m.Name, MaxNameLen, false) {
@@ -102,6 +103,7 @@ func (v *validator) module(m *Module) {
 		{"serves", m.Serves, "endpoint-name", "endpoint", false},
 		{"calls", m.Calls, "endpoint-name", "endpoint", false},
 		{"events", m.Events, "event-name", "event", true},
+		{"publishes", m.Publishes, "event-name", "event", true},
 	} {
 		for _, s := range list.items {
 			if !validName(s, maxEndpointLen, list.dots) {
@@ -118,6 +120,12 @@ func (v *validator) module(m *Module) {
 	}
 	if m.Quota != 0 && (m.Quota < MinQuota || m.Quota > MaxQuota) {
 		v.add(m.LineOf("quota", ""), "quota-range", "module %q: quota %s is outside 1MiB..1GiB", m.Name, formatSize(m.Quota))
+	}
+	switch {
+	case m.Reserve != 0 && (m.Reserve < MinQuota || m.Reserve > MaxQuota):
+		v.add(m.LineOf("reserve", ""), "quota-range", "module %q: reserve %s is outside 1MiB..1GiB", m.Name, formatSize(m.Reserve))
+	case m.Reserve != 0 && m.Quota != 0 && m.Reserve > m.Quota:
+		v.add(m.LineOf("reserve", ""), "quota-range", "module %q: reserve %s is above its quota %s", m.Name, formatSize(m.Reserve), formatSize(m.Quota))
 	}
 	c := m.CPU
 	switch {
@@ -151,6 +159,8 @@ func (v *validator) module(m *Module) {
 		switch {
 		case cf.Path == "":
 			v.add(line, "syntax", "module %q: content file with an empty path", m.Name)
+		case abi.CheckName(cf.Path) != nil || abi.CheckName(cf.Rollback) != nil && cf.Rollback != "":
+			v.add(line, "content-name", "module %q: content %s rollback %s: file names are 1 to %d characters of a-z, 0-9, _, - and . (the core's content store keeps them whole)", m.Name, cf.Path, cf.Rollback, abi.NameMax)
 		case cf.Rollback == "":
 			v.add(line, "content-rollback", "module %q: content %s names no rollback file (content PATH rollback PATH)", m.Name, cf.Path)
 		case cf.Rollback == cf.Path:
@@ -348,4 +358,21 @@ func formatSize(n uint64) string {
 		}
 	}
 	return strconv.FormatUint(n, 10)
+}
+
+// CheckMemory checks every memory grant against the machine the manifest runs on: a range
+// isRAM reports as RAM is never device memory, and granting it would hand a driver the core's
+// and other tasks' frames. The core runs it at boot with the firmware's memory map (the host
+// cannot know the machine's RAM); errors use rule memory-ram.
+func (m *Manifest) CheckMemory(isRAM func(lo, hi uint64) bool) error {
+	l := errorList{file: m.File}
+	for i := range m.Modules {
+		mod := &m.Modules[i]
+		for _, r := range mod.Memory {
+			if r.Lo <= r.Hi && isRAM(r.Lo, r.Hi+1) {
+				l.add(mod.LineOf("memory", r.String()), "memory-ram", "module %q: memory %s is RAM, not device memory: the core never grants its own or its tasks' frames", mod.Name, r)
+			}
+		}
+	}
+	return l.result()
 }

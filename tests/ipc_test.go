@@ -159,6 +159,12 @@ module eventwatch
     filter pipe.created ` + filepath.Join(dir, "drop13.bpf") + `
     restart never
 end
+module eventpub
+    binary tests/testdata/apps/eventpub
+    ring   3
+    publishes pipe.created
+    restart never
+end
 `
 	res := bootAppsWithPolicy(t, manifest, "", time.Minute, nil,
 		"ring=2 eventwatch pipe.created", "ring=2 eventwatch pipe.created", "eventpub pipe.created 11 13 15")

@@ -32,6 +32,16 @@ func bootApps(t *testing.T, cmdline string, timeout time.Duration, extraQEMU []s
 // bootAppsWithPolicy is bootApps with a policy manifest (its text) in force.
 func bootAppsWithPolicy(t *testing.T, manifest, cmdline string, timeout time.Duration, extraQEMU []string, apps ...string) boot.Result {
 	t.Helper()
+	res := bootWith(t, manifest, cmdline, timeout, extraQEMU, apps...)
+	require.False(t, res.TimedOut, "SimpleOS did not finish")
+	require.NotContains(t, string(res.Output), "CORE CRASH", "the core must survive its tasks")
+	return res
+}
+
+// bootWith boots the apps with a policy manifest (its text; "" for none) and returns how the
+// boot ended, whatever it was.
+func bootWith(t *testing.T, manifest, cmdline string, timeout time.Duration, extraQEMU []string, apps ...string) boot.Result {
+	t.Helper()
 	p := kernelPaths(t)
 	var specs []boot.AppSpec
 	for _, a := range apps {
@@ -64,8 +74,6 @@ func bootAppsWithPolicy(t *testing.T, manifest, cmdline string, timeout time.Dur
 	})
 	require.NoError(t, err)
 	t.Logf("%q: status %d after %v\n%s", cmdline, res.Status, res.Duration.Round(time.Millisecond), res.Output)
-	require.False(t, res.TimedOut, "SimpleOS did not finish")
-	require.NotContains(t, string(res.Output), "CORE CRASH", "the core must survive its tasks")
 	return res
 }
 

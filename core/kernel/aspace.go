@@ -16,11 +16,13 @@ const (
 	protExec  = 4
 )
 
-// Region kinds.
+// Region kinds. A task may change (mmap over, unmap, protect) only its anonymous memory; the
+// kernel alone changes the others.
 const (
 	vmaAnon   = iota // demand-zero memory
 	vmaImage         // the core image, mapped at boot
-	vmaDevice        // device registers, mapped at boot
+	vmaDevice        // device registers: the core's at boot, a driver's by mmio_map
+	vmaGrant         // pages lent to this server for one call (ipc.go), read-only
 )
 
 const maxVMAs = 512
@@ -33,15 +35,26 @@ type vma struct {
 
 // AddressSpace is one virtual address space.
 type AddressSpace struct {
+	id       int32 // its index in spaces
 	root     pageTable
 	vmas     [maxVMAs]vma
 	n        int
 	user     bool   // pages are accessible from ring 3
-	resident uint64 // pages backed by frames this space owns
-	quota    uint64 // most resident pages allowed (0 = no limit)
+	resident uint64 // user pages backed by frames this space owns
+	mem      share  // a task's frames (user pages, page tables, entry-area pages): pool.go
 
 	tssFrames   [tssPages]uint64 // this space's TSS and I/O bitmap (entry.go)
 	stackFrames [3]uint64        // its entry stack (2 pages) and NMI stack
+}
+
+// src is the share this space's frames are charged to: nil for the core's own.
+//
+//go:nosplit
+func (as *AddressSpace) src() *share {
+	if as.id == coreProc {
+		return nil
+	}
+	return &as.mem
 }
 
 // Switch makes as the current address space.
@@ -53,12 +66,15 @@ func (as *AddressSpace) Switch() { x86.SetCR3(uint64(as.root)) }
 //
 //go:nosplit
 func (as *AddressSpace) Destroy() {
-	as.root.freeSlots(0, 256)
-	as.root.freeSlots(511, 512)
-	freeFrame(uint64(as.root))
+	as.root.freeSlots(0, 256, as.src())
+	as.root.freeSlots(511, 512, as.src())
+	freeFrameFor(as.src(), uint64(as.root))
 	as.root = 0
 	as.n = 0
 	as.resident = 0
+	if as.id != coreProc {
+		framePool.release(&as.mem)
+	}
 }
 
 // find returns the index of the region containing va, or -1.
@@ -181,7 +197,7 @@ func (as *AddressSpace) addRegion(start, end uintptr, prot, kind uint32) bool {
 //
 //go:nosplit
 func (as *AddressSpace) findFree(length, hint uintptr) uintptr {
-	if hint != 0 && hint >= 1<<20 && hint+length > hint && hint+length <= mmapTop && as.isFree(hint, hint+length) {
+	if hint != 0 && hint >= 1<<20 && hint+length > hint && userRange(hint, hint+length) && as.isFree(hint, hint+length) {
 		return hint
 	}
 	top := uintptr(mmapTop)
@@ -220,13 +236,31 @@ func (as *AddressSpace) pteFlags(prot uint32) uint64 {
 	return f
 }
 
+// changeable reports whether a task may map over, unmap or protect [start, end): it lies in
+// its own part of the address space and every region it touches is anonymous memory.
+//
+//go:nosplit
+func (as *AddressSpace) changeable(start, end uintptr) bool {
+	if !userRange(start, end) {
+		return false
+	}
+	for i := 0; i < as.n && i < maxVMAs; i++ {
+		if v := &as.vmas[i]; v.start < end && start < v.end && v.kind != vmaAnon {
+			return false
+		}
+	}
+	return true
+}
+
 // unmapRange drops every page in [start, end), freeing owned frames. It skips whole absent
-// tables so that unmapping a large reservation costs little.
+// tables so that unmapping a large reservation costs little. Pages of the range a server
+// holds as a grant are taken back from it first.
 //
 //go:nosplit
 func (as *AddressSpace) unmapRange(start, end uintptr) {
+	revokeLent(as, start, end)
 	for va := start; va < end; {
-		e, ok := as.root.walk(va, false)
+		e, ok := as.root.walk(va, false, nil)
 		if !ok {
 			va = as.root.nextTable(va) // no page table here: skip what is absent
 			continue
@@ -236,7 +270,7 @@ func (as *AddressSpace) unmapRange(start, end uintptr) {
 			store64(e, 0)
 			as.root.flush(va)
 			if v&pteOwned != 0 {
-				freeFrame(v & pteAddrMask)
+				freeFrameFor(as.src(), v&pteAddrMask)
 				as.resident--
 			}
 		}
@@ -250,7 +284,7 @@ func (as *AddressSpace) unmapRange(start, end uintptr) {
 func (as *AddressSpace) protectRange(start, end uintptr, prot uint32) {
 	flags := as.pteFlags(prot) | pteOwned
 	for va := start; va < end; {
-		e, ok := as.root.walk(va, false)
+		e, ok := as.root.walk(va, false, nil)
 		if !ok {
 			va = as.root.nextTable(va)
 			continue
@@ -269,7 +303,8 @@ const (
 	faultHandled = 0
 	faultMapErr  = 1 // SEGV_MAPERR: no region
 	faultAccErr  = 2 // SEGV_ACCERR: region forbids the access
-	faultNoMem   = 3 // out of memory (or quota)
+	faultNoMem   = 3 // no frame left that the task may take (pool.go)
+	faultQuota   = 4 // the task holds as many frames as its quota allows
 )
 
 // fault resolves an access to va: a demand-zero page is allocated and mapped if the region
@@ -292,17 +327,25 @@ func (as *AddressSpace) fault(va uintptr, write, exec bool) int {
 	if v.kind != vmaAnon {
 		return faultAccErr
 	}
-	if as.quota != 0 && as.resident >= as.quota {
-		return faultNoMem
-	}
-	f, ok := allocFrame()
+	f, ok := allocFrameFor(as.src())
 	if !ok {
-		return faultNoMem
+		return as.outOfMemory()
 	}
-	if !as.root.mapPage(page, f, as.pteFlags(v.prot)|pteOwned) {
-		freeFrame(f)
-		return faultNoMem
+	if !as.root.mapPage(page, f, as.pteFlags(v.prot)|pteOwned, as.src()) {
+		freeFrameFor(as.src(), f)
+		return as.outOfMemory()
 	}
 	as.resident++
 	return faultHandled
+}
+
+// outOfMemory says why a frame was refused: the task's quota, or a pool with nothing left for
+// it.
+//
+//go:nosplit
+func (as *AddressSpace) outOfMemory() int {
+	if as.src() != nil && as.mem.held >= as.mem.limit {
+		return faultQuota
+	}
+	return faultNoMem
 }

@@ -94,3 +94,21 @@ func TestDescriptors(t *testing.T) {
 	assert.Equal(t, uint64(0x12_00_89_34_5678_0067), lo)
 	assert.Equal(t, uint64(0xffff8000), hi)
 }
+
+func TestTasksChangeOnlyTheirOwnAnonymousMemory(t *testing.T) {
+	as := &AddressSpace{}
+	require.True(t, as.addRegion(0x100000, 0x200000, protRead|protWrite, vmaAnon))
+	require.True(t, as.addRegion(grantWindow, grantWindow+pageSize, protRead, vmaGrant))
+	require.True(t, as.addRegion(0x300000, 0x301000, protRead|protWrite, vmaDevice))
+	assert.True(t, as.changeable(0x100000, 0x200000))
+	assert.True(t, as.changeable(0x400000, 0x500000), "free address space is the task's")
+	assert.False(t, as.changeable(0x2ff000, 0x301000), "a device region")
+	assert.False(t, as.changeable(grantWindow, grantWindow+pageSize), "a grant")
+	assert.False(t, as.changeable(mmioWindow+0x10000, mmioWindow+0x20000), "the kernel-managed windows, mapped or not")
+	assert.False(t, as.changeable(windowsEnd-pageSize, windowsEnd+pageSize))
+	assert.True(t, as.changeable(windowsEnd, windowsEnd+pageSize))
+	assert.False(t, as.changeable(userLimit, userLimit+pageSize), "the last page below 2^47")
+	assert.False(t, as.changeable(0, pageSize), "page 0")
+	assert.False(t, as.changeable(0x200000, 0x100000), "backwards")
+	assert.NotEqual(t, uintptr(grantWindow), as.findFree(pageSize, grantWindow), "a hint in a window is not honoured")
+}

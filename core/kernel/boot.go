@@ -195,6 +195,7 @@ func buildKernelSpace() {
 	kernelPML4 = pageTable(root)
 	// Direct map: cover physical memory up to the highest usable frame, in whole GiB.
 	top := (frameTop*pageSize + 1<<30 - 1) &^ (1<<30 - 1)
+	directMapEnd = top
 	pdpt, _ := allocFrame()
 	store64(directMap(root)+256*8, pdpt|ptePresent|pteWrite)
 	for gb := uint64(0); gb < top>>30; gb++ {
@@ -233,14 +234,14 @@ func buildKernelSpace() {
 		}
 		start, end := pageDown(va), pageUp(va+memsz)
 		for p := start; p < end; p += pageSize {
-			if !kernelPML4.mapPage(p, uint64(p), core.pteFlags(prot)) {
+			if !kernelPML4.mapPage(p, uint64(p), core.pteFlags(prot), nil) {
 				panicKernel("cannot map the core image at", uint64(p))
 			}
 		}
 		core.addRegion(start, end, prot, vmaImage)
 	}
 	for _, dev := range [...]uintptr{lapicPhys, ioapicPhys} {
-		kernelPML4.mapPage(dev, uint64(dev), ptePresent|pteWrite|pteNoCache|pteWriteThr|pteNX)
+		kernelPML4.mapPage(dev, uint64(dev), ptePresent|pteWrite|pteNoCache|pteWriteThr|pteNX, nil)
 		core.addRegion(dev, dev+pageSize, protRead|protWrite, vmaDevice)
 	}
 }

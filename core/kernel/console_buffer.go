@@ -10,7 +10,15 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
+import "github.com/simpleos/simpleos/abi"
+
 const conBufSize = 256 << 10
+
+// maxConsoleFetch bounds one console_fetch.
+const maxConsoleFetch = 64 << 10
+
+// consoleName is the endpoint a console driver's policy lets it serve.
+var consoleName = abi.Name{Len: 7, Bytes: [abi.NameMax]byte{'c', 'o', 'n', 's', 'o', 'l', 'e'}}
 
 var con struct {
 	buf        [conBufSize]byte
@@ -71,10 +79,8 @@ func conKick() {
 //go:nosplit
 func sysConsoleAttach(tf *TrapFrame) int64 {
 	p := curProc()
-	var name [32]byte
-	n := copy(name[:], "console")
-	if p.ring != 1 || !p.serves.has(&name, n) {
-		audit("attach as", &name, n, "serves")
+	if p.ring != 1 || !p.serves.has(&consoleName) {
+		audit("attach as", &consoleName, "serves")
 		return -EPERM
 	}
 	con.driver = cur().proc + 1
@@ -119,16 +125,19 @@ func sysConsoleFetch(tf *TrapFrame) int64 {
 	if con.driver != cur().proc+1 {
 		return -EPERM
 	}
-	buf, n := uintptr(tf.RDI), int(tf.RSI)
+	buf, n := uintptr(tf.RDI), tf.RSI
+	if n > maxConsoleFetch {
+		n = maxConsoleFetch // bounded work per call; the driver fetches again
+	}
 	as := curSpace()
 	done, head, left := 0, con.head, con.n
-	for done < n && left > 0 {
+	for done < int(n) && left > 0 {
 		chunk := conBufSize - head
 		if chunk > left {
 			chunk = left
 		}
-		if chunk > n-done {
-			chunk = n - done
+		if chunk > int(n)-done {
+			chunk = int(n) - done
 		}
 		if !as.copyOut(buf+uintptr(done), addrOfConByte(head), uintptr(chunk)) {
 			return -EFAULT

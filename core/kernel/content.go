@@ -16,7 +16,11 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/simpleos/simpleos/abi"
+)
 
 const (
 	maxContentFiles = 4
@@ -28,8 +32,7 @@ const (
 
 type contentFile struct {
 	used      bool
-	name      [32]byte
-	nameLen   int
+	name      abi.Name
 	cur, lkg  [maxContentSize]byte
 	curLen    int
 	lkgLen    int
@@ -64,10 +67,10 @@ func contentHash(b *[maxContentSize]byte, n int) uint64 {
 }
 
 //go:nosplit
-func contentFind(name *[32]byte, n int) int {
+func contentFind(name *abi.Name) int {
 	for i := range contentFiles {
 		f := &contentFiles[i]
-		if f.used && f.nameLen == n && sameName32(&f.name, name, n) {
+		if f.used && f.name.Equal(name) {
 			return i
 		}
 	}
@@ -87,9 +90,9 @@ func isQuarantined(h uint64) bool {
 // contentAllowed reports whether the calling process may use the named file.
 //
 //go:nosplit
-func contentAllowed(name *[32]byte, n int) bool {
+func contentAllowed(name *abi.Name) bool {
 	p := cur().proc & (maxProcs - 1)
-	return procs[p].ring == 0 || contentAccess[p].has(name, n)
+	return procs[p].ring == 0 || contentAccess[p].has(name)
 }
 
 // sysContentRead(name, len, buf, size) copies up to size bytes of the current content of a
@@ -97,16 +100,15 @@ func contentAllowed(name *[32]byte, n int) bool {
 //
 //go:nosplit
 func sysContentRead(tf *TrapFrame) int64 {
-	var name [32]byte
-	n := readName(uintptr(tf.RDI), uintptr(tf.RSI), &name)
-	if n == 0 {
+	var name abi.Name
+	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
 		return -EINVAL
 	}
-	if !contentAllowed(&name, n) {
-		audit("read content", &name, n, "content")
+	if !contentAllowed(&name) {
+		audit("read content", &name, "content")
 		return -EPERM
 	}
-	i := contentFind(&name, n)
+	i := contentFind(&name)
 	if i < 0 {
 		return -ENOENT
 	}
@@ -127,20 +129,19 @@ func sysContentRead(tf *TrapFrame) int64 {
 //
 //go:nosplit
 func sysContentWrite(tf *TrapFrame) int64 {
-	var name [32]byte
-	n := readName(uintptr(tf.RDI), uintptr(tf.RSI), &name)
-	if n == 0 {
+	var name abi.Name
+	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
 		return -EINVAL
 	}
-	if !contentAllowed(&name, n) {
-		audit("write content", &name, n, "content")
+	if !contentAllowed(&name) {
+		audit("write content", &name, "content")
 		return -EPERM
 	}
 	size := uintptr(tf.R10)
 	if size > maxContentSize {
 		return -EFBIG
 	}
-	i := contentFind(&name, n)
+	i := contentFind(&name)
 	if i < 0 {
 		return -ENOENT
 	}
@@ -154,7 +155,7 @@ func sysContentWrite(tf *TrapFrame) int64 {
 	if isQuarantined(h) {
 		kputLineStart()
 		kputs("disk: refused ")
-		putName(&name, n)
+		kputName(&name)
 		kputs(": quarantined content\n")
 		return -EKEYREJECTED
 	}
@@ -181,7 +182,7 @@ var contentScratch [maxContentSize]byte
 func diskWrite(f *contentFile) {
 	kputLineStart()
 	kputs("disk: write ")
-	putName(&f.name, f.nameLen)
+	kputName(&f.name)
 	kputc(' ')
 	kputDec(uint64(f.curLen))
 	kputs(" base64 ")
@@ -210,13 +211,6 @@ func diskWrite(f *contentFile) {
 		}
 	}
 	kputc('\n')
-}
-
-//go:nosplit
-func putName(name *[32]byte, n int) {
-	for i := 0; i < n && i < 32; i++ {
-		kputc(name[i])
-	}
 }
 
 // sysInjectReport(outcome) records what a fault injected into the calling task did (package

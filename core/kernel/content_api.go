@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -26,8 +27,9 @@ type ContentStatus struct {
 // AddContent creates a content file at boot with its current bytes and its last-known-good
 // copy (nil: the current bytes are the last-known-good ones).
 func AddContent(name string, cur, lkg []byte) error {
-	if len(name) == 0 || len(name) > 32 {
-		return fmt.Errorf("content %q: the name must have 1 to 32 bytes", name)
+	nb, ok := abi.MakeName(name)
+	if !ok {
+		return fmt.Errorf("content %q: %v", name, abi.CheckName(name))
 	}
 	if len(cur) > maxContentSize || len(lkg) > maxContentSize {
 		return fmt.Errorf("content %s: larger than %d bytes", name, maxContentSize)
@@ -37,9 +39,7 @@ func AddContent(name string, cur, lkg []byte) error {
 	}
 	x86.Cli()
 	defer x86.Sti()
-	var nb [32]byte
-	n := copy(nb[:], name)
-	if contentFind(&nb, n) >= 0 {
+	if contentFind(&nb) >= 0 {
 		return fmt.Errorf("content %s: passed twice", name)
 	}
 	for i := range contentFiles {
@@ -47,7 +47,7 @@ func AddContent(name string, cur, lkg []byte) error {
 		if f.used {
 			continue
 		}
-		f.used, f.name, f.nameLen = true, nb, n
+		f.used, f.name = true, nb
 		f.curLen = copy(f.cur[:], cur)
 		f.lkgLen = copy(f.lkg[:], lkg)
 		f.curHash, f.lkgHash = contentHash(&f.cur, f.curLen), contentHash(&f.lkg, f.lkgLen)
@@ -70,16 +70,16 @@ func Content(name string) (ContentStatus, bool) {
 }
 
 func contentByName(name string) int {
-	if len(name) > 32 {
+	nb, ok := abi.MakeName(name)
+	if !ok {
 		return -1
 	}
-	var nb [32]byte
-	return contentFind(&nb, copy(nb[:], name))
+	return contentFind(&nb)
 }
 
 func (f *contentFile) status() ContentStatus {
 	return ContentStatus{
-		Name:      string(f.name[:f.nameLen]),
+		Name:      f.name.String(),
 		Gen:       f.gen,
 		Data:      append([]byte(nil), f.cur[:f.curLen]...),
 		Hash:      f.curHash,

@@ -113,24 +113,25 @@ func (as *AddressSpace) buildEntryArea(core bool, codeSel, stackSel uint64) bool
 	if core {
 		gdtFlags = rw
 	}
-	ok := as.root.mapPage(entryStubs, e.stubs, 0) &&
-		as.root.mapPage(entryCode, e.code, 0) &&
-		as.root.mapPage(entryGDT, e.gdt, gdtFlags) &&
-		as.root.mapPage(entryIDT, e.idt, ro) &&
-		as.root.mapPage(entryROData, e.roData, ro)
+	s := as.src()
+	ok := as.root.mapPage(entryStubs, e.stubs, 0, s) &&
+		as.root.mapPage(entryCode, e.code, 0, s) &&
+		as.root.mapPage(entryGDT, e.gdt, gdtFlags, s) &&
+		as.root.mapPage(entryIDT, e.idt, ro, s) &&
+		as.root.mapPage(entryROData, e.roData, ro, s)
 	if !ok {
 		return false
 	}
 	for i := 0; i < tssPages; i++ {
-		f, ok := allocFrame()
-		if !ok || !as.root.mapPage(entryTSS+uintptr(i)*pageSize, f, gdtFlags|pteOwned) {
+		f, ok := allocFrameFor(s)
+		if !ok || !as.root.mapPage(entryTSS+uintptr(i)*pageSize, f, gdtFlags|pteOwned, s) {
 			return false
 		}
 		as.tssFrames[i] = f
 	}
 	for i := 0; i < 3; i++ {
-		f, ok := allocFrame()
-		if !ok || !as.root.mapPage(entryStack+uintptr(i)*pageSize, f, rw|pteOwned) {
+		f, ok := allocFrameFor(s)
+		if !ok || !as.root.mapPage(entryStack+uintptr(i)*pageSize, f, rw|pteOwned, s) {
 			return false
 		}
 		as.stackFrames[i] = f
@@ -186,7 +187,7 @@ func showEntryStacks(s int32) {
 	entryStackOwner = s
 	as := &spaces[s&(maxProcs-1)]
 	for i := 0; i < 3; i++ {
-		e, ok := kernelPML4.walk(entryStack+uintptr(i)*pageSize, false)
+		e, ok := kernelPML4.walk(entryStack+uintptr(i)*pageSize, false, nil)
 		if !ok {
 			panicKernel("core entry area missing", 0)
 		}

@@ -1,12 +1,15 @@
 package kernel
 
-// System events: a task publishes a named event with four words of arguments; the core stamps
-// it with the publisher's pid (which the publisher cannot forge) and delivers it to every
-// ring-2 security module whose policy lets it subscribe to that name — each delivery first
+// System events: a task whose policy lets it publish a name (publishes NAME) posts an event
+// of that name with four words of arguments; the core stamps it with the publisher's pid
+// (which the publisher cannot forge) and delivers it to every ring-2 security module whose
+// policy lets it subscribe to that name — each delivery first
 // screened by the subscriber's eBPF filter for that event, if its policy attaches one. A
 // delivery sets notification bit notifyEvent; the module takes events with event_recv.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+import "github.com/simpleos/simpleos/abi"
 
 const (
 	notifyEvent   = 62
@@ -23,9 +26,8 @@ type event struct {
 }
 
 type subscription struct {
-	name    [32]byte
-	nameLen int
-	filter  int32 // 1 + filter index, 0 = none
+	name   abi.Name
+	filter int32 // 1 + filter index, 0 = none
 }
 
 // Per-process event state lives here, indexed like procs.
@@ -38,6 +40,7 @@ var evstate [maxProcs]struct {
 	filtered   uint64
 	delivered  uint64
 	mayListen  nameList // from the policy: events it may subscribe to
+	mayPost    nameList // from the policy: events it may publish
 	eventFilts nameList // event names with a filter of this process's module
 	filtIdx    [maxNames]int32
 }
@@ -46,24 +49,23 @@ var evstate [maxProcs]struct {
 //
 //go:nosplit
 func sysEventSubscribe(tf *TrapFrame) int64 {
-	var name [32]byte
-	n := readName(uintptr(tf.RDI), uintptr(tf.RSI), &name)
-	if n == 0 {
+	var name abi.Name
+	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
 		return -EINVAL
 	}
 	p := int(cur().proc)
 	es := &evstate[p&(maxProcs-1)]
-	if r := procs[p&(maxProcs-1)].ring; r != 0 && (r != 2 || !es.mayListen.has(&name, n)) {
-		audit("subscribe to", &name, n, "events")
+	if r := procs[p&(maxProcs-1)].ring; r != 0 && (r != 2 || !es.mayListen.has(&name)) {
+		audit("subscribe to", &name, "events")
 		return -EPERM
 	}
-	if es.nsubs == maxSubs {
+	if es.nsubs >= maxSubs {
 		return -ENOMEM
 	}
 	s := &es.subs[es.nsubs&(maxSubs-1)]
-	s.name, s.nameLen, s.filter = name, n, 0
+	s.name, s.filter = name, 0
 	for i := 0; i < es.eventFilts.n && i < maxNames; i++ {
-		if es.eventFilts.lens[i] == n && sameName32(&es.eventFilts.names[i], &name, n) {
+		if es.eventFilts.names[i].Equal(&name) {
 			s.filter = es.filtIdx[i]
 		}
 	}
@@ -71,24 +73,17 @@ func sysEventSubscribe(tf *TrapFrame) int64 {
 	return int64(es.nsubs - 1)
 }
 
-//go:nosplit
-func sameName32(a, b *[32]byte, n int) bool {
-	for i := 0; i < n&31; i++ {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // sysEventPost(name, len, args) publishes an event to its subscribers.
 //
 //go:nosplit
 func sysEventPost(tf *TrapFrame) int64 {
-	var name [32]byte
-	n := readName(uintptr(tf.RDI), uintptr(tf.RSI), &name)
-	if n == 0 {
+	var name abi.Name
+	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
 		return -EINVAL
+	}
+	if p := int(cur().proc); procs[p&(maxProcs-1)].ring != 0 && !evstate[p&(maxProcs-1)].mayPost.has(&name) {
+		audit("publish", &name, "publishes")
+		return -EPERM
 	}
 	var ev event
 	if !curSpace().copyIn(addrOf64(&ev.args[0]), uintptr(tf.RDX), 32) {
@@ -103,7 +98,7 @@ func sysEventPost(tf *TrapFrame) int64 {
 		es := &evstate[p]
 		for i := 0; i < es.nsubs && i < maxSubs; i++ {
 			s := &es.subs[i]
-			if s.nameLen != n || !sameName32(&s.name, &name, n) {
+			if !s.name.Equal(&name) {
 				continue
 			}
 			ev.sub = uint64(i)

@@ -2,7 +2,9 @@ package kernel
 
 // Physical frame allocator: a bitmap over the first 4 GiB of physical memory (one bit per
 // 4 KiB frame, set = free), built from the Multiboot memory map at boot, with counters that
-// tests and leak checks read. Frames are handed out zeroed.
+// tests and leak checks read. Frames are handed out zeroed. Who may take one is framePool's
+// business (pool.go): a task's frames come out of its share (its reservation, then what
+// nobody was promised), the core's out of everything not promised to a task.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
@@ -41,6 +43,7 @@ func initFrames(ranges []multiboot.Range) {
 			frameBitmap[f/64] |= 1 << (f % 64)
 			frames.Total++
 			frames.Free++
+			framePool.total++
 			if f+1 > frameTop {
 				frameTop = f + 1
 			}
@@ -48,11 +51,29 @@ func initFrames(ranges []multiboot.Range) {
 	}
 }
 
-// allocFrame returns the physical address of a zeroed frame, or ok=false when memory is
-// exhausted.
+// allocFrame returns the physical address of a zeroed frame for the core, or ok=false when
+// every free frame is promised to a task.
 //
 //go:nosplit
-func allocFrame() (pa uint64, ok bool) {
+func allocFrame() (pa uint64, ok bool) { return allocFrameFor(nil) }
+
+// allocFrameFor returns a zeroed frame charged to share s (nil: the core).
+//
+//go:nosplit
+func allocFrameFor(s *share) (pa uint64, ok bool) {
+	if !framePool.take(s) {
+		return 0, false
+	}
+	if pa, ok = takeFrame(); !ok {
+		framePool.give(s) // the bitmap disagrees with the counters: give the charge back
+	}
+	return pa, ok
+}
+
+// takeFrame takes a free frame from the bitmap.
+//
+//go:nosplit
+func takeFrame() (pa uint64, ok bool) {
 	words := (frameTop + 63) / 64
 	for n := uint64(0); n < words; n++ {
 		w := ((frameHint + n) % words) & (uint64(len(frameBitmap)) - 1)
@@ -71,10 +92,16 @@ func allocFrame() (pa uint64, ok bool) {
 	return 0, false
 }
 
-// freeFrame returns a frame. Freeing a frame twice is a kernel bug and stops the machine.
+// freeFrame returns a frame of the core's. Freeing a frame twice is a kernel bug and stops
+// the machine.
 //
 //go:nosplit
-func freeFrame(pa uint64) {
+func freeFrame(pa uint64) { freeFrameFor(nil, pa) }
+
+// freeFrameFor returns a frame charged to share s (nil: the core).
+//
+//go:nosplit
+func freeFrameFor(s *share, pa uint64) {
 	f := pa >> pageShift
 	w := (f / 64) & (uint64(len(frameBitmap)) - 1)
 	if f >= frameTop || frameBitmap[w]&(1<<(f%64)) != 0 {
@@ -83,6 +110,7 @@ func freeFrame(pa uint64) {
 	frameBitmap[w] |= 1 << (f % 64)
 	frames.Free++
 	frames.Frees++
+	framePool.give(s)
 }
 
 // Frames returns the frame counters.

@@ -12,7 +12,7 @@ func EndpointServer(name string) int {
 	defer x86.Sti()
 	for i := range endpoints {
 		e := &endpoints[i]
-		if e.used && e.nameLen == len(name) && string(e.name[:e.nameLen]) == name {
+		if e.used && e.name.String() == name {
 			return int(procs[e.owner&(maxProcs-1)].pid)
 		}
 	}

@@ -15,6 +15,8 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
+import "github.com/simpleos/simpleos/abi"
+
 const (
 	maxEndpoints = 64
 	msgWords     = 4
@@ -32,14 +34,16 @@ type ipcMsg struct {
 	grantPages uint64 // pages granted for the call (0 = none, at most maxGrantPages)
 }
 
-// Page grants: a caller may lend up to maxGrantPages pages of its memory to the server for the
-// duration of one call. They appear read-only in the server's grant window (one per thread
-// slot, in the lower half) and are unmapped when the server replies or either task dies, so
-// the two tasks never both hold a writable mapping.
+// Page grants: a caller may lend up to maxGrantPages pages of its own memory to the server for
+// the duration of one call. They appear read-only in the server's grant window (one per
+// server thread slot, a kernel-managed range of the lower half that no task can map, unmap or
+// protect) and are unmapped the moment the call ends in any way: the server replies, the
+// caller gives up (timeout, signal), the lender unmaps the pages or either task dies. So a
+// server never holds a mapping of a frame its lender has freed, and never a writable one.
 const (
-	maxGrantPages  = 16
-	grantWindow    = 0x7e00_0000_0000
-	grantSlotBytes = maxGrantPages * pageSize
+	maxGrantPages = 16
+	// One window per thread slot, with an unmapped page between windows.
+	grantSlotBytes = (maxGrantPages + 1) * pageSize
 )
 
 // ipcThread is a thread's IPC state.
@@ -52,15 +56,16 @@ type ipcThread struct {
 	callerT int32   // server: that caller's tid, to detect a slot reused meanwhile
 	server  int32   // caller: tid of the server handling its call
 	granted uintptr // server: pages of a grant mapped in its window
+	lender  int32   // server: the address space the granted pages belong to
+	lentVA  uintptr // server: where they are in the lender's
 }
 
 type endpoint struct {
-	used    bool
-	filter  int32 // 1 + index of its eBPF filter (ipc_filter.go), 0 = none
-	owner   int32 // process
-	gen     uint32
-	name    [32]byte
-	nameLen int
+	used   bool
+	filter int32 // 1 + index of its eBPF filter (ipc_filter.go), 0 = none
+	owner  int32 // process
+	gen    uint32
+	name   abi.Name
 }
 
 var endpoints [maxEndpoints]endpoint
@@ -85,46 +90,22 @@ func endpointOf(h uint64) int {
 	return i
 }
 
-// readName copies a name argument into buf; 0 length on error.
-//
-//go:nosplit
-func readName(va, n uintptr, buf *[32]byte) int {
-	if n == 0 || n > 32 || !curSpace().copyIn(addrOfName(buf), va, n) {
-		return 0
-	}
-	return int(n)
-}
-
-//go:nosplit
-func sameName(e *endpoint, buf *[32]byte, n int) bool {
-	if e.nameLen != n {
-		return false
-	}
-	for i := 0; i < n&31; i++ {
-		if e.name[i] != buf[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // sysIPCRegister(name, len) creates an endpoint served by the calling task.
 //
 //go:nosplit
 func sysIPCRegister(tf *TrapFrame) int64 {
-	var name [32]byte
-	n := readName(uintptr(tf.RDI), uintptr(tf.RSI), &name)
-	if n == 0 {
+	var name abi.Name
+	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
 		return -EINVAL
 	}
-	if p := curProc(); p.ring != 0 && !p.serves.has(&name, n) {
-		audit("register", &name, n, "serves")
+	if p := curProc(); p.ring != 0 && !p.serves.has(&name) {
+		audit("register", &name, "serves")
 		return -EPERM
 	}
 	free := -1
 	for i := range endpoints {
 		e := &endpoints[i]
-		if e.used && sameName(e, &name, n) {
+		if e.used && e.name.Equal(&name) {
 			return -EEXIST
 		}
 		if !e.used && free < 0 {
@@ -135,10 +116,10 @@ func sysIPCRegister(tf *TrapFrame) int64 {
 		return -ENOMEM
 	}
 	e := &endpoints[free]
-	e.used, e.owner, e.nameLen = true, cur().proc, n
+	e.used, e.owner = true, cur().proc
 	e.gen++
 	e.name = name
-	e.filter = filterFor(&name, n)
+	e.filter = filterFor(&name)
 	return handleOf(free)
 }
 
@@ -147,17 +128,16 @@ func sysIPCRegister(tf *TrapFrame) int64 {
 //
 //go:nosplit
 func sysIPCLookup(tf *TrapFrame) int64 {
-	var name [32]byte
-	n := readName(uintptr(tf.RDI), uintptr(tf.RSI), &name)
-	if n == 0 {
+	var name abi.Name
+	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
 		return -EINVAL
 	}
-	if p := curProc(); p.ring != 0 && !p.calls.has(&name, n) {
-		audit("call", &name, n, "calls")
+	if p := curProc(); p.ring != 0 && !p.calls.has(&name) {
+		audit("call", &name, "calls")
 		return -EPERM
 	}
 	for i := range endpoints {
-		if endpoints[i].used && sameName(&endpoints[i], &name, n) {
+		if endpoints[i].used && endpoints[i].name.Equal(&name) {
 			return handleOf(i)
 		}
 	}
@@ -183,8 +163,8 @@ func sysIPCCall(tf *TrapFrame) int64 {
 	}
 	t := cur()
 	// Handles can be guessed: the policy is checked on every call, not only at lookup.
-	if e := &endpoints[ep]; curProc().ring != 0 && !curProc().calls.has(&e.name, e.nameLen) {
-		audit("call", &e.name, e.nameLen, "calls")
+	if e := &endpoints[ep]; curProc().ring != 0 && !curProc().calls.has(&e.name) {
+		audit("call", &e.name, "calls")
 		return -EPERM
 	}
 	buf := uintptr(tf.RSI)
@@ -199,7 +179,7 @@ func sysIPCCall(tf *TrapFrame) int64 {
 	}
 	if ok, verdict := runFilter(ep, &t.ipc.msg); !ok {
 		e := &endpoints[ep]
-		auditFilter(&e.name, e.nameLen, verdict)
+		auditFilter(&e.name, verdict)
 		return -EPERM
 	}
 	t.ipc.buf, t.ipc.ep = buf, int32(ep)
@@ -207,21 +187,41 @@ func sysIPCCall(tf *TrapFrame) int64 {
 	ipcSeq++
 	t.ipc.seq = ipcSeq
 	deadline := deadlineOf(tf.RDX)
+	var r int64
 	if s := waitingServer(ep); s > 0 && ipcFastPath {
-		return callFast(s, deadline)
+		r = callFast(s, deadline)
 	} else if s > 0 {
 		// Slow path (ipcfast=off, for comparison): hand the call over and let the scheduler run.
 		if !takeCall(s, current) {
 			return -EFAULT
 		}
 		wake(s, 0)
-		return block(waitIPCReply, uintptr(ep), deadline)
+		r = block(waitIPCReply, uintptr(ep), deadline)
+	} else {
+		r = block(waitIPCSend, uintptr(ep), deadline)
 	}
-	r := block(waitIPCSend, uintptr(ep), deadline)
-	if r == -ETIMEDOUT && t.ipc.server != 0 {
-		t.ipc.server = 0
+	if r != 0 {
+		abandonCall(current)
 	}
 	return r
+}
+
+// abandonCall ends the call of caller c, which stopped waiting for its reply (timeout,
+// signal, its server died): the server that took it loses the pages it lent, and a late
+// reply finds no caller.
+//
+//go:nosplit
+func abandonCall(c int) {
+	cl := &threads[c&(maxThreads-1)]
+	if cl.ipc.server == 0 {
+		return
+	}
+	for s := 1; s < maxThreads; s++ {
+		if threads[s].tid == cl.ipc.server && int(threads[s].ipc.replyTo) == c {
+			unmapGrant(s)
+		}
+	}
+	cl.ipc.server = 0
 }
 
 // waitingServer returns a thread blocked receiving on ep, or 0.
@@ -365,17 +365,18 @@ func sysIPCReplyRecv(tf *TrapFrame) int64 {
 //
 //go:nosplit
 func ipcProcessEnded(p int) {
-	// A server still holding pages lent by p gives them back before p's memory is freed.
-	for j := 1; j < maxThreads; j++ {
-		c := &threads[j]
-		if int(c.proc) != p || c.state != threadBlocked || c.waitOn != waitIPCReply {
+	// Every server holding pages lent by p gives them back before p's memory is freed; p's own
+	// threads forget the grants they hold (their address space goes away with them).
+	for s := 1; s < maxThreads; s++ {
+		t := &threads[s]
+		if t.ipc.granted == 0 {
 			continue
 		}
-		for s := 1; s < maxThreads; s++ {
-			if threads[s].tid == c.ipc.server && threads[s].ipc.replyTo == int32(j) {
-				unmapGrant(s)
-				threads[s].ipc.replyTo = -1
-			}
+		switch {
+		case int(t.ipc.lender) == p:
+			unmapGrant(s)
+		case int(t.proc) == p:
+			t.ipc.granted = 0
 		}
 	}
 	for i := range endpoints {
@@ -401,13 +402,11 @@ func IPCStats() (calls, fastCalls, fastReplies uint64) {
 // audit writes one line for a request the policy denied: who, what, which rule.
 //
 //go:nosplit
-func audit(what string, name *[32]byte, n int, rule string) {
+func audit(what string, name *abi.Name, rule string) {
 	auditHead()
 	kputs(what)
 	kputs(" \"")
-	for i := 0; i < n&31; i++ {
-		kputc(name[i])
-	}
+	kputName(name)
 	kputs("\": not in its policy '")
 	kputs(rule)
 	kputs("' list\n")
@@ -430,20 +429,36 @@ func auditHead() {
 	auditDenials++
 }
 
+// grantWindowOf is where thread slot s's server sees the pages lent to it.
+//
+//go:nosplit
+func grantWindowOf(s int) uintptr { return grantWindow + uintptr(s&(maxThreads-1))*grantSlotBytes }
+
 // mapGrant maps caller c's granted pages read-only into server s's grant window and rewrites
-// the message's address to the server's view. The pages must be the caller's own memory.
+// the message's address to the server's view. The pages must be the caller's own anonymous
+// memory: never pages lent to it, nor device memory, so a grant cannot outlive its lender by
+// being lent on.
 //
 //go:nosplit
 func mapGrant(s, c int) bool {
 	srv, cl := &threads[s&(maxThreads-1)], &threads[c&(maxThreads-1)]
 	from := &spaces[procs[cl.proc&(maxProcs-1)].space&(maxProcs-1)]
 	to := &spaces[procs[srv.proc&(maxProcs-1)].space&(maxProcs-1)]
-	window := uintptr(grantWindow) + uintptr(s)*grantSlotBytes
+	window := grantWindowOf(s)
 	m := &cl.ipc.msg
-	for i := uintptr(0); i < uintptr(m.grantPages); i++ {
+	n := uintptr(m.grantPages)
+	if !to.addRegion(window, window+n*pageSize, protRead, vmaGrant) {
+		return false
+	}
+	for i := uintptr(0); i < n; i++ {
 		va := uintptr(m.grantAddr) + i*pageSize
+		r := from.find(va)
+		if r < 0 || from.vmas[r&(maxVMAs-1)].kind != vmaAnon {
+			unmapGrantPages(to, window, i, n)
+			return false
+		}
 		if _, ok := from.userPage(va, false); !ok {
-			unmapGrantPages(to, window, i)
+			unmapGrantPages(to, window, i, n)
 			return false
 		}
 		pa := from.root.lookup(va) & pteAddrMask
@@ -451,12 +466,12 @@ func mapGrant(s, c int) bool {
 		if to.user {
 			flags |= pteUser
 		}
-		if !to.root.mapPage(window+i*pageSize, pa, flags) { // not owned: the caller's frame
-			unmapGrantPages(to, window, i)
+		if !to.root.mapPage(window+i*pageSize, pa, flags, to.src()) { // not owned: the caller's frame
+			unmapGrantPages(to, window, i, n)
 			return false
 		}
 	}
-	srv.ipc.granted = uintptr(m.grantPages)
+	srv.ipc.granted, srv.ipc.lender, srv.ipc.lentVA = n, int32(from.id), uintptr(m.grantAddr)
 	m.grantAddr = uint64(window)
 	return true
 }
@@ -470,26 +485,41 @@ func unmapGrant(s int) {
 		return
 	}
 	to := &spaces[procs[srv.proc&(maxProcs-1)].space&(maxProcs-1)]
-	unmapGrantPages(to, uintptr(grantWindow)+uintptr(s)*grantSlotBytes, srv.ipc.granted)
+	unmapGrantPages(to, grantWindowOf(s), srv.ipc.granted, srv.ipc.granted)
 	srv.ipc.granted = 0
 }
 
+// unmapGrantPages clears the first mapped of a window's pages and drops its region of n.
+//
 //go:nosplit
-func unmapGrantPages(as *AddressSpace, window, n uintptr) {
-	for i := uintptr(0); i < n; i++ {
+func unmapGrantPages(as *AddressSpace, window, mapped, n uintptr) {
+	for i := uintptr(0); i < mapped; i++ {
 		as.root.clearPage(window + i*pageSize) // the frame stays the caller's
+	}
+	as.carve(window, window+n*pageSize) // a whole region: carving it never splits one
+}
+
+// revokeLent takes back every page of [start, end) of address space as that a server holds
+// as a grant: called before those pages are unmapped or replaced, so that no server keeps a
+// mapping of a frame its lender frees.
+//
+//go:nosplit
+func revokeLent(as *AddressSpace, start, end uintptr) {
+	for s := 1; s < maxThreads; s++ {
+		t := &threads[s]
+		if t.ipc.granted != 0 && t.ipc.lender == as.id && t.ipc.lentVA < end && start < t.ipc.lentVA+t.ipc.granted*pageSize {
+			unmapGrant(s)
+		}
 	}
 }
 
 // auditFilter writes the audit line of a call an endpoint's filter refused.
 //
 //go:nosplit
-func auditFilter(name *[32]byte, n int, verdict uint64) {
+func auditFilter(name *abi.Name, verdict uint64) {
 	auditHead()
 	kputs("call \"")
-	for i := 0; i < n&31; i++ {
-		kputc(name[i])
-	}
+	kputName(name)
 	kputs("\": its eBPF filter returned ")
 	kputDec(verdict)
 	kputc('\n')
@@ -510,7 +540,7 @@ func checkCall(m *ipcMsg, pid int32) int64 {
 		m.grantAddr = 0
 		return 0
 	}
-	if g > maxGrantPages || a&(pageSize-1) != 0 || a < pageSize || a >= userTop || a+g*pageSize > userTop {
+	if g > maxGrantPages || a&(pageSize-1) != 0 || !userRange(uintptr(a), uintptr(a+g*pageSize)) {
 		return -EINVAL
 	}
 	return 0

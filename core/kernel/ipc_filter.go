@@ -1,50 +1,49 @@
 package kernel
 
-// eBPF filters on protected endpoints: the policy may attach a verified program to an
-// endpoint name; every call to an endpoint of that name first runs it (core/bpfvm, the
-// trap-safe interpreter) over a 64-byte context — the caller's badge, the endpoint handle, the
-// label and the four inline words — and the call is refused (EPERM, one audit line) unless it
-// returns 0.
+// eBPF filters. The policy may attach a verified program to an endpoint name — every call to
+// an endpoint of that name first runs it (core/bpfvm, the trap-safe interpreter) over a
+// 64-byte context: the caller's badge, the endpoint handle, the label and the four inline
+// words, and the call is refused (EPERM, one audit line) unless it returns 0 — or to an event
+// a security module subscribes to (events.go). Endpoint filters are the core's, installed at
+// boot; event filters belong to the task whose policy module attaches them and are freed when
+// it ends, so a module that restarts takes no new slot for good.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes (the filters are
-// installed from ordinary goroutine context by SetEndpointFilter).
+// installed from ordinary goroutine context by SetEndpointFilter and StartTask).
 
 import (
 	"errors"
 
+	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/bpfvm"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
-const maxFilters = 8
+const maxFilters = 16
+
+// filterSlot holds one installed program.
+type filterSlot struct {
+	used     bool
+	owner    int32 // coreProc for endpoint filters, else the task the event filter is for
+	endpoint bool  // an endpoint filter, matched by name; else an event filter
+	name     abi.Name
+	prog     bpfvm.Program
+}
 
 var filters struct {
-	prog    [maxFilters]bpfvm.Program
-	name    [maxFilters][32]byte
-	nameLen [maxFilters]int
-	n       int
+	slot    [maxFilters]filterSlot
 	scratch bpfvm.Scratch
 	ctx     [8]uint64
 	runs    uint64
 	insns   uint64
 }
 
-// filterFor returns 1 + the index of the filter attached to name, or 0.
+// filterFor returns 1 + the index of the endpoint filter attached to name, or 0.
 //
 //go:nosplit
-func filterFor(name *[32]byte, n int) int32 {
-	for i := 0; i < filters.n && i < maxFilters; i++ {
-		if filters.nameLen[i] != n {
-			continue
-		}
-		same := true
-		for j := 0; j < n&31; j++ {
-			if filters.name[i][j] != name[j] {
-				same = false
-				break
-			}
-		}
-		if same {
+func filterFor(name *abi.Name) int32 {
+	for i := range filters.slot {
+		if f := &filters.slot[i]; f.used && f.endpoint && f.name.Equal(name) {
 			return int32(i + 1)
 		}
 	}
@@ -73,33 +72,47 @@ func runFilter(ep int, msg *ipcMsg) (bool, uint64) {
 //go:nosplit
 func runFilterProgram(f int, c *[8]uint64) (uint64, int, bool) {
 	filters.runs++
-	return bpfvm.Run(&filters.prog[f&(maxFilters-1)], &filters.scratch, addrOf64(&c[0]), uint64(nanotime()))
+	return bpfvm.Run(&filters.slot[f&(maxFilters-1)].prog, &filters.scratch, addrOf64(&c[0]), uint64(nanotime()))
+}
+
+// filtersEnded frees the event filters of an ended task.
+//
+//go:nosplit
+func filtersEnded(p int) {
+	for i := range filters.slot {
+		if f := &filters.slot[i]; f.used && !f.endpoint && int(f.owner) == p {
+			f.used = false
+		}
+	}
 }
 
 // SetEndpointFilter attaches a program that policy/bpf has verified for the IPC-call hook to
 // every endpoint registered under name. Call it before the tasks start.
 func SetEndpointFilter(name string, raw []byte, maps []bpfvm.MapInfo) error {
+	n, ok := abi.MakeName(name)
+	if !ok {
+		return errors.New("kernel: " + abi.CheckName(name).Error())
+	}
 	x86.Cli()
 	defer x86.Sti()
-	i, err := installFilter(raw, maps)
-	if err != nil || len(name) == 0 || len(name) > 32 {
-		return errors.New("kernel: too many filters, a bad endpoint name, or a program the kernel's interpreter does not run")
-	}
-	filters.nameLen[i] = copy(filters.name[i][:], name)
-	filters.n++
-	return nil
+	_, err := installFilter(coreProc, true, n, raw, maps)
+	return err
 }
 
-// installFilter installs a verified program in the next free slot (not yet counted).
-func installFilter(raw []byte, maps []bpfvm.MapInfo) (int, error) {
-	if filters.n == maxFilters {
-		return 0, errors.New("too many filters")
+// installFilter installs a verified program in a free slot. The caller holds interrupts off.
+func installFilter(owner int, endpoint bool, name abi.Name, raw []byte, maps []bpfvm.MapInfo) (int, error) {
+	for i := range filters.slot {
+		f := &filters.slot[i]
+		if f.used {
+			continue
+		}
+		if !bpfvm.Install(&f.prog, raw, maps, 64) {
+			return 0, errors.New("kernel: a program the kernel's interpreter does not run")
+		}
+		f.used, f.owner, f.endpoint, f.name = true, int32(owner), endpoint, name
+		return i, nil
 	}
-	i := filters.n
-	if !bpfvm.Install(&filters.prog[i], raw, maps, 64) {
-		return 0, errors.New("unsupported program")
-	}
-	return i, nil
+	return 0, errors.New("kernel: every filter slot is in use")
 }
 
 // EventFilter is a verified program for the event hook, for one event a module subscribes to.

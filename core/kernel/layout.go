@@ -6,6 +6,9 @@ package kernel
 //	0x0000_0000_001f_f000  the core image (ELF header page, text, rodata, data, bss), identity-mapped
 //	0x0000_0000_fec0_0000  I/O APIC and local APIC registers, identity-mapped, uncached
 //	      ...              the Go runtime's mmap regions (hints it chooses, or top-down from mmapTop)
+//	0x0000_7d00_0000_0000  kernel-managed windows of every task: device memory (mmio_map), then
+//	0x0000_7e00_0000_0000  page grants (one window per thread slot); no task maps, unmaps or
+//	0x0000_7f00_0000_0000  protects anything here (userRange)
 //	0x0000_7fff_ffff_f000  top of the main thread's stack
 //	0xffff_8000_0000_0000  direct map of all physical memory (phys + directMapBase)
 //	0xffff_c000_0000_0000  kernel stacks, one 64 KiB slot per thread: 16 KiB stack, guard below
@@ -27,7 +30,11 @@ const (
 
 	userStackTop  = userLimit
 	userStackSize = 8 << 20
-	mmapTop       = 0x7f00_0000_0000
+	mmapTop       = mmioWindow // top-down mmap starts below the kernel-managed windows
+
+	mmioWindow  = 0x7d00_0000_0000 // device memory granted to a driver (sys_mmio.go)
+	grantWindow = 0x7e00_0000_0000 // pages lent to a server for one call (ipc.go)
+	windowsEnd  = 0x7f00_0000_0000
 	userTop       = 0x8000_0000_0000 // the end of the canonical lower half
 
 	// userLimit is the end of what a task may map: the last page below userTop stays unmapped
@@ -38,6 +45,17 @@ const (
 	lapicPhys  = 0xfee0_0000
 	ioapicPhys = 0xfec0_0000
 )
+
+// userRange reports whether [start, end) is address space a task may map, unmap or protect:
+// inside [pageSize, userLimit) and clear of the kernel-managed windows.
+//
+//go:nosplit
+func userRange(start, end uintptr) bool {
+	return start >= pageSize && start < end && end <= userLimit && (end <= mmioWindow || start >= windowsEnd)
+}
+
+// directMapEnd is the end of the physical memory the direct map covers (set at boot).
+var directMapEnd uint64
 
 // directMap returns the kernel virtual address of physical address pa.
 //

@@ -27,6 +27,9 @@ func notify(p int, bit uint) {
 	if !pr.live {
 		return
 	}
+	if pr.notifyBits&(1<<(bit&63)) != 0 {
+		return // already pending: no thread can be blocked waiting for it
+	}
 	pr.notifyBits |= 1 << (bit & 63)
 	for i := 1; i < maxThreads; i++ {
 		t := &threads[i]

@@ -35,7 +35,10 @@ func tableIndex(va uintptr, level uint) uintptr { return (va >> (12 + 9*level)) 
 // exhausted, or va is covered by a huge page.
 //
 //go:nosplit
-func (pt pageTable) walk(va uintptr, create bool) (pte uintptr, ok bool) {
+// New tables are charged to share s (nil: the core).
+//
+//go:nosplit
+func (pt pageTable) walk(va uintptr, create bool, s *share) (pte uintptr, ok bool) {
 	table := uint64(pt)
 	for level := uint(3); level > 0; level-- {
 		e := directMap(table) + tableIndex(va, level)*8
@@ -44,7 +47,7 @@ func (pt pageTable) walk(va uintptr, create bool) (pte uintptr, ok bool) {
 			if !create {
 				return 0, false
 			}
-			f, ok := allocFrame()
+			f, ok := allocFrameFor(s)
 			if !ok {
 				return 0, false
 			}
@@ -84,11 +87,12 @@ func (pt pageTable) nextTable(va uintptr) uintptr {
 	return va + pageSize
 }
 
-// mapPage maps the 4 KiB page at va to pa with the given flags (ptePresent is added).
+// mapPage maps the 4 KiB page at va to pa with the given flags (ptePresent is added); the
+// tables it needs are charged to share s (nil: the core).
 //
 //go:nosplit
-func (pt pageTable) mapPage(va uintptr, pa uint64, flags uint64) bool {
-	e, ok := pt.walk(va, true)
+func (pt pageTable) mapPage(va uintptr, pa uint64, flags uint64, s *share) bool {
+	e, ok := pt.walk(va, true, s)
 	if !ok {
 		return false
 	}
@@ -101,19 +105,19 @@ func (pt pageTable) mapPage(va uintptr, pa uint64, flags uint64) bool {
 //
 //go:nosplit
 func (pt pageTable) lookup(va uintptr) uint64 {
-	e, ok := pt.walk(va, false)
+	e, ok := pt.walk(va, false, nil)
 	if !ok {
 		return 0
 	}
 	return load64(e)
 }
 
-// unmapPage removes the mapping of va and frees its frame if the mapping owned it.
-// It returns whether a page was mapped.
+// unmapPage removes the mapping of va and frees its frame (charged to s) if the mapping owned
+// it. It returns whether a page was mapped.
 //
 //go:nosplit
-func (pt pageTable) unmapPage(va uintptr) bool {
-	e, ok := pt.walk(va, false)
+func (pt pageTable) unmapPage(va uintptr, s *share) bool {
+	e, ok := pt.walk(va, false, nil)
 	if !ok {
 		return false
 	}
@@ -124,7 +128,7 @@ func (pt pageTable) unmapPage(va uintptr) bool {
 	store64(e, 0)
 	pt.flush(va)
 	if v&pteOwned != 0 {
-		freeFrame(v & pteAddrMask)
+		freeFrameFor(s, v&pteAddrMask)
 	}
 	return true
 }
@@ -134,7 +138,7 @@ func (pt pageTable) unmapPage(va uintptr) bool {
 //
 //go:nosplit
 func (pt pageTable) clearPage(va uintptr) {
-	if e, ok := pt.walk(va, false); ok {
+	if e, ok := pt.walk(va, false, nil); ok {
 		store64(e, 0)
 		pt.flush(va)
 	}
@@ -144,7 +148,7 @@ func (pt pageTable) clearPage(va uintptr) {
 //
 //go:nosplit
 func (pt pageTable) setFlags(va uintptr, flags uint64) {
-	e, ok := pt.walk(va, false)
+	e, ok := pt.walk(va, false, nil)
 	if !ok {
 		return
 	}
@@ -164,10 +168,11 @@ func (pt pageTable) flush(va uintptr) {
 }
 
 // freeSlots frees the page-table pages under PML4 entries [lo, hi) and the frames owned by
-// their mappings. Kernel slots shared between address spaces are never passed here.
+// their mappings, all charged to s. Kernel slots shared between address spaces are never
+// passed here.
 //
 //go:nosplit
-func (pt pageTable) freeSlots(lo, hi uintptr) {
+func (pt pageTable) freeSlots(lo, hi uintptr, s *share) {
 	pml4 := directMap(uint64(pt))
 	for i := lo; i < hi; i++ {
 		pdpt := load64(pml4 + i*8)
@@ -184,25 +189,25 @@ func (pt pageTable) freeSlots(lo, hi uintptr) {
 				if ptab&ptePresent == 0 || ptab&pteHuge != 0 {
 					continue
 				}
-				freeLeafTable(ptab & pteAddrMask)
+				freeLeafTable(ptab&pteAddrMask, s)
 			}
-			freeFrame(pd & pteAddrMask)
+			freeFrameFor(s, pd&pteAddrMask)
 		}
-		freeFrame(pdpt & pteAddrMask)
+		freeFrameFor(s, pdpt&pteAddrMask)
 		store64(pml4+i*8, 0)
 	}
 }
 
-// freeLeafTable frees a level-1 table and the frames its entries own.
+// freeLeafTable frees a level-1 table and the frames its entries own, charged to s.
 //
 //go:nosplit
-func freeLeafTable(table uint64) {
+func freeLeafTable(table uint64, s *share) {
 	base := directMap(table)
 	for i := uintptr(0); i < 512; i++ {
 		v := load64(base + i*8)
 		if v&ptePresent != 0 && v&pteOwned != 0 {
-			freeFrame(v & pteAddrMask)
+			freeFrameFor(s, v&pteAddrMask)
 		}
 	}
-	freeFrame(table)
+	freeFrameFor(s, table)
 }

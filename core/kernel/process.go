@@ -6,6 +6,8 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
+import "github.com/simpleos/simpleos/abi"
+
 const maxProcs = 32
 const maxFDs = 64
 
@@ -22,6 +24,7 @@ const (
 type fileDesc struct {
 	kind  uint32
 	obj   int32  // index into the epoll, eventfd or pipe table
+	gen   uint32 // the object's generation when the descriptor was made (objectGen)
 	flags uint32 // O_NONBLOCK
 }
 
@@ -39,53 +42,24 @@ type Process struct {
 	fds     [maxFDs]fileDesc
 	actions [65]sigAction
 
-	name    [32]byte
-	nameLen int
+	name abi.Name // its task name
 
-	// Limits and accounting (tasks).
-	memQuota   uint64 // pages; 0 = unlimited
-	maxThreads int
-	cpuNs      int64 // CPU time of threads that have exited
+	// Limits and accounting (tasks). Its frames are its address space's share (spaces[p].mem).
+	threads, pipes, epolls, eventfds share // its shares of the kernel's tables (pool.go)
+	cpuNs                            int64 // CPU time of threads that have exited
 	startNs    int64
 	lastBeat   int64 // last heartbeat (private system call), monotonic ns
 	outputNs   int64 // first output of this instance, monotonic ns
 	midLine    bool  // console output: not at the start of a line
 
-	crash crashWatch // the runtime's panic output and the fault behind it
+	crash  crashWatch // the runtime's panic output and the fault behind it
+	ending bool       // endTask marked it; finishEndedTasks tears it down
+	end    taskEnd    // why it ends, for the supervisor
 
 	// What the policy lets it do with IPC (ipc.go): endpoint names it may serve and call.
 	serves, calls nameList
 
 	notifyBits uint64 // notifications (notify.go)
-}
-
-const maxNames = 8
-
-// nameList is a small fixed set of endpoint names.
-type nameList struct {
-	names [maxNames][32]byte
-	lens  [maxNames]int
-	n     int
-}
-
-//go:nosplit
-func (l *nameList) has(name *[32]byte, n int) bool {
-	for i := 0; i < l.n && i < maxNames; i++ {
-		if l.lens[i] != n {
-			continue
-		}
-		same := true
-		for j := 0; j < n&31; j++ {
-			if l.names[i][j] != name[j] {
-				same = false
-				break
-			}
-		}
-		if same {
-			return true
-		}
-	}
-	return false
 }
 
 var procs [maxProcs]Process
@@ -101,7 +75,7 @@ func curSpace() *AddressSpace { return &spaces[curProc().space&(maxProcs-1)] }
 
 //go:nosplit
 func (p *Process) nameString() string {
-	return unsafeString(&p.name[0], p.nameLen)
+	return unsafeString(&p.name.Bytes[0], int(p.name.Len))
 }
 
 // procCPU returns the CPU time used by process p: its exited threads plus its live ones.

@@ -123,9 +123,6 @@ func timerTick() {
 			if t.waitOn == waitSleep || t.waitOn == waitEpoll {
 				result = 0
 			}
-			if t.waitOn == waitIPCReply {
-				t.ipc.server = 0 // a late reply finds no caller
-			}
 			wake(i, result)
 		}
 	}

@@ -7,8 +7,8 @@ package kernel
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
 const (
-	maxEpolls   = 64
-	maxEventfds = 64
+	maxEpolls   = 128
+	maxEventfds = 128
 	maxInterest = 16
 
 	epollCtlAdd = 1
@@ -29,13 +29,15 @@ type epollInterest struct {
 
 type epollInstance struct {
 	used     bool
-	owner    int32 // process
+	gen      uint32 // bumped on every allocation of the slot
+	owner    int32  // process
 	interest [maxInterest]epollInterest
 	n        int
 }
 
 type eventfdObj struct {
 	used  bool
+	gen   uint32 // bumped on every allocation of the slot
 	owner int32
 	count uint64
 }
@@ -45,17 +47,43 @@ var eventfds [maxEventfds]eventfdObj
 
 //go:nosplit
 func sysEpollCreate(tf *TrapFrame) int64 {
+	s := shareIn(&epollPool, cur().proc)
+	if !epollPool.take(s) {
+		return -EMFILE
+	}
 	for i := range epolls {
 		if !epolls[i].used {
+			epolls[i] = epollInstance{used: true, owner: cur().proc, gen: epolls[i].gen + 1}
 			n := allocFD(fdEpoll, int32(i))
 			if n < 0 {
+				freeEpoll(int32(i))
 				return -EMFILE
 			}
-			epolls[i] = epollInstance{used: true, owner: cur().proc}
 			return int64(n)
 		}
 	}
+	epollPool.give(s)
 	return -EMFILE
+}
+
+// freeEpoll frees epoll instance i and gives its entry back to its owner's share.
+//
+//go:nosplit
+func freeEpoll(i int32) {
+	if e := &epolls[i&(maxEpolls-1)]; e.used {
+		e.used = false
+		epollPool.give(shareIn(&epollPool, e.owner))
+	}
+}
+
+// freeEventfd frees eventfd i and gives its entry back to its owner's share.
+//
+//go:nosplit
+func freeEventfd(i int32) {
+	if e := &eventfds[i&(maxEventfds-1)]; e.used {
+		e.used = false
+		eventfdPool.give(shareIn(&eventfdPool, e.owner))
+	}
 }
 
 //go:nosplit
@@ -64,7 +92,7 @@ func sysEpollCtl(tf *TrapFrame) int64 {
 	if d == nil || d.kind != fdEpoll {
 		return -EBADF
 	}
-	ep := &epolls[d.obj]
+	ep := &epolls[d.obj&(maxEpolls-1)]
 	op, target, ev := tf.RSI, int32(tf.RDX), uintptr(tf.R10)
 	if fd(uint64(target)) == nil {
 		return -EBADF
@@ -119,6 +147,9 @@ func sysEpollCtl(tf *TrapFrame) int64 {
 func epollCollect(ep *epollInstance, out uintptr, max int) (int, bool) {
 	as := curSpace()
 	n := 0
+	if !ep.used || ep.owner != cur().proc {
+		return 0, true // never another process's interests
+	}
 	for i := 0; i < ep.n && n < max; i++ {
 		in := &ep.interest[i]
 		d := fd(uint64(in.fd))
@@ -128,7 +159,7 @@ func epollCollect(ep *epollInstance, out uintptr, max int) (int, bool) {
 		var ready uint32
 		switch d.kind {
 		case fdEventfd:
-			if eventfds[d.obj].count > 0 {
+			if eventfds[d.obj&(maxEventfds-1)].count > 0 {
 				ready |= epollIn
 			}
 			ready |= epollOut
@@ -164,8 +195,9 @@ func sysEpollWait(tf *TrapFrame) int64 {
 	if timeout > 0 {
 		deadline = nanotime() + timeout*1_000_000
 	}
+	held := *d
 	for {
-		n, ok := epollCollect(&epolls[d.obj], out, max)
+		n, ok := epollCollect(&epolls[held.obj&(maxEpolls-1)], out, max)
 		if !ok {
 			return -EFAULT
 		}
@@ -175,24 +207,33 @@ func sysEpollWait(tf *TrapFrame) int64 {
 		if deadline != 0 && nanotime() >= deadline {
 			return 0
 		}
-		if r := block(waitEpoll, uintptr(d.obj), deadline); r == -EINTR {
+		if r := block(waitEpoll, uintptr(held.obj), deadline); r == -EINTR {
 			return r
+		}
+		if !stillOpen(tf.RDI, held) {
+			return -EBADF
 		}
 	}
 }
 
 //go:nosplit
 func sysEventfd(tf *TrapFrame) int64 {
+	s := shareIn(&eventfdPool, cur().proc)
+	if !eventfdPool.take(s) {
+		return -EMFILE
+	}
 	for i := range eventfds {
 		if !eventfds[i].used {
+			eventfds[i] = eventfdObj{used: true, owner: cur().proc, count: uint64(uint32(tf.RDI)), gen: eventfds[i].gen + 1}
 			n := allocFD(fdEventfd, int32(i))
 			if n < 0 {
+				freeEventfd(int32(i))
 				return -EMFILE
 			}
-			eventfds[i] = eventfdObj{used: true, owner: cur().proc, count: uint64(uint32(tf.RDI))}
 			return int64(n)
 		}
 	}
+	eventfdPool.give(s)
 	return -EMFILE
 }
 
@@ -208,7 +249,7 @@ func eventfdWrite(obj int32, buf, n uintptr) int64 {
 	if v == ^uint64(0) {
 		return -EINVAL
 	}
-	eventfds[obj].count += v
+	eventfds[obj&(maxEventfds-1)].count += v
 	// Wake every thread waiting in epoll; each re-checks its own interest list.
 	for i := 1; i < maxThreads; i++ {
 		if threads[i].state == threadBlocked && threads[i].waitOn == waitEpoll {
@@ -223,7 +264,7 @@ func eventfdRead(obj int32, buf, n uintptr) int64 {
 	if n < 8 {
 		return -EINVAL
 	}
-	e := &eventfds[obj]
+	e := &eventfds[obj&(maxEventfds-1)]
 	if e.count == 0 {
 		return -EAGAIN
 	}

@@ -30,26 +30,61 @@ func fd(n uint64) *fileDesc {
 	return d
 }
 
-// allocFD claims the lowest free descriptor number, or -1.
+// allocFD claims the lowest free descriptor number for object obj of kind, or -1.
 //
 //go:nosplit
 func allocFD(kind uint32, obj int32) int {
 	p := curProc()
 	for i := range p.fds {
 		if p.fds[i].kind == fdNone {
-			p.fds[i] = fileDesc{kind: kind, obj: obj}
+			p.fds[i] = fileDesc{kind: kind, obj: obj, gen: objectGen(kind, obj)}
 			return i
 		}
 	}
 	return -1
 }
 
-// writeConsole prints n bytes of user memory at va.
+// objectGen returns the generation of object obj of kind: it changes every time the table
+// slot is given to a new object.
+//
+//go:nosplit
+func objectGen(kind uint32, obj int32) uint32 {
+	switch kind {
+	case fdPipeRead, fdPipeWrite:
+		return pipes[obj&(maxPipes-1)].gen
+	case fdEpoll:
+		return epolls[obj&(maxEpolls-1)].gen
+	case fdEventfd:
+		return eventfds[obj&(maxEventfds-1)].gen
+	}
+	return 0
+}
+
+// stillOpen reports whether descriptor n still refers to the object held was taken from. A
+// call that blocked checks it after every wake-up: a sibling thread may have closed the
+// descriptor meanwhile, and its number or its object's slot may be someone else's now.
+//
+//go:nosplit
+func stillOpen(n uint64, held fileDesc) bool {
+	d := fd(n)
+	return d != nil && d.kind == held.kind && d.obj == held.obj && d.gen == held.gen && objectGen(d.kind, d.obj) == held.gen
+}
+
+// maxConsoleWrite bounds the bytes one write or writev hands the console. The console path
+// looks at every byte (line prefixes, the panic watch) with interrupts off, so a bigger call
+// would hold the CPU for as long as the task likes; the caller gets a short count and writes
+// the rest with its next call, as Linux's may.
+const maxConsoleWrite = 4096
+
+// writeConsole prints up to maxConsoleWrite of the n bytes of user memory at va.
 //
 //go:nosplit
 func writeConsole(as *AddressSpace, va, n uintptr) int64 {
 	if !rangeOK(va, n) {
 		return -EFAULT
+	}
+	if n > maxConsoleWrite {
+		n = maxConsoleWrite
 	}
 	done := uintptr(0)
 	for done < n {
@@ -82,7 +117,7 @@ func sysWrite(tf *TrapFrame) int64 {
 	case fdEventfd:
 		return eventfdWrite(d.obj, uintptr(tf.RSI), uintptr(tf.RDX))
 	case fdPipeWrite:
-		return pipeWrite(d, uintptr(tf.RSI), uintptr(tf.RDX))
+		return pipeWrite(tf.RDI, uintptr(tf.RSI), uintptr(tf.RDX))
 	}
 	return -EBADF
 }
@@ -102,17 +137,29 @@ func sysWritev(tf *TrapFrame) int64 {
 		return -EINVAL
 	}
 	var total int64
-	for i := uint64(0); i < cnt; i++ {
+	for i := uint64(0); i < cnt && total < maxConsoleWrite; i++ {
 		base, ok1 := as.read64(iov + uintptr(i)*16)
 		n, ok2 := as.read64(iov + uintptr(i)*16 + 8)
 		if !ok1 || !ok2 {
+			if total > 0 {
+				break
+			}
 			return -EFAULT
+		}
+		if left := uint64(maxConsoleWrite - total); n > left {
+			n = left
 		}
 		r := writeConsole(as, uintptr(base), uintptr(n))
 		if r < 0 {
+			if total > 0 {
+				break
+			}
 			return r
 		}
 		total += r
+		if uint64(r) < n {
+			break // a short write ends the call, as Linux's writev does
+		}
 	}
 	return total
 }
@@ -129,7 +176,7 @@ func sysRead(tf *TrapFrame) int64 {
 	case fdEventfd:
 		return eventfdRead(d.obj, uintptr(tf.RSI), uintptr(tf.RDX))
 	case fdPipeRead:
-		return pipeRead(d, uintptr(tf.RSI), uintptr(tf.RDX))
+		return pipeRead(tf.RDI, uintptr(tf.RSI), uintptr(tf.RDX))
 	}
 	return -EBADF
 }
@@ -148,9 +195,9 @@ func sysClose(tf *TrapFrame) int64 {
 	}
 	switch d.kind {
 	case fdEpoll:
-		epolls[d.obj].used = false
+		freeEpoll(d.obj)
 	case fdEventfd:
-		eventfds[d.obj].used = false
+		freeEventfd(d.obj)
 	case fdPipeRead, fdPipeWrite:
 		closePipeEnd(d)
 	}

@@ -1,7 +1,9 @@
 package kernel
 
 // Memory system calls: mmap, munmap, mprotect, madvise, brk. Anonymous memory only; pages are
-// allocated on first touch (see AddressSpace.fault).
+// allocated on first touch (see AddressSpace.fault). A task changes only its own anonymous
+// memory (AddressSpace.changeable): never the kernel-managed windows (device memory, page
+// grants), nor a region the kernel mapped.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
@@ -28,6 +30,18 @@ func protOf(p uint64) (uint32, bool) {
 	return prot, true
 }
 
+// pageRange returns [addr, addr+length rounded up to a page), ok=false if addr is not
+// page-aligned, the length is zero or the range wraps.
+//
+//go:nosplit
+func pageRange(addr, length uintptr) (uintptr, uintptr, bool) {
+	if addr&(pageSize-1) != 0 || length == 0 || length > userLimit {
+		return 0, 0, false
+	}
+	end := addr + pageUp(length)
+	return addr, end, end > addr
+}
+
 //go:nosplit
 func sysMmap(tf *TrapFrame) int64 {
 	addr, length, flags := uintptr(tf.RDI), uintptr(tf.RSI), tf.R10
@@ -45,11 +59,14 @@ func sysMmap(tf *TrapFrame) int64 {
 	as := curSpace()
 	switch {
 	case flags&mapFixedNoreplace != 0:
-		if addr+length < addr || addr+length > userLimit || !as.isFree(addr, addr+length) {
+		if !userRange(addr, addr+length) || addr+length < addr {
+			return -EINVAL
+		}
+		if !as.isFree(addr, addr+length) {
 			return -EEXIST
 		}
 	case flags&mapFixed != 0:
-		if addr < pageSize || addr+length < addr || addr+length > userLimit {
+		if addr+length < addr || !as.changeable(addr, addr+length) {
 			return -EINVAL
 		}
 		as.unmapRange(addr, addr+length)
@@ -67,13 +84,13 @@ func sysMmap(tf *TrapFrame) int64 {
 
 //go:nosplit
 func sysMunmap(tf *TrapFrame) int64 {
-	addr, length := uintptr(tf.RDI), pageUp(uintptr(tf.RSI))
-	if addr&(pageSize-1) != 0 || length == 0 || addr+length < addr || addr+length > userLimit {
+	start, end, ok := pageRange(uintptr(tf.RDI), uintptr(tf.RSI))
+	if !ok || !curSpace().changeable(start, end) {
 		return -EINVAL
 	}
 	as := curSpace()
-	as.unmapRange(addr, addr+length)
-	if !as.carve(addr, addr+length) {
+	as.unmapRange(start, end)
+	if !as.carve(start, end) {
 		return -ENOMEM
 	}
 	return 0
@@ -81,64 +98,73 @@ func sysMunmap(tf *TrapFrame) int64 {
 
 //go:nosplit
 func sysMprotect(tf *TrapFrame) int64 {
-	addr, length := uintptr(tf.RDI), pageUp(uintptr(tf.RSI))
-	prot, ok := protOf(tf.RDX)
-	if !ok || addr&(pageSize-1) != 0 || addr+length < addr || addr+length > userLimit {
+	start, end, ok := pageRange(uintptr(tf.RDI), uintptr(tf.RSI))
+	prot, pok := protOf(tf.RDX)
+	if uintptr(tf.RSI) == 0 && uintptr(tf.RDI)&(pageSize-1) == 0 && pok {
+		return 0 // an empty range, as on Linux
+	}
+	if !ok || !pok {
 		return -EINVAL
 	}
 	as := curSpace()
-	// Every page must belong to a region (Linux: ENOMEM otherwise).
-	for va := addr; va < addr+length; {
+	// Every page must belong to a region (Linux: ENOMEM otherwise), all of them the task's.
+	for va := start; va < end; {
 		i := as.find(va)
 		if i < 0 {
 			return -ENOMEM
 		}
-		va = as.vmas[i].end
+		va = as.vmas[i&(maxVMAs-1)].end
 	}
-	for va := addr; va < addr+length; {
-		i := as.find(va)
-		end := as.vmas[i].end
-		if end > addr+length {
-			end = addr + length
+	if !as.changeable(start, end) {
+		return -EACCES
+	}
+	for va := start; va < end; {
+		i := as.find(va) & (maxVMAs - 1)
+		stop := as.vmas[i].end
+		if stop > end {
+			stop = end
 		}
-		if !as.addRegion(va, end, prot, as.vmas[i].kind) {
+		if !as.addRegion(va, stop, prot, vmaAnon) {
 			return -ENOMEM
 		}
-		as.protectRange(va, end, prot)
-		va = end
+		as.protectRange(va, stop, prot)
+		va = stop
 	}
 	return 0
 }
 
 //go:nosplit
 func sysMadvise(tf *TrapFrame) int64 {
-	addr, length := uintptr(tf.RDI), pageUp(uintptr(tf.RSI))
-	if addr&(pageSize-1) != 0 || addr+length < addr || addr+length > userLimit {
+	start, end, ok := pageRange(uintptr(tf.RDI), uintptr(tf.RSI))
+	if uintptr(tf.RSI) == 0 && uintptr(tf.RDI)&(pageSize-1) == 0 {
+		return 0
+	}
+	if !ok || !userRange(start, end) {
 		return -EINVAL
 	}
 	switch tf.RDX {
 	case madvDontneed, madvFree:
 		// Drop the pages of anonymous regions; the next touch sees zeroes.
 		as := curSpace()
-		for va := addr; va < addr+length; {
+		for va := start; va < end; {
 			i := as.find(va)
 			if i < 0 {
 				// Skip the hole to the next region (page by page could take hours).
 				next := as.nextRegion(va)
-				if next == 0 || next >= addr+length {
+				if next == 0 || next >= end {
 					break
 				}
 				va = next
 				continue
 			}
-			end := as.vmas[i].end
-			if end > addr+length {
-				end = addr + length
+			stop := as.vmas[i&(maxVMAs-1)].end
+			if stop > end {
+				stop = end
 			}
-			if as.vmas[i].kind == vmaAnon {
-				as.unmapRange(va, end)
+			if as.vmas[i&(maxVMAs-1)].kind == vmaAnon {
+				as.unmapRange(va, stop)
 			}
-			va = end
+			va = stop
 		}
 	}
 	return 0

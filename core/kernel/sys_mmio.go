@@ -6,10 +6,7 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-const (
-	maxMMIO    = 4
-	mmioWindow = 0x7d00_0000_0000 // where granted device memory appears, per task
-)
+const maxMMIO = 4
 
 // mmioGrants[p] lists process p's granted physical ranges [lo, hi).
 var mmioGrants [maxProcs]struct {
@@ -42,7 +39,7 @@ func sysMMIOMap(tf *TrapFrame) int64 {
 	va := uintptr(mmioWindow) + g.next
 	for off := uint64(0); off < n; off += pageSize {
 		flags := uint64(pteWrite | pteNoCache | pteWriteThr | pteNX)
-		if !as.root.mapPage(va+uintptr(off), phys+off, flags) {
+		if !as.root.mapPage(va+uintptr(off), phys+off, flags, as.src()) {
 			return -ENOMEM
 		}
 	}

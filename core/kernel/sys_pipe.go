@@ -8,7 +8,7 @@ package kernel
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
 const (
-	maxPipes   = 32
+	maxPipes   = 128
 	pipeBufLen = 4096
 
 	EPIPE = 32
@@ -16,6 +16,7 @@ const (
 
 type pipeObj struct {
 	used             bool
+	gen              uint32 // bumped on every allocation of the slot
 	owner            int32
 	readers, writers int32
 	head, n          int // ring buffer: first byte, bytes stored
@@ -27,33 +28,43 @@ var pipes [maxPipes]pipeObj
 //go:nosplit
 func sysPipe2(tf *TrapFrame) int64 {
 	fds, flags := uintptr(tf.RDI), tf.RSI
+	s := shareIn(&pipePool, cur().proc)
+	if !pipePool.take(s) {
+		return -EMFILE
+	}
 	for i := range pipes {
 		if pipes[i].used {
 			continue
 		}
+		p := &pipes[i]
+		p.gen++
 		r := allocFD(fdPipeRead, int32(i))
-		if r < 0 {
-			return -EMFILE
+		w := -1
+		if r >= 0 {
+			w = allocFD(fdPipeWrite, int32(i))
 		}
-		w := allocFD(fdPipeWrite, int32(i))
-		if w < 0 {
-			curProc().fds[r] = fileDesc{}
-			return -EMFILE
+		as := curSpace()
+		if r < 0 || w < 0 || !as.write32(fds, uint32(r)) || !as.write32(fds+4, uint32(w)) {
+			if r >= 0 {
+				curProc().fds[r] = fileDesc{}
+			}
+			if w >= 0 {
+				curProc().fds[w] = fileDesc{}
+			}
+			pipePool.give(s)
+			if r < 0 || w < 0 {
+				return -EMFILE
+			}
+			return -EFAULT
 		}
 		if flags&oNonblock != 0 {
 			curProc().fds[r].flags = oNonblock
 			curProc().fds[w].flags = oNonblock
 		}
-		as := curSpace()
-		if !as.write32(fds, uint32(r)) || !as.write32(fds+4, uint32(w)) {
-			curProc().fds[r] = fileDesc{}
-			curProc().fds[w] = fileDesc{}
-			return -EFAULT
-		}
-		p := &pipes[i]
 		p.used, p.owner, p.readers, p.writers, p.head, p.n = true, cur().proc, 1, 1, 0, 0
 		return 0
 	}
+	pipePool.give(s)
 	return -EMFILE
 }
 
@@ -63,21 +74,26 @@ func sysPipe(tf *TrapFrame) int64 {
 	return sysPipe2(tf)
 }
 
-// pipeRead moves up to n bytes to user address buf.
+// pipeRead moves up to n bytes from the pipe read end fdn to user address buf.
 //
 //go:nosplit
-func pipeRead(d *fileDesc, buf, n uintptr) int64 {
-	p := &pipes[d.obj&(maxPipes-1)]
+func pipeRead(fdn uint64, buf, n uintptr) int64 {
+	held := *fd(fdn)
+	p := &pipes[held.obj&(maxPipes-1)]
 	for p.n == 0 {
 		if p.writers == 0 {
 			return 0
 		}
-		if d.flags&oNonblock != 0 {
+		if held.flags&oNonblock != 0 {
 			return -EAGAIN
 		}
-		if r := block(waitPipe, uintptr(d.obj), 0); r == -EINTR {
+		if r := block(waitPipe, uintptr(held.obj), 0); r == -EINTR {
 			return r
 		}
+		if !stillOpen(fdn, held) {
+			return -EBADF
+		}
+		held.flags = fd(fdn).flags
 	}
 	as := curSpace()
 	done := uintptr(0)
@@ -99,16 +115,17 @@ func pipeRead(d *fileDesc, buf, n uintptr) int64 {
 		p.n -= int(chunk)
 		done += chunk
 	}
-	wakePipe(d.obj)
+	wakePipe(held.obj)
 	return int64(done)
 }
 
-// pipeWrite moves up to n bytes from user address buf into the pipe, blocking while it is
-// full (unless O_NONBLOCK).
+// pipeWrite moves up to n bytes from user address buf into the pipe write end fdn, blocking
+// while it is full (unless O_NONBLOCK).
 //
 //go:nosplit
-func pipeWrite(d *fileDesc, buf, n uintptr) int64 {
-	p := &pipes[d.obj&(maxPipes-1)]
+func pipeWrite(fdn uint64, buf, n uintptr) int64 {
+	held := *fd(fdn)
+	p := &pipes[held.obj&(maxPipes-1)]
 	as := curSpace()
 	done := uintptr(0)
 	for done < n {
@@ -119,15 +136,19 @@ func pipeWrite(d *fileDesc, buf, n uintptr) int64 {
 			return -EPIPE
 		}
 		if p.n == pipeBufLen {
-			if done > 0 || d.flags&oNonblock != 0 {
-				if done > 0 {
-					break
-				}
+			if done > 0 {
+				break
+			}
+			if held.flags&oNonblock != 0 {
 				return -EAGAIN
 			}
-			if r := block(waitPipe, uintptr(d.obj), 0); r == -EINTR {
+			if r := block(waitPipe, uintptr(held.obj), 0); r == -EINTR {
 				return r
 			}
+			if !stillOpen(fdn, held) {
+				return -EBADF
+			}
+			held.flags = fd(fdn).flags
 			continue
 		}
 		tail := (p.head + p.n) % pipeBufLen
@@ -146,7 +167,7 @@ func pipeWrite(d *fileDesc, buf, n uintptr) int64 {
 		}
 		p.n += int(chunk)
 		done += chunk
-		wakePipe(d.obj)
+		wakePipe(held.obj)
 	}
 	return int64(done)
 }
@@ -161,8 +182,9 @@ func closePipeEnd(d *fileDesc) {
 	} else {
 		p.writers--
 	}
-	if p.readers <= 0 && p.writers <= 0 {
+	if p.readers <= 0 && p.writers <= 0 && p.used {
 		p.used = false
+		pipePool.give(shareIn(&pipePool, p.owner))
 	}
 	wakePipe(d.obj)
 }

@@ -24,10 +24,7 @@ func sysClone(tf *TrapFrame) int64 {
 		return -EINVAL // IRETQ or the FS base would fault in the kernel
 	}
 	parent := cur()
-	if p := curProc(); p.maxThreads > 0 && taskThreads(int(parent.proc)) >= p.maxThreads {
-		return -EAGAIN
-	}
-	i, ok := newThread(int(parent.proc))
+	i, ok := newThread(int(parent.proc)) // its share of the thread pool caps a thread bomb
 	if !ok {
 		return -EAGAIN
 	}
@@ -45,7 +42,7 @@ func sysClone(tf *TrapFrame) int64 {
 	child.sigMask = parent.sigMask
 	as := curSpace()
 	if flags&cloneParentSetTID != 0 && !as.write32(ptid, uint32(child.tid)) {
-		child.state = threadFree
+		endThread(i)
 		return -EFAULT
 	}
 	if flags&cloneChildSetTID != 0 {
@@ -86,10 +83,11 @@ func exitThread(status int) {
 		}
 	}
 	if live <= 1 {
-		exitProcess(status)
+		exitProcess(status) // the task ends on the way out of this trap
+		return
 	}
 	procs[t.proc&(maxProcs-1)].cpuNs += t.cpuNs
-	t.state = threadZombie
+	endThread(current)
 	schedule()
 }
 

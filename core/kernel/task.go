@@ -31,6 +31,7 @@ const (
 	whySignal     // killed by a signal's default action
 	whyBadFrame   // could not write or read a signal frame
 	whySupervisor // killed by the supervisor
+	whyNoMemory   // beyond its reservation, no frame was left that it may take
 )
 
 // taskEnd is what the supervisor learns about a task's end.
@@ -63,50 +64,100 @@ var events struct {
 
 var nextPID int32 = 2
 
-// maxTaskThreads caps the threads of one task: a thread bomb gets EAGAIN from clone.
-const maxTaskThreads = 48
+// Why newTask could not make a task.
+const (
+	newTaskOK       = iota
+	newTaskNoSlot   // every process slot is taken
+	newTaskNoMemory // the frame pool cannot promise its memory reservation
+	newTaskNoTables // the thread, pipe, epoll or eventfd pool cannot promise its reservation
+)
 
-// newTask claims a process slot for a task on ring and builds its address space. The caller
-// holds interrupts off.
+// newTask claims a process slot for a task on ring, has every pool promise it its
+// reservation (pool.go) — memReserve of its memLimit frames, and the thread, pipe, epoll and
+// eventfd minimums — and builds its address space. The caller holds interrupts off.
 //
 //go:nosplit
-func newTask(ring int, name string, memQuotaPages uint64) (int, bool) {
+func newTask(ring int, name string, memReserve, memLimit uint64) (int, int) {
 	reapZombies()
-	for p := 1; p < maxProcs; p++ {
-		if procs[p].live || procBusy(p) {
-			continue
-		}
-		root, ok := allocFrame()
-		if !ok {
-			return 0, false
-		}
-		as := &spaces[p]
-		*as = AddressSpace{}
-		as.root = pageTable(root)
-		as.user = ring == 3
-		as.quota = memQuotaPages
-		code, stack := selectorsForRing(ring)
-		if !as.buildEntryArea(false, code, stack) {
-			as.Destroy()
-			return 0, false
-		}
-		pr := &procs[p]
-		*pr = Process{}
-		pr.pid = nextPID
-		nextPID++
-		pr.live = true
-		pr.ring = int32(ring)
-		pr.space = int32(p)
-		pr.nameLen = copy(pr.name[:], name)
-		pr.memQuota = memQuotaPages
-		pr.maxThreads = maxTaskThreads
-		pr.startNs = nanotime()
-		for i := 0; i < 3; i++ {
-			pr.fds[i] = fileDesc{kind: fdConsole}
-		}
-		return p, true
+	p := 1
+	for ; p < maxProcs && (procs[p].live || procBusy(p)); p++ {
 	}
-	return 0, false
+	if p >= maxProcs {
+		return 0, newTaskNoSlot
+	}
+	pr := &procs[p]
+	*pr = Process{}
+	if !admitTables(pr) {
+		return 0, newTaskNoTables
+	}
+	as := &spaces[p]
+	*as = AddressSpace{}
+	as.id = int32(p)
+	if !framePool.admit(&as.mem, int64(memReserve), int64(memLimit)) {
+		releaseTables(pr)
+		return 0, newTaskNoMemory
+	}
+	root, ok := allocFrameFor(&as.mem)
+	if !ok {
+		framePool.release(&as.mem)
+		releaseTables(pr)
+		return 0, newTaskNoMemory
+	}
+	as.root = pageTable(root)
+	as.user = ring == 3
+	code, stack := selectorsForRing(ring)
+	if !as.buildEntryArea(false, code, stack) {
+		as.Destroy()
+		releaseTables(pr)
+		return 0, newTaskNoMemory
+	}
+	pr.pid = nextPID
+	nextPID++
+	pr.live = true
+	pr.ring = int32(ring)
+	pr.space = int32(p)
+	pr.name.Len = uint8(copy(pr.name.Bytes[:], name))
+	pr.startNs = nanotime()
+	for i := 0; i < 3; i++ {
+		pr.fds[i] = fileDesc{kind: fdConsole}
+	}
+	return p, newTaskOK
+}
+
+// admitTables has the thread, pipe, epoll and eventfd pools promise a new task its minimum;
+// all or none.
+//
+//go:nosplit
+func admitTables(pr *Process) bool {
+	if !threadPool.admit(&pr.threads, taskThreadsMin, taskThreadsMax) {
+		return false
+	}
+	if !pipePool.admit(&pr.pipes, taskPipesMin, taskPipesMax) {
+		threadPool.release(&pr.threads)
+		return false
+	}
+	if !epollPool.admit(&pr.epolls, taskEpollsMin, taskEpollsMax) {
+		pipePool.release(&pr.pipes)
+		threadPool.release(&pr.threads)
+		return false
+	}
+	if !eventfdPool.admit(&pr.eventfds, taskEventfdsMin, taskEventfdsMax) {
+		epollPool.release(&pr.epolls)
+		pipePool.release(&pr.pipes)
+		threadPool.release(&pr.threads)
+		return false
+	}
+	return true
+}
+
+// releaseTables withdraws what admitTables promised, once the task has given back every entry.
+//
+//go:nosplit
+func releaseTables(pr *Process) {
+	eventfdPool.release(&pr.eventfds)
+	epollPool.release(&pr.epolls)
+	pipePool.release(&pr.pipes)
+	threadPool.release(&pr.threads)
 }
 
 // procBusy reports whether some thread of process p has not been reaped yet (a zombie still
@@ -152,21 +203,21 @@ func taskThreads(p int) int {
 	return n
 }
 
-// endTask tears task p down and queues an event for the supervisor (written in place in the
-// event ring: a taskEnd is too big for the nosplit stack). If the current thread belongs to p
-// it never returns: the CPU goes to another thread.
+// endTask records why task p ends, in place in its process slot (a taskEnd is too big for
+// the nosplit stack), and marks it ending. Its teardown — every thread, every frame, every
+// descriptor — runs in finishEndedTasks, at the top of the trap path (handleTrap) or of the
+// supervisor's call, never deep inside the call chain that ended it. The first end recorded
+// is the one reported.
 //
 //go:nosplit
 func endTask(p int, reason int32, code int64, vector, rip, addr uint64, why int32) {
 	pr := &procs[p&(maxProcs-1)]
-	if !pr.live {
+	if !pr.live || pr.ending {
 		return
 	}
-	if events.tail-events.head == maxEvents {
-		events.dropped++
-		events.head++
-	}
-	e := &events.ring[events.tail%maxEvents]
+	pr.ending = true
+	endsPending++
+	e := &pr.end
 	*e = taskEnd{}
 	e.pid, e.slot, e.reason, e.code = pr.pid, int32(p), reason, code
 	e.vector, e.rip, e.addr, e.why = vector, rip, addr, why
@@ -176,35 +227,55 @@ func endTask(p int, reason int32, code int64, vector, rip, addr uint64, why int3
 	e.outputNs = pr.outputNs
 	e.msgLen = copy(e.msg[:], pr.crash.msg[:pr.crash.msgLen&255])
 	e.fnLen = copy(e.fn[:], pr.crash.fn[:pr.crash.fnLen&127])
-	self := teardownTask(p)
-	e.framesFree = frames.Free
-	events.tail++
+}
+
+// endsPending counts tasks marked ending and not yet torn down.
+var endsPending int
+
+// finishEndedTasks tears down every task marked ending and queues its end for the
+// supervisor. A thread of such a task never runs again: the caller schedules away from it.
+//
+//go:nosplit
+func finishEndedTasks() {
+	for p := 1; p < maxProcs && endsPending > 0; p++ {
+		pr := &procs[p]
+		if !pr.ending {
+			continue
+		}
+		teardownTask(p)
+		pr.ending = false
+		endsPending--
+		if events.tail-events.head == maxEvents {
+			events.dropped++
+			events.head++
+		}
+		e := &events.ring[events.tail%maxEvents]
+		*e = pr.end
+		e.framesFree = frames.Free
+		events.tail++
+	}
 	for i := 1; i < maxThreads; i++ {
 		if threads[i].state == threadBlocked && threads[i].waitOn == waitEvent {
 			wake(i, 0)
 		}
 	}
-	if self {
-		schedule()
-		panicKernel("a torn-down task was scheduled again", uint64(p))
-	}
 }
 
-// teardownTask ends every thread of task p and frees its memory and files. It reports
-// whether the current thread was one of them.
+// teardownTask ends every thread of task p and frees its memory, files and shares of the
+// kernel's tables.
 //
 //go:nosplit
-func teardownTask(p int) bool {
+func teardownTask(p int) {
 	pr := &procs[p&(maxProcs-1)]
-	self := int(threads[current].proc) == p
 	ipcProcessEnded(p) // while its threads still show what they wait for
 	irqsReleased(p)
 	consoleDriverEnded(p)
 	eventsEnded(p)
+	filtersEnded(p)
 	for i := 1; i < maxThreads; i++ {
 		t := &threads[i]
 		if int(t.proc) == p && t.state != threadFree {
-			t.state = threadZombie
+			endThread(i)
 		}
 	}
 	for i := range pr.fds {
@@ -215,21 +286,21 @@ func teardownTask(p int) bool {
 	}
 	for i := range epolls {
 		if epolls[i].used && int(epolls[i].owner) == p {
-			epolls[i].used = false
+			freeEpoll(int32(i))
 		}
 	}
 	for i := range eventfds {
 		if eventfds[i].used && int(eventfds[i].owner) == p {
-			eventfds[i].used = false
+			freeEventfd(int32(i))
 		}
 	}
+	releaseTables(pr)
 	// The core's entry area must stop showing this task's entry stacks before they are freed.
 	if entryStackOwner == int32(p) {
 		showEntryStacks(coreProc)
 	}
 	spaces[p&(maxProcs-1)].Destroy()
 	pr.live = false
-	return self
 }
 
 // exitTask handles exit_group from a task: a Go runtime that printed a panic and exits
@@ -287,14 +358,14 @@ func mapTaskSegment(p int, va, memsz uintptr, prot uint32, data, filesz uintptr)
 		if e&ptePresent != 0 {
 			f = e & pteAddrMask
 		} else {
-			nf, ok := allocFrame()
+			nf, ok := allocFrameFor(&as.mem)
 			if !ok {
 				return false
 			}
 			f = nf
 			as.resident++
 		}
-		if !as.root.mapPage(page, f, as.pteFlags(prot)|pteOwned) {
+		if !as.root.mapPage(page, f, as.pteFlags(prot)|pteOwned, &as.mem) {
 			return false
 		}
 		// Copy the part of the file image that falls in this page.

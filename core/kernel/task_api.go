@@ -14,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/multiboot"
 	"github.com/simpleos/simpleos/core/x86"
 )
@@ -25,13 +26,18 @@ type TaskSpec struct {
 	Image    []byte   // a static x86-64 ELF executable
 	Args     []string // argv, argv[0] included
 	Env      []string
-	MemQuota uint64      // bytes of resident memory; 0 = no limit
+	MemQuota uint64      // most bytes of memory it may hold (pages, page tables); 0 = DefaultMemQuota
+	// MemReserve is the memory promised to it, which no other task can take: 0 = the smaller
+	// of its quota and DefaultMemReserve. It is refused (ErrNoMemory) if the core cannot
+	// promise that much.
+	MemReserve uint64
 	Ports    []uint16    // I/O ports the task may use
 	Serves   []string    // endpoint names it may register
 	Calls    []string    // endpoint names it may call
 	IRQs     []int       // interrupt lines delivered to it as notification bits
 	Memory   [][2]uint64 // device memory it may map: [lo, hi) physical ranges
 	Events   []string    // events it may subscribe to
+	Publish  []string    // events it may publish
 	Content  []string    // content files it may read and write (content.go)
 	Filters  []EventFilter
 }
@@ -70,10 +76,21 @@ var whyText = [...]string{
 	whySignal:     "killed by a signal",
 	whyBadFrame:   "bad signal frame",
 	whySupervisor: "killed by the supervisor",
+	whyNoMemory:   "out of memory (beyond its reservation, nothing left it may take)",
 }
 
-// ErrNoSlot is returned when every process slot or too much memory is in use.
-var ErrNoSlot = errors.New("kernel: no free task slot or memory")
+// Errors of StartTask when the kernel cannot take another task.
+var (
+	ErrNoSlot   = errors.New("kernel: every task slot is taken")
+	ErrNoMemory = errors.New("kernel: not enough memory left to promise the task its reservation")
+	ErrNoTables = errors.New("kernel: the thread, pipe, epoll or eventfd table cannot promise the task its minimum")
+)
+
+// Memory defaults for a task whose spec leaves them unset.
+const (
+	DefaultMemQuota   = 64 << 20
+	DefaultMemReserve = taskReserveFrames * pageSize
+)
 
 // StartTask loads spec.Image into a new address space and starts its first thread on
 // spec.Ring. It returns the task's pid.
@@ -119,11 +136,26 @@ func StartTask(spec TaskSpec) (int, error) {
 	}
 	stack, sp := initialStack(spec, f, phdr)
 
+	quota, reserve := spec.MemQuota, spec.MemReserve
+	if quota == 0 {
+		quota = DefaultMemQuota
+	}
+	if reserve == 0 {
+		reserve = min(quota, DefaultMemReserve)
+	}
+	if reserve > quota {
+		return 0, fmt.Errorf("task %s: memory reservation %d above its quota %d", spec.Name, reserve, quota)
+	}
 	x86.Cli()
 	defer x86.Sti()
-	p, ok := newTask(spec.Ring, spec.Name, (spec.MemQuota+pageSize-1)/pageSize)
-	if !ok {
+	p, why := newTask(spec.Ring, spec.Name, (reserve+pageSize-1)/pageSize, (quota+pageSize-1)/pageSize)
+	switch why {
+	case newTaskNoSlot:
 		return 0, ErrNoSlot
+	case newTaskNoMemory:
+		return 0, fmt.Errorf("task %s: %w (%d MiB; %d MiB can still be promised)", spec.Name, ErrNoMemory, reserve>>20, framePool.headroom()*pageSize>>20)
+	case newTaskNoTables:
+		return 0, fmt.Errorf("task %s: %w", spec.Name, ErrNoTables)
 	}
 	fail := func(what string) (int, error) {
 		teardownTask(p)
@@ -160,6 +192,9 @@ func StartTask(spec TaskSpec) (int, error) {
 	g := &mmioGrants[p]
 	g.n, g.next = 0, 0
 	for _, r := range spec.Memory {
+		if IsRAM(r[0], r[1]) {
+			return fail(fmt.Sprintf("memory %#x-%#x is RAM, not device memory", r[0], r[1]-1))
+		}
 		if g.n < maxMMIO && r[1] > r[0] {
 			g.lo[g.n], g.hi[g.n] = r[0], r[1]
 			g.n++
@@ -170,17 +205,19 @@ func StartTask(spec TaskSpec) (int, error) {
 	es := &evstate[p]
 	*es = evstateZero
 	es.mayListen.set(spec.Events)
+	es.mayPost.set(spec.Publish)
 	for _, f := range spec.Filters {
-		if es.eventFilts.n == maxNames {
-			break
+		name, ok := abi.MakeName(f.Event)
+		if es.eventFilts.n == maxNames || !ok {
+			return fail("event filter for " + f.Event + ": too many filters, or not a name")
 		}
-		i, err := installFilter(f.Raw, f.Maps)
+		i, err := installFilter(p, false, name, f.Raw, f.Maps)
 		if err != nil {
 			return fail("event filter: " + err.Error())
 		}
-		filters.n++
 		es.filtIdx[es.eventFilts.n] = int32(i + 1)
-		es.eventFilts.set(append(namesOf(es.eventFilts), f.Event))
+		es.eventFilts.names[es.eventFilts.n] = name
+		es.eventFilts.n++
 	}
 	for _, irq := range spec.IRQs {
 		if irq >= 0 && irq < maxIRQs {
@@ -292,6 +329,7 @@ func KillTask(pid int) bool {
 		return false
 	}
 	endTask(p, endKilled, 0, noVector, 0, 0, whySupervisor)
+	finishEndedTasks()
 	return true
 }
 
@@ -299,7 +337,8 @@ func KillTask(pid int) bool {
 type TaskUsage struct {
 	CPU           time.Duration
 	LastHeartbeat time.Duration // 0 if it never sent one
-	Resident      uint64        // bytes
+	Resident      uint64        // bytes of user pages
+	Charged       uint64        // bytes charged to its quota: user pages, page tables, entry area
 	Threads       int
 }
 
@@ -315,6 +354,7 @@ func Usage(pid int) (TaskUsage, bool) {
 		CPU:           time.Duration(procCPU(p)),
 		LastHeartbeat: time.Duration(procs[p].lastBeat),
 		Resident:      spaces[p].resident * pageSize,
+		Charged:       uint64(spaces[p].mem.held) * pageSize,
 		Threads:       taskThreads(p),
 	}, true
 }
@@ -345,25 +385,21 @@ func Modules() []Module {
 	return mods
 }
 
-// set fills the list (names beyond maxNames or longer than 32 bytes are dropped: the policy
-// validator keeps manifests within those limits).
-func (l *nameList) set(names []string) {
-	*l = nameList{}
-	for _, s := range names {
-		if l.n == maxNames || len(s) == 0 || len(s) > 32 {
-			continue
-		}
-		l.lens[l.n] = copy(l.names[l.n][:], s)
-		l.n++
-	}
-}
-
 var evstateZero = evstate[0]
 
-func namesOf(l nameList) []string {
-	var s []string
-	for i := 0; i < l.n; i++ {
-		s = append(s, string(l.names[i][:l.lens[i]]))
+// IsRAM reports whether the physical range [lo, hi) overlaps memory the firmware reports as
+// RAM: such a range is never device memory, and granting it to a driver would hand it the
+// kernel's and other tasks' frames.
+func IsRAM(lo, hi uint64) bool {
+	info, ok := multiboot.Load(bootMagic, uintptr(bootInfoPhys), directMapBase)
+	if !ok {
+		return true // no memory map: trust nothing
 	}
-	return s
+	for i := 0; i < info.MemoryMapCount(); i++ {
+		base, length, typ, ok := info.MemoryRegion(i)
+		if ok && typ == 1 && lo < base+length && base < hi {
+			return true
+		}
+	}
+	return false
 }

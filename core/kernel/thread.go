@@ -8,7 +8,7 @@ package kernel
 // Runs in trap context: nosplit, no allocation, no heap pointer writes (threads and processes
 // are referred to by index, never by stored pointers).
 
-const maxThreads = 128
+const maxThreads = 256
 
 // Thread states.
 const (
@@ -55,6 +55,7 @@ type Thread struct {
 	cpuNs     int64
 	sliceLeft int32
 	clearTID  uintptr
+	counted   bool // it holds an entry of threadPool (newThread), given back by endThread
 
 	ipc ipcThread // IPC state (ipc.go)
 }
@@ -94,7 +95,7 @@ func mapKernelStack(i int) bool {
 		if !ok {
 			return false
 		}
-		if !kernelPML4.mapPage(va, f, pteWrite|pteNX|pteOwned|pteGlobal) {
+		if !kernelPML4.mapPage(va, f, pteWrite|pteNX|pteOwned|pteGlobal, nil) {
 			freeFrame(f)
 			return false
 		}
@@ -115,7 +116,7 @@ func reapZombies() {
 		}
 		if t.kstackTop != 0 {
 			for va := t.kstackTop - kernelStackSize; va < t.kstackTop; va += pageSize {
-				kernelPML4.unmapPage(va)
+				kernelPML4.unmapPage(va, nil)
 			}
 		}
 		*t = Thread{}
@@ -123,22 +124,26 @@ func reapZombies() {
 }
 
 // newThread claims a free slot for process proc, with its kernel stack mapped and its
-// registers zeroed. ok=false when the table or memory is exhausted.
+// registers zeroed. ok=false when its share of the thread pool or memory is exhausted.
 //
 //go:nosplit
 func newThread(proc int) (int, bool) {
 	reapZombies()
+	if !threadPool.take(shareIn(&threadPool, int32(proc))) {
+		return 0, false
+	}
 	for i := 1; i < maxThreads; i++ {
 		t := &threads[i]
 		if t.state != threadFree {
 			continue
 		}
 		if !mapKernelStack(i) {
-			return 0, false
+			break
 		}
 		top := t.kstackTop
 		*t = Thread{}
 		t.kstackTop = top
+		t.counted = true
 		t.proc = int32(proc)
 		t.tid = nextTID
 		nextTID++
@@ -153,7 +158,21 @@ func newThread(proc int) (int, bool) {
 		t.savedSP = sp
 		return i, true
 	}
+	threadPool.give(shareIn(&threadPool, int32(proc)))
 	return 0, false
+}
+
+// endThread ends thread i: it becomes a zombie (its slot is reaped once it no longer runs) and
+// gives its entry of the thread pool back.
+//
+//go:nosplit
+func endThread(i int) {
+	t := &threads[i&(maxThreads-1)]
+	if t.counted {
+		t.counted = false
+		threadPool.give(shareIn(&threadPool, t.proc))
+	}
+	t.state = threadZombie
 }
 
 // initIdle prepares slot 0: the idle thread, which runs idleLoop on its own kernel stack.

@@ -69,13 +69,20 @@ func handleTrap(tf *TrapFrame) {
 		}
 		lapicEOI()
 	}
-	if !tf.fromKernel() {
+	if !tf.fromKernel() && !curProc().ending {
 		deliverSignals(tf)
 		if tf.fromTask() && !(canonical(tf.RIP) && canonical(tf.RSP)) {
 			// IRETQ to a non-canonical address can fault in ring 0 on some CPUs: the task
 			// gets SIGSEGV instead (its handler runs on its signal stack, if it has one).
 			raiseFault(tf, SIGSEGV, siKernel, 0)
 			deliverSignals(tf)
+		}
+	}
+	if endsPending > 0 {
+		finishEndedTasks()
+		if !curProc().live {
+			schedule() // the thread's task is gone: it never returns to it
+			panicKernel("a torn-down task was scheduled again", uint64(cur().proc))
 		}
 	}
 	prepareReturn()
@@ -112,10 +119,14 @@ func exception(tf *TrapFrame) {
 		switch r {
 		case faultHandled:
 			return
-		case faultNoMem:
+		case faultNoMem, faultQuota:
 			recordFault(tf, addr)
 			if cur().proc != coreProc {
-				endTask(int(cur().proc), endKilled, 0, noVector, tf.RIP, addr, whyMemory)
+				why := int32(whyMemory)
+				if r == faultNoMem {
+					why = whyNoMemory
+				}
+				endTask(int(cur().proc), endKilled, 0, noVector, tf.RIP, addr, why)
 				return
 			}
 			killProcess(tf, SIGSEGV, "out of memory")

@@ -1,9 +1,10 @@
 package kernel
 
-// Checked access to memory named by the Go runtime (or, later, a task): every address is
+// Checked access to memory named by a Go runtime (the core's or a task's): every address is
 // checked against the address space's own regions and page tables, and reached through the
-// direct map. Demand-zero pages are faulted in. A bad address gives ok=false, never a kernel
-// fault.
+// direct map. Demand-zero pages are faulted in. Only RAM is a buffer: device memory a driver
+// maps (vmaDevice) is refused, and so is any frame the direct map does not cover. A bad
+// address gives ok=false, never a kernel fault.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
@@ -14,17 +15,21 @@ func (as *AddressSpace) userPage(va uintptr, write bool) (uintptr, bool) {
 	if va >= userTop || va < pageSize {
 		return 0, false
 	}
+	i := as.find(va)
+	if i < 0 {
+		return 0, false
+	}
+	if r := &as.vmas[i&(maxVMAs-1)]; r.kind == vmaDevice || r.prot&protRead == 0 && !write {
+		return 0, false // device registers are never a system call's buffer
+	}
 	for try := 0; try < 2; try++ {
 		v := as.root.lookup(pageDown(va))
 		if v&ptePresent != 0 {
-			if write && v&pteWrite == 0 {
+			pa := v & pteAddrMask
+			if write && v&pteWrite == 0 || pa >= directMapEnd {
 				return 0, false
 			}
-			i := as.find(va)
-			if i < 0 || as.vmas[i&(maxVMAs-1)].prot&protRead == 0 && !write {
-				return 0, false
-			}
-			return directMap(v&pteAddrMask) + va&(pageSize-1), true
+			return directMap(pa) + va&(pageSize-1), true
 		}
 		if as.fault(va, write, false) != faultHandled {
 			return 0, false

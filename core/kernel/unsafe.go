@@ -71,9 +71,6 @@ func addrOfPipeByte(p *pipeObj, i int) uintptr {
 func addrOfMsg(m *ipcMsg) uintptr { return uintptr(unsafe.Pointer(m)) }
 
 //go:nosplit
-func addrOfName(b *[32]byte) uintptr { return uintptr(unsafe.Pointer(b)) }
-
-//go:nosplit
 func addrOfConByte(i int) uintptr { return uintptr(unsafe.Pointer(&con.buf[i&(conBufSize-1)])) }
 
 //go:nosplit
