@@ -36,15 +36,20 @@ type Options struct {
 	Accel     string        // "auto" (default), "kvm", "tcg"
 	Icount    string        // "" or e.g. "shift=0": adds -icount <value> (TCG only; error with kvm)
 	Stdout    io.Writer     // serial console output is copied here as it arrives (may be nil)
+	Protocol  io.Writer     // the core's protocol channel is copied here as it arrives (may be nil)
 	ExtraArgs []string
 	QEMU      string // binary; default "qemu-system-x86_64" found in PATH
 }
 
 // Result is how a boot ended.
 type Result struct {
-	Status   int    // the kernel's own exit status; 100 when the core crashed; 124 on timeout
-	Accel    string // "kvm" or "tcg"
-	Output   []byte // everything the serial console printed
+	Status int    // the kernel's own exit status; 100 when the core crashed; 124 on timeout
+	Accel  string // "kvm" or "tcg"
+	Output []byte // everything the serial console printed: the core's, every task's, the console driver's
+	// Protocol is what the core wrote on its protocol channel (port 0xe9, QEMU's debug
+	// console): lines only the core can write. Campaign results and disk writes are read
+	// from here, never from Output, where any task can print anything.
+	Protocol []byte
 	TimedOut bool
 	Crashed  bool // status 100, or a line starting "CORE CRASH:" was seen, or QEMU ended without a status
 	Duration time.Duration
@@ -91,6 +96,9 @@ func (o Options) Args(accel string) ([]string, error) {
 		"-serial", "stdio",
 		"-no-reboot", // a triple fault ends QEMU instead of rebooting forever
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+		// The protocol channel: Run passes a pipe as descriptor 3.
+		"-chardev", "file,id=protocol,path=/dev/fd/3",
+		"-device", "isa-debugcon,iobase=0xe9,chardev=protocol",
 		"-accel", accel,
 		"-cpu", cpu,
 	)
@@ -136,9 +144,21 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 
 	console := &consoleBuffer{tee: o.Stdout}
+	protocol := &consoleBuffer{tee: o.Protocol}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return Result{}, fmt.Errorf("boot: protocol channel: %w", err)
+	}
+	defer pr.Close()
+	copied := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(protocol, pr)
+		close(copied)
+	}()
 	var stderr bytes.Buffer
 	cmd := exec.Command(qemu, args...)
-	cmd.Stdin = nil // /dev/null: QEMU must never read (or put into raw mode) our terminal
+	cmd.ExtraFiles = []*os.File{pw} // descriptor 3: the protocol channel
+	cmd.Stdin = nil                 // /dev/null: QEMU must never read (or put into raw mode) our terminal
 	cmd.Stdout = console
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so a kill reaches all of it
@@ -146,7 +166,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 
 	res := Result{Accel: accel, Note: note}
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	pw.Close() // QEMU holds the write end now: EOF when it exits
+	if err != nil {
 		return res, fmt.Errorf("boot: starting %s: %w", qemu, err)
 	}
 	done := make(chan error, 1)
@@ -161,7 +183,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		res.TimedOut = true
 	}
 	res.Duration = time.Since(start)
+	select {
+	case <-copied:
+	case <-time.After(2 * time.Second): // a stray child holding the pipe: take what arrived
+	}
 	res.Output = console.Bytes()
+	res.Protocol = protocol.Bytes()
 	res.Crashed = sawCrashMarker(res.Output)
 
 	if res.TimedOut {

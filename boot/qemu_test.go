@@ -17,7 +17,8 @@ import (
 
 func TestArgs(t *testing.T) {
 	base := []string{"-m", "256", "-smp", "1", "-display", "none", "-monitor", "none", "-serial", "stdio",
-		"-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"}
+		"-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+		"-chardev", "file,id=protocol,path=/dev/fd/3", "-device", "isa-debugcon,iobase=0xe9,chardev=protocol"}
 
 	args, err := Options{Image: "build/simpleos.img"}.Args("tcg")
 	require.NoError(t, err)
@@ -45,6 +46,7 @@ func TestArgs(t *testing.T) {
 		"-append", "selftest=primes:100000 x=1,2",
 		"-m", "512", "-smp", "2", "-display", "none", "-monitor", "none", "-serial", "stdio",
 		"-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+		"-chardev", "file,id=protocol,path=/dev/fd/3", "-device", "isa-debugcon,iobase=0xe9,chardev=protocol",
 		"-accel", "tcg", "-cpu", "max",
 		"-icount", "shift=0",
 		"-s", "-S",

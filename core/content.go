@@ -2,21 +2,70 @@ package main
 
 // Content files: the data files security modules load (the sensor's channel file). The
 // launcher passes them as Multiboot modules ("the disk"); the kernel's content store keeps
-// them with their last-known-good copies (core/kernel/content.go). The supervisor confirms a
-// module's new content once the module has run with it for contentConfirmAfter, rolls it back
-// to last-known-good when the module crashes first, and quarantines it when it has caused as
-// many crashes as the module's crash budget.
+// them with their last-known-good copies (core/kernel/content.go). The content service here
+// decides every write a module makes: it fingerprints the bytes (content.Fingerprint: SHA-256
+// of the canonical rules), refuses quarantined ones and records each change on the protocol
+// channel for the launcher to apply to its disk. The supervisor confirms a module's new
+// content once the module has run with it for contentConfirmAfter, rolls it back to
+// last-known-good when the module crashes first, and quarantines its fingerprint when it has
+// caused as many crashes as the module's crash budget.
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
-	"hash/fnv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/simpleos/simpleos/core/kernel"
 	"github.com/simpleos/simpleos/policy"
 	"github.com/simpleos/simpleos/tier2/sensor/content"
 )
+
+// quarantine is the set of content fingerprints the core refuses.
+var quarantine struct {
+	mu  sync.Mutex
+	set map[[32]byte]bool
+}
+
+func quarantined(fp [32]byte) bool {
+	quarantine.mu.Lock()
+	defer quarantine.mu.Unlock()
+	return quarantine.set[fp]
+}
+
+func quarantineContent(fp [32]byte) {
+	quarantine.mu.Lock()
+	defer quarantine.mu.Unlock()
+	if quarantine.set == nil {
+		quarantine.set = map[[32]byte]bool{}
+	}
+	quarantine.set[fp] = true
+}
+
+// serveContentWrites decides the content writes of modules, one at a time, for as long as
+// the core runs.
+func serveContentWrites() {
+	for {
+		w := kernel.NextContentWrite()
+		fp := content.Fingerprint(w.Data)
+		refuse := quarantined(fp)
+		s := kernel.FinishContentWrite(w, refuse, fp)
+		if refuse {
+			fmt.Printf("disk: refused %s from pid %d: quarantined content (%s)\n", w.File, w.Writer, describeContent(w.Data))
+			continue
+		}
+		recordDiskWrite(s)
+	}
+}
+
+// recordDiskWrite writes the change to a content file on the protocol channel, where the
+// launcher applies it to its disk, and says so on the console.
+func recordDiskWrite(s kernel.ContentStatus) {
+	kernel.ProtocolLine(fmt.Sprintf("disk: write %s %d base64 %s", s.Name, len(s.Data), base64.StdEncoding.EncodeToString(s.Data)))
+	fmt.Printf("disk: wrote %s (%s)\n", s.Name, describeContent(s.Data))
+}
 
 // contentConfirmAfter is how long a module must run with new content before it becomes
 // last-known-good.
@@ -43,29 +92,30 @@ func loadContent(man *policy.Manifest) error {
 			if !ok {
 				continue // the module will find no content
 			}
-			if err := kernel.AddContent(c.Path, b, lkg[c.Path]); err != nil {
+			l := lkg[c.Path]
+			if err := kernel.AddContent(c.Path, b, l, content.Fingerprint(b), content.Fingerprint(l)); err != nil {
 				return err
 			}
 			fmt.Printf("core: content %s: %s\n", c.Path, describeContent(b))
 		}
 	}
+	go serveContentWrites()
 	return nil
 }
 
 // describeContent names a content file's version: its channel and sequence when it is a
-// channel file, else its size and hash.
+// channel file, and its fingerprint's first bytes.
 func describeContent(b []byte) string {
+	fp := content.Fingerprint(b)
 	if c, err := content.Parse("", b); err == nil {
-		return fmt.Sprintf("channel %d sequence %d, %d bytes", c.Channel, c.Sequence, len(b))
+		return fmt.Sprintf("channel %d sequence %d, %d bytes, sha256 %s", c.Channel, c.Sequence, len(b), hex.EncodeToString(fp[:6]))
 	}
-	h := fnv.New64a() // the content store's hash (FNV-1a), as its quarantine list records it
-	h.Write(b)
-	return fmt.Sprintf("%d bytes, hash %016x", len(b), h.Sum64())
+	return fmt.Sprintf("%d bytes, sha256 %s", len(b), hex.EncodeToString(fp[:6]))
 }
 
 // contentState is what the supervisor remembers about one app's content.
 type contentState struct {
-	strikes map[uint64]int // crashes each content version caused
+	strikes map[[32]byte]int // crashes each content version caused
 }
 
 // confirmContent makes content that a running module has used for contentConfirmAfter its
@@ -102,8 +152,9 @@ func (st *supervisorState) rollbackContent(a *app, ev kernel.TaskEvent) string {
 		}
 		after := (ev.At - s.WrittenAt).Round(time.Millisecond)
 		r, _ := kernel.RollbackContent(c.Path)
+		recordDiskWrite(r)
 		if a.content.strikes == nil {
-			a.content.strikes = map[uint64]int{}
+			a.content.strikes = map[[32]byte]int{}
 		}
 		a.content.strikes[s.Hash]++
 		n, budget := a.content.strikes[s.Hash], a.rules.CrashBudget
@@ -112,7 +163,8 @@ func (st *supervisorState) rollbackContent(a *app, ev kernel.TaskEvent) string {
 		}
 		fmt.Printf("supervisor: %s crashed %v after writing content %s (%s): rolled back to last-known-good (%s); crash %d of %d with this content\n",
 			a.spec.Name, after, c.Path, describeContent(s.Data), describeContent(r.Data), n, budget)
-		if n >= budget && kernel.QuarantineContent(s.Hash) {
+		if n >= budget {
+			quarantineContent(s.Hash)
 			fmt.Printf("supervisor: content %s (%s) quarantined after %d crashes: the core refuses it from now on\n",
 				c.Path, describeContent(s.Data), n)
 		}

@@ -71,7 +71,8 @@
 //
 // The core keeps some hardware for itself (ReservedPorts, ReservedIRQs, ReservedMemoryRanges
 // in reserved.go): the PICs 0x20-0x21 and 0xa0-0xa1, the PIT 0x40-0x43 and 0x61, the RTC/CMOS
-// 0x70-0x71 (read at boot), isa-debug-exit 0xf4, PCI configuration 0xcf8-0xcff; IRQs 0 (PIT),
+// 0x70-0x71 (read at boot), the protocol channel 0xe9, isa-debug-exit 0xf4, PCI configuration
+// 0xcf8-0xcff; IRQs 0 (PIT),
 // 2 (cascade) and 8 (RTC); conventional memory below 0xa0000 and the I/O APIC and local APIC
 // pages.
 //

@@ -30,7 +30,7 @@ type Module struct {
 	// Reserve is the memory the core promises the module when it starts (no other task can
 	// take it); 0 = the smaller of its quota and the core's default (8 MiB).
 	Reserve uint64
-	CPU   CPUBudget // zero fields = unlimited
+	CPU     CPUBudget // zero fields = unlimited
 
 	Serves []string // endpoints this module serves
 	Calls  []string // endpoints this module may call

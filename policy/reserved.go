@@ -38,6 +38,7 @@ var ReservedPorts = []ReservedPort{
 	{PortRange{0x61, 0x61}, "PIT channel 2 gate / speaker port (calibration)"},
 	{PortRange{0x70, 0x71}, "RTC/CMOS (wall clock at boot)"},
 	{PortRange{0xa0, 0xa1}, "slave PIC"},
+	{PortRange{0xe9, 0xe9}, "the core's protocol channel (QEMU's debug console): the launcher trusts what it carries"},
 	{PortRange{0xf4, 0xf4}, "isa-debug-exit (power-off with a status)"},
 	{PortRange{0xcf8, 0xcff}, "PCI configuration space"},
 }

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simpleos/simpleos/boot/demo"
 )
 
 // Hole 1: trap entry took "came from the kernel" from bit 63 of the interrupted RSP, which the
@@ -249,12 +252,43 @@ func TestExhaustedTablesLeaveOthersWorking(t *testing.T) {
 // the core and everyone else needed.
 func TestMemoryHogsCannotStarveTheCoreOrOthers(t *testing.T) {
 	t.Parallel()
-	res := bootApps(t, "", 2*time.Minute, nil, "memhog", "ring=2 memhog", "ring=1 memhog", "memhog", "attack alloc 4000 6", "hello")
+	res := bootApps(t, "", 2*time.Minute, nil, "memhog", "ring=2 memhog", "ring=1 memhog", "memhog", "attack alloc 4000 1", "hello")
 	out := string(res.Output)
 	for _, name := range []string{"memhog", "memhog-2", "memhog-3", "memhog-4"} {
 		assert.Regexp(t, `^app `+name+` (killed: memory quota exceeded|killed: out of memory .*|failed to start: .*memory.*)$`, summary(t, res.Output, name))
 	}
-	assert.Contains(t, out, "[attack] attack: alloc: 6 MiB allocated and touched", "a bystander within its reservation")
+	assert.Contains(t, out, "[attack] attack: alloc: 1 MiB allocated and touched", "a bystander within its reservation")
 	assert.Equal(t, "app attack exited 0", summary(t, res.Output, "attack"))
 	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
+}
+
+// Hole 10: the host applied every "disk: write" line anywhere in the transcript, including
+// lines a task printed: any task could rewrite the persisted channel file. Disk writes (and
+// campaign results) now come from the core's protocol channel only; here a ring-3 task prints
+// the forged line, and a ring-1 task with the serial port writes it to the UART itself, on a
+// line of its own, as a hostile console driver would.
+func TestTasksCannotForgeDiskWrites(t *testing.T) {
+	t.Parallel()
+	manifest := `
+module attack-2
+    binary tests/testdata/apps/attack
+    ring   1
+    ports  0x3f8-0x3ff
+    restart never
+end
+`
+	res := bootAppsWithPolicy(t, manifest, "", time.Minute, nil, "attack forge-disk", "ring=1 attack forge-disk uart")
+	assert.Contains(t, string(res.Output), "[attack-2] attack: forge-disk: printed")
+	assert.Contains(t, string(res.Output), "\ndisk: write sensor.chan 4 base64 RVZJTA==\n", "the forged line reached the console")
+	writes, err := demo.DiskWrites(res.Protocol)
+	require.NoError(t, err)
+	assert.Empty(t, writes, "a task's line passed for the core's disk write")
+}
+
+// Hole 11: getrandom was one xorshift generator for every task, its state its last output.
+func TestGetrandomIsNotPredictable(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "", time.Minute, nil, "attack random", "ring=2 attack random")
+	assert.NotContains(t, string(res.Output), "BREACH")
+	assert.Equal(t, "app attack exited 0", summary(t, res.Output, "attack"))
 }

@@ -46,12 +46,12 @@ func TestDemoCF291(t *testing.T) {
 	tiered := read("tiered-boot1.log")
 	assert.NotContains(t, tiered, "CORE CRASH")
 	assert.Len(t, regexp.MustCompile(`(?m)^app sensor faulted: page fault \(#PF\) at github\.com/simpleos/simpleos/tier2/sensor/content\.\w+\+0x[0-9a-f]+ addr=0xdead0000 \[ring 2`).FindAllString(tiered, -1), 3)
-	assert.Regexp(t, `(?m)^supervisor: sensor crashed \S+ after writing content sensor\.chan \(channel 291 sequence 2, \d+ bytes\): rolled back to last-known-good \(channel 291 sequence 1, \d+ bytes\); crash 3 of 3`, tiered)
-	assert.Regexp(t, `(?m)^supervisor: content sensor\.chan \(channel 291 sequence 2, \d+ bytes\) quarantined after 3 crashes`, tiered)
+	assert.Regexp(t, `(?m)^supervisor: sensor crashed \S+ after writing content sensor\.chan \(channel 291 sequence 2, \d+ bytes, sha256 [0-9a-f]+\): rolled back to last-known-good \(channel 291 sequence 1, \d+ bytes, sha256 [0-9a-f]+\); crash 3 of 3`, tiered)
+	assert.Regexp(t, `(?m)^supervisor: content sensor\.chan \(channel 291 sequence 2, \d+ bytes, sha256 [0-9a-f]+\) quarantined after 3 crashes`, tiered)
 	assert.Contains(t, tiered, "refused by the core: quarantined")
 	assert.Contains(t, tiered, "[app] app: done: 120/120 pipes created")
 	assert.Equal(t, 0, results[1].Boots[0].Status)
-	assert.Contains(t, tiered, "disk: write sensor.chan", "the rollback is written to disk")
+	assert.Contains(t, tiered, "disk: wrote sensor.chan", "the rollback is written to disk")
 
 	// Verified: rejected at load, naming the field; nothing faults.
 	verified := read("verified-boot1.log")

@@ -196,7 +196,7 @@ func runBoot(ctx context.Context, o Options, mode string, n int, disk string) (*
 	for _, name := range contentNames(m) {
 		allowed[name] = true
 	}
-	if _, err := ApplyDiskWrites(disk, res.Output, allowed); err != nil {
+	if _, err := ApplyDiskWrites(disk, res.Protocol, allowed); err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Transcript, err)
 	}
 	return b, nil

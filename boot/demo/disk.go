@@ -11,8 +11,9 @@ import (
 	"strconv"
 )
 
-// diskWriteLine is how the core reports a change to a content file (core/kernel/content.go).
-var diskWriteLine = regexp.MustCompile(`disk: write (\S+) (\d+) base64 ([A-Za-z0-9+/=]*)`)
+// diskWriteLine is how the core records a change to a content file on its protocol channel
+// (core/content.go): a whole line.
+var diskWriteLine = regexp.MustCompile(`^disk: write (\S+) (\d+) base64 ([A-Za-z0-9+/=]*)$`)
 
 // DiskWrite is one change the core made to a content file.
 type DiskWrite struct {
@@ -20,11 +21,13 @@ type DiskWrite struct {
 	Data []byte
 }
 
-// DiskWrites extracts the content-file writes from a transcript, in order. A line whose
-// length does not match its data (cut short by a crash) is an error naming the line.
-func DiskWrites(transcript []byte) ([]DiskWrite, error) {
+// DiskWrites extracts the content-file writes from the core's protocol channel (a boot's
+// Result.Protocol), in order. Lines on the serial console are never read: any task can print
+// anything there. A line whose length does not match its data (cut short by a crash) is an
+// error naming the line.
+func DiskWrites(protocol []byte) ([]DiskWrite, error) {
 	var out []DiskWrite
-	sc := bufio.NewScanner(bytes.NewReader(transcript))
+	sc := bufio.NewScanner(bytes.NewReader(protocol))
 	sc.Buffer(make([]byte, 1<<20), 1<<22)
 	for n := 1; sc.Scan(); n++ {
 		m := diskWriteLine.FindSubmatch(sc.Bytes())
@@ -41,10 +44,11 @@ func DiskWrites(transcript []byte) ([]DiskWrite, error) {
 	return out, sc.Err()
 }
 
-// ApplyDiskWrites applies a transcript's content-file writes to the files in dir, so that the
-// next boot from dir starts where this one stopped. Only names in allowed are written.
-func ApplyDiskWrites(dir string, transcript []byte, allowed map[string]bool) ([]DiskWrite, error) {
-	ws, err := DiskWrites(transcript)
+// ApplyDiskWrites applies the content-file writes of a boot's protocol channel to the files in
+// dir, so that the next boot from dir starts where this one stopped. Only names in allowed
+// are written.
+func ApplyDiskWrites(dir string, protocol []byte, allowed map[string]bool) ([]DiskWrite, error) {
+	ws, err := DiskWrites(protocol)
 	for _, w := range ws {
 		if !allowed[w.Name] || filepath.Base(w.Name) != w.Name {
 			return ws, fmt.Errorf("disk write to %q: not a content file of the manifest", w.Name)

@@ -10,10 +10,10 @@ import (
 )
 
 func TestDiskWritesRoundTrip(t *testing.T) {
-	tr := []byte("[sensor] hello\ndisk: write sensor.chan 5 base64 aGVsbG8=\nnoise disk: write sensor.chan 3 base64 YWJj\n")
+	tr := []byte("disk: write sensor.chan 5 base64 aGVsbG8=\nnoise disk: write sensor.chan 3 base64 YWJj\ndisk: write sensor.chan 3 base64 YWJj\n")
 	ws, err := DiskWrites(tr)
 	require.NoError(t, err)
-	require.Len(t, ws, 2)
+	require.Len(t, ws, 2, "only whole lines count")
 	assert.Equal(t, DiskWrite{"sensor.chan", []byte("hello")}, ws[0])
 	assert.Equal(t, []byte("abc"), ws[1].Data)
 

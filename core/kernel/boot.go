@@ -73,6 +73,7 @@ func bootMain() {
 	initSyscallMSRs()
 	initAPIC()
 	calibrate()
+	initRandom()
 	if info.ModuleCount() > 0 {
 		if start, end, _, ok := info.Module(0); ok && end > start {
 			kernelSyms, kernelSymsOK = elfsym.Open(directMap(uint64(start)), end-start)
@@ -277,6 +278,7 @@ func setupCoreProcess(cmdline string) int {
 	p := &procs[coreProc]
 	p.pid = 1
 	p.live = true
+	p.rng.seed()
 	p.space = 0
 	for i := 0; i < 3; i++ {
 		p.fds[i] = fileDesc{kind: fdConsole}
@@ -360,8 +362,8 @@ func buildInitialStack(as *AddressSpace, cmdline string) uintptr {
 	}
 	sp -= 16
 	random := sp
-	store64(base+random, x86.Rdtsc()*0x9e3779b97f4a7c15)
-	store64(base+random+8, x86.Rdtsc()^0xdeadbeefcafef00d)
+	store64(base+random, procs[coreProc].rng.word())
+	store64(base+random+8, procs[coreProc].rng.word())
 	sp &^= 15
 	words := 1 + argc + 1 + envc + 1 + 2*5
 	if words%2 == 1 {

@@ -2,19 +2,23 @@ package kernel
 
 // The content store: the data files security modules load (rules, signatures, channel files),
 // kept by the core so that a module cannot lose them by crashing and the supervisor can roll
-// them back. It stands for the files on disk: the launcher passes each file as a Multiboot
-// module at boot, and every change is printed on the console as a "disk: write" line that the
-// launcher applies to its copy, so the next boot starts from what this one left (which is how
-// a bad file survives a reboot and makes a boot loop).
+// them back. The launcher passes each file as a Multiboot module at boot ("the disk"); every
+// change is recorded on the core's protocol channel (ProtocolLine), which the launcher applies
+// to its copy, so the next boot starts from what this one left — which is how a bad file
+// survives a reboot and makes a boot loop.
 //
 // A module reads and writes the content files its policy names (content PATH rollback PATH);
 // the core (ring 0) may use any. Each file keeps its current bytes and its last-known-good
-// copy. A write makes the new bytes current and unconfirmed; the supervisor confirms them
-// once the module has run with them for a while, rolls them back to last-known-good when the
-// module crashes first, and quarantines their hash after repeated crashes, after which the
-// store refuses them (EKEYREJECTED).
+// copy. Reads are served here, in trap context. A write is decided by the core's content
+// service in goroutine context (core/content.go): the writer's bytes are staged here, the
+// writer waits, and the service fingerprints them (SHA-256 of their canonical form), refuses
+// quarantined ones (EKEYREJECTED) or commits them (CommitContent) and completes the write.
+// The supervisor confirms new bytes once the module has run with them for a while, rolls them
+// back to last-known-good when the module crashes first, and quarantines their fingerprint
+// after repeated crashes.
 //
-// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+// Runs in trap context: nosplit, no allocation, no heap pointer writes (the API in
+// content_api.go runs in goroutine context).
 
 import (
 	"unsafe"
@@ -25,9 +29,8 @@ import (
 const (
 	maxContentFiles = 4
 	maxContentSize  = 64 << 10
-	maxQuarantined  = 16
 
-	EKEYREJECTED = 129 // content_write: these bytes are quarantined
+	EKEYREJECTED = abi.EKEYREJECTED // content_write: these bytes are quarantined
 )
 
 type contentFile struct {
@@ -36,8 +39,8 @@ type contentFile struct {
 	cur, lkg  [maxContentSize]byte
 	curLen    int
 	lkgLen    int
-	curHash   uint64
-	lkgHash   uint64
+	curHash   [32]byte // fingerprints, set by the core's content service
+	lkgHash   [32]byte
 	confirmed bool  // cur is proven (it came from disk at boot, or the supervisor confirmed it)
 	writtenAt int64 // when cur was written, monotonic ns
 	writer    int32 // pid that wrote cur, 0 = the boot disk
@@ -46,24 +49,21 @@ type contentFile struct {
 
 var contentFiles [maxContentFiles]contentFile
 
-var quarantine struct {
-	hash [maxQuarantined]uint64
-	n    int
-}
-
 // contentAccess[p] lists the content files process p's policy module names.
 var contentAccess [maxProcs]nameList
 
-// contentHash is FNV-1a (64-bit) over b[:n]: identifies a file's bytes for quarantine.
-//
-//go:nosplit
-func contentHash(b *[maxContentSize]byte, n int) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < n && i < maxContentSize; i++ {
-		h ^= uint64(b[i])
-		h *= 1099511628211
-	}
-	return h
+// The one write being decided: staged by content_write, taken by the core's content service
+// (NextContentWrite), completed by it (FinishContentWrite).
+var contentReq struct {
+	busy, taken, done bool
+	seq               uint64 // of the write in the stage
+	file              int
+	n                 int
+	writer            int32 // thread slot of the writer
+	pid               int32
+	orphan            bool // the writer's task ended while the service held the write
+	result            int64
+	data              [maxContentSize]byte
 }
 
 //go:nosplit
@@ -77,16 +77,6 @@ func contentFind(name *abi.Name) int {
 	return -1
 }
 
-//go:nosplit
-func isQuarantined(h uint64) bool {
-	for i := 0; i < quarantine.n && i < maxQuarantined; i++ {
-		if quarantine.hash[i] == h {
-			return true
-		}
-	}
-	return false
-}
-
 // contentAllowed reports whether the calling process may use the named file.
 //
 //go:nosplit
@@ -95,22 +85,33 @@ func contentAllowed(name *abi.Name) bool {
 	return procs[p].ring == 0 || contentAccess[p].has(name)
 }
 
-// sysContentRead(name, len, buf, size) copies up to size bytes of the current content of a
-// file to buf and returns the file's length (larger than size: call again with more room).
+// contentFileArg reads and checks the name argument of a content call: the file's index, or
+// -errno.
 //
 //go:nosplit
-func sysContentRead(tf *TrapFrame) int64 {
+func contentFileArg(tf *TrapFrame, what string) int {
 	var name abi.Name
 	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
 		return -EINVAL
 	}
 	if !contentAllowed(&name) {
-		audit("read content", &name, "content")
+		audit(what, &name, "content")
 		return -EPERM
 	}
-	i := contentFind(&name)
+	if i := contentFind(&name); i >= 0 {
+		return i
+	}
+	return -ENOENT
+}
+
+// sysContentRead(name, len, buf, size) copies up to size bytes of the current content of a
+// file to buf and returns the file's length (larger than size: call again with more room).
+//
+//go:nosplit
+func sysContentRead(tf *TrapFrame) int64 {
+	i := contentFileArg(tf, "read content")
 	if i < 0 {
-		return -ENOENT
+		return int64(i)
 	}
 	f := &contentFiles[i&(maxContentFiles-1)]
 	size := uintptr(tf.R10)
@@ -123,94 +124,78 @@ func sysContentRead(tf *TrapFrame) int64 {
 	return int64(f.curLen)
 }
 
-// sysContentWrite(name, len, buf, n) replaces the current content of a file with n bytes at
-// buf. The replaced bytes become last-known-good if they were confirmed. Quarantined bytes are
-// refused with EKEYREJECTED.
+// sysContentWrite(name, len, buf, n) stages n bytes at buf as the new content of a file and
+// waits for the core's content service to decide them: 0, or -EKEYREJECTED for quarantined
+// bytes. The wait ignores signals: the decision is made either way, and the writer learns it.
 //
 //go:nosplit
 func sysContentWrite(tf *TrapFrame) int64 {
-	var name abi.Name
-	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
-		return -EINVAL
-	}
-	if !contentAllowed(&name) {
-		audit("write content", &name, "content")
-		return -EPERM
+	i := contentFileArg(tf, "write content")
+	if i < 0 {
+		return int64(i)
 	}
 	size := uintptr(tf.R10)
 	if size > maxContentSize {
 		return -EFBIG
 	}
-	i := contentFind(&name)
-	if i < 0 {
-		return -ENOENT
+	r := &contentReq
+	for r.busy {
+		blockQuiet(waitContent, 0) // another write is being decided
 	}
-	f := &contentFiles[i&(maxContentFiles-1)]
-	// Stage into lkg's slot only after deciding what lkg keeps: copy in to a scratch area
-	// first so that a bad pointer changes nothing.
-	if size > 0 && !curSpace().copyIn(uintptr(unsafe.Pointer(&contentScratch[0])), uintptr(tf.RDX), size) {
+	// Copy in first: a bad pointer changes nothing.
+	if size > 0 && !curSpace().copyIn(uintptr(unsafe.Pointer(&r.data[0])), uintptr(tf.RDX), size) {
 		return -EFAULT
 	}
-	h := contentHash(&contentScratch, int(size))
-	if isQuarantined(h) {
-		kputLineStart()
-		kputs("disk: refused ")
-		kputName(&name)
-		kputs(": quarantined content\n")
-		return -EKEYREJECTED
+	r.busy, r.taken, r.done = true, false, false
+	r.seq++
+	r.file, r.n, r.writer, r.pid = i, int(size), int32(current), curProc().pid
+	wakeCore(coreWaitContent)
+	seq := r.seq
+	for !(r.done && r.seq == seq) {
+		blockQuiet(waitContent, uintptr(seq))
 	}
-	if f.confirmed {
-		f.lkg = f.cur
-		f.lkgLen, f.lkgHash = f.curLen, f.curHash
-	}
-	copy(f.cur[:size], contentScratch[:size])
-	f.curLen, f.curHash = int(size), h
-	f.confirmed = false
-	f.writtenAt = nanotime()
-	f.writer = procs[cur().proc&(maxProcs-1)].pid
-	f.gen++
-	diskWrite(f)
-	return 0
+	result := r.result
+	r.busy = false
+	wakeAll(waitContent)
+	return result
 }
 
-var contentScratch [maxContentSize]byte
-
-// diskWrite prints the "disk: write NAME BYTES base64 DATA" line the launcher applies to its
-// copy of the file.
+// contentWriterEnded lets go of a write whose writer's task p is ending: cancelled if the
+// service has not taken it, else left for the service to finish on its own.
 //
 //go:nosplit
-func diskWrite(f *contentFile) {
-	kputLineStart()
-	kputs("disk: write ")
-	kputName(&f.name)
-	kputc(' ')
-	kputDec(uint64(f.curLen))
-	kputs(" base64 ")
-	const enc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	const m = maxContentSize - 1
-	n := f.curLen
-	for i := 0; i < n; i += 3 {
-		v := uint32(f.cur[i&m]) << 16
-		if i+1 < n {
-			v |= uint32(f.cur[(i+1)&m]) << 8
-		}
-		if i+2 < n {
-			v |= uint32(f.cur[(i+2)&m])
-		}
-		kputc(enc[(v>>18)&63])
-		kputc(enc[(v>>12)&63])
-		if i+1 < n {
-			kputc(enc[(v>>6)&63])
-		} else {
-			kputc('=')
-		}
-		if i+2 < n {
-			kputc(enc[v&63])
-		} else {
-			kputc('=')
+func contentWriterEnded(p int) {
+	r := &contentReq
+	if !r.busy || int(threads[r.writer&(maxThreads-1)].proc) != p {
+		return
+	}
+	if r.taken && !r.done {
+		r.orphan = true
+		return
+	}
+	r.busy = false
+	wakeAll(waitContent)
+}
+
+// blockQuiet blocks the current thread on (on, addr) whatever signals are pending: for waits
+// that must finish (a signal is delivered when the call returns).
+//
+//go:nosplit
+func blockQuiet(on uint32, addr uintptr) {
+	t := cur()
+	t.state, t.waitOn, t.waitAddr, t.deadline, t.wakeResult = threadBlocked, on, addr, 0, 0
+	schedule()
+}
+
+// wakeAll wakes every thread blocked on a wait kind.
+//
+//go:nosplit
+func wakeAll(on uint32) {
+	for i := 1; i < maxThreads; i++ {
+		if threads[i].state == threadBlocked && threads[i].waitOn == on {
+			wake(i, 0)
 		}
 	}
-	kputc('\n')
 }
 
 // sysInjectReport(outcome) records what a fault injected into the calling task did (package

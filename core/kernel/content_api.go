@@ -1,10 +1,12 @@
 package kernel
 
-// The content store's API for the core's supervisor (content.go holds the store). Ordinary
-// goroutine context: interrupts are off around every access to the store.
+// The content store's API for the core (content.go holds the store): the supervisor's
+// confirm, rollback and status calls, and the content service's side of a write. Goroutine
+// context: interrupts are off around every access to the store.
 
 import (
 	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/simpleos/simpleos/abi"
@@ -16,17 +18,17 @@ type ContentStatus struct {
 	Name      string
 	Gen       uint64 // changes on every write and rollback
 	Data      []byte // the current bytes (a copy)
-	Hash      uint64
+	Hash      [32]byte
 	LKG       []byte // the last-known-good bytes (a copy)
-	LKGHash   uint64
+	LKGHash   [32]byte
 	Confirmed bool
 	WrittenAt time.Duration // kernel clock
 	Writer    int           // pid of the writer, 0 for the boot disk
 }
 
 // AddContent creates a content file at boot with its current bytes and its last-known-good
-// copy (nil: the current bytes are the last-known-good ones).
-func AddContent(name string, cur, lkg []byte) error {
+// copy (nil: the current bytes are the last-known-good ones) and their fingerprints.
+func AddContent(name string, cur, lkg []byte, curHash, lkgHash [32]byte) error {
 	nb, ok := abi.MakeName(name)
 	if !ok {
 		return fmt.Errorf("content %q: %v", name, abi.CheckName(name))
@@ -35,7 +37,7 @@ func AddContent(name string, cur, lkg []byte) error {
 		return fmt.Errorf("content %s: larger than %d bytes", name, maxContentSize)
 	}
 	if lkg == nil {
-		lkg = cur
+		lkg, lkgHash = cur, curHash
 	}
 	x86.Cli()
 	defer x86.Sti()
@@ -50,7 +52,7 @@ func AddContent(name string, cur, lkg []byte) error {
 		f.used, f.name = true, nb
 		f.curLen = copy(f.cur[:], cur)
 		f.lkgLen = copy(f.lkg[:], lkg)
-		f.curHash, f.lkgHash = contentHash(&f.cur, f.curLen), contentHash(&f.lkg, f.lkgLen)
+		f.curHash, f.lkgHash = curHash, lkgHash
 		f.confirmed = true
 		f.gen = 1
 		return nil
@@ -104,8 +106,8 @@ func ConfirmContent(name string, gen uint64) bool {
 	return true
 }
 
-// RollbackContent makes the last-known-good bytes of a file current again (and prints the
-// disk write) and returns the new status.
+// RollbackContent makes the last-known-good bytes of a file current again and returns the
+// new status (the caller records the change on the disk).
 func RollbackContent(name string) (ContentStatus, bool) {
 	x86.Cli()
 	defer x86.Sti()
@@ -120,23 +122,70 @@ func RollbackContent(name string) (ContentStatus, bool) {
 	f.writer = 0
 	f.writtenAt = nanotime()
 	f.gen++
-	diskWrite(f)
 	return f.status(), true
 }
 
-// QuarantineContent makes the store refuse these bytes (by hash) from now on.
-func QuarantineContent(hash uint64) bool {
+// ContentWrite is a write a module asked for, for the content service to decide.
+type ContentWrite struct {
+	File   string
+	Data   []byte // a copy of the staged bytes
+	Writer int    // pid
+	seq    uint64
+}
+
+// NextContentWrite waits for the next content write to decide (the content service's loop).
+func NextContentWrite() ContentWrite {
+	for {
+		x86.Cli()
+		if r := &contentReq; r.busy && !r.taken {
+			r.taken = true
+			w := ContentWrite{
+				File:   contentFiles[r.file&(maxContentFiles-1)].name.String(),
+				Data:   append([]byte(nil), r.data[:r.n]...),
+				Writer: int(r.pid),
+				seq:    r.seq,
+			}
+			x86.Sti()
+			return w
+		}
+		x86.Sti()
+		syscall.Syscall(SYS_simpleos_wait_event, coreWaitContent, 0, 0)
+	}
+}
+
+// FinishContentWrite decides write w. Refused (quarantined) bytes leave the file as it was and
+// the writer gets EKEYREJECTED; accepted ones become current and unconfirmed, with their
+// fingerprint hash, and the replaced bytes become last-known-good if they were confirmed. It
+// returns the file's new status.
+func FinishContentWrite(w ContentWrite, refuse bool, hash [32]byte) ContentStatus {
 	x86.Cli()
 	defer x86.Sti()
-	if isQuarantined(hash) {
-		return true
+	r := &contentReq
+	f := &contentFiles[r.file&(maxContentFiles-1)]
+	if r.seq != w.seq || !r.taken || r.done {
+		return f.status() // not the write in the stage (cannot happen: one service)
 	}
-	if quarantine.n == maxQuarantined {
-		return false
+	if refuse {
+		r.result = -EKEYREJECTED
+	} else {
+		if f.confirmed {
+			f.lkg = f.cur
+			f.lkgLen, f.lkgHash = f.curLen, f.curHash
+		}
+		f.curLen = copy(f.cur[:], r.data[:r.n])
+		f.curHash = hash
+		f.confirmed = false
+		f.writtenAt = nanotime()
+		f.writer = r.pid
+		f.gen++
+		r.result = 0
 	}
-	quarantine.hash[quarantine.n] = hash
-	quarantine.n++
-	return true
+	r.done = true
+	if r.orphan { // its writer is gone: nobody will read the result
+		r.orphan, r.busy = false, false
+	}
+	wakeAll(waitContent)
+	return f.status()
 }
 
 // InjectReport returns what the fault-injection agent of task pid reported (0 none, 1

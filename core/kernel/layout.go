@@ -35,7 +35,7 @@ const (
 	mmioWindow  = 0x7d00_0000_0000 // device memory granted to a driver (sys_mmio.go)
 	grantWindow = 0x7e00_0000_0000 // pages lent to a server for one call (ipc.go)
 	windowsEnd  = 0x7f00_0000_0000
-	userTop       = 0x8000_0000_0000 // the end of the canonical lower half
+	userTop     = 0x8000_0000_0000 // the end of the canonical lower half
 
 	// userLimit is the end of what a task may map: the last page below userTop stays unmapped
 	// (as on Linux), so the address after a SYSCALL or INT n at the top of the highest

@@ -34,9 +34,9 @@ func tableIndex(va uintptr, level uint) uintptr { return (va >> (12 + 9*level)) 
 // when create is set. ok=false when a table is missing (and not created), memory is
 // exhausted, or va is covered by a huge page.
 //
-//go:nosplit
 // New tables are charged to share s (nil: the core).
 //
+//go:nosplit
 //go:nosplit
 func (pt pageTable) walk(va uintptr, create bool, s *share) (pte uintptr, ok bool) {
 	table := uint64(pt)

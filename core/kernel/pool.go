@@ -105,7 +105,7 @@ func (p *pool) headroom() int64 {
 // limit unless its policy says otherwise.
 const (
 	coreFrames        = 4096 // 16 MiB: the core's own Go runtime, kernel stacks, page tables
-	taskReserveFrames = 2048 // 8 MiB promised to every task (its quota when that is smaller)
+	taskReserveFrames = 1024 // 4 MiB promised to every task (its quota when smaller): a Go runtime runs in 2-3
 
 	coreThreads    = 32
 	taskThreadsMin = 6 // a Go runtime's main thread, sysmon and a few Ms

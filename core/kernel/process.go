@@ -47,10 +47,10 @@ type Process struct {
 	// Limits and accounting (tasks). Its frames are its address space's share (spaces[p].mem).
 	threads, pipes, epolls, eventfds share // its shares of the kernel's tables (pool.go)
 	cpuNs                            int64 // CPU time of threads that have exited
-	startNs    int64
-	lastBeat   int64 // last heartbeat (private system call), monotonic ns
-	outputNs   int64 // first output of this instance, monotonic ns
-	midLine    bool  // console output: not at the start of a line
+	startNs                          int64
+	lastBeat                         int64 // last heartbeat (private system call), monotonic ns
+	outputNs                         int64 // first output of this instance, monotonic ns
+	midLine                          bool  // console output: not at the start of a line
 
 	crash  crashWatch // the runtime's panic output and the fault behind it
 	ending bool       // endTask marked it; finishEndedTasks tears it down
@@ -60,6 +60,7 @@ type Process struct {
 	serves, calls nameList
 
 	notifyBits uint64 // notifications (notify.go)
+	rng        rng    // its random numbers (rng.go)
 }
 
 var procs [maxProcs]Process

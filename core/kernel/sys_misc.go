@@ -1,7 +1,7 @@
 package kernel
 
 // Process and machine system calls: arch_prctl, getpid and friends, uname,
-// sched_getaffinity, prlimit64/getrlimit, prctl, getrandom, set_robust_list.
+// sched_getaffinity, prlimit64/getrlimit, prctl, set_robust_list (getrandom is in rng.go).
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
@@ -112,34 +112,3 @@ func sysPrctl(tf *TrapFrame) int64 { return -EINVAL }
 
 //go:nosplit
 func sysSetRobustList(tf *TrapFrame) int64 { return 0 }
-
-var randomState uint64
-
-// sysGetrandom fills the buffer from a xorshift generator seeded with the TSC. It is not
-// cryptographic; it keeps programs that ask for randomness working.
-//
-//go:nosplit
-func sysGetrandom(tf *TrapFrame) int64 {
-	as := curSpace()
-	buf, n := uintptr(tf.RDI), uintptr(tf.RSI)
-	if n > 1<<20 {
-		n = 1 << 20
-	}
-	if randomState == 0 {
-		randomState = x86.Rdtsc() | 1
-	}
-	for i := uintptr(0); i < n; i += 8 {
-		randomState ^= randomState << 13
-		randomState ^= randomState >> 7
-		randomState ^= randomState << 17
-		v := randomState
-		chunk := n - i
-		if chunk > 8 {
-			chunk = 8
-		}
-		if !as.copyOut(buf+i, addrOf64(&v), chunk) {
-			return -EFAULT
-		}
-	}
-	return int64(n)
-}

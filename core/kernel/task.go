@@ -117,6 +117,7 @@ func newTask(ring int, name string, memReserve, memLimit uint64) (int, int) {
 	pr.ring = int32(ring)
 	pr.space = int32(p)
 	pr.name.Len = uint8(copy(pr.name.Bytes[:], name))
+	pr.rng.seed()
 	pr.startNs = nanotime()
 	for i := 0; i < 3; i++ {
 		pr.fds[i] = fileDesc{kind: fdConsole}
@@ -254,8 +255,21 @@ func finishEndedTasks() {
 		e.framesFree = frames.Free
 		events.tail++
 	}
+	wakeCore(coreWaitTasks)
+}
+
+// What the core's own goroutines wait for in sysWaitEvent.
+const (
+	coreWaitTasks   = 0 // a task ended (the supervisor)
+	coreWaitContent = 1 // a content write to decide (the content service)
+)
+
+// wakeCore wakes the core's threads waiting for kind.
+//
+//go:nosplit
+func wakeCore(kind uintptr) {
 	for i := 1; i < maxThreads; i++ {
-		if threads[i].state == threadBlocked && threads[i].waitOn == waitEvent {
+		if t := &threads[i]; t.state == threadBlocked && t.waitOn == waitEvent && t.waitAddr == kind {
 			wake(i, 0)
 		}
 	}
@@ -272,6 +286,7 @@ func teardownTask(p int) {
 	consoleDriverEnded(p)
 	eventsEnded(p)
 	filtersEnded(p)
+	contentWriterEnded(p)
 	for i := 1; i < maxThreads; i++ {
 		t := &threads[i]
 		if int(t.proc) == p && t.state != threadFree {
@@ -320,20 +335,28 @@ func exitTask(status int) {
 	}
 }
 
-// sysWaitEvent blocks the core's supervisor until a task event is queued. Tasks may not call
-// it.
+// sysWaitEvent(kind) blocks one of the core's goroutines until there is something of kind to
+// do: a task event queued (coreWaitTasks) or a content write to decide (coreWaitContent).
+// Tasks may not call it.
 //
 //go:nosplit
 func sysWaitEvent(tf *TrapFrame) int64 {
 	if cur().proc != coreProc {
 		return -EPERM
 	}
-	for events.head == events.tail {
-		if r := block(waitEvent, 0, 0); r == -EINTR {
+	kind := uintptr(tf.RDI)
+	for {
+		switch {
+		case kind == coreWaitTasks && events.head != events.tail,
+			kind == coreWaitContent && contentReq.busy && !contentReq.taken:
+			return 0
+		case kind > coreWaitContent:
+			return -EINVAL
+		}
+		if r := block(waitEvent, kind, 0); r == -EINTR {
 			return r
 		}
 	}
-	return 0
 }
 
 // sysHeartbeat records that the calling task is alive.
@@ -345,14 +368,17 @@ func sysHeartbeat(tf *TrapFrame) int64 {
 }
 
 // mapTaskSegment maps [va, va+memsz) into task p's address space with prot, copying filesz
-// bytes from kernel address data; the rest is zero. Pages already mapped by a previous
-// segment are shared with it (their protection widened).
+// bytes from kernel address data; the rest is zero. The pages holding file bytes are loaded
+// now; the rest (a Go binary's BSS can be tens of MiB it never touches) are demand-zero
+// memory of the segment's region, charged only when touched. Pages already mapped by a
+// previous segment are shared with it (their protection widened).
 //
 //go:nosplit
 func mapTaskSegment(p int, va, memsz uintptr, prot uint32, data, filesz uintptr) bool {
 	as := &spaces[p&(maxProcs-1)]
 	start, end := pageDown(va), pageUp(va+memsz)
-	for page := start; page < end; page += pageSize {
+	loaded := pageUp(va + filesz)
+	for page := start; page < loaded; page += pageSize {
 		e := as.root.lookup(page)
 		var f uint64
 		if e&ptePresent != 0 {

@@ -26,20 +26,20 @@ type TaskSpec struct {
 	Image    []byte   // a static x86-64 ELF executable
 	Args     []string // argv, argv[0] included
 	Env      []string
-	MemQuota uint64      // most bytes of memory it may hold (pages, page tables); 0 = DefaultMemQuota
+	MemQuota uint64 // most bytes of memory it may hold (pages, page tables); 0 = DefaultMemQuota
 	// MemReserve is the memory promised to it, which no other task can take: 0 = the smaller
 	// of its quota and DefaultMemReserve. It is refused (ErrNoMemory) if the core cannot
 	// promise that much.
 	MemReserve uint64
-	Ports    []uint16    // I/O ports the task may use
-	Serves   []string    // endpoint names it may register
-	Calls    []string    // endpoint names it may call
-	IRQs     []int       // interrupt lines delivered to it as notification bits
-	Memory   [][2]uint64 // device memory it may map: [lo, hi) physical ranges
-	Events   []string    // events it may subscribe to
-	Publish  []string    // events it may publish
-	Content  []string    // content files it may read and write (content.go)
-	Filters  []EventFilter
+	Ports      []uint16    // I/O ports the task may use
+	Serves     []string    // endpoint names it may register
+	Calls      []string    // endpoint names it may call
+	IRQs       []int       // interrupt lines delivered to it as notification bits
+	Memory     [][2]uint64 // device memory it may map: [lo, hi) physical ranges
+	Events     []string    // events it may subscribe to
+	Publish    []string    // events it may publish
+	Content    []string    // content files it may read and write (content.go)
+	Filters    []EventFilter
 }
 
 // End reasons of a TaskEvent.
@@ -134,7 +134,7 @@ func StartTask(spec TaskSpec) (int, error) {
 	if !entryOK {
 		return 0, fmt.Errorf("task %s: entry point %#x is not in an executable segment", spec.Name, f.Entry)
 	}
-	stack, sp := initialStack(spec, f, phdr)
+	stack, sp, random := initialStack(spec, f, phdr)
 
 	quota, reserve := spec.MemQuota, spec.MemReserve
 	if quota == 0 {
@@ -180,6 +180,8 @@ func StartTask(spec TaskSpec) (int, error) {
 			return fail("out of memory loading its segments")
 		}
 	}
+	binary.LittleEndian.PutUint64(stack[random:], procs[p].rng.word()) // AT_RANDOM: the task's own
+	binary.LittleEndian.PutUint64(stack[random+8:], procs[p].rng.word())
 	if !addTaskRegion(p, userStackTop-userStackSize, userStackTop, protRead|protWrite) ||
 		!copyToTask(p, sp, uintptr(unsafe.Pointer(&stack[0])), uintptr(len(stack))) {
 		return fail("out of memory building its stack")
@@ -232,8 +234,9 @@ func StartTask(spec TaskSpec) (int, error) {
 }
 
 // initialStack lays out argc, argv, envp and the auxiliary vector as Linux does, for the top
-// of the task's stack; it returns the bytes and the stack pointer they start at.
-func initialStack(spec TaskSpec, f *elf.File, phdr uint64) ([]byte, uintptr) {
+// of the task's stack; it returns the bytes, the stack pointer they start at and the offset
+// of the 16 AT_RANDOM bytes in them (filled in once the task has its generator).
+func initialStack(spec TaskSpec, f *elf.File, phdr uint64) ([]byte, uintptr, int) {
 	var strs bytes.Buffer
 	var strOff []int
 	for _, s := range append(append([]string{}, spec.Args...), spec.Env...) {
@@ -242,10 +245,7 @@ func initialStack(spec TaskSpec, f *elf.File, phdr uint64) ([]byte, uintptr) {
 		strs.WriteByte(0)
 	}
 	random := strs.Len()
-	var rnd [16]byte
-	binary.LittleEndian.PutUint64(rnd[:], x86.Rdtsc()*0x9e3779b97f4a7c15)
-	binary.LittleEndian.PutUint64(rnd[8:], uint64(nanotime())^0x5ec12e7500000000)
-	strs.Write(rnd[:])
+	strs.Write(make([]byte, 16))
 	auxv := []uint64{
 		6, pageSize, // AT_PAGESZ
 		17, 100, // AT_CLKTCK
@@ -282,7 +282,7 @@ func initialStack(spec TaskSpec, f *elf.File, phdr uint64) ([]byte, uintptr) {
 	for _, v := range auxv {
 		put(v)
 	}
-	return buf, sp
+	return buf, sp, total + random
 }
 
 // WaitTaskEvent blocks until a task ends and returns what happened.

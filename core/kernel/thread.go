@@ -30,6 +30,7 @@ const (
 	waitIPCReply // message taken by the server, waiting for its reply
 	waitIPCRecv  // a server waiting for a call
 	waitNotify   // a task waiting for notification bits (waitAddr = mask)
+	waitContent  // a content write waiting for the stage or its decision (content.go)
 )
 
 // Thread is one kernel thread.

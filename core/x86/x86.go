@@ -73,3 +73,8 @@ func Flags() uint64
 
 // Pause is the spin-loop hint.
 func Pause()
+
+// RdRand and RdSeed execute RDRAND and RDSEED (the hardware's random-number generator and its
+// entropy source); ok is the carry flag: false when no value was ready. Check CPUID first.
+func RdRand() (v uint64, ok bool)
+func RdSeed() (v uint64, ok bool)

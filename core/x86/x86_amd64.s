@@ -169,3 +169,17 @@ TEXT ·Flags(SB),NOSPLIT,$0-8
 TEXT ·Pause(SB),NOSPLIT,$0-0
 	PAUSE
 	RET
+
+// func RdRand() (v uint64, ok bool)
+TEXT ·RdRand(SB),NOSPLIT,$0-9
+	BYTE	$0x48; BYTE $0x0f; BYTE $0xc7; BYTE $0xf0	// RDRAND RAX
+	SETCS	ok+8(FP)
+	MOVQ	AX, v+0(FP)
+	RET
+
+// func RdSeed() (v uint64, ok bool)
+TEXT ·RdSeed(SB),NOSPLIT,$0-9
+	BYTE	$0x48; BYTE $0x0f; BYTE $0xc7; BYTE $0xf8	// RDSEED RAX
+	SETCS	ok+8(FP)
+	MOVQ	AX, v+0(FP)
+	RET

@@ -315,7 +315,8 @@ func (r *runner) boot(ctx context.Context, dep string, plan []Injection) ([]Inje
 		o.Timeout = BootTimeout(plan)
 	}
 	w := &watch{started: time.Now(), last: time.Now(), tee: o.Stdout}
-	o.Stdout = w
+	o.Stdout = consoleActivity{w}
+	o.Protocol = w
 
 	bctx, stop := context.WithCancel(ctx)
 	r.progress.bootStarted(w, dep)
@@ -349,7 +350,7 @@ func (r *runner) boot(ctx context.Context, dep string, plan []Injection) ([]Inje
 	if noCampaign {
 		end.Stall = 2 * c.Stall
 	}
-	t := ParseTranscript(res.Output)
+	t := ParseTranscript(res.Protocol) // the core's own lines: no task can forge them
 	s := settle(plan, t, end)
 
 	r.mu.Lock()
@@ -406,7 +407,8 @@ func ids(plan []Injection) []int {
 	return out
 }
 
-// watch follows a boot's console as it arrives: for the progress line and to notice a stall.
+// watch follows a boot as it runs, for the progress line and to notice a stall: the protocol
+// channel's lines (Write) and any sign of life on the console (consoleActivity).
 type watch struct {
 	tee io.Writer // the caller's Stdout, if any
 
@@ -422,10 +424,21 @@ type watch struct {
 // maxLine bounds the partial line kept: longer lines are not the runner's.
 const maxLine = 64 << 10
 
-func (w *watch) Write(p []byte) (int, error) {
-	if w.tee != nil {
-		_, _ = w.tee.Write(p)
+// consoleActivity is the boot's console: copied on to the caller, and time of life for watch.
+type consoleActivity struct{ w *watch }
+
+func (c consoleActivity) Write(p []byte) (int, error) {
+	if c.w.tee != nil {
+		_, _ = c.w.tee.Write(p)
 	}
+	c.w.mu.Lock()
+	c.w.last = time.Now()
+	c.w.mu.Unlock()
+	return len(p), nil
+}
+
+// Write takes the protocol channel's bytes.
+func (w *watch) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.last = time.Now()

@@ -36,7 +36,7 @@ func newFakeKernel(behave map[string]string) *fakeKernel {
 	return &fakeKernel{behave: behave, header: true}
 }
 
-func (k *fakeKernel) Boot(ctx context.Context, o boot.Options) (boot.Result, error) {
+func (k *fakeKernel) Boot(ctx context.Context, o boot.Options) (res boot.Result, _ error) {
 	mod := o.Modules[len(o.Modules)-1]
 	path, marker, _ := strings.Cut(mod, " ")
 	if marker != PlanMarker {
@@ -53,19 +53,27 @@ func (k *fakeKernel) Boot(ctx context.Context, o boot.Options) (boot.Result, err
 		}
 	}
 	var ids []int
-	var out bytes.Buffer
+	var out, proto bytes.Buffer
 	print := func(format string, args ...any) {
 		line := fmt.Sprintf(format+"\n", args...)
 		out.WriteString(line)
 		o.Stdout.Write([]byte(line))
 	}
+	// The runner's lines go to the protocol channel (and the console, for people).
+	protocol := func(format string, args ...any) {
+		print(format, args...)
+		line := fmt.Sprintf(format+"\n", args...)
+		proto.WriteString(line)
+		o.Protocol.Write([]byte(line))
+	}
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	res := boot.Result{Accel: "tcg"}
+	res = boot.Result{Accel: "tcg"}
 	print("core: booting")
 	if k.header {
-		print("inject: campaign %d injections, deployment %s", len(lines), dep)
+		protocol("inject: campaign %d injections, deployment %s", len(lines), dep)
 	}
 	defer func() {
+		res.Protocol = proto.Bytes()
 		k.mu.Lock()
 		k.boots = append(k.boots, o)
 		k.plans = append(k.plans, ids)
@@ -87,7 +95,7 @@ func (k *fakeKernel) Boot(ctx context.Context, o boot.Options) (boot.Result, err
 		id, _ := strconv.Atoi(f[0])
 		ids = append(ids, id)
 		class, target := f[1], f[2]
-		print("inject start id=%d class=%s target=%s", id, class, target)
+		protocol("inject start id=%d class=%s target=%s", id, class, target)
 		print("[%s] doing %s", target, class)
 		b := k.behave[class]
 		if b == "" {
@@ -110,9 +118,9 @@ func (k *fakeKernel) Boot(ctx context.Context, o boot.Options) (boot.Result, err
 			res.Output, res.Status, res.TimedOut = out.Bytes(), boot.StatusTimeout, true
 			return res, nil
 		}
-		print("inject result id=%d class=%s target=%s outcome=%s recovery_us=%d detail=%q", id, class, target, b, 1000*id, "fake "+b)
+		protocol("inject result id=%d class=%s target=%s outcome=%s recovery_us=%d detail=%q", id, class, target, b, 1000*id, "fake "+b)
 	}
-	print("inject: campaign done")
+	protocol("inject: campaign done")
 	res.Output = out.Bytes()
 	return res, nil
 }

@@ -26,9 +26,18 @@ func random(args []string) {
 	say("random: %#x %#x", a, b)
 }
 
+// outb is OUT DX, AL (uart_amd64.s): a ring-1 task granted the serial port writes to it as the
+// console driver does.
+func outb(port uint16, v uint8)
+
 func forgeDisk(args []string) {
-	// sensor.chan, 4 bytes "EVIL".
-	fmt.Println("disk: write sensor.chan 4 base64 RVZJTA==")
-	fmt.Print("\ndisk: write sensor.chan 4 base64 RVZJTA==\n")
+	const line = "disk: write sensor.chan 4 base64 RVZJTA==" // sensor.chan, 4 bytes "EVIL"
+	fmt.Println(line)
+	fmt.Print("\n" + line + "\n")
+	if len(args) > 0 && args[0] == "uart" { // straight to COM1, a whole line of its own
+		for _, c := range []byte("\n" + line + "\n") {
+			outb(0x3f8, c)
+		}
+	}
 	say("forge-disk: printed")
 }
