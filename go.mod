@@ -7,6 +7,7 @@ require (
 	github.com/google/shlex v0.0.0-20191202100458-e7afc7fbc510
 	github.com/stretchr/testify v1.12.1
 	github.com/usbarmory/tamago v1.26.0
+	golang.org/x/arch v0.33.0
 	gonum.org/v1/plot v0.17.0
 )
 

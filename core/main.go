@@ -25,6 +25,7 @@ import (
 
 func main() {
 	reachedMain := kernel.SinceEntry()
+	kernel.InitSerial()
 	if t, err := (&rtc.RTC{}).Now(); err == nil {
 		kernel.SetWallClock(t.UnixNano())
 	}

@@ -53,7 +53,12 @@ func (t Table) name(off uint32) string {
 	if n == 0 {
 		return ""
 	}
-	return unsafe.String((*byte)(pointer(start)), n)
+	// Built by its header: unsafe.String checks n, with a panic behind the check, and this
+	// runs in the kernel's trap context.
+	var str string
+	h := (*[2]uintptr)(unsafe.Pointer(&str))
+	h[0], h[1] = start, uintptr(int(n))
+	return str
 }
 
 // Lookup returns the function containing pc and pc's offset into it. A sized symbol

@@ -85,9 +85,9 @@ func (as *AddressSpace) find(va uintptr) int {
 	for lo < hi {
 		m := ((lo + hi) / 2) & (maxVMAs - 1)
 		switch {
-		case va < as.vmas[m].start:
+		case va < as.at(m).start:
 			hi = m
-		case va >= as.vmas[m].end:
+		case va >= as.at(m).end:
 			lo = m + 1
 		default:
 			return m
@@ -101,19 +101,25 @@ func (as *AddressSpace) find(va uintptr) int {
 //go:nosplit
 func (as *AddressSpace) nextRegion(va uintptr) uintptr {
 	for i := 0; i < as.n && i < maxVMAs; i++ {
-		if as.vmas[i].start > va {
-			return as.vmas[i].start
+		if as.at(i).start > va {
+			return as.at(i).start
 		}
 	}
 	return 0
 }
+
+// at returns region i. Indices are masked (as every index of a kernel table is in trap
+// context): i is always below as.n <= maxVMAs, and a bounds check there could only panic.
+//
+//go:nosplit
+func (as *AddressSpace) at(i int) *vma { return &as.vmas[i&(maxVMAs-1)] }
 
 // isFree reports whether no region overlaps [start, end).
 //
 //go:nosplit
 func (as *AddressSpace) isFree(start, end uintptr) bool {
 	for i := 0; i < as.n; i++ {
-		if as.vmas[i].start < end && start < as.vmas[i].end {
+		if v := as.at(i); v.start < end && start < v.end {
 			return false
 		}
 	}
@@ -126,7 +132,7 @@ func (as *AddressSpace) isFree(start, end uintptr) bool {
 //go:nosplit
 func (as *AddressSpace) carve(start, end uintptr) bool {
 	for i := 0; i < as.n; i++ {
-		v := as.vmas[i]
+		v := *as.at(i)
 		if v.end <= start || v.start >= end {
 			continue
 		}
@@ -136,12 +142,12 @@ func (as *AddressSpace) carve(start, end uintptr) bool {
 				return false
 			}
 			as.insertAt(i+1, vma{end, v.end, v.prot, v.kind})
-			as.vmas[i].end = start
+			as.at(i).end = start
 			return true
 		case v.start < start:
-			as.vmas[i].end = start
+			as.at(i).end = start
 		case v.end > end:
-			as.vmas[i].start = end
+			as.at(i).start = end
 		default:
 			as.removeAt(i)
 			i--
@@ -153,16 +159,16 @@ func (as *AddressSpace) carve(start, end uintptr) bool {
 //go:nosplit
 func (as *AddressSpace) insertAt(i int, v vma) {
 	for j := as.n; j > i; j-- {
-		as.vmas[j] = as.vmas[j-1]
+		*as.at(j) = *as.at(j - 1)
 	}
-	as.vmas[i] = v
+	*as.at(i) = v
 	as.n++
 }
 
 //go:nosplit
 func (as *AddressSpace) removeAt(i int) {
 	for j := i; j+1 < as.n; j++ {
-		as.vmas[j] = as.vmas[j+1]
+		*as.at(j) = *as.at(j + 1)
 	}
 	as.n--
 }
@@ -176,17 +182,17 @@ func (as *AddressSpace) addRegion(start, end uintptr, prot, kind uint32) bool {
 		return false
 	}
 	i := 0
-	for i < as.n && as.vmas[i].start < start {
+	for i < as.n && as.at(i).start < start {
 		i++
 	}
 	as.insertAt(i, vma{start, end, prot, kind})
 	// Merge with the next, then the previous region.
-	if i+1 < as.n && as.vmas[i+1].start == end && as.vmas[i+1].prot == prot && as.vmas[i+1].kind == kind {
-		as.vmas[i].end = as.vmas[i+1].end
+	if n := as.at(i + 1); i+1 < as.n && n.start == end && n.prot == prot && n.kind == kind {
+		as.at(i).end = n.end
 		as.removeAt(i + 1)
 	}
-	if i > 0 && as.vmas[i-1].end == start && as.vmas[i-1].prot == prot && as.vmas[i-1].kind == kind {
-		as.vmas[i-1].end = as.vmas[i].end
+	if p := as.at(i - 1); i > 0 && p.end == start && p.prot == prot && p.kind == kind {
+		p.end = as.at(i).end
 		as.removeAt(i)
 	}
 	return true
@@ -204,16 +210,16 @@ func (as *AddressSpace) findFree(length, hint uintptr) uintptr {
 	for i := as.n - 1; i >= -1; i-- {
 		floor := uintptr(1 << 32) // keep below-4G for the core image and devices
 		if i >= 0 {
-			if as.vmas[i].start >= top {
+			if as.at(i).start >= top {
 				continue
 			}
-			floor = as.vmas[i].end
+			floor = as.at(i).end
 		}
 		if top >= floor+length && top-length >= floor {
 			return top - length
 		}
 		if i >= 0 {
-			top = as.vmas[i].start
+			top = as.at(i).start
 		}
 	}
 	return 0
@@ -244,8 +250,8 @@ func (as *AddressSpace) changeable(start, end uintptr) bool {
 	if !userRange(start, end) {
 		return false
 	}
-	for i := 0; i < as.n && i < maxVMAs; i++ {
-		if v := &as.vmas[i]; v.start < end && start < v.end && v.kind != vmaAnon {
+	for i := 0; i < as.n; i++ {
+		if v := as.at(i); v.start < end && start < v.end && v.kind != vmaAnon {
 			return false
 		}
 	}
@@ -316,7 +322,7 @@ func (as *AddressSpace) fault(va uintptr, write, exec bool) int {
 	if i < 0 {
 		return faultMapErr
 	}
-	v := as.vmas[i&(maxVMAs-1)]
+	v := as.at(i)
 	if v.prot == 0 || (write && v.prot&protWrite == 0) || (exec && v.prot&protExec == 0) {
 		return faultAccErr
 	}

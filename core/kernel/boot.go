@@ -46,7 +46,6 @@ func bootFSBase() uint64
 //go:nosplit
 func bootMain() {
 	bootTSC = x86.Rdtsc()
-	com1.Init()
 	puts("\nSimpleOS core: 64-bit entry\n")
 	if syscallTable[SYS_write].fn == nil {
 		panicKernel("system-call table is not static data", 0)
@@ -57,7 +56,8 @@ func bootMain() {
 	}
 	imgStart, imgEnd := imageExtent()
 	n := collectExclusions(info, imgStart, imgEnd)
-	initFrames(bootRegions[:info.UsableRanges(exclusions[:n], bootRegions[:])])
+	k := uint(info.UsableRanges(exclusions[:min(uint(n), uint(len(exclusions)))], bootRegions[:]))
+	initFrames(bootRegions[:min(k, uint(len(bootRegions)))])
 	if frames.Free < 1024 {
 		panicKernel("too little memory: free frames", frames.Free)
 	}
@@ -112,10 +112,10 @@ func bootMain() {
 	putc('\n')
 	startTimer(timerTicksPerTick())
 	current = t
-	kstackTop = threads[t].kstackTop
+	kstackTop = thread(t).kstackTop
 	runStart = nanotime()
 	bootReadyNs = SinceEntry()
-	enterThread(threads[t].savedSP)
+	enterThread(thread(t).savedSP)
 }
 
 // imageExtent reads the core's own program headers (its ELF header is the first page of
@@ -145,7 +145,7 @@ func imageExtent() (start, end uintptr) {
 
 //go:nosplit
 func addExclusion(n int, start, end uint64) int {
-	if n < len(exclusions) && end > start {
+	if uint(n) < uint(len(exclusions)) && end > start {
 		exclusions[n] = multiboot.Range{Start: start &^ (pageSize - 1), End: (end + pageSize - 1) &^ (pageSize - 1)}
 		n++
 	}
@@ -296,8 +296,8 @@ func setupCoreProcess(cmdline string) int {
 	tf.RFLAGS = x86.FlagIF | 2
 	tf.CS = SelKernelCode
 	tf.SS = SelKernelData
-	threads[t].fsBase = bootFSBase()
-	threads[t].state = threadRunnable
+	thread(t).fsBase = bootFSBase()
+	thread(t).state = threadRunnable
 	return t
 }
 
@@ -332,23 +332,23 @@ func buildInitialStack(as *AddressSpace, cmdline string) uintptr {
 	argc, envc := 0, 0
 	sp := top
 	for i := 0; i < len(cmdline); {
-		for i < len(cmdline) && cmdline[i] == ' ' {
+		for i >= 0 && i < len(cmdline) && cmdline[i] == ' ' {
 			i++
 		}
 		j := i
-		for j < len(cmdline) && cmdline[j] != ' ' {
+		for j >= 0 && j < len(cmdline) && cmdline[j] != ' ' {
 			j++
 		}
-		if j > i && argc < len(bootArgv) && envc < len(bootEnvp) {
+		if i >= 0 && j > i && j <= len(cmdline) && argc < len(bootArgv) && envc < len(bootEnvp) {
 			w := cmdline[i:j]
 			sp -= uintptr(len(w)) + 1
 			memmove(base+sp, stringAddr(w), uintptr(len(w)))
 			store8(base+sp+uintptr(len(w)), 0)
 			if isEnvWord(w) && argc > 0 {
-				bootEnvp[envc] = uint64(sp)
+				bootEnvp[envc&31] = uint64(sp)
 				envc++
 			} else {
-				bootArgv[argc] = uint64(sp)
+				bootArgv[argc&31] = uint64(sp)
 				argc++
 			}
 		}

@@ -47,13 +47,14 @@ func calibrate() {
 	elapsedLapic := uint64(0xffffffff - lapicRead(lapicTimerCount))
 	lapicWrite(lapicTimerInit, 0)
 
-	tscHz = (t1 - t0) * 100
 	lapicPerSec = elapsedLapic * 100
-	if tscHz == 0 {
+	if hz := (t1 - t0) * 100; hz != 0 {
+		tscHz = hz
+		nsPerTSC32 = (1_000_000_000 << 32) / hz // fits: 10^9 * 2^32 < 2^64
+	} else { // a TSC that does not count: call it 1 GHz
 		tscHz = 1_000_000_000
+		nsPerTSC32 = 1 << 32
 	}
-	hi, lo := bits.Mul64(1_000_000_000, 1<<32)
-	nsPerTSC32, _ = bits.Div64(hi, lo, tscHz)
 	tscBoot = t0
 }
 

@@ -11,9 +11,14 @@ import (
 	"github.com/simpleos/simpleos/core/x86"
 )
 
-// com1 is initialised with tamago's 16550 driver; transmitting is done here, polled and
-// nosplit, because trap context cannot call code that may grow the stack.
+// com1 is initialised with tamago's 16550 driver (InitSerial, in goroutine context: its Init
+// may panic, which boot and trap context cannot); transmitting is done here, polled and
+// nosplit, which works from the first instruction without it.
 var com1 = uart.UART{Index: 1, Base: 0x3f8}
+
+// InitSerial programs COM1's modem control (the console driver reprograms it when it
+// attaches).
+func InitSerial() { com1.Init() }
 
 const (
 	com1Data = 0x3f8

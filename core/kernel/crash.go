@@ -85,17 +85,30 @@ func consoleWrite(k uintptr, n int) {
 		p.midLine = c != '\n'
 		if c != '\n' {
 			if w.lineLen < len(w.line) {
-				w.line[w.lineLen] = c
+				w.line[w.lineLen&255] = c
 				w.lineLen++
 			}
 			continue
 		}
-		w.observeLine(w.line[:w.lineLen])
+		w.observeLine(w.line[:w.lineLen&255])
 		w.lineLen = 0
 	}
 	if buffered {
 		conKick()
 	}
+}
+
+// prefix returns b's first n bytes, as many as it has: slicing with no bounds check to fail.
+//
+//go:nosplit
+func prefix(b []byte, n int) []byte {
+	if n < 0 {
+		n = 0
+	}
+	if n > len(b) {
+		n = len(b)
+	}
+	return b[:n]
 }
 
 //go:nosplit
@@ -136,7 +149,7 @@ func (w *crashWatch) observeLine(line []byte) {
 		for n < len(line) && line[n] != '(' {
 			n++
 		}
-		w.fnLen = copy(w.fn[:], line[:n])
+		w.fnLen = copy(w.fn[:], prefix(line, n))
 	}
 }
 
@@ -165,12 +178,12 @@ func coreExit(status int) {
 		if fromFault {
 			putSymbol(tf.RIP)
 		} else if w.fnLen > 0 {
-			putBytesSlice(w.fn[:w.fnLen])
+			putBytesSlice(prefix(w.fn[:], w.fnLen))
 		} else {
 			puts("?")
 		}
 		puts(": ")
-		putBytesSlice(w.msg[:w.msgLen])
+		putBytesSlice(prefix(w.msg[:], w.msgLen))
 		putc('\n')
 		reportBody(tf, lastFault.addr)
 		shutdown(StatusCrash)

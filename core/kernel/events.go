@@ -110,7 +110,7 @@ func sysEventPost(tf *TrapFrame) int64 {
 				es.dropped++
 				continue
 			}
-			es.queue[(es.head+es.n)%eventQueueLen] = ev
+			es.queue[(es.head+es.n)&(eventQueueLen-1)] = ev
 			es.n++
 			es.delivered++
 			delivered++
@@ -147,7 +147,7 @@ func sysEventRecv(tf *TrapFrame) int64 {
 			return r
 		}
 	}
-	ev := es.queue[es.head%eventQueueLen]
+	ev := es.queue[es.head&(eventQueueLen-1)]
 	es.head = (es.head + 1) % eventQueueLen
 	es.n--
 	if !curSpace().copyOut(uintptr(tf.RDI), addrOfEvent(&ev), 64) {

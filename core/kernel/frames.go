@@ -40,7 +40,7 @@ func initFrames(ranges []multiboot.Range) {
 			if f >= maxFrames {
 				break
 			}
-			frameBitmap[f/64] |= 1 << (f % 64)
+			frameBitmap[(f/64)&(uint64(len(frameBitmap))-1)] |= 1 << (f % 64)
 			frames.Total++
 			frames.Free++
 			framePool.total++

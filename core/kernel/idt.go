@@ -69,10 +69,15 @@ type Handler func(tf *TrapFrame) bool
 var handlers [256]Handler
 
 // RegisterHandler installs h for vector (32..254, not the timer). Call it from ordinary Go
-// code, not from a handler.
+// code, not from a handler. A handler whose code starts with a stack check (a function not
+// marked //go:nosplit) is refused: it would call morestack on the trap path, and the
+// trap-context checker (core/trapcheck) cannot follow a registered handler's call.
 func RegisterHandler(vector int, h Handler) error {
 	if vector < 32 || vector > 254 || vector == VectorTimer {
 		return errors.New("kernel: vector reserved or out of range")
+	}
+	if h == nil || !nosplitCode(**(**uintptr)(unsafe.Pointer(&h))) {
+		return errors.New("kernel: an interrupt handler must be //go:nosplit")
 	}
 	if handlers[vector] != nil {
 		return errors.New("kernel: vector already has a handler")
@@ -96,4 +101,17 @@ func UnregisterHandler(vector int) {
 // SelfInterrupt raises vector on this CPU through the local APIC (for tests of handlers).
 func SelfInterrupt(vector int) {
 	lapicSelfIPI(uint8(vector))
+}
+
+// nosplitCode reports whether the function whose code starts at pc lacks Go's stack check:
+// on amd64 every function that may grow its stack compares SP (or SP minus its frame, in R12)
+// with g.stackguard0 at 16(R14) before anything else: CMPQ SP|R12, 16(R14).
+func nosplitCode(pc uintptr) bool {
+	code := unsafe.Slice((*byte)(unsafe.Pointer(pc)), 24)
+	for i := 0; i+4 <= len(code); i++ {
+		if (code[i] == 0x49 || code[i] == 0x4d) && code[i+1] == 0x3b && code[i+2] == 0x66 && code[i+3] == 0x10 {
+			return false
+		}
+	}
+	return true
 }

@@ -77,7 +77,7 @@ var ipcStats struct {
 }
 
 //go:nosplit
-func handleOf(i int) int64 { return int64(endpoints[i].gen)<<16 | int64(i) }
+func handleOf(i int) int64 { return int64(endpoints[i&(maxEndpoints-1)].gen)<<16 | int64(i) }
 
 // endpointOf resolves a handle; -1 if it is stale or bad.
 //
@@ -115,7 +115,7 @@ func sysIPCRegister(tf *TrapFrame) int64 {
 	if free < 0 {
 		return -ENOMEM
 	}
-	e := &endpoints[free]
+	e := &endpoints[free&(maxEndpoints-1)]
 	e.used, e.owner = true, cur().proc
 	e.gen++
 	e.name = name
@@ -163,7 +163,7 @@ func sysIPCCall(tf *TrapFrame) int64 {
 	}
 	t := cur()
 	// Handles can be guessed: the policy is checked on every call, not only at lookup.
-	if e := &endpoints[ep]; curProc().ring != 0 && !curProc().calls.has(&e.name) {
+	if e := &endpoints[ep&(maxEndpoints-1)]; curProc().ring != 0 && !curProc().calls.has(&e.name) {
 		audit("call", &e.name, "calls")
 		return -EPERM
 	}
@@ -171,14 +171,14 @@ func sysIPCCall(tf *TrapFrame) int64 {
 	if !curSpace().copyIn(addrOfMsg(&t.ipc.msg), buf, msgSize) {
 		return -EFAULT
 	}
-	if endpoints[ep].owner == t.proc {
+	if endpoints[ep&(maxEndpoints-1)].owner == t.proc {
 		return -EDEADLK // a task calling itself would wait forever
 	}
 	if r := checkCall(&t.ipc.msg, curProc().pid); r != 0 {
 		return r
 	}
 	if ok, verdict := runFilter(ep, &t.ipc.msg); !ok {
-		e := &endpoints[ep]
+		e := &endpoints[ep&(maxEndpoints-1)]
 		auditFilter(&e.name, verdict)
 		return -EPERM
 	}
@@ -245,7 +245,7 @@ func oldestCaller(ep int) int {
 	for i := 1; i < maxThreads; i++ {
 		c := &threads[i]
 		if c.state == threadBlocked && c.waitOn == waitIPCSend && c.waitAddr == uintptr(ep) &&
-			(best == 0 || c.ipc.seq < threads[best].ipc.seq) {
+			(best == 0 || c.ipc.seq < thread(best).ipc.seq) {
 			best = i
 		}
 	}
@@ -279,7 +279,7 @@ func takeCall(s, c int) bool {
 //go:nosplit
 func sysIPCRecv(tf *TrapFrame) int64 {
 	ep := endpointOf(tf.RDI)
-	if ep < 0 || endpoints[ep].owner != cur().proc {
+	if ep < 0 || endpoints[ep&(maxEndpoints-1)].owner != cur().proc {
 		return -EBADF
 	}
 	return recvOn(ep, uintptr(tf.RSI), deadlineOf(tf.RDX))
@@ -345,7 +345,7 @@ func prepareReply(buf uintptr) (int, int64) {
 //go:nosplit
 func sysIPCReplyRecv(tf *TrapFrame) int64 {
 	ep := endpointOf(tf.RDI)
-	if ep < 0 || endpoints[ep].owner != cur().proc {
+	if ep < 0 || endpoints[ep&(maxEndpoints-1)].owner != cur().proc {
 		return -EBADF
 	}
 	buf := uintptr(tf.RSI)

@@ -83,14 +83,14 @@ func (p *Process) nameString() string {
 //
 //go:nosplit
 func procCPU(p int) int64 {
-	n := procs[p].cpuNs
+	n := procs[p&(maxProcs-1)].cpuNs
 	for i := 1; i < maxThreads; i++ {
 		t := &threads[i]
 		if int(t.proc) == p && (t.state == threadRunnable || t.state == threadBlocked) {
 			n += t.cpuNs
 		}
 	}
-	if int(threads[current].proc) == p {
+	if int(cur().proc) == p {
 		n += nanotime() - runStart
 	}
 	return n

@@ -22,7 +22,7 @@ var contextSwitches uint64
 func schedule() {
 	next := 0
 	for n := 1; n <= maxThreads; n++ {
-		i := (current + n) % maxThreads
+		i := (current + n) & (maxThreads - 1)
 		if i != 0 && threads[i].state == threadRunnable {
 			next = i
 			break
@@ -41,7 +41,7 @@ func switchTo(next int) { switchWithSlice(next, timeSlice) }
 //
 //go:nosplit
 func donateTo(next int) {
-	left := threads[current].sliceLeft
+	left := cur().sliceLeft
 	if left <= 0 {
 		left = 1
 	}
@@ -52,25 +52,25 @@ func donateTo(next int) {
 func switchWithSlice(next int, slice int32) {
 	now := nanotime()
 	prev := current
-	threads[prev].cpuNs += now - runStart
+	thread(prev).cpuNs += now - runStart
 	runStart = now
-	threads[next].sliceLeft = slice
+	thread(next).sliceLeft = slice
 	if next == prev {
 		return
 	}
 	contextSwitches++
 	current = next
-	kstackTop = threads[next].kstackTop
-	p := threads[next].proc
+	kstackTop = thread(next).kstackTop
+	p := thread(next).proc
 	showEntryStacks(p)
-	returnFS = threads[next].fsBase
+	returnFS = thread(next).fsBase
 	returnCR3 = uint64(spaces[p&(maxProcs-1)].root)
-	fs := threads[next].fsBase
+	fs := thread(next).fsBase
 	if procs[p&(maxProcs-1)].ring != 0 {
 		fs = bootFSBase() // a task's FS base is loaded on the way back to it (trapReturn)
 	}
 	x86.WriteMSR(x86.MSR_FS_BASE, fs)
-	switchContext(&threads[prev].savedSP, threads[next].savedSP)
+	switchContext(&thread(prev).savedSP, thread(next).savedSP)
 }
 
 // yield puts the current thread at the back of the round.
@@ -100,7 +100,7 @@ func block(on uint32, addr uintptr, deadline int64) int64 {
 
 //go:nosplit
 func wake(i int, result int64) {
-	t := &threads[i]
+	t := thread(i)
 	if t.state != threadBlocked {
 		return
 	}

@@ -126,6 +126,9 @@ func deliverSignals(tf *TrapFrame) {
 		sig = bits.TrailingZeros64(pend) + 1
 		t.sigPending &^= sigBit(sig)
 	}
+	if uint(sig) >= uint(len(curProc().actions)) {
+		return
+	}
 	act := curProc().actions[sig]
 	if fault && (t.sigMask&sigBit(sig) != 0 || act.handler == sigDFL || act.handler == sigIGN) {
 		killProcess(tf, sig, "fault not handled")
@@ -301,7 +304,7 @@ func raiseFault(tf *TrapFrame, sig, code int32, addr uint64) {
 //
 //go:nosplit
 func sendSignal(i int, sig int) {
-	t := &threads[i]
+	t := thread(i)
 	t.sigPending |= sigBit(sig)
 	if t.state == threadBlocked && t.sigMask&sigBit(sig) == 0 {
 		wake(i, -EINTR)

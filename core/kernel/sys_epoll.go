@@ -110,7 +110,7 @@ func sysEpollCtl(tf *TrapFrame) int64 {
 	}
 	idx := -1
 	for i := 0; i < ep.n; i++ {
-		if ep.interest[i].fd == target {
+		if ep.interest[i&(maxInterest-1)].fd == target {
 			idx = i
 		}
 	}
@@ -122,19 +122,19 @@ func sysEpollCtl(tf *TrapFrame) int64 {
 		if ep.n == maxInterest {
 			return -ENOMEM
 		}
-		ep.interest[ep.n] = epollInterest{target, events, data}
+		ep.interest[ep.n&(maxInterest-1)] = epollInterest{target, events, data}
 		ep.n++
 	case epollCtlMod:
 		if idx < 0 {
 			return -ENOENT
 		}
-		ep.interest[idx] = epollInterest{target, events, data}
+		ep.interest[idx&(maxInterest-1)] = epollInterest{target, events, data}
 	case epollCtlDel:
 		if idx < 0 {
 			return -ENOENT
 		}
 		ep.n--
-		ep.interest[idx] = ep.interest[ep.n]
+		ep.interest[idx&(maxInterest-1)] = ep.interest[ep.n&(maxInterest-1)]
 	default:
 		return -EINVAL
 	}
@@ -151,7 +151,7 @@ func epollCollect(ep *epollInstance, out uintptr, max int) (int, bool) {
 		return 0, true // never another process's interests
 	}
 	for i := 0; i < ep.n && n < max; i++ {
-		in := &ep.interest[i]
+		in := &ep.interest[i&(maxInterest-1)]
 		d := fd(uint64(in.fd))
 		if d == nil {
 			continue

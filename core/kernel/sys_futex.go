@@ -56,7 +56,7 @@ func sysFutex(tf *TrapFrame) int64 {
 //go:nosplit
 func futexWake(addr uintptr, n int) int {
 	woken := 0
-	p := threads[current].proc
+	p := cur().proc
 	for i := 1; i < maxThreads && woken < n; i++ {
 		t := &threads[i]
 		if t.state == threadBlocked && t.waitOn == waitFutex && t.waitAddr == addr && t.proc == p {

@@ -113,14 +113,14 @@ func sysMprotect(tf *TrapFrame) int64 {
 		if i < 0 {
 			return -ENOMEM
 		}
-		va = as.vmas[i&(maxVMAs-1)].end
+		va = as.at(i).end
 	}
 	if !as.changeable(start, end) {
 		return -EACCES
 	}
 	for va := start; va < end; {
-		i := as.find(va) & (maxVMAs - 1)
-		stop := as.vmas[i].end
+		i := as.find(va)
+		stop := as.at(i).end
 		if stop > end {
 			stop = end
 		}
@@ -157,11 +157,11 @@ func sysMadvise(tf *TrapFrame) int64 {
 				va = next
 				continue
 			}
-			stop := as.vmas[i&(maxVMAs-1)].end
+			stop := as.at(i).end
 			if stop > end {
 				stop = end
 			}
-			if as.vmas[i&(maxVMAs-1)].kind == vmaAnon {
+			if as.at(i).kind == vmaAnon {
 				as.unmapRange(va, stop)
 			}
 			va = stop

@@ -46,10 +46,10 @@ func sysPipe2(tf *TrapFrame) int64 {
 		as := curSpace()
 		if r < 0 || w < 0 || !as.write32(fds, uint32(r)) || !as.write32(fds+4, uint32(w)) {
 			if r >= 0 {
-				curProc().fds[r] = fileDesc{}
+				curProc().fds[r&(maxFDs-1)] = fileDesc{}
 			}
 			if w >= 0 {
-				curProc().fds[w] = fileDesc{}
+				curProc().fds[w&(maxFDs-1)] = fileDesc{}
 			}
 			pipePool.give(s)
 			if r < 0 || w < 0 {
@@ -58,8 +58,8 @@ func sysPipe2(tf *TrapFrame) int64 {
 			return -EFAULT
 		}
 		if flags&oNonblock != 0 {
-			curProc().fds[r].flags = oNonblock
-			curProc().fds[w].flags = oNonblock
+			curProc().fds[r&(maxFDs-1)].flags = oNonblock
+			curProc().fds[w&(maxFDs-1)].flags = oNonblock
 		}
 		p.used, p.owner, p.readers, p.writers, p.head, p.n = true, cur().proc, 1, 1, 0, 0
 		return 0

@@ -28,7 +28,7 @@ func sysClone(tf *TrapFrame) int64 {
 	if !ok {
 		return -EAGAIN
 	}
-	child := &threads[i]
+	child := thread(i)
 	ctf := frameOf(i)
 	*ctf = *tf
 	ctf.RAX = 0
@@ -95,7 +95,7 @@ func exitThread(status int) {
 //
 //go:nosplit
 func exitProcess(status int) {
-	if threads[current].proc == coreProc {
+	if cur().proc == coreProc {
 		coreExit(status)
 	}
 	exitTask(status)

@@ -269,8 +269,9 @@ func unknownSyscall(nr uint64) int64 {
 	if i >= uint64(len(unknownLogged)*64) {
 		i = uint64(len(unknownLogged)*64) - 1
 	}
-	if unknownLogged[i/64]&(1<<(i%64)) == 0 {
-		unknownLogged[i/64] |= 1 << (i % 64)
+	w := &unknownLogged[(i/64)%uint64(len(unknownLogged))]
+	if *w&(1<<(i%64)) == 0 {
+		*w |= 1 << (i % 64)
 		puts("kernel: unsupported system call ")
 		putDec(nr)
 		puts(" from tid ")

@@ -85,12 +85,12 @@ func newTask(ring int, name string, memReserve, memLimit uint64) (int, int) {
 	if p >= maxProcs {
 		return 0, newTaskNoSlot
 	}
-	pr := &procs[p]
+	pr := &procs[p&(maxProcs-1)]
 	*pr = Process{}
 	if !admitTables(pr) {
 		return 0, newTaskNoTables
 	}
-	as := &spaces[p]
+	as := &spaces[p&(maxProcs-1)]
 	*as = AddressSpace{}
 	as.id = int32(p)
 	if !framePool.admit(&as.mem, int64(memReserve), int64(memLimit)) {
@@ -184,10 +184,10 @@ func startTaskThread(p int, rip, rsp uint64) bool {
 	}
 	tf := frameOf(t)
 	tf.RIP, tf.RSP = rip, rsp
-	tf.CS, tf.SS = selectorsForRing(int(procs[p].ring))
+	tf.CS, tf.SS = selectorsForRing(int(procs[p&(maxProcs-1)].ring))
 	tf.RFLAGS = 0x202 // IF; IOPL 0: ports only through the I/O bitmap
-	threads[t].fsBase = 0
-	threads[t].state = threadRunnable
+	thread(t).fsBase = 0
+	thread(t).state = threadRunnable
 	return true
 }
 
@@ -226,8 +226,8 @@ func endTask(p int, reason int32, code int64, vector, rip, addr uint64, why int3
 	e.cpuNs = procCPU(p)
 	e.startNs = pr.startNs
 	e.outputNs = pr.outputNs
-	e.msgLen = copy(e.msg[:], pr.crash.msg[:pr.crash.msgLen&255])
-	e.fnLen = copy(e.fn[:], pr.crash.fn[:pr.crash.fnLen&127])
+	e.msgLen = copy(e.msg[:], prefix(pr.crash.msg[:], pr.crash.msgLen))
+	e.fnLen = copy(e.fn[:], prefix(pr.crash.fn[:], pr.crash.fnLen))
 }
 
 // endsPending counts tasks marked ending and not yet torn down.
@@ -323,7 +323,7 @@ func teardownTask(p int) {
 //
 //go:nosplit
 func exitTask(status int) {
-	p := int(threads[current].proc)
+	p := int(cur().proc)
 	w := &procs[p&(maxProcs-1)].crash
 	switch {
 	case status != 0 && w.msgLen > 0 && w.fromFault():

@@ -77,6 +77,12 @@ func idleLoopAddr() uintptr
 //go:nosplit
 func cur() *Thread { return &threads[current&(maxThreads-1)] }
 
+// thread returns slot i. Every index of a kernel table is masked in trap context: the index
+// is always in range, and a bounds check there could only panic with no goroutine to unwind.
+//
+//go:nosplit
+func thread(i int) *Thread { return &threads[i&(maxThreads-1)] }
+
 //go:nosplit
 func frameOf(i int) *TrapFrame {
 	return (*TrapFrame)(unsafePointer(threads[i&(maxThreads-1)].kstackTop - trapFrameSize))
@@ -87,7 +93,7 @@ func frameOf(i int) *TrapFrame {
 //
 //go:nosplit
 func mapKernelStack(i int) bool {
-	if threads[i].kstackTop != 0 {
+	if thread(i).kstackTop != 0 {
 		return true
 	}
 	top := uintptr(kernelStackBase) + uintptr(i+1)*kernelStackSlot
@@ -101,7 +107,7 @@ func mapKernelStack(i int) bool {
 			return false
 		}
 	}
-	threads[i].kstackTop = top
+	thread(i).kstackTop = top
 	return true
 }
 

@@ -63,7 +63,7 @@ func handleTrap(tf *TrapFrame) {
 	case v == VectorSpurious:
 	default:
 		if !deviceInterrupt(v) {
-			if h := handlers[v]; h != nil {
+			if h := handlers[v&255]; h != nil {
 				h(tf)
 			}
 		}

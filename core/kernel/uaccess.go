@@ -19,7 +19,7 @@ func (as *AddressSpace) userPage(va uintptr, write bool) (uintptr, bool) {
 	if i < 0 {
 		return 0, false
 	}
-	if r := &as.vmas[i&(maxVMAs-1)]; r.kind == vmaDevice || r.prot&protRead == 0 && !write {
+	if r := as.at(i); r.kind == vmaDevice || r.prot&protRead == 0 && !write {
 		return 0, false // device registers are never a system call's buffer
 	}
 	for try := 0; try < 2; try++ {

@@ -1,6 +1,9 @@
 package kernel
 
-import "unsafe"
+import (
+	"unsafe"
+	_ "unsafe" // for go:linkname
+)
 
 // Raw memory access for kernel addresses (the direct map, kernel stacks, the core image).
 // Callers check addresses that come from outside the kernel first (see uaccess.go).
@@ -26,23 +29,29 @@ func store32(p uintptr, v uint32) { *(*uint32)(unsafe.Pointer(p)) = v }
 //go:nosplit
 func store64(p uintptr, v uint64) { *(*uint64)(unsafe.Pointer(p)) = v }
 
-// memmove copies n bytes between kernel addresses (runtime.memmove is nosplit assembly).
+// runtimeMemmove and runtimeMemclr are the Go runtime's own nosplit assembly (the runtime
+// marks both for use by linkname). Calling them directly, rather than copy and clear over
+// unsafe.Slice, leaves no length or nil check that could panic in trap context.
+//
+//go:linkname runtimeMemmove runtime.memmove
+//go:noescape
+func runtimeMemmove(to, from unsafe.Pointer, n uintptr)
+
+//go:linkname runtimeMemclr runtime.memclrNoHeapPointers
+//go:noescape
+func runtimeMemclr(ptr unsafe.Pointer, n uintptr)
+
+// memmove copies n bytes between kernel addresses.
 //
 //go:nosplit
 func memmove(dst, src uintptr, n uintptr) {
-	if n == 0 {
-		return
-	}
-	copy(unsafe.Slice((*byte)(unsafe.Pointer(dst)), n), unsafe.Slice((*byte)(unsafe.Pointer(src)), n))
+	runtimeMemmove(unsafe.Pointer(dst), unsafe.Pointer(src), n)
 }
 
+// memzero clears n bytes at a kernel address (memory holding no Go pointers).
+//
 //go:nosplit
-func memzero(dst uintptr, n uintptr) {
-	if n == 0 {
-		return
-	}
-	clear(unsafe.Slice((*byte)(unsafe.Pointer(dst)), n))
-}
+func memzero(dst uintptr, n uintptr) { runtimeMemclr(unsafe.Pointer(dst), n) }
 
 //go:nosplit
 func addrOf64(p *uint64) uintptr { return uintptr(unsafe.Pointer(p)) }
@@ -59,8 +68,16 @@ func addrOfAction(a *sigAction) uintptr { return uintptr(unsafe.Pointer(a)) }
 //go:nosplit
 func stringAddr(s string) uintptr { return uintptr(unsafe.Pointer(unsafe.StringData(s))) }
 
+// unsafeString makes a string of n bytes at p by its header: unsafe.String would check n,
+// with a panic behind the check.
+//
 //go:nosplit
-func unsafeString(p *byte, n int) string { return unsafe.String(p, n) }
+func unsafeString(p *byte, n int) string {
+	var s string
+	h := (*[2]uintptr)(unsafe.Pointer(&s))
+	h[0], h[1] = uintptr(unsafe.Pointer(p)), uintptr(n)
+	return s
+}
 
 //go:nosplit
 func addrOfPipeByte(p *pipeObj, i int) uintptr {

@@ -53,5 +53,10 @@ func (i Info) cString(phys uint32) string {
 	if n == 0 {
 		return ""
 	}
-	return unsafe.String((*byte)(pointer(start)), n)
+	// Built by its header: unsafe.String checks n, with a panic behind the check, and this
+	// runs in the kernel's trap context.
+	var str string
+	h := (*[2]uintptr)(unsafe.Pointer(&str))
+	h[0], h[1] = start, uintptr(n)
+	return str
 }
