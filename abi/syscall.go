@@ -94,6 +94,7 @@ const (
 	SysContentRead  = 0x440 // (name, len, buf, size) -> file length
 	SysContentWrite = 0x441 // (name, len, buf, n)
 	SysInjectReport = 0x442 // (outcome: 1 handled, 2 breach)
+	SysFuzzReport   = 0x443 // (batch, calls): a fuzzer's progress, for the core's canary checks
 
 	// SimpleOSFirst and SimpleOSLast bound SimpleOS's own numbers.
 	SimpleOSFirst = 0x400

@@ -29,6 +29,10 @@ type Paths struct {
 	BuildDir string // build/
 	ELF      string // build/simpleos.elf: the linked core, also passed to it as module 0
 	Image    string // build/simpleos.img: the Multiboot image QEMU boots
+	// CoverPkg, when set, builds the core with Go's coverage counters in these packages
+	// (go build -cover -coverpkg=CoverPkg): the fuzz runner writes them out at power-off.
+	// Give such a build its own ELF and Image.
+	CoverPkg string
 }
 
 // DefaultPaths returns the standard layout under root.
@@ -125,7 +129,11 @@ func buildCoreLocked(p Paths, w io.Writer) error {
 		sink = io.MultiWriter(w, &out)
 	}
 	ldflags := fmt.Sprintf("-T %#x -R %#x", CoreLinkAddr, CoreLinkAlign)
-	cmd := exec.Command("go", "build", "-o", tmpELF, "-ldflags", ldflags, CorePackage)
+	args := []string{"build", "-o", tmpELF, "-ldflags", ldflags}
+	if p.CoverPkg != "" {
+		args = append(args, "-cover", "-covermode=atomic", "-coverpkg="+p.CoverPkg)
+	}
+	cmd := exec.Command("go", append(args, CorePackage)...)
 	cmd.Dir = p.Root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	cmd.Stdout, cmd.Stderr = sink, sink

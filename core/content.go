@@ -139,8 +139,9 @@ func (st *supervisorState) confirmContent(a *app) {
 
 // rollbackContent undoes the unconfirmed content an instance wrote before it crashed, and
 // quarantines content that has crashed the module as often as its crash budget allows. It
-// returns the excuse for the crash ("" if no content was to blame).
-func (st *supervisorState) rollbackContent(a *app, ev kernel.TaskEvent) string {
+// returns the excuse for the crash ("" if no content was to blame). An instance that ended
+// cleanly did not crash: what it wrote is confirmed instead.
+func (st *supervisorState) rollbackContent(a *app, ev kernel.TaskEvent, clean bool) string {
 	if a.module == nil {
 		return ""
 	}
@@ -148,6 +149,13 @@ func (st *supervisorState) rollbackContent(a *app, ev kernel.TaskEvent) string {
 	for _, c := range a.module.Content {
 		s, ok := kernel.Content(c.Path)
 		if !ok || s.Confirmed || s.Writer != ev.PID {
+			continue
+		}
+		if clean {
+			if kernel.ConfirmContent(c.Path, s.Gen) {
+				fmt.Printf("supervisor: content %s (%s) confirmed: its writer %s exited cleanly\n",
+					c.Path, describeContent(s.Data), a.spec.Name)
+			}
 			continue
 		}
 		after := (ev.At - s.WrittenAt).Round(time.Millisecond)

@@ -69,6 +69,7 @@ type supervisorState struct {
 	maxStarts  int
 	sensorMode string                   // tiered, verified or monolithic (sensor=)
 	injector   *injector                // the fault-injection campaign, if one runs
+	fuzz       *fuzzRunner              // the fuzz runner, if fuzzers run (fuzz=on)
 	early      map[int]kernel.TaskEvent // ends of tasks start() had not recorded yet
 	ready      bool                     // every service has served once
 }
@@ -220,6 +221,9 @@ func supervise(apps []*app, args map[string]string) int {
 	}
 	before := kernel.FramesOutsideCore()
 	fmt.Printf("supervisor: %d apps; frames in use outside the core runtime before the first start: %d\n", len(apps), before)
+	if args["fuzz"] == "on" {
+		st.fuzz = newFuzzRunner(st)
+	}
 	// Services first (the console driver among them), so that jobs find them running.
 	for _, a := range apps {
 		if a.service() {
@@ -249,6 +253,10 @@ func supervise(apps []*app, args map[string]string) int {
 			st.ended(kernel.WaitTaskEvent())
 		}
 	}
+	if st.fuzz != nil {
+		st.fuzz.waitServices()
+		go st.fuzz.run()
+	}
 	for _, a := range apps {
 		if !a.service() {
 			st.start(a)
@@ -258,6 +266,9 @@ func supervise(apps []*app, args map[string]string) int {
 	for !st.finished() {
 		ev := kernel.WaitTaskEvent()
 		st.ended(ev)
+	}
+	if st.fuzz != nil {
+		st.fuzz.finish()
 	}
 	after := kernel.FramesOutsideCore()
 	if st.servicesRunning() {
@@ -318,6 +329,9 @@ func (st *supervisorState) start(a *app) {
 		spec.Args = append(spec.Args, a.injectArg)
 		a.injectArg = ""
 	}
+	if st.fuzz != nil && isFuzzer(a) {
+		spec.Args = append(spec.Args, st.fuzz.targets())
+	}
 	st.mu.Unlock()
 	if m := a.module; m != nil {
 		spec.Events, spec.Publish = m.Events, m.Publishes
@@ -348,6 +362,9 @@ func (st *supervisorState) start(a *app) {
 	a.pid = pid
 	a.started = pid
 	a.starts++
+	if st.fuzz != nil {
+		st.fuzz.started(a, pid)
+	}
 	st.byPID[pid] = a
 	a.tracker.Started(time.Now())
 	if ev, ok := st.early[pid]; ok {
@@ -422,7 +439,7 @@ func (st *supervisorState) ended(ev kernel.TaskEvent) {
 	a.last = line
 	a.ok = end.Clean()
 	var d supervisor.Decision
-	if excuse := st.rollbackContent(a, ev); excuse != "" && !end.Clean() {
+	if excuse := st.rollbackContent(a, ev, end.Clean()); excuse != "" {
 		d = a.tracker.EndedExcused(end, excuse)
 	} else {
 		d = a.tracker.Ended(end)

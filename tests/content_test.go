@@ -62,6 +62,10 @@ end
 		assert.Contains(t, out, "[owner] contentpeek: read with name at "+addr+": invalid argument")
 	}
 	assert.Contains(t, out, "[owner] contentpeek: done")
+	// It exited cleanly: what it wrote stands (a clean exit was once taken for a crash, and
+	// rolled back and struck the content towards quarantine).
+	assert.Regexp(t, `supervisor: content sensor\.chan \(1 bytes, sha256 [0-9a-f]{12}\) confirmed: its writer owner exited cleanly`, out)
+	assert.NotContains(t, out, "rolled back")
 }
 
 // A channel file damaged on disk: the sensor says which file and where, runs without content,

@@ -25,6 +25,7 @@ var commands = []command{
 	{"bpf", "`simpleos bpf verify [--hook ipc|event] FILE`: verify policy programs", runBPF},
 	{"policy", "`simpleos policy check FILE [--root DIR]`: validate a policy manifest", runPolicy},
 	{"inject", "run a fault-injection campaign; `simpleos inject -h` for flags", runInject},
+	{"fuzz", "fuzz the system calls from rings 1-3 at once; `simpleos fuzz -h` for flags", runFuzz},
 	{"demo", "`simpleos demo cf291`: the Channel File 291 incident in three deployments", runDemo},
 	{"content", "`simpleos content check FILE...`: parse and validate channel files", runContent},
 	{"bench", "run the benchmark suite; `simpleos bench -h` for flags", runBench},

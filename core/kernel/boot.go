@@ -289,7 +289,17 @@ func setupCoreProcess(cmdline string) int {
 	}
 	as := &spaces[0]
 	as.addRegion(userStackTop-userStackSize, userStackTop, protRead|protWrite, vmaAnon)
-	sp := buildInitialStack(as, cmdline)
+	// The first stack page and the random words are had here, not in buildInitialStack: the
+	// paths through the page allocator and the generator then run under this frame only,
+	// which keeps the boot's nosplit chain within the linker's limit in a build with coverage
+	// counters too.
+	top := uintptr(userStackTop)
+	page, ok := as.userPage(top-pageSize, true)
+	if !ok {
+		panicKernel("cannot map the first stack page", uint64(top))
+	}
+	random := [2]uint64{procs[coreProc].rng.word(), procs[coreProc].rng.word()} // AT_RANDOM's bytes
+	sp := buildInitialStack(page, cmdline, random)
 	tf := frameOf(t)
 	tf.RIP = uint64(runtimeEntry())
 	tf.RSP = uint64(sp)
@@ -318,12 +328,8 @@ func isEnvWord(w string) bool {
 // the main thread's stack and returns the initial stack pointer.
 //
 //go:nosplit
-func buildInitialStack(as *AddressSpace, cmdline string) uintptr {
+func buildInitialStack(page uintptr, cmdline string, randomWords [2]uint64) uintptr {
 	const top = uintptr(userStackTop)
-	page, ok := as.userPage(top-pageSize, true)
-	if !ok {
-		panicKernel("cannot map the first stack page", uint64(top))
-	}
 	// k(va) is the kernel address of va in the top stack page.
 	base := page - (top - pageSize)
 	if len(cmdline) > 2048 {
@@ -362,8 +368,8 @@ func buildInitialStack(as *AddressSpace, cmdline string) uintptr {
 	}
 	sp -= 16
 	random := sp
-	store64(base+random, procs[coreProc].rng.word())
-	store64(base+random+8, procs[coreProc].rng.word())
+	store64(base+random, randomWords[0])
+	store64(base+random+8, randomWords[1])
 	sp &^= 15
 	words := 1 + argc + 1 + envc + 1 + 2*5
 	if words%2 == 1 {

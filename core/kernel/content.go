@@ -211,3 +211,18 @@ func sysInjectReport(tf *TrapFrame) int64 {
 }
 
 var injectReports [maxProcs]uint64
+
+// fuzzReports[p] is what the fuzzer in task p last reported: its batch, its calls so far and
+// its findings so far (a task reports only on itself; the core's fuzz runner reads them).
+var fuzzReports [maxProcs]struct{ batch, calls, findings, reports uint64 }
+
+// sysFuzzReport(batch, calls, findings) records a fuzzer's progress (package inject/fuzz); the
+// core's fuzz runner checks its canaries whenever a batch completes.
+//
+//go:nosplit
+func sysFuzzReport(tf *TrapFrame) int64 {
+	r := &fuzzReports[cur().proc&(maxProcs-1)]
+	r.batch, r.calls, r.findings = tf.RDI, tf.RSI, tf.RDX
+	r.reports++
+	return 0
+}

@@ -4,7 +4,11 @@ package kernel
 // an endpoint, a task's memory seen through the direct map, and bit flips in a task's image.
 // Ordinary goroutine context; interrupts are off around every access to kernel state.
 
-import "github.com/simpleos/simpleos/core/x86"
+import (
+	"unsafe"
+
+	"github.com/simpleos/simpleos/core/x86"
+)
 
 // EndpointServer returns the pid of the task serving the endpoint name (0 if none).
 func EndpointServer(name string) int {
@@ -103,3 +107,54 @@ func FlipCoreBit(va uint64, bit uint) {
 	k := directMap(va)
 	store8(k, load8(k)^1<<(bit&7))
 }
+
+// FuzzReport is what a fuzzer task last reported (fuzz_report) and how many reports it made.
+type FuzzReport struct{ Batch, Calls, Findings, Reports uint64 }
+
+// FuzzReportOf returns what the fuzzer in task pid last reported (ok=false if it is gone).
+func FuzzReportOf(pid int) (FuzzReport, bool) {
+	x86.Cli()
+	defer x86.Sti()
+	p := procOf(pid)
+	if p < 0 {
+		return FuzzReport{}, false
+	}
+	r := fuzzReports[p&(maxProcs-1)]
+	return FuzzReport{r.batch, r.calls, r.findings, r.reports}, true
+}
+
+// canary is a page of the kernel's own data that no task may ever change; the fuzz runner
+// fills it at the start and checks it after every batch.
+var canary [pageSize]byte
+
+// FillCanary writes the pattern derived from seed into the kernel's canary page.
+func FillCanary(seed uint64) {
+	x86.Cli()
+	defer x86.Sti()
+	for i := range canary {
+		canary[i] = canaryByte(seed, i)
+	}
+}
+
+// CanaryIntact reports whether the kernel's canary page still holds seed's pattern, and the
+// offset of the first byte that changed.
+func CanaryIntact(seed uint64) (bool, int) {
+	x86.Cli()
+	defer x86.Sti()
+	for i := range canary {
+		if canary[i] != canaryByte(seed, i) {
+			return false, i
+		}
+	}
+	return true, -1
+}
+
+func canaryByte(seed uint64, i int) byte {
+	x := seed + uint64(i)*0x9e37_79b9_7f4a_7c15
+	x ^= x >> 29
+	return byte(x * 0xbf58_476d_1ce4_e5b9 >> 56)
+}
+
+// CanaryAddress is the kernel canary's physical address (its image is identity-mapped): what
+// a wild write through the direct map would aim at.
+func CanaryAddress() uint64 { return uint64(uintptr(unsafe.Pointer(&canary[0]))) }

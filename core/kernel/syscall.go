@@ -99,6 +99,7 @@ const (
 	SYS_content_read  = 0x440 // (name, len, buf, size) -> file length
 	SYS_content_write = 0x441 // (name, len, buf, n)
 	SYS_inject_report = 0x442 // (outcome: 1 handled, 2 breach)
+	SYS_fuzz_report   = 0x443 // (batch, calls)
 )
 
 var ipcCalls = [...]syscallDef{
@@ -248,6 +249,8 @@ func handleSyscall(tf *TrapFrame) {
 		r = sysContentWrite(tf)
 	} else if nr == SYS_inject_report {
 		r = sysInjectReport(tf)
+	} else if nr == SYS_fuzz_report {
+		r = sysFuzzReport(tf)
 	} else if nr >= SYS_ipc_register && nr <= SYS_ipc_replyrecv {
 		r = ipcCalls[nr-SYS_ipc_register].fn(tf)
 	} else {

@@ -204,6 +204,7 @@ func StartTask(spec TaskSpec) (int, error) {
 	}
 	contentAccess[p].set(spec.Content)
 	injectReports[p] = 0
+	fuzzReports[p].batch, fuzzReports[p].calls, fuzzReports[p].findings, fuzzReports[p].reports = 0, 0, 0, 0
 	es := &evstate[p]
 	*es = evstateZero
 	es.mayListen.set(spec.Events)
