@@ -7,6 +7,7 @@ package tests
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -291,4 +292,19 @@ func TestGetrandomIsNotPredictable(t *testing.T) {
 	res := bootApps(t, "", time.Minute, nil, "attack random", "ring=2 attack random")
 	assert.NotContains(t, string(res.Output), "BREACH")
 	assert.Equal(t, "app attack exited 0", summary(t, res.Output, "attack"))
+}
+
+// Found while fuzzing: every denial wrote an audit line, so a task denied in a loop filled the
+// console everyone shares with lines about itself (the fuzzers' campaigns were mostly audit
+// lines). Now each task has a burst of 20 lines and 10 a second; the core says how many it
+// left out.
+func TestAuditLinesAreRateLimited(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "", time.Minute, nil, "attack deny-flood 2000")
+	out := string(res.Output)
+	lines := regexp.MustCompile(`(?m)^audit: deny attack \(pid \d+, ring 3\) call "not-granted": not in its policy 'calls' list$`).FindAllString(out, -1)
+	assert.GreaterOrEqual(t, len(lines), 20, "the first denials are all shown")
+	assert.Less(t, len(lines), 60, "2,001 denials made %d audit lines", len(lines))
+	assert.Regexp(t, `(?m)^audit: \d+ more denials of attack \(pid \d+\) not shown$`, out)
+	assert.Contains(t, out, "[attack] attack: deny-flood: 2001 denied lookups, the last: ipc: denied by policy")
 }

@@ -403,7 +403,9 @@ func IPCStats() (calls, fastCalls, fastReplies uint64) {
 //
 //go:nosplit
 func audit(what string, name *abi.Name, rule string) {
-	auditHead()
+	if !auditHead() {
+		return
+	}
 	kputs(what)
 	kputs(" \"")
 	kputName(name)
@@ -414,11 +416,54 @@ func audit(what string, name *abi.Name, rule string) {
 
 var auditDenials uint64
 
-// auditHead starts an audit line: who is denied.
+// auditBucket limits a task's audit lines: a burst of auditBurst, then auditPerSecond. A task
+// denied in a loop would otherwise fill the console everyone shares (and, without a console
+// driver, hold the CPU in the UART with interrupts off) with lines about itself. The denials
+// are still counted; the lines left out are reported with the next one written.
+type auditBucket struct {
+	tokens     int64 // lines it may write now, times 1e9
+	last       int64 // when tokens was last refilled (monotonic ns)
+	suppressed uint64
+}
+
+const (
+	auditBurst     = 20
+	auditPerSecond = 10
+)
+
+// auditHead starts an audit line: who is denied. It returns false, writing nothing, when the
+// task has used up its audit lines for now.
 //
 //go:nosplit
-func auditHead() {
+func auditHead() bool {
 	p := curProc()
+	auditDenials++
+	b := &p.audit
+	now := nanotime()
+	if b.last == 0 {
+		b.tokens = auditBurst * 1e9
+	} else if dt := now - b.last; dt > 0 {
+		b.tokens += dt * auditPerSecond
+		if b.tokens > auditBurst*1e9 {
+			b.tokens = auditBurst * 1e9
+		}
+	}
+	b.last = now
+	if b.tokens < 1e9 {
+		b.suppressed++
+		return false
+	}
+	b.tokens -= 1e9
+	if b.suppressed > 0 {
+		kputs("audit: ")
+		kputDec(b.suppressed)
+		kputs(" more denials of ")
+		kputs(p.nameString())
+		kputs(" (pid ")
+		kputDec(uint64(p.pid))
+		kputs(") not shown\n")
+		b.suppressed = 0
+	}
 	kputs("audit: deny ")
 	kputs(p.nameString())
 	kputs(" (pid ")
@@ -426,7 +471,7 @@ func auditHead() {
 	kputs(", ring ")
 	kputDec(uint64(p.ring))
 	kputs(") ")
-	auditDenials++
+	return true
 }
 
 // grantWindowOf is where thread slot s's server sees the pages lent to it.
@@ -517,7 +562,9 @@ func revokeLent(as *AddressSpace, start, end uintptr) {
 //
 //go:nosplit
 func auditFilter(name *abi.Name, verdict uint64) {
-	auditHead()
+	if !auditHead() {
+		return
+	}
 	kputs("call \"")
 	kputName(name)
 	kputs("\": its eBPF filter returned ")

@@ -61,6 +61,7 @@ type Process struct {
 
 	notifyBits uint64 // notifications (notify.go)
 	rng        rng    // its random numbers (rng.go)
+	audit      auditBucket
 }
 
 var procs [maxProcs]Process

@@ -54,7 +54,9 @@ func sysMMIOMap(tf *TrapFrame) int64 {
 //
 //go:nosplit
 func auditMMIO(phys uint64) {
-	auditHead()
+	if !auditHead() {
+		return
+	}
 	kputs("map device memory at 0x")
 	for shift := 60; shift >= 0; shift -= 4 {
 		kputc(hexDigits[(phys>>uint(shift))&0xf])

@@ -29,6 +29,8 @@ type Attack struct {
 	Vector int            // with MustTrap: the exception vector expected (-1: any)
 	// Check, if set, looks at a snippet that ran to its end (registers preserved, results).
 	Check func(Trap) error
+	// Inspect, if set, looks at the context the task got back, however the snippet ended.
+	Inspect func(Trap) error
 }
 
 // Verdict is the judgement of one run.
@@ -61,6 +63,11 @@ func (a *Attack) Judge(t Trap) (Verdict, string) {
 	}
 	if t.Ended && a.Check != nil {
 		if err := a.Check(t); err != nil {
+			return Breach, err.Error()
+		}
+	}
+	if a.Inspect != nil {
+		if err := a.Inspect(t); err != nil {
 			return Breach, err.Error()
 		}
 	}
@@ -131,6 +138,8 @@ func Catalogue(ring int) []Attack {
 	as = append(as, privileged()...)
 	as = append(as, kernelAccess(ring)...)
 	as = append(as, segmentAttacks()...)
+	as = append(as, randomSyscalls(64, 0x5eed_0000+uint64(ring))...)
+	as = append(as, forgedSigreturns()...)
 	return as
 }
 

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync/atomic"
+	"syscall"
 	"unsafe"
 
 	"github.com/simpleos/simpleos/tier2/sensor/content"
@@ -100,9 +101,6 @@ var (
 	sinkU8      uint8
 )
 
-// stackLimit is the stack limit stack-overflow recurses into.
-const stackLimit = 16 << 20
-
 // Inject executes class now, in the calling goroutine. Classes that kill the task never
 // return. It returns Handled, Breach or External; an unknown class returns an error.
 func Inject(class string, t Targets, seed uint64) (Outcome, error) {
@@ -120,8 +118,8 @@ func Inject(class string, t Targets, seed uint64) (Outcome, error) {
 	case WildWriteTask:
 		return wildWrite(orDefault(t.TaskAddr, defaultTaskAddr)), nil
 	case DivZero:
-		sinkInt = 1 / zero
-		return Breach, nil // not reached: Go checks the divisor
+		sinkInt = int(idiv(1, int64(zero))) // #DE from the CPU: Go's own division never traps
+		return Breach, nil                  // not reached
 	case InvalidOpcode:
 		ud2()
 		return Breach, nil
@@ -134,11 +132,7 @@ func Inject(class string, t Targets, seed uint64) (Outcome, error) {
 		outb(0x80, sinkU8)
 		return Breach, nil
 	case StackOverflow:
-		if old := debug.SetMaxStack(stackLimit); old < stackLimit {
-			debug.SetMaxStack(old)
-		}
-		sinkU64 = recurse(0)
-		return Breach, nil // not reached
+		return stackOverflow(), nil
 	case EndlessLoop:
 		endlessLoop() // never returns
 	case MemExhaust:
@@ -149,6 +143,9 @@ func Inject(class string, t Targets, seed uint64) (Outcome, error) {
 		badIPC(seed)
 		return Handled, nil
 	case SyscallStorm:
+		if simpleOS() {
+			return stormOnSimpleOS(seed, stormCalls), nil
+		}
 		syscallStorm(seed, stormCalls)
 		return Handled, nil
 	case Panic:
@@ -194,13 +191,25 @@ func wildWrite(addr uintptr) Outcome {
 	return Breach
 }
 
-//go:noinline
-func recurse(depth uint64) uint64 {
-	var frame [256]byte
-	frame[depth%uint64(len(frame))] = byte(depth)
-	r := recurse(depth + 1) // not a tail call: the result is used below
-	return r + uint64(frame[(depth*7)%uint64(len(frame))])
+// stackOverflow recurses past the end of a stack into its guard page, as a thread of a C
+// program does: a 256 KiB stack with an inaccessible page below it, used with no stack checks
+// (Go's own goroutine stacks grow, or stop at the runtime's limit, and never reach a guard).
+// The fault is the kernel's to deliver, on a stack that cannot take a signal frame.
+func stackOverflow() Outcome {
+	const size = 256 << 10
+	base, _, errno := syscall.RawSyscall6(syscall.SYS_MMAP, 0, size+pageSize, syscall.PROT_READ|syscall.PROT_WRITE,
+		syscall.MAP_PRIVATE|syscall.MAP_ANON, ^uintptr(0), 0)
+	if errno != 0 {
+		return Handled // no memory for the stack: nothing to overflow
+	}
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_MPROTECT, base, pageSize, syscall.PROT_NONE); errno != 0 {
+		return Handled
+	}
+	sinkU64 = uint64(recurseOn(base + pageSize + size))
+	return Breach // not reached: the guard page faulted
 }
+
+const pageSize = 4096
 
 // endlessLoop runs xorshift forever, with no calls. The state is stored atomically (an
 // intrinsic, not a call) so the compiler keeps the work in the loop.

@@ -139,6 +139,7 @@ func TestChild(t *testing.T) {
 type childResult struct {
 	stdout, stderr string
 	code           int
+	signal         syscall.Signal // the signal that ended it, if one did
 }
 
 // child runs TestChild with class in a fresh process and waits for it. If dir is not empty,
@@ -160,14 +161,26 @@ func child(t *testing.T, class, dir string, timeout time.Duration, args ...strin
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	require.NoError(t, ctx.Err(), "child %s timed out; stderr:\n%s", class, stderr.String())
-	r := childResult{stdout.String(), stderr.String(), 0}
+	r := childResult{stdout: stdout.String(), stderr: stderr.String()}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		r.code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			r.signal = ws.Signal()
+		}
 	} else {
 		require.NoError(t, err)
 	}
 	return r
+}
+
+// The stack overflow runs past a guard page on a stack without stack checks, as a C thread
+// would: the kernel cannot push a signal frame there, and kills the process with SIGSEGV.
+func TestStackOverflowHitsTheGuardPage(t *testing.T) {
+	r := child(t, StackOverflow, "", 30*time.Second)
+	assert.Contains(t, r.stdout, "child: injecting")
+	assert.NotContains(t, r.stdout, "inject returned")
+	assert.Equal(t, syscall.SIGSEGV, r.signal, "exit %d, stderr:\n%s", r.code, r.stderr)
 }
 
 // TestFaultsKillTheProcess checks the classes that end the task on Linux: each child dies
@@ -178,11 +191,10 @@ func TestFaultsKillTheProcess(t *testing.T) {
 		OOBRead:       {"SIGSEGV", "0xdead0000"},
 		WildWriteCore: {"SIGSEGV", "0x200000"},
 		WildWriteTask: {"SIGSEGV"},
-		DivZero:       {"integer divide by zero"},
+		DivZero:       {"integer divide by zero", "SIGFPE"}, // a real #DE, which Go makes a panic
 		InvalidOpcode: {"SIGILL"},
 		Privileged:    {"SIGSEGV"}, // #GP: Linux sends SIGSEGV
 		PortIO:        {"SIGSEGV"},
-		StackOverflow: {"stack exceeds 16777216-byte limit", "stack overflow"},
 		Panic:         {"panic: fault injected"},
 		MemExhaust:    {"out of memory"},
 		ThreadBomb:    {"program exceeds 64-thread limit"},

@@ -18,3 +18,10 @@ func inb(port uint16) uint8
 
 // outb executes OUT DX, AL: v to port.
 func outb(port uint16, v uint8)
+
+// idiv returns a/b with the IDIV instruction: b == 0 raises #DE.
+func idiv(a, b int64) int64
+
+// recurseOn switches to the stack ending at top and recurses on it, with no stack checks,
+// until its guard page faults. Never returns.
+func recurseOn(top uintptr) uintptr

@@ -1,14 +1,22 @@
 package fault
 
 import (
+	"fmt"
+	"os"
 	"runtime"
 	"syscall"
 	"unsafe"
+
+	"github.com/simpleos/simpleos/inject/fuzz"
 )
 
-// The syscall storm, after tests/testdata/apps/sysstorm: random system-call numbers with
+// The syscall storm. On SimpleOS it is the system-call fuzzer's (package inject/fuzz): every
+// call SimpleOS serves, with the fuzzer's hostile arguments and racing threads, skipping only
+// the calls that end the task (and the two that report to the campaign); a result no correct
+// kernel gives is a breach. On Linux (the host tests), where a storm must not reach beyond the
+// process, it is the older one below, after tests/testdata/apps/sysstorm: random numbers with
 // random arguments, skipping the calls that would legitimately end, wedge or corrupt the
-// caller. Errors are fine; the task must survive.
+// caller or harm the host. Errors are fine; the task must survive.
 
 const (
 	stormCalls  = 5000
@@ -201,4 +209,33 @@ func clean(b []byte) {
 			b[i] = 'x'
 		}
 	}
+}
+
+// stormOnSimpleOS is the storm on SimpleOS: the fuzzer's descriptions (package inject/fuzz).
+func stormOnSimpleOS(seed uint64, n int) Outcome {
+	r, err := fuzz.Storm(seed, n, os.Stdout)
+	if err != nil {
+		fmt.Printf("fault: syscall-storm: %v\n", err)
+		return Handled
+	}
+	if len(r.Findings) > 0 {
+		return Breach
+	}
+	return Handled
+}
+
+// simpleOS reports whether the kernel is SimpleOS's core (its uname node name).
+func simpleOS() bool {
+	var u syscall.Utsname
+	if syscall.Uname(&u) != nil {
+		return false
+	}
+	n := ""
+	for _, c := range u.Nodename {
+		if c == 0 {
+			break
+		}
+		n += string(rune(c))
+	}
+	return n == "simpleos"
 }

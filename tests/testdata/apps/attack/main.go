@@ -20,6 +20,7 @@
 //	epoll-reuse         epoll_wait while a sibling closes the epoll descriptor
 //	names-serve N...    register each name N
 //	names-call N...     look each name N up
+//	deny-flood N        N lookups the policy denies, then one more a second later
 //	post EVENT          publish EVENT
 //	random              read getrandom twice and try to predict the second from the first
 //	forge-disk          print a "disk: write" line that would rewrite sensor.chan
@@ -62,6 +63,7 @@ var modes = map[string]func(args []string){
 	"epoll-reuse":   epollReuse,
 	"names-serve":   namesServe,
 	"names-call":    namesCall,
+	"deny-flood":    denyFlood,
 	"post":          post,
 	"random":        random,
 	"forge-disk":    forgeDisk,

@@ -4,6 +4,7 @@ package main
 // byte by byte, and publishing an event is a policy grant.
 
 import (
+	"strconv"
 	"syscall"
 	"time"
 	"unsafe"
@@ -49,4 +50,19 @@ func post(args []string) {
 	} else {
 		say("post: %s: %v", args[0], e)
 	}
+}
+
+// denyFlood makes N lookups the policy denies, then, after a second, one more: the core
+// writes a limited number of audit lines about them, and then how many it left out.
+func denyFlood(args []string) {
+	n := 2000
+	if len(args) > 0 {
+		n, _ = strconv.Atoi(args[0])
+	}
+	for i := 0; i < n; i++ {
+		ipc.Lookup("not-granted")
+	}
+	time.Sleep(1200 * time.Millisecond)
+	_, err := ipc.Lookup("not-granted")
+	say("deny-flood: %d denied lookups, the last: %v", n+1, err)
 }
