@@ -4,14 +4,16 @@ import (
 	"errors"
 	"syscall"
 	"unsafe"
+
+	"github.com/simpleos/simpleos/abi"
 )
 
 // Content files and liveness (core/kernel/content.go): not IPC, but the same few system
 // calls every module uses to talk to the core.
 const (
-	sysHeartbeat    = 0x401
-	sysContentRead  = 0x440
-	sysContentWrite = 0x441
+	sysHeartbeat    = abi.SysHeartbeat
+	sysContentRead  = abi.SysContentRead
+	sysContentWrite = abi.SysContentWrite
 )
 
 // ErrQuarantined is WriteContent's error for bytes the core has quarantined.

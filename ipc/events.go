@@ -5,13 +5,15 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/simpleos/simpleos/abi"
 )
 
 // System events (core/kernel/events.go).
 const (
-	sysEventSubscribe = 0x430
-	sysEventPost      = 0x431
-	sysEventRecv      = 0x432
+	sysEventSubscribe = abi.SysEventSubscribe
+	sysEventPost      = abi.SysEventPost
+	sysEventRecv      = abi.SysEventRecv
 )
 
 // Event is a system event as a subscriber receives it. Subject is the publisher's pid, set by

@@ -6,16 +6,18 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/simpleos/simpleos/abi"
 )
 
 // System calls (core/kernel/syscall.go).
 const (
-	sysRegister  = 0x410
-	sysLookup    = 0x411
-	sysCall      = 0x412
-	sysRecv      = 0x413
-	sysReply     = 0x414
-	sysReplyRecv = 0x415
+	sysRegister  = abi.SysIPCRegister
+	sysLookup    = abi.SysIPCLookup
+	sysCall      = abi.SysIPCCall
+	sysRecv      = abi.SysIPCRecv
+	sysReply     = abi.SysIPCReply
+	sysReplyRecv = abi.SysIPCReplyRecv
 )
 
 // Msg is one message: a label and four inline words. Badge is filled in by the core: on a

@@ -263,6 +263,23 @@ func TestMemoryHogsCannotStarveTheCoreOrOthers(t *testing.T) {
 	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
 }
 
+// Hole 5 again, with the hogs holding what they took: four of them keep 60 MiB each (within
+// their quota; 240 MiB in all, more than the machine has) while a bystander allocates. Without
+// reservations the last hogs and the bystander found no frames left.
+func TestMemoryHeldByHogsLeavesReservationsIntact(t *testing.T) {
+	t.Parallel()
+	hog := "memhog limit=60 hold=6000"
+	res := bootApps(t, "", 2*time.Minute, nil, hog, "ring=2 "+hog, "ring=1 "+hog, hog, "attack alloc 3000 2", "hello")
+	out := string(res.Output)
+	require.NotContains(t, out, "CORE CRASH")
+	for _, name := range []string{"memhog", "memhog-2", "memhog-3", "memhog-4"} {
+		assert.Regexp(t, `^app `+name+` (exited 0|killed: memory quota exceeded|killed: out of memory .*|failed to start: .*memory.*)$`, summary(t, res.Output, name))
+	}
+	assert.Contains(t, out, "[attack] attack: alloc: 2 MiB allocated and touched", "a bystander within its reservation")
+	assert.Equal(t, "app attack exited 0", summary(t, res.Output, "attack"))
+	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
+}
+
 // Hole 10: the host applied every "disk: write" line anywhere in the transcript, including
 // lines a task printed: any task could rewrite the persisted channel file. Disk writes (and
 // campaign results) now come from the core's protocol channel only; here a ring-3 task prints

@@ -5,10 +5,12 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/simpleos/simpleos/abi"
 )
 
-// sysInjectReport is SYS_inject_report in core/kernel/syscall.go.
-const sysInjectReport = 0x442
+// sysInjectReport reports a fault's outcome to the campaign (package abi).
+const sysInjectReport = abi.SysInjectReport
 
 // Arm is called first thing in a module's main. It removes any -inject= argument from os.Args
 // (a malformed one, or any after the first, is reported on stderr and ignored) and, if there

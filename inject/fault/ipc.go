@@ -4,16 +4,18 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/simpleos/simpleos/abi"
 )
 
 // SimpleOS's IPC system calls (package ipc; core/kernel/ipc.go checks their arguments).
 const (
-	sysIPCRegister  = 0x410 // (name, len) -> handle
-	sysIPCLookup    = 0x411 // (name, len) -> handle
-	sysIPCCall      = 0x412 // (handle, msg, timeout ns)
-	sysIPCRecv      = 0x413 // (handle, msg, timeout ns)
-	sysIPCReply     = 0x414 // (0, msg)
-	sysIPCReplyRecv = 0x415 // (handle, msg, timeout ns)
+	sysIPCRegister  = abi.SysIPCRegister  // (name, len) -> handle
+	sysIPCLookup    = abi.SysIPCLookup    // (name, len) -> handle
+	sysIPCCall      = abi.SysIPCCall      // (handle, msg, timeout ns)
+	sysIPCRecv      = abi.SysIPCRecv      // (handle, msg, timeout ns)
+	sysIPCReply     = abi.SysIPCReply     // (0, msg)
+	sysIPCReplyRecv = abi.SysIPCReplyRecv // (handle, msg, timeout ns)
 )
 
 // Addresses no task may pass the core.

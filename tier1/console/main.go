@@ -10,11 +10,13 @@ package main
 
 import (
 	"fmt"
-	"github.com/simpleos/simpleos/inject/fault"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/inject/fault"
 )
 
 const (
@@ -30,10 +32,10 @@ const (
 
 	irqCOM1 = 4
 
-	sysNotifyWait    = 0x420
-	sysConsoleAttach = 0x421
-	sysConsoleFetch  = 0x422
-	sysConsoleCommit = 0x423
+	sysNotifyWait    = abi.SysNotifyWait
+	sysConsoleAttach = abi.SysConsoleAttach
+	sysConsoleFetch  = abi.SysConsoleFetch
+	sysConsoleCommit = abi.SysConsoleCommit
 
 	bitOutput = 63
 )

@@ -2,14 +2,15 @@
 // touches each page (one byte written per 4096), to check that the kernel
 // enforces a task's memory quota by killing the task (and nothing else).
 //
-// Usage: memhog [limit=N]
+// Usage: memhog [limit=N] [hold=MS]
 //
 // Output:
 //
 //	memhog: 16 MiB
 //	memhog: 32 MiB
 //	...                       (every 16 MiB; forever without limit=N)
-//	memhog: done <N> MiB      (with limit=N, after N MiB; exit 0)
+//	memhog: done <N> MiB      (with limit=N, after N MiB; exit 0, after holding the memory
+//	                          for MS milliseconds with hold=MS)
 //
 // Bad argument: exit 2.
 package main
@@ -19,6 +20,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 const chunk = 1 << 20
@@ -26,15 +28,19 @@ const chunk = 1 << 20
 var chunks [][]byte // global, so nothing is ever freed
 
 func main() {
-	limit := -1
+	limit, hold := -1, 0
 	for _, a := range os.Args[1:] {
-		v, ok := strings.CutPrefix(a, "limit=")
+		k, v, _ := strings.Cut(a, "=")
 		n, err := strconv.Atoi(v)
-		if !ok || err != nil || n < 0 {
+		if err != nil || n < 0 || k != "limit" && k != "hold" {
 			fmt.Printf("memhog: bad argument %q\n", a)
 			os.Exit(2)
 		}
-		limit = n
+		if k == "limit" {
+			limit = n
+		} else {
+			hold = n
+		}
 	}
 	for n := 1; limit < 0 || n <= limit; n++ {
 		b := make([]byte, chunk)
@@ -47,4 +53,5 @@ func main() {
 		}
 	}
 	fmt.Printf("memhog: done %d MiB\n", limit)
+	time.Sleep(time.Duration(hold) * time.Millisecond)
 }
