@@ -52,3 +52,33 @@ func TestFuzzFromEveryRing(t *testing.T) {
 	t.Logf("system-call layer: %d of %d statements with fuzzing, %d without", covered, total, base)
 	assert.Greater(t, covered, base+total/10, "fuzzing adds little to what a boot reaches anyway")
 }
+
+// The campaign's own machinery: a finding made on purpose (every getppid that succeeds in
+// ring 3 is a "breach") is reported with the seed and batch that reproduce it, comes back when
+// that batch runs alone, and is cut down to the one call that matters.
+func TestFuzzFindingsAreReportedReproducedAndMinimised(t *testing.T) {
+	t.Parallel()
+	p := kernelPaths(t)
+	cfg := fuzzrun.Config{Paths: p, Seed: 5, Calls: 300, Boots: 1, OutDir: t.TempDir(), FalseBreach: "getppid"}
+	res, err := fuzzrun.Run(context.Background(), cfg)
+	require.NoError(t, err)
+	var f *fuzzrun.Finding
+	for i := range res.Findings {
+		if res.Findings[i].Kind == "breach" && res.Findings[i].Ring == 3 {
+			f = &res.Findings[i]
+			break
+		}
+		t.Errorf("unexpected finding: %s", res.Findings[i])
+	}
+	require.NotNil(t, f, "the false breach was not reported:\n%s", fuzzrun.Report(res))
+	assert.Contains(t, f.What, "getppid")
+	assert.Equal(t, fuzzrun.Seed(5, 0, 3), f.Seed)
+	assert.NotEmpty(t, f.Program, "the finding comes with its batch's program")
+
+	rr, err := fuzzrun.Repro(context.Background(), cfg, 3, f.Seed, f.Batch, "breach", true, nil)
+	require.NoError(t, err)
+	require.True(t, rr.Reproduced, "batch %d alone did not reproduce it", f.Batch)
+	require.Len(t, rr.Minimal, 1, "minimal program: %q", rr.Minimal)
+	assert.Regexp(t, `^getppid `, rr.Minimal[0])
+	t.Logf("%d steps cut down to %q in %d boots", len(rr.Program), rr.Minimal, rr.Boots)
+}

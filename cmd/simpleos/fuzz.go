@@ -56,6 +56,7 @@ func newFuzzFlags(a *fuzzArgs) *flag.FlagSet {
 	fs.StringVar(&a.repro, "repro", "", "reproduce `RING:SEED:BATCH` alone, with a trace")
 	fs.StringVar(&a.kind, "kind", "", "with --repro: the finding to reproduce (crash, hang, breach, canary, died; default any)")
 	fs.BoolVar(&a.minimise, "minimise", false, "with --repro: cut the program down to the steps that reproduce the finding")
+	fs.StringVar(&a.cfg.FalseBreach, "false-breach", "", "report every success of `CALL` in ring 3 as a breach: a finding on demand, to try --repro")
 	return fs
 }
 

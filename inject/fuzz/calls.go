@@ -147,7 +147,11 @@ var Calls = []Call{
 	}, arena: true, check: checkRange},
 	{Name: "madvise", Nr: syscall.SYS_MADVISE, gen: func(g *gen) []val {
 		a := g.mapAddr(true)
-		return args(a, g.mapLen(a), g.oneOf(4, 8, 0, 1, 2, 3, 100))
+		advice := g.oneOf(4, 8, 0, 1, 2, 3, 100, 101)
+		if !g.e.simpleos { // never MADV_HWPOISON or MADV_SOFT_OFFLINE on a Linux host (as root they take frames out of use)
+			advice = g.choose(4, 8, 0, 1, 2, 3, 9, 10, 11)
+		}
+		return args(a, g.mapLen(a), advice)
 	}, arena: true, check: checkRange},
 	{Name: "brk", Nr: syscall.SYS_BRK, gen: func(g *gen) []val { return args(g.ptr(0, false)) }},
 

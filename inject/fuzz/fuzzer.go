@@ -34,6 +34,10 @@ type Config struct {
 	// findings so far (the fuzzer task passes them to the core: fuzz_report).
 	Report func(batch, calls, findings uint64)
 
+	// FalseBreach names a call whose every success is reported as a breach: a finding on
+	// demand, to test the reporting, reproduction and minimisation of findings end to end.
+	FalseBreach string
+
 	unknownPolicy bool     // the grants are not known: do not judge them (a storm in a module)
 	skip          []string // calls never generated
 }
@@ -346,6 +350,9 @@ func (f *Fuzzer) judge(c *Call, a []val, r uintptr, errno syscall.Errno, name st
 	}
 	if c.names != nil && errno == 0 && f.e.simpleos && !f.cfg.unknownPolicy && !contains(c.names(&f.e.cfg), name) {
 		return fmt.Sprintf("succeeded for %q, which the policy does not grant", name)
+	}
+	if errno == 0 && c.Name == f.cfg.FalseBreach {
+		return "a false breach, on demand (-false-breach)"
 	}
 	if c.check != nil && errno == 0 && !(f.cfg.unknownPolicy && c.Name == "mmio_map") {
 		return c.check(f.e, a, r)

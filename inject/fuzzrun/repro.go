@@ -64,8 +64,9 @@ func Repro(ctx context.Context, c Config, ring int, seed, batch uint64, kind str
 		if ctx.Err() != nil {
 			return false
 		}
-		policy, err := writePolicy(c.OutDir, strings.Join(steps, "\n")+"\n")
+		policy, err := writePolicy(c.OutDir, strings.Join(steps, "\n")+"\n", ring)
 		if err != nil {
+			fmt.Fprintf(w, "fuzz: repro: %v\n", err)
 			return false
 		}
 		spec := &bootSpec{rings: []int{ring}, seeds: map[int]uint64{ring: seed},
@@ -73,6 +74,7 @@ func Repro(ctx context.Context, c Config, ring int, seed, batch uint64, kind str
 		br, err := k.boot(ctx, 0, spec)
 		rr.Boots++
 		if err != nil {
+			fmt.Fprintf(w, "fuzz: repro: %v\n", err)
 			return false
 		}
 		_, ok := matches(br)

@@ -44,6 +44,9 @@ type Config struct {
 	Timeout  time.Duration
 	OutDir   string    // build/fuzz
 	Progress io.Writer // one line per boot (may be nil)
+	// FalseBreach makes the ring-3 fuzzer report every success of this call as a breach: a
+	// finding on demand, to test that findings are reported, reproduced and minimised.
+	FalseBreach string
 }
 
 // Rings are the rings a campaign fuzzes from.
@@ -235,7 +238,7 @@ func prepare(c Config) (*kit, error) {
 			return nil, err
 		}
 	}
-	if k.policy, err = writePolicy(c.OutDir, ""); err != nil {
+	if k.policy, err = writePolicy(c.OutDir, "", 0); err != nil {
 		return nil, err
 	}
 	if c.Coverage {
@@ -287,7 +290,9 @@ func writeFilter(file string) error {
 	return os.WriteFile(file, raw.Bytes(), 0o644)
 }
 
-func writePolicy(dir, program string) (string, error) {
+// writePolicy writes the campaign's policy into dir; with a program (a repro), the fuzzer in
+// programRing may also read it, as content file fuzz.prog.
+func writePolicy(dir, program string, programRing int) (string, error) {
 	var b strings.Builder
 	b.WriteString("# The fuzzing campaign's policy (written by package inject/fuzzrun).\n")
 	for _, r := range Rings {
@@ -307,7 +312,7 @@ func writePolicy(dir, program string) (string, error) {
 		case 3:
 			fmt.Fprintf(&b, "    publishes %s\n", eventName)
 		}
-		if program != "" {
+		if program != "" && r == programRing {
 			fmt.Fprintf(&b, "    content  %s rollback %s.lkg\n", programFile, programFile)
 		}
 		b.WriteString("end\n")
@@ -356,6 +361,9 @@ func (k *kit) args(r int, seed uint64, extra ...string) []string {
 		if e == "-program" {
 			content = append(content, programFile)
 		}
+	}
+	if r == 3 && k.c.FalseBreach != "" {
+		a = append(a, "-false-breach", k.c.FalseBreach)
 	}
 	if len(content) > 0 {
 		a = append(a, "-content", strings.Join(content, ","))

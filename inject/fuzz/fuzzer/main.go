@@ -4,7 +4,7 @@
 //
 //	fuzzer -seed S -calls N [-batch B] [-first F] [-batches K] [-trace]
 //	       [-serve A,B] [-call A,B] [-event A] [-publish A] [-content A] [-mmio LO-HI,...]
-//	       [-targets ADDR,...] [-program NAME]
+//	       [-targets ADDR,...] [-program NAME] [-false-breach CALL]
 //
 // -program NAME runs the program in content file NAME (as inject/fuzz.ParseProgram reads it)
 // instead of generating batches: a repro. After every batch it reports its progress to the core
@@ -44,6 +44,7 @@ func main() {
 	flag.IntVar(&cfg.Batch, "batch", 100, "calls per batch")
 	flag.Uint64Var(&cfg.First, "first", 0, "first batch")
 	flag.Uint64Var(&cfg.Batches, "batches", 0, "batches to run (0: no limit)")
+	flag.StringVar(&cfg.FalseBreach, "false-breach", "", "report every success of this call as a breach (tests the reporting of findings)")
 	list := func(dst *[]string, name, usage string) {
 		flag.Func(name, usage, func(s string) error {
 			*dst = strings.Split(s, ",")
