@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/simpleos/simpleos/inject/fuzz"
 	"github.com/simpleos/simpleos/tier2/sensor/content"
 )
 
@@ -143,7 +144,7 @@ func Inject(class string, t Targets, seed uint64) (Outcome, error) {
 		badIPC(seed)
 		return Handled, nil
 	case SyscallStorm:
-		if simpleOS() {
+		if fuzz.OnSimpleOS() {
 			return stormOnSimpleOS(seed, stormCalls), nil
 		}
 		syscallStorm(seed, stormCalls)

@@ -223,19 +223,3 @@ func stormOnSimpleOS(seed uint64, n int) Outcome {
 	}
 	return Handled
 }
-
-// simpleOS reports whether the kernel is SimpleOS's core (its uname node name).
-func simpleOS() bool {
-	var u syscall.Utsname
-	if syscall.Uname(&u) != nil {
-		return false
-	}
-	n := ""
-	for _, c := range u.Nodename {
-		if c == 0 {
-			break
-		}
-		n += string(rune(c))
-	}
-	return n == "simpleos"
-}

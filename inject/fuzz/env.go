@@ -92,7 +92,7 @@ func newEnv(cfg Config) (*env, error) {
 	}
 	e.fill(0x41)
 	e.text = textAddr()
-	e.simpleos = onSimpleOS()
+	e.simpleos = OnSimpleOS()
 	e.pid = syscall.Getpid()
 	e.tid = syscall.Gettid()
 	if err := e.raw.init(); err != nil {
@@ -232,8 +232,8 @@ func rawMmap(addr, n uintptr, prot int) {
 
 func rawMunmap(addr, n uintptr) { syscall.RawSyscall(syscall.SYS_MUNMAP, addr, n, 0) }
 
-// onSimpleOS reports whether the kernel is SimpleOS's core (its uname node name).
-func onSimpleOS() bool {
+// OnSimpleOS reports whether the kernel is SimpleOS's core (its uname node name).
+func OnSimpleOS() bool {
 	var u syscall.Utsname
 	if syscall.Uname(&u) != nil {
 		return false
