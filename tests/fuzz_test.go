@@ -18,7 +18,7 @@ import (
 func TestFuzzFromEveryRing(t *testing.T) {
 	t.Parallel()
 	p := kernelPaths(t)
-	cfg := fuzzrun.Config{Paths: p, Seed: 20261204, Calls: 70000, Boots: 1, Coverage: true, OutDir: t.TempDir()}
+	cfg := fuzzrun.Config{Paths: p, Seed: 20261204, Calls: 70000, Boots: 1, Coverage: true, Minimise: true, OutDir: t.TempDir()}
 	res, err := fuzzrun.Run(context.Background(), cfg)
 	require.NoError(t, err)
 	t.Log("\n" + fuzzrun.Report(res))

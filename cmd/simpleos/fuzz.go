@@ -19,15 +19,15 @@ import (
 )
 
 const fuzzUsage = `usage: simpleos fuzz [flags]
-       simpleos fuzz --repro RING:SEED:BATCH [--kind KIND] [--minimise] [flags]
+       simpleos fuzz --repro RING:SEED:BATCH [--kind KIND] [--minimise=false] [flags]
 
 Fuzzes the core's system calls (docs/security.md): each boot runs a fuzzer task in each of
 rings 1, 2 and 3 at once, and a bystander task nobody attacks; the core checks its canaries and
 the bystander's after every batch. Writes DIR/report.md, per-boot transcripts and, with
 --coverage, DIR/coverage.txt and the fraction of each file of core/kernel the fuzzers reached.
 
---repro runs one fuzzer's batch alone with a trace of every step and, with --minimise, cuts the
-program down to the steps that still reproduce the finding (DIR/repro-*.prog).
+Each finding is reproduced alone and cut down to the calls that still reproduce it
+(--minimise, on by default); --repro does that for one fuzzer's batch (DIR/repro-*.prog).
 
 Exit status: 0 with no finding, 1 otherwise, 2 for a bad command line, 130 when interrupted.
 
@@ -35,11 +35,10 @@ flags:
 `
 
 type fuzzArgs struct {
-	cfg      fuzzrun.Config
-	accel    string
-	repro    string
-	kind     string
-	minimise bool
+	cfg   fuzzrun.Config
+	accel string
+	repro string
+	kind  string
 }
 
 func newFuzzFlags(a *fuzzArgs) *flag.FlagSet {
@@ -50,12 +49,12 @@ func newFuzzFlags(a *fuzzArgs) *flag.FlagSet {
 	fs.IntVar(&a.cfg.Parallel, "parallel", 1, "machines at a time")
 	fs.IntVar(&a.cfg.Batch, "batch", 100, "calls per batch (the core checks its canaries after each)")
 	fs.BoolVar(&a.cfg.Coverage, "coverage", false, "boot a core built with coverage counters and report coverage per file")
+	fs.BoolVar(&a.cfg.Minimise, "minimise", true, "reproduce each finding's batch alone and cut it down to the calls that matter (with --repro too)")
 	fs.DurationVar(&a.cfg.Timeout, "timeout", 0, "stop a boot after this long (0: 2 min + 3 ms per call)")
 	fs.StringVar(&a.cfg.OutDir, "out", filepath.Join("build", "fuzz"), "write results under `DIR`")
 	fs.StringVar(&a.accel, "accel", boot.AccelAuto, "accelerator: auto, kvm or tcg")
 	fs.StringVar(&a.repro, "repro", "", "reproduce `RING:SEED:BATCH` alone, with a trace")
 	fs.StringVar(&a.kind, "kind", "", "with --repro: the finding to reproduce (crash, hang, breach, canary, died; default any)")
-	fs.BoolVar(&a.minimise, "minimise", false, "with --repro: cut the program down to the steps that reproduce the finding")
 	fs.StringVar(&a.cfg.FalseBreach, "false-breach", "", "report every success of `CALL` in ring 3 as a breach: a finding on demand, to try --repro")
 	return fs
 }
@@ -140,7 +139,7 @@ func fuzzRepro(ctx context.Context, a fuzzArgs) int {
 	if a.cfg.Timeout == 0 {
 		a.cfg.Timeout = 3 * time.Minute
 	}
-	rr, err := fuzzrun.Repro(ctx, a.cfg, ring, seed, batch, a.kind, a.minimise, os.Stderr)
+	rr, err := fuzzrun.Repro(ctx, a.cfg, ring, seed, batch, a.kind, a.cfg.Minimise, os.Stderr)
 	if err != nil {
 		return fail(err)
 	}

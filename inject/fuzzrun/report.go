@@ -25,10 +25,19 @@ func Report(r *Result) string {
 	for _, f := range r.Findings {
 		fmt.Fprintf(&b, "- %s\n", f)
 		if f.Ring != 0 {
-			fmt.Fprintf(&b, "  reproduce: `simpleos fuzz --repro %d:%d:%d --kind %s --minimise`\n", f.Ring, f.Seed, f.Batch, f.Kind)
+			fmt.Fprintf(&b, "  reproduce: `simpleos fuzz --repro %d:%d:%d --kind %s`\n", f.Ring, f.Seed, f.Batch, f.Kind)
 		}
 		if f.Log != "" {
 			fmt.Fprintf(&b, "  transcript: %s\n", f.Log)
+		}
+		if f.Minimal != nil {
+			fmt.Fprintf(&b, "  reproduced alone; the %d calls that still reproduce it (%s):\n", len(f.Minimal), f.MinimalIn)
+			for _, m := range f.Minimal {
+				fmt.Fprintf(&b, "      %s\n", m)
+			}
+			continue
+		} else if c.Minimise && f.Ring != 0 {
+			fmt.Fprintf(&b, "  reproduced alone: %t; not cut down\n", f.Reproduced)
 		}
 		for i, s := range f.Program {
 			if i == 20 {

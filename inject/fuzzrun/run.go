@@ -44,6 +44,9 @@ type Config struct {
 	Timeout  time.Duration
 	OutDir   string    // build/fuzz
 	Progress io.Writer // one line per boot (may be nil)
+	// Minimise reproduces each finding's batch alone after the campaign and cuts it down to
+	// the calls that still reproduce it (at most maxMinimised findings).
+	Minimise bool
 	// FalseBreach makes the ring-3 fuzzer report every success of this call as a breach: a
 	// finding on demand, to test that findings are reported, reproduced and minimised.
 	FalseBreach string
@@ -89,6 +92,10 @@ type Finding struct {
 	What    string
 	Program []string // the fuzzer's report of the batch's steps, when it made one
 	Log     string   // the boot's transcript
+	// With Config.Minimise: whether the batch alone reproduced it, and the fewest calls that do.
+	Reproduced bool
+	Minimal    []string
+	MinimalIn  string // the file the minimal program is in
 }
 
 func (f Finding) String() string {
@@ -195,6 +202,9 @@ feed:
 		}
 	}
 	sort.Slice(res.Findings, func(i, j int) bool { return res.Findings[i].Boot < res.Findings[j].Boot })
+	if c.Minimise {
+		minimise(ctx, c, res)
+	}
 	res.Duration = time.Since(start)
 	return res, ctx.Err()
 }
@@ -369,4 +379,31 @@ func (k *kit) args(r int, seed uint64, extra ...string) []string {
 		a = append(a, "-content", strings.Join(content, ","))
 	}
 	return append(a, extra...)
+}
+
+const maxMinimised = 5
+
+// minimise reproduces and cuts down the campaign's findings, one per fuzzer batch.
+func minimise(ctx context.Context, c Config, res *Result) {
+	seen := map[[3]uint64]bool{}
+	n := 0
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		key := [3]uint64{uint64(f.Ring), f.Seed, f.Batch}
+		if f.Ring == 0 || seen[key] || n == maxMinimised || ctx.Err() != nil {
+			continue
+		}
+		seen[key] = true
+		n++
+		rc := c
+		rc.OutDir = filepath.Join(c.OutDir, fmt.Sprintf("repro-%d", n))
+		if os.MkdirAll(rc.OutDir, 0o755) != nil {
+			continue
+		}
+		rr, err := Repro(ctx, rc, f.Ring, f.Seed, f.Batch, f.Kind, true, c.Progress)
+		if err != nil {
+			continue
+		}
+		f.Reproduced, f.Minimal, f.MinimalIn = rr.Reproduced, rr.Minimal, rr.File
+	}
 }
