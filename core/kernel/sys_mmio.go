@@ -40,10 +40,12 @@ func sysMMIOMap(tf *TrapFrame) int64 {
 	for off := uint64(0); off < n; off += pageSize {
 		flags := uint64(pteWrite | pteNoCache | pteWriteThr | pteNX)
 		if !as.root.mapPage(va+uintptr(off), phys+off, flags, as.src()) {
+			as.unmapRange(va, va+uintptr(off)) // device pages are not owned: nothing is freed
 			return -ENOMEM
 		}
 	}
 	if !as.addRegion(va, va+uintptr(n), protRead|protWrite, vmaDevice) {
+		as.unmapRange(va, va+uintptr(n)) // no mapping without its region
 		return -ENOMEM
 	}
 	g.next += uintptr(n)
