@@ -161,8 +161,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	cmd.Stdin = nil                 // /dev/null: QEMU must never read (or put into raw mode) our terminal
 	cmd.Stdout = console
 	cmd.Stderr = &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so a kill reaches all of it
-	cmd.WaitDelay = 2 * time.Second                       // don't hang on pipes a stray child holds
+	// Its own process group, so that a kill reaches all of it; and killed with us, so that a
+	// test binary stopped by its -timeout leaves no emulator running (a stuck one spins a core).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.WaitDelay = 2 * time.Second // don't hang on pipes a stray child holds
 
 	res := Result{Accel: accel, Note: note}
 	start := time.Now()
