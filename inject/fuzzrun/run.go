@@ -157,7 +157,13 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 				}
 				res.Boots++
 				if c.Progress != nil {
-					fmt.Fprintf(c.Progress, "fuzz: boot %d/%d: %s\n", res.Boots, c.Boots, br.summary())
+					what := "error: "
+					if err == nil {
+						what = br.summary()
+					} else {
+						what += err.Error()
+					}
+					fmt.Fprintf(c.Progress, "fuzz: boot %d/%d: %s\n", res.Boots, c.Boots, what)
 				}
 				mu.Unlock()
 			}
