@@ -2,6 +2,7 @@ package ipc
 
 import (
 	"errors"
+	"fmt"
 	"syscall"
 	"unsafe"
 
@@ -22,8 +23,8 @@ var ErrQuarantined = errors.New("content quarantined by the core")
 // ReadContent returns the current bytes of a content file the module's policy names.
 func ReadContent(name string) ([]byte, error) {
 	nb := []byte(name)
-	if len(nb) == 0 || len(nb) > 32 {
-		return nil, errors.New("ipc: names are 1 to 32 bytes")
+	if err := abi.CheckName(name); err != nil {
+		return nil, fmt.Errorf("ipc: %w", err)
 	}
 	buf := make([]byte, 4096)
 	for {
@@ -43,8 +44,8 @@ func ReadContent(name string) ([]byte, error) {
 // (if they had proved themselves) and refuses quarantined bytes with ErrQuarantined.
 func WriteContent(name string, data []byte) error {
 	nb := []byte(name)
-	if len(nb) == 0 || len(nb) > 32 {
-		return errors.New("ipc: names are 1 to 32 bytes")
+	if err := abi.CheckName(name); err != nil {
+		return fmt.Errorf("ipc: %w", err)
 	}
 	var p uintptr
 	if len(data) > 0 {

@@ -1,7 +1,7 @@
 package ipc
 
 import (
-	"errors"
+	"fmt"
 	"syscall"
 	"time"
 	"unsafe"
@@ -18,12 +18,7 @@ const (
 
 // Event is a system event as a subscriber receives it. Subject is the publisher's pid, set by
 // the core.
-type Event struct {
-	Subscription uint64 // index of the Subscribe call it matched
-	Subject      uint64
-	Args         [4]uint64
-	_            [2]uint64
-}
+type Event = abi.Event
 
 // Subscribe asks for the events called name (ring-2 modules whose policy lists the event).
 func Subscribe(name string) (int, error) {
@@ -34,8 +29,8 @@ func Subscribe(name string) (int, error) {
 // Publish sends an event to its subscribers and returns how many received it.
 func Publish(name string, args [4]uint64) (int, error) {
 	b := []byte(name)
-	if len(b) == 0 || len(b) > 32 {
-		return 0, errors.New("ipc: names are 1 to 32 bytes")
+	if err := abi.CheckName(name); err != nil {
+		return 0, fmt.Errorf("ipc: %w", err)
 	}
 	n, _, e := syscall.RawSyscall(sysEventPost, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&args)))
 	if e != 0 {

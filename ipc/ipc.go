@@ -2,6 +2,7 @@ package ipc
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"syscall"
 	"time"
@@ -20,23 +21,15 @@ const (
 	sysReplyRecv = abi.SysIPCReplyRecv
 )
 
-// Msg is one message: a label and four inline words. Badge is filled in by the core: on a
-// received call, the caller's pid; on a reply, the server's.
-//
-// A call may also lend whole pages of the caller's memory to the server for the duration of
-// the call (GrantAddr, page-aligned; GrantPages, at most MaxGrantPages): the server receives
-// them read-only at the GrantAddr of the message it gets (see Grant). They are unmapped when
-// it replies.
-type Msg struct {
-	Label      uint64
-	Words      [4]uint64
-	Badge      uint64
-	GrantAddr  uint64
-	GrantPages uint64
-}
+// Msg is one message (abi.Message, whose comment says what each field means): a label and
+// four inline words; Badge is written by the core (on a received call, the caller's pid; on a
+// reply, the server's); a call may lend whole pages of the caller's memory to the server for
+// the duration of the call (GrantAddr, page-aligned; GrantPages, at most MaxGrantPages),
+// which it receives read-only (see Grant) until it replies.
+type Msg abi.Message
 
 // MaxGrantPages is the most pages one call may lend.
-const MaxGrantPages = 16
+const MaxGrantPages = abi.MaxGrantPages
 
 // Grant returns the granted pages of a received call as a byte slice (nil if none). It is
 // valid until the reply.
@@ -86,8 +79,8 @@ type Endpoint struct {
 
 func nameCall(nr uintptr, name string) (uintptr, error) {
 	b := []byte(name)
-	if len(b) == 0 || len(b) > 32 {
-		return 0, errors.New("ipc: names are 1 to 32 bytes")
+	if err := abi.CheckName(name); err != nil {
+		return 0, fmt.Errorf("ipc: %w", err)
 	}
 	h, _, e := syscall.RawSyscall(nr, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0)
 	if e != 0 {

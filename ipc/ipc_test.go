@@ -6,14 +6,16 @@ import (
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/simpleos/simpleos/abi"
 )
 
 // On the host (Linux) the calls fail with ENOSYS; the behaviour under SimpleOS is covered by
 // the QEMU tests in tests/ipc_test.go.
 
-func TestMessageLayoutMatchesTheKernel(t *testing.T) {
-	assert.Equal(t, uintptr(64), unsafe.Sizeof(Msg{}), "the kernel copies 64-byte messages")
-	assert.Equal(t, uintptr(40), unsafe.Offsetof(Msg{}.Badge))
+func TestMessageLayoutIsTheABIs(t *testing.T) {
+	assert.Equal(t, uintptr(abi.MessageSize), unsafe.Sizeof(Msg{}), "the kernel copies abi.MessageSize bytes")
+	assert.Equal(t, uintptr(abi.EventSize), unsafe.Sizeof(Event{}))
 }
 
 func TestErrnoMapping(t *testing.T) {

@@ -11,6 +11,7 @@ package kernel
 // Runs before the Go runtime exists: nosplit, no allocation, no heap pointer writes.
 
 import (
+	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/elfsym"
 	"github.com/simpleos/simpleos/core/multiboot"
 	"github.com/simpleos/simpleos/core/x86"
@@ -47,7 +48,7 @@ func bootFSBase() uint64
 func bootMain() {
 	bootTSC = x86.Rdtsc()
 	puts("\nSimpleOS core: 64-bit entry\n")
-	if syscallTable[SYS_write].fn == nil {
+	if syscallTable[abi.SysWrite].fn == nil {
 		panicKernel("system-call table is not static data", 0)
 	}
 	info, ok := multiboot.Load(bootMagic, uintptr(bootInfoPhys), directMapBase)

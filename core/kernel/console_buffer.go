@@ -69,7 +69,7 @@ func conPutString(s string) {
 //go:nosplit
 func conKick() {
 	if con.driver != 0 {
-		notify(int(con.driver-1), notifyConsole)
+		notify(int(con.driver-1), abi.NotifyConsole)
 	}
 }
 
@@ -81,7 +81,7 @@ func sysConsoleAttach(tf *TrapFrame) int64 {
 	p := curProc()
 	if p.ring != 1 || !p.serves.has(&consoleName) {
 		audit("attach as", &consoleName, "serves")
-		return -EPERM
+		return -abi.EPERM
 	}
 	con.driver = cur().proc + 1
 	con.everHad = true
@@ -99,7 +99,7 @@ func sysConsoleAttach(tf *TrapFrame) int64 {
 		con.toldDrop = con.dropped
 	}
 	if con.n > 0 {
-		notify(int(cur().proc), notifyConsole)
+		notify(int(cur().proc), abi.NotifyConsole)
 	}
 	return 0
 }
@@ -123,7 +123,7 @@ func conPutDec(v uint64) {
 //go:nosplit
 func sysConsoleFetch(tf *TrapFrame) int64 {
 	if con.driver != cur().proc+1 {
-		return -EPERM
+		return -abi.EPERM
 	}
 	buf, n := uintptr(tf.RDI), tf.RSI
 	if n > maxConsoleFetch {
@@ -140,7 +140,7 @@ func sysConsoleFetch(tf *TrapFrame) int64 {
 			chunk = int(n) - done
 		}
 		if !as.copyOut(buf+uintptr(done), addrOfConByte(head), uintptr(chunk)) {
-			return -EFAULT
+			return -abi.EFAULT
 		}
 		head = (head + chunk) & (conBufSize - 1)
 		left -= chunk
@@ -154,11 +154,11 @@ func sysConsoleFetch(tf *TrapFrame) int64 {
 //go:nosplit
 func sysConsoleCommit(tf *TrapFrame) int64 {
 	if con.driver != cur().proc+1 {
-		return -EPERM
+		return -abi.EPERM
 	}
 	n := int(tf.RDI)
 	if n < 0 || n > con.n {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	con.head = (con.head + n) & (conBufSize - 1)
 	con.n -= n

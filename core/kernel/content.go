@@ -29,8 +29,6 @@ import (
 const (
 	maxContentFiles = 4
 	maxContentSize  = 64 << 10
-
-	EKEYREJECTED = abi.EKEYREJECTED // content_write: these bytes are quarantined
 )
 
 type contentFile struct {
@@ -92,16 +90,16 @@ func contentAllowed(name *abi.Name) bool {
 func contentFileArg(tf *TrapFrame, what string) int {
 	var name abi.Name
 	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	if !contentAllowed(&name) {
 		audit(what, &name, "content")
-		return -EPERM
+		return -abi.EPERM
 	}
 	if i := contentFind(&name); i >= 0 {
 		return i
 	}
-	return -ENOENT
+	return -abi.ENOENT
 }
 
 // sysContentRead(name, len, buf, size) copies up to size bytes of the current content of a
@@ -119,7 +117,7 @@ func sysContentRead(tf *TrapFrame) int64 {
 		size = uintptr(f.curLen)
 	}
 	if size > 0 && !curSpace().copyOut(uintptr(tf.RDX), uintptr(unsafe.Pointer(&f.cur[0])), size) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	return int64(f.curLen)
 }
@@ -136,7 +134,7 @@ func sysContentWrite(tf *TrapFrame) int64 {
 	}
 	size := uintptr(tf.R10)
 	if size > maxContentSize {
-		return -EFBIG
+		return -abi.EFBIG
 	}
 	r := &contentReq
 	for r.busy {
@@ -144,12 +142,12 @@ func sysContentWrite(tf *TrapFrame) int64 {
 	}
 	// Copy in first: a bad pointer changes nothing.
 	if size > 0 && !curSpace().copyIn(uintptr(unsafe.Pointer(&r.data[0])), uintptr(tf.RDX), size) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	r.busy, r.taken, r.done = true, false, false
 	r.seq++
 	r.file, r.n, r.writer, r.pid = i, int(size), int32(current), curProc().pid
-	wakeCore(coreWaitContent)
+	wakeCore(abi.WaitContentWrite)
 	seq := r.seq
 	for !(r.done && r.seq == seq) {
 		blockQuiet(waitContent, uintptr(seq))
@@ -203,8 +201,8 @@ func wakeAll(on uint32) {
 //
 //go:nosplit
 func sysInjectReport(tf *TrapFrame) int64 {
-	if tf.RDI == 0 || tf.RDI > 2 {
-		return -EINVAL
+	if tf.RDI != abi.InjectHandled && tf.RDI != abi.InjectBreach {
+		return -abi.EINVAL
 	}
 	injectReports[cur().proc&(maxProcs-1)] = tf.RDI
 	return 0

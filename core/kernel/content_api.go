@@ -149,7 +149,7 @@ func NextContentWrite() ContentWrite {
 			return w
 		}
 		x86.Sti()
-		syscall.Syscall(SYS_simpleos_wait_event, coreWaitContent, 0, 0)
+		syscall.Syscall(abi.SysWaitEvent, abi.WaitContentWrite, 0, 0)
 	}
 }
 
@@ -166,7 +166,7 @@ func FinishContentWrite(w ContentWrite, refuse bool, hash [32]byte) ContentStatu
 		return f.status() // not the write in the stage (cannot happen: one service)
 	}
 	if refuse {
-		r.result = -EKEYREJECTED
+		r.result = -abi.EKEYREJECTED
 	} else {
 		if f.confirmed {
 			f.lkg = f.cur

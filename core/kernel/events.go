@@ -5,25 +5,16 @@ package kernel
 // (which the publisher cannot forge) and delivers it to every ring-2 security module whose
 // policy lets it subscribe to that name — each delivery first
 // screened by the subscriber's eBPF filter for that event, if its policy attaches one. A
-// delivery sets notification bit notifyEvent; the module takes events with event_recv.
+// delivery sets notification bit abi.NotifyEvent; the module takes events with event_recv.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
 import "github.com/simpleos/simpleos/abi"
 
 const (
-	notifyEvent   = 62
 	maxSubs       = 4
 	eventQueueLen = 32
 )
-
-// event is what a subscriber receives (64 bytes, package ipc's Event).
-type event struct {
-	sub     uint64 // index of the subscription (order of Subscribe calls)
-	subject uint64 // publisher's pid
-	args    [4]uint64
-	_       [2]uint64
-}
 
 type subscription struct {
 	name   abi.Name
@@ -34,7 +25,7 @@ type subscription struct {
 var evstate [maxProcs]struct {
 	subs       [maxSubs]subscription
 	nsubs      int
-	queue      [eventQueueLen]event
+	queue      [eventQueueLen]abi.Event
 	head, n    int
 	dropped    uint64
 	filtered   uint64
@@ -51,16 +42,16 @@ var evstate [maxProcs]struct {
 func sysEventSubscribe(tf *TrapFrame) int64 {
 	var name abi.Name
 	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	p := int(cur().proc)
 	es := &evstate[p&(maxProcs-1)]
 	if r := procs[p&(maxProcs-1)].ring; r != 0 && (r != 2 || !es.mayListen.has(&name)) {
 		audit("subscribe to", &name, "events")
-		return -EPERM
+		return -abi.EPERM
 	}
 	if es.nsubs >= maxSubs {
-		return -ENOMEM
+		return -abi.ENOMEM
 	}
 	s := &es.subs[es.nsubs&(maxSubs-1)]
 	s.name, s.filter = name, 0
@@ -79,17 +70,17 @@ func sysEventSubscribe(tf *TrapFrame) int64 {
 func sysEventPost(tf *TrapFrame) int64 {
 	var name abi.Name
 	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	if p := int(cur().proc); procs[p&(maxProcs-1)].ring != 0 && !evstate[p&(maxProcs-1)].mayPost.has(&name) {
 		audit("publish", &name, "publishes")
-		return -EPERM
+		return -abi.EPERM
 	}
-	var ev event
-	if !curSpace().copyIn(addrOf64(&ev.args[0]), uintptr(tf.RDX), 32) {
-		return -EFAULT
+	var ev abi.Event
+	if !curSpace().copyIn(addrOf64(&ev.Args[0]), uintptr(tf.RDX), 32) {
+		return -abi.EFAULT
 	}
-	ev.subject = uint64(curProc().pid)
+	ev.Subject = uint64(curProc().pid)
 	delivered := 0
 	for p := 0; p < maxProcs; p++ { // 0: the core itself, when it runs a security module (sensor=monolithic)
 		if !procs[p].live {
@@ -101,7 +92,7 @@ func sysEventPost(tf *TrapFrame) int64 {
 			if !s.name.Equal(&name) {
 				continue
 			}
-			ev.sub = uint64(i)
+			ev.Subscription = uint64(i)
 			if s.filter != 0 && !runEventFilter(int(s.filter-1), &ev) {
 				es.filtered++
 				continue
@@ -114,7 +105,7 @@ func sysEventPost(tf *TrapFrame) int64 {
 			es.n++
 			es.delivered++
 			delivered++
-			notify(p, notifyEvent)
+			notify(p, abi.NotifyEvent)
 		}
 	}
 	return int64(delivered)
@@ -124,10 +115,10 @@ func sysEventPost(tf *TrapFrame) int64 {
 // subject (publisher pid), object (0), four arguments, flags (0).
 //
 //go:nosplit
-func runEventFilter(f int, ev *event) bool {
+func runEventFilter(f int, ev *abi.Event) bool {
 	c := &filters.ctx
-	c[0], c[1], c[2] = ev.sub, ev.subject, 0
-	c[3], c[4], c[5], c[6], c[7] = ev.args[0], ev.args[1], ev.args[2], ev.args[3], 0
+	c[0], c[1], c[2] = ev.Subscription, ev.Subject, 0
+	c[3], c[4], c[5], c[6], c[7] = ev.Args[0], ev.Args[1], ev.Args[2], ev.Args[3], 0
 	r0, n, ok := runFilterProgram(f, c)
 	filters.insns += uint64(n)
 	return ok && r0 == 0
@@ -140,9 +131,9 @@ func sysEventRecv(tf *TrapFrame) int64 {
 	p := int(cur().proc)
 	es := &evstate[p&(maxProcs-1)]
 	for es.n == 0 {
-		if r := sysNotifyWaitFor(1<<notifyEvent, tf.RSI); r <= 0 {
+		if r := sysNotifyWaitFor(1<<abi.NotifyEvent, tf.RSI); r <= 0 {
 			if r == 0 {
-				return -ETIMEDOUT
+				return -abi.ETIMEDOUT
 			}
 			return r
 		}
@@ -150,8 +141,8 @@ func sysEventRecv(tf *TrapFrame) int64 {
 	ev := es.queue[es.head&(eventQueueLen-1)]
 	es.head = (es.head + 1) % eventQueueLen
 	es.n--
-	if !curSpace().copyOut(uintptr(tf.RDI), addrOfEvent(&ev), 64) {
-		return -EFAULT
+	if !curSpace().copyOut(uintptr(tf.RDI), addrOfEvent(&ev), abi.EventSize) {
+		return -abi.EFAULT
 	}
 	return 0
 }

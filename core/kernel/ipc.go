@@ -17,47 +17,29 @@ package kernel
 
 import "github.com/simpleos/simpleos/abi"
 
-const (
-	maxEndpoints = 64
-	msgWords     = 4
-	msgSize      = 64 // label, 4 words, badge, 2 reserved words (user ABI, package ipc)
+const maxEndpoints = 64
 
-	ECONNRESET = 104
-)
-
-// ipcMsg is the message as it crosses address spaces.
-type ipcMsg struct {
-	label      uint64
-	words      [msgWords]uint64
-	badge      uint64
-	grantAddr  uint64 // page grant: the sender's page-aligned address; the receiver's view of it
-	grantPages uint64 // pages granted for the call (0 = none, at most maxGrantPages)
-}
-
-// Page grants: a caller may lend up to maxGrantPages pages of its own memory to the server for
+// Page grants: a caller may lend up to abi.MaxGrantPages pages of its own memory to the server for
 // the duration of one call. They appear read-only in the server's grant window (one per
 // server thread slot, a kernel-managed range of the lower half that no task can map, unmap or
 // protect) and are unmapped the moment the call ends in any way: the server replies, the
 // caller gives up (timeout, signal), the lender unmaps the pages or either task dies. So a
 // server never holds a mapping of a frame its lender has freed, and never a writable one.
-const (
-	maxGrantPages = 16
-	// One window per thread slot, with an unmapped page between windows.
-	grantSlotBytes = (maxGrantPages + 1) * pageSize
-)
+// One window per thread slot, with an unmapped page between windows.
+const grantSlotBytes = (abi.MaxGrantPages + 1) * pageSize
 
 // ipcThread is a thread's IPC state.
 type ipcThread struct {
-	msg     ipcMsg  // the message being sent or received, in the kernel
-	buf     uintptr // the user buffer it goes back to
-	ep      int32   // endpoint index it sends to or receives from
-	seq     uint64  // queue order of a waiting caller
-	replyTo int32   // server: thread slot of the caller it owes a reply, -1 if none
-	callerT int32   // server: that caller's tid, to detect a slot reused meanwhile
-	server  int32   // caller: tid of the server handling its call
-	granted uintptr // server: pages of a grant mapped in its window
-	lender  int32   // server: the address space the granted pages belong to
-	lentVA  uintptr // server: where they are in the lender's
+	msg     abi.Message // the message being sent or received, in the kernel
+	buf     uintptr     // the user buffer it goes back to
+	ep      int32       // endpoint index it sends to or receives from
+	seq     uint64      // queue order of a waiting caller
+	replyTo int32       // server: thread slot of the caller it owes a reply, -1 if none
+	callerT int32       // server: that caller's tid, to detect a slot reused meanwhile
+	server  int32       // caller: tid of the server handling its call
+	granted uintptr     // server: pages of a grant mapped in its window
+	lender  int32       // server: the address space the granted pages belong to
+	lentVA  uintptr     // server: where they are in the lender's
 }
 
 type endpoint struct {
@@ -96,24 +78,24 @@ func endpointOf(h uint64) int {
 func sysIPCRegister(tf *TrapFrame) int64 {
 	var name abi.Name
 	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	if p := curProc(); p.ring != 0 && !p.serves.has(&name) {
 		audit("register", &name, "serves")
-		return -EPERM
+		return -abi.EPERM
 	}
 	free := -1
 	for i := range endpoints {
 		e := &endpoints[i]
 		if e.used && e.name.Equal(&name) {
-			return -EEXIST
+			return -abi.EEXIST
 		}
 		if !e.used && free < 0 {
 			free = i
 		}
 	}
 	if free < 0 {
-		return -ENOMEM
+		return -abi.ENOMEM
 	}
 	e := &endpoints[free&(maxEndpoints-1)]
 	e.used, e.owner = true, cur().proc
@@ -130,18 +112,18 @@ func sysIPCRegister(tf *TrapFrame) int64 {
 func sysIPCLookup(tf *TrapFrame) int64 {
 	var name abi.Name
 	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	if p := curProc(); p.ring != 0 && !p.calls.has(&name) {
 		audit("call", &name, "calls")
-		return -EPERM
+		return -abi.EPERM
 	}
 	for i := range endpoints {
 		if endpoints[i].used && endpoints[i].name.Equal(&name) {
 			return handleOf(i)
 		}
 	}
-	return -ENOENT
+	return -abi.ENOENT
 }
 
 //go:nosplit
@@ -159,20 +141,20 @@ func deadlineOf(timeoutNs uint64) int64 {
 func sysIPCCall(tf *TrapFrame) int64 {
 	ep := endpointOf(tf.RDI)
 	if ep < 0 {
-		return -ECONNRESET
+		return -abi.ECONNRESET
 	}
 	t := cur()
 	// Handles can be guessed: the policy is checked on every call, not only at lookup.
 	if e := &endpoints[ep&(maxEndpoints-1)]; curProc().ring != 0 && !curProc().calls.has(&e.name) {
 		audit("call", &e.name, "calls")
-		return -EPERM
+		return -abi.EPERM
 	}
 	buf := uintptr(tf.RSI)
-	if !curSpace().copyIn(addrOfMsg(&t.ipc.msg), buf, msgSize) {
-		return -EFAULT
+	if !curSpace().copyIn(addrOfMsg(&t.ipc.msg), buf, abi.MessageSize) {
+		return -abi.EFAULT
 	}
 	if endpoints[ep&(maxEndpoints-1)].owner == t.proc {
-		return -EDEADLK // a task calling itself would wait forever
+		return -abi.EDEADLK // a task calling itself would wait forever
 	}
 	if r := checkCall(&t.ipc.msg, curProc().pid); r != 0 {
 		return r
@@ -180,7 +162,7 @@ func sysIPCCall(tf *TrapFrame) int64 {
 	if ok, verdict := runFilter(ep, &t.ipc.msg); !ok {
 		e := &endpoints[ep&(maxEndpoints-1)]
 		auditFilter(&e.name, verdict)
-		return -EPERM
+		return -abi.EPERM
 	}
 	t.ipc.buf, t.ipc.ep = buf, int32(ep)
 	ipcStats.calls++
@@ -193,7 +175,7 @@ func sysIPCCall(tf *TrapFrame) int64 {
 	} else if s > 0 {
 		// Slow path (ipcfast=off, for comparison): hand the call over and let the scheduler run.
 		if !takeCall(s, current) {
-			return -EFAULT
+			return -abi.EFAULT
 		}
 		wake(s, 0)
 		r = block(waitIPCReply, uintptr(ep), deadline)
@@ -259,12 +241,12 @@ func oldestCaller(ep int) int {
 func takeCall(s, c int) bool {
 	srv, cl := &threads[s&(maxThreads-1)], &threads[c&(maxThreads-1)]
 	as := &spaces[procs[srv.proc&(maxProcs-1)].space&(maxProcs-1)]
-	if cl.ipc.msg.grantPages != 0 {
+	if cl.ipc.msg.GrantPages != 0 {
 		if !mapGrant(s, c) {
-			cl.ipc.msg.grantAddr, cl.ipc.msg.grantPages = 0, 0
+			cl.ipc.msg.GrantAddr, cl.ipc.msg.GrantPages = 0, 0
 		}
 	}
-	if !as.copyOut(srv.ipc.buf, addrOfMsg(&cl.ipc.msg), msgSize) {
+	if !as.copyOut(srv.ipc.buf, addrOfMsg(&cl.ipc.msg), abi.MessageSize) {
 		unmapGrant(s)
 		return false
 	}
@@ -280,7 +262,7 @@ func takeCall(s, c int) bool {
 func sysIPCRecv(tf *TrapFrame) int64 {
 	ep := endpointOf(tf.RDI)
 	if ep < 0 || endpoints[ep&(maxEndpoints-1)].owner != cur().proc {
-		return -EBADF
+		return -abi.EBADF
 	}
 	return recvOn(ep, uintptr(tf.RSI), deadlineOf(tf.RDX))
 }
@@ -291,7 +273,7 @@ func recvOn(ep int, buf uintptr, deadline int64) int64 {
 	t.ipc.buf, t.ipc.ep, t.ipc.replyTo = buf, int32(ep), -1
 	if c := oldestCaller(ep); c > 0 {
 		if !takeCall(current, c) {
-			return -EFAULT
+			return -abi.EFAULT
 		}
 		return 0
 	}
@@ -319,21 +301,21 @@ func prepareReply(buf uintptr) (int, int64) {
 	c := int(t.ipc.replyTo)
 	t.ipc.replyTo = -1
 	if c <= 0 {
-		return 0, -EINVAL
+		return 0, -abi.EINVAL
 	}
 	unmapGrant(current)
 	cl := &threads[c&(maxThreads-1)]
 	if cl.tid != t.ipc.callerT || cl.state != threadBlocked || cl.waitOn != waitIPCReply || cl.ipc.server != t.tid {
-		return 0, -ESRCH // the caller timed out or died meanwhile
+		return 0, -abi.ESRCH // the caller timed out or died meanwhile
 	}
-	var m ipcMsg
-	if !curSpace().copyIn(addrOfMsg(&m), buf, msgSize) {
-		return 0, -EFAULT
+	var m abi.Message
+	if !curSpace().copyIn(addrOfMsg(&m), buf, abi.MessageSize) {
+		return 0, -abi.EFAULT
 	}
-	m.badge = uint64(curProc().pid)
+	m.Badge = uint64(curProc().pid)
 	as := &spaces[procs[cl.proc&(maxProcs-1)].space&(maxProcs-1)]
-	if !as.copyOut(cl.ipc.buf, addrOfMsg(&m), msgSize) {
-		cl.wakeResult = -EFAULT
+	if !as.copyOut(cl.ipc.buf, addrOfMsg(&m), abi.MessageSize) {
+		cl.wakeResult = -abi.EFAULT
 	}
 	cl.ipc.server = 0
 	return c, 0
@@ -346,7 +328,7 @@ func prepareReply(buf uintptr) (int, int64) {
 func sysIPCReplyRecv(tf *TrapFrame) int64 {
 	ep := endpointOf(tf.RDI)
 	if ep < 0 || endpoints[ep&(maxEndpoints-1)].owner != cur().proc {
-		return -EBADF
+		return -abi.EBADF
 	}
 	buf := uintptr(tf.RSI)
 	if cur().ipc.replyTo > 0 {
@@ -388,7 +370,7 @@ func ipcProcessEnded(p int) {
 		for j := 1; j < maxThreads; j++ {
 			c := &threads[j]
 			if c.state == threadBlocked && (c.waitOn == waitIPCSend || c.waitOn == waitIPCReply) && c.ipc.ep == int32(i) {
-				wake(j, -ECONNRESET)
+				wake(j, -abi.ECONNRESET)
 			}
 		}
 	}
@@ -491,12 +473,12 @@ func mapGrant(s, c int) bool {
 	to := &spaces[procs[srv.proc&(maxProcs-1)].space&(maxProcs-1)]
 	window := grantWindowOf(s)
 	m := &cl.ipc.msg
-	n := uintptr(m.grantPages)
+	n := uintptr(m.GrantPages)
 	if !to.addRegion(window, window+n*pageSize, protRead, vmaGrant) {
 		return false
 	}
 	for i := uintptr(0); i < n; i++ {
-		va := uintptr(m.grantAddr) + i*pageSize
+		va := uintptr(m.GrantAddr) + i*pageSize
 		r := from.find(va)
 		if r < 0 || from.vmas[r&(maxVMAs-1)].kind != vmaAnon {
 			unmapGrantPages(to, window, i, n)
@@ -516,8 +498,8 @@ func mapGrant(s, c int) bool {
 			return false
 		}
 	}
-	srv.ipc.granted, srv.ipc.lender, srv.ipc.lentVA = n, int32(from.id), uintptr(m.grantAddr)
-	m.grantAddr = uint64(window)
+	srv.ipc.granted, srv.ipc.lender, srv.ipc.lentVA = n, int32(from.id), uintptr(m.GrantAddr)
+	m.GrantAddr = uint64(window)
 	return true
 }
 
@@ -577,18 +559,18 @@ var ipcFastPath = true
 
 // checkCall validates a call message the kernel copied in from a task and stamps the badge:
 // the sender's pid, which the sender cannot choose. A page grant must be whole pages of the
-// lower half, at most maxGrantPages.
+// lower half, at most abi.MaxGrantPages.
 //
 //go:nosplit
-func checkCall(m *ipcMsg, pid int32) int64 {
-	m.badge = uint64(pid)
-	g, a := m.grantPages, m.grantAddr
+func checkCall(m *abi.Message, pid int32) int64 {
+	m.Badge = uint64(pid)
+	g, a := m.GrantPages, m.GrantAddr
 	if g == 0 {
-		m.grantAddr = 0
+		m.GrantAddr = 0
 		return 0
 	}
-	if g > maxGrantPages || a&(pageSize-1) != 0 || !userRange(uintptr(a), uintptr(a+g*pageSize)) {
-		return -EINVAL
+	if g > abi.MaxGrantPages || a&(pageSize-1) != 0 || !userRange(uintptr(a), uintptr(a+g*pageSize)) {
+		return -abi.EINVAL
 	}
 	return 0
 }

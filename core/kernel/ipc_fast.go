@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/abi"
+
 // The IPC fast path: a call to an endpoint whose server thread is already waiting is copied
 // straight into the server's buffer and the CPU goes straight to the server; a reply whose
 // caller is waiting goes straight back to it while the server waits for the next call. No run
@@ -15,7 +17,7 @@ package kernel
 func callFast(s int, deadline int64) int64 {
 	t := cur()
 	if !takeCall(s, current) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	ipcStats.fastCalls++
 	srv := &threads[s&(maxThreads-1)]
@@ -36,7 +38,7 @@ func replyRecvFast(c, ep int, buf uintptr, deadline int64) int64 {
 	t.ipc.buf, t.ipc.ep, t.ipc.replyTo = buf, int32(ep), -1
 	if next := oldestCaller(ep); next > 0 {
 		if !takeCall(current, next) {
-			return -EFAULT
+			return -abi.EFAULT
 		}
 		return 0
 	}

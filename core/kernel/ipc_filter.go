@@ -54,14 +54,14 @@ func filterFor(name *abi.Name) int32 {
 // proceed and the verdict.
 //
 //go:nosplit
-func runFilter(ep int, msg *ipcMsg) (bool, uint64) {
+func runFilter(ep int, msg *abi.Message) (bool, uint64) {
 	f := int(endpoints[ep&(maxEndpoints-1)].filter) - 1
 	if f < 0 {
 		return true, 0
 	}
 	c := &filters.ctx
-	c[0], c[1], c[2] = msg.badge, uint64(handleOf(ep&(maxEndpoints-1))), msg.label
-	c[3], c[4], c[5], c[6], c[7] = msg.words[0], msg.words[1], msg.words[2], msg.words[3], 0
+	c[0], c[1], c[2] = msg.Badge, uint64(handleOf(ep&(maxEndpoints-1))), msg.Label
+	c[3], c[4], c[5], c[6], c[7] = msg.Words[0], msg.Words[1], msg.Words[2], msg.Words[3], 0
 	r0, n, ok := runFilterProgram(f, c)
 	filters.insns += uint64(n)
 	return ok && r0 == 0, r0

@@ -5,41 +5,43 @@ import (
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/simpleos/simpleos/abi"
 )
 
 // FuzzIPCMessage decodes arbitrary bytes as a call message the way sysIPCCall does: the badge
 // is always the sender's pid, and an accepted page grant is always whole pages of the lower
-// half, at most maxGrantPages.
+// half, at most abi.MaxGrantPages.
 func FuzzIPCMessage(f *testing.F) {
-	f.Add(make([]byte, msgSize), int32(7))
-	seed := make([]byte, msgSize)
+	f.Add(make([]byte, abi.MessageSize), int32(7))
+	seed := make([]byte, abi.MessageSize)
 	seed[48], seed[49], seed[56] = 0x00, 0x10, 3 // grant 3 pages at 0x1000
 	f.Add(seed, int32(9))
 	f.Fuzz(func(t *testing.T, data []byte, pid int32) {
-		var m ipcMsg
-		copy(unsafe.Slice((*byte)(unsafe.Pointer(&m)), msgSize), data)
-		label, words := m.label, m.words
+		var m abi.Message
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&m)), abi.MessageSize), data)
+		label, words := m.Label, m.Words
 		r := checkCall(&m, pid)
-		assert.Equal(t, uint64(pid), m.badge, "the badge is the sender's pid")
-		assert.Equal(t, label, m.label)
-		assert.Equal(t, words, m.words)
+		assert.Equal(t, uint64(pid), m.Badge, "the badge is the sender's pid")
+		assert.Equal(t, label, m.Label)
+		assert.Equal(t, words, m.Words)
 		if r != 0 {
-			assert.Equal(t, int64(-EINVAL), r)
+			assert.Equal(t, int64(-abi.EINVAL), r)
 			return
 		}
-		if m.grantPages == 0 {
-			assert.Zero(t, m.grantAddr)
+		if m.GrantPages == 0 {
+			assert.Zero(t, m.GrantAddr)
 			return
 		}
-		assert.LessOrEqual(t, m.grantPages, uint64(maxGrantPages))
-		assert.Zero(t, m.grantAddr%pageSize)
-		assert.GreaterOrEqual(t, m.grantAddr, uint64(pageSize))
-		assert.LessOrEqual(t, m.grantAddr+m.grantPages*pageSize, uint64(userTop))
+		assert.LessOrEqual(t, m.GrantPages, uint64(abi.MaxGrantPages))
+		assert.Zero(t, m.GrantAddr%pageSize)
+		assert.GreaterOrEqual(t, m.GrantAddr, uint64(pageSize))
+		assert.LessOrEqual(t, m.GrantAddr+m.GrantPages*pageSize, uint64(userTop))
 	})
 }
 
 func TestMessageLayout(t *testing.T) {
-	assert.Equal(t, uintptr(msgSize), unsafe.Sizeof(ipcMsg{}))
-	assert.Equal(t, uintptr(40), unsafe.Offsetof(ipcMsg{}.badge))
-	assert.Equal(t, uintptr(48), unsafe.Offsetof(ipcMsg{}.grantAddr))
+	assert.Equal(t, uintptr(abi.MessageSize), unsafe.Sizeof(abi.Message{}))
+	assert.Equal(t, uintptr(40), unsafe.Offsetof(abi.Message{}.Badge))
+	assert.Equal(t, uintptr(48), unsafe.Offsetof(abi.Message{}.GrantAddr))
 }

@@ -1,17 +1,15 @@
 package kernel
 
+import "github.com/simpleos/simpleos/abi"
+
 // Notifications: 64 bits per task that the core sets and the task waits on — asynchronous
 // signals for interrupts and events. A device interrupt granted to a task (by its policy
-// module's irqs) sets bit irq; the console buffer sets bit notifyConsole when there is output
+// module's irqs) sets bit irq; the console buffer sets bit abi.NotifyConsole when there is output
 // for the console driver.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-const (
-	notifyConsole = 63
-
-	maxIRQs = 24
-)
+const maxIRQs = 24
 
 // irqOwner[i] is 1 + the process that receives IRQ i, 0 if the core keeps it.
 var irqOwner [maxIRQs]int32
@@ -62,15 +60,15 @@ func sysNotifyWait(tf *TrapFrame) int64 { return sysNotifyWaitFor(tf.RDI, tf.RSI
 //go:nosplit
 func sysNotifyWaitFor(mask, timeout uint64) int64 {
 	if mask == 0 {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	p := curProc()
 	for p.notifyBits&mask == 0 {
-		if timeout == 1 { // poll
+		if timeout == abi.NotifyPoll {
 			return 0
 		}
 		if r := block(waitNotify, uintptr(mask), deadlineOf(timeout)); r != 0 {
-			if r == -ETIMEDOUT {
+			if r == -abi.ETIMEDOUT {
 				return 0
 			}
 			return r

@@ -12,6 +12,7 @@ package kernel
 import (
 	"math/bits"
 
+	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -163,13 +164,13 @@ func sysGetrandom(tf *TrapFrame) int64 {
 	const grndKnown = 1 | 2 | 4 // GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE
 	buf, n := uintptr(tf.RDI), uintptr(tf.RSI)
 	if tf.RDX&^grndKnown != 0 {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	if n > maxRandomRead {
 		n = maxRandomRead
 	}
 	if n > 0 && !curProc().rng.fill(curSpace(), buf, n) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	return int64(n)
 }

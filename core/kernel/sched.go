@@ -8,7 +8,10 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-import "github.com/simpleos/simpleos/core/x86"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/x86"
+)
 
 var timeSlice int32 = 10 // ticks
 
@@ -87,7 +90,7 @@ func yield() {
 func block(on uint32, addr uintptr, deadline int64) int64 {
 	t := cur()
 	if t.sigPending&^t.sigMask != 0 {
-		return -EINTR
+		return -abi.EINTR
 	}
 	t.state = threadBlocked
 	t.waitOn = on
@@ -119,7 +122,7 @@ func timerTick() {
 	for i := 1; i < maxThreads; i++ {
 		t := &threads[i]
 		if t.state == threadBlocked && t.deadline != 0 && now >= t.deadline {
-			result := int64(-ETIMEDOUT)
+			result := int64(-abi.ETIMEDOUT)
 			if t.waitOn == waitSleep || t.waitOn == waitEpoll {
 				result = 0
 			}

@@ -12,6 +12,8 @@ package kernel
 import (
 	"math/bits"
 	"unsafe"
+
+	"github.com/simpleos/simpleos/abi"
 )
 
 // Signals.
@@ -307,6 +309,6 @@ func sendSignal(i int, sig int) {
 	t := thread(i)
 	t.sigPending |= sigBit(sig)
 	if t.state == threadBlocked && t.sigMask&sigBit(sig) == 0 {
-		wake(i, -EINTR)
+		wake(i, -abi.EINTR)
 	}
 }

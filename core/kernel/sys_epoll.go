@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/abi"
+
 // epoll and eventfd: enough for the Go runtime's netpoller, which sleeps in epoll_pwait with
 // its timer deadline and is woken early by a write to its eventfd. Eventfd reads never block
 // (the runtime opens its eventfd EFD_NONBLOCK): an empty counter is EAGAIN.
@@ -49,7 +51,7 @@ var eventfds [maxEventfds]eventfdObj
 func sysEpollCreate(tf *TrapFrame) int64 {
 	s := shareIn(&epollPool, cur().proc)
 	if !epollPool.take(s) {
-		return -EMFILE
+		return -abi.EMFILE
 	}
 	for i := range epolls {
 		if !epolls[i].used {
@@ -57,13 +59,13 @@ func sysEpollCreate(tf *TrapFrame) int64 {
 			n := allocFD(fdEpoll, int32(i))
 			if n < 0 {
 				freeEpoll(int32(i))
-				return -EMFILE
+				return -abi.EMFILE
 			}
 			return int64(n)
 		}
 	}
 	epollPool.give(s)
-	return -EMFILE
+	return -abi.EMFILE
 }
 
 // freeEpoll frees epoll instance i and gives its entry back to its owner's share.
@@ -90,12 +92,12 @@ func freeEventfd(i int32) {
 func sysEpollCtl(tf *TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil || d.kind != fdEpoll {
-		return -EBADF
+		return -abi.EBADF
 	}
 	ep := &epolls[d.obj&(maxEpolls-1)]
 	op, target, ev := tf.RSI, int32(tf.RDX), uintptr(tf.R10)
 	if fd(uint64(target)) == nil {
-		return -EBADF
+		return -abi.EBADF
 	}
 	var events uint32
 	var data uint64
@@ -104,7 +106,7 @@ func sysEpollCtl(tf *TrapFrame) int64 {
 		e, ok1 := as.read32(ev)
 		dt, ok2 := as.read64(ev + 4)
 		if !ok1 || !ok2 {
-			return -EFAULT
+			return -abi.EFAULT
 		}
 		events, data = e, dt
 	}
@@ -117,26 +119,26 @@ func sysEpollCtl(tf *TrapFrame) int64 {
 	switch op {
 	case epollCtlAdd:
 		if idx >= 0 {
-			return -EEXIST
+			return -abi.EEXIST
 		}
 		if ep.n == maxInterest {
-			return -ENOMEM
+			return -abi.ENOMEM
 		}
 		ep.interest[ep.n&(maxInterest-1)] = epollInterest{target, events, data}
 		ep.n++
 	case epollCtlMod:
 		if idx < 0 {
-			return -ENOENT
+			return -abi.ENOENT
 		}
 		ep.interest[idx&(maxInterest-1)] = epollInterest{target, events, data}
 	case epollCtlDel:
 		if idx < 0 {
-			return -ENOENT
+			return -abi.ENOENT
 		}
 		ep.n--
 		ep.interest[idx&(maxInterest-1)] = ep.interest[ep.n&(maxInterest-1)]
 	default:
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	return 0
 }
@@ -185,11 +187,11 @@ func epollCollect(ep *epollInstance, out uintptr, max int) (int, bool) {
 func sysEpollWait(tf *TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil || d.kind != fdEpoll {
-		return -EBADF
+		return -abi.EBADF
 	}
 	out, max, timeout := uintptr(tf.RSI), int(int32(tf.RDX)), int64(int32(tf.R10))
 	if max <= 0 {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	var deadline int64
 	if timeout > 0 {
@@ -199,7 +201,7 @@ func sysEpollWait(tf *TrapFrame) int64 {
 	for {
 		n, ok := epollCollect(&epolls[held.obj&(maxEpolls-1)], out, max)
 		if !ok {
-			return -EFAULT
+			return -abi.EFAULT
 		}
 		if n > 0 || timeout == 0 {
 			return int64(n)
@@ -207,11 +209,11 @@ func sysEpollWait(tf *TrapFrame) int64 {
 		if deadline != 0 && nanotime() >= deadline {
 			return 0
 		}
-		if r := block(waitEpoll, uintptr(held.obj), deadline); r == -EINTR {
+		if r := block(waitEpoll, uintptr(held.obj), deadline); r == -abi.EINTR {
 			return r
 		}
 		if !stillOpen(tf.RDI, held) {
-			return -EBADF
+			return -abi.EBADF
 		}
 	}
 }
@@ -220,7 +222,7 @@ func sysEpollWait(tf *TrapFrame) int64 {
 func sysEventfd(tf *TrapFrame) int64 {
 	s := shareIn(&eventfdPool, cur().proc)
 	if !eventfdPool.take(s) {
-		return -EMFILE
+		return -abi.EMFILE
 	}
 	for i := range eventfds {
 		if !eventfds[i].used {
@@ -228,26 +230,26 @@ func sysEventfd(tf *TrapFrame) int64 {
 			n := allocFD(fdEventfd, int32(i))
 			if n < 0 {
 				freeEventfd(int32(i))
-				return -EMFILE
+				return -abi.EMFILE
 			}
 			return int64(n)
 		}
 	}
 	eventfdPool.give(s)
-	return -EMFILE
+	return -abi.EMFILE
 }
 
 //go:nosplit
 func eventfdWrite(obj int32, buf, n uintptr) int64 {
 	if n < 8 {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	v, ok := curSpace().read64(buf)
 	if !ok {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	if v == ^uint64(0) {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	eventfds[obj&(maxEventfds-1)].count += v
 	// Wake every thread waiting in epoll; each re-checks its own interest list.
@@ -262,14 +264,14 @@ func eventfdWrite(obj int32, buf, n uintptr) int64 {
 //go:nosplit
 func eventfdRead(obj int32, buf, n uintptr) int64 {
 	if n < 8 {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	e := &eventfds[obj&(maxEventfds-1)]
 	if e.count == 0 {
-		return -EAGAIN
+		return -abi.EAGAIN
 	}
 	if !curSpace().write64(buf, e.count) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	e.count = 0
 	return 8

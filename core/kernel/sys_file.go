@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/abi"
+
 // File system calls. There is no file system: descriptors 0-2 are the console, and the rest
 // are epoll instances and eventfds (sys_epoll.go), which the Go runtime's netpoller needs.
 // open/openat fail with ENOENT, which the runtime tolerates.
@@ -81,7 +83,7 @@ const maxConsoleWrite = 4096
 //go:nosplit
 func writeConsole(as *AddressSpace, va, n uintptr) int64 {
 	if !rangeOK(va, n) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	if n > maxConsoleWrite {
 		n = maxConsoleWrite
@@ -91,7 +93,7 @@ func writeConsole(as *AddressSpace, va, n uintptr) int64 {
 		k, ok := as.userPage(va+done, false)
 		if !ok {
 			if done == 0 {
-				return -EFAULT
+				return -abi.EFAULT
 			}
 			break
 		}
@@ -109,7 +111,7 @@ func writeConsole(as *AddressSpace, va, n uintptr) int64 {
 func sysWrite(tf *TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil {
-		return -EBADF
+		return -abi.EBADF
 	}
 	switch d.kind {
 	case fdConsole:
@@ -119,22 +121,22 @@ func sysWrite(tf *TrapFrame) int64 {
 	case fdPipeWrite:
 		return pipeWrite(tf.RDI, uintptr(tf.RSI), uintptr(tf.RDX))
 	}
-	return -EBADF
+	return -abi.EBADF
 }
 
 //go:nosplit
 func sysWritev(tf *TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil {
-		return -EBADF
+		return -abi.EBADF
 	}
 	if d.kind != fdConsole {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	as := curSpace()
 	iov, cnt := uintptr(tf.RSI), tf.RDX
 	if cnt > 1024 {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	var total int64
 	for i := uint64(0); i < cnt && total < maxConsoleWrite; i++ {
@@ -144,7 +146,7 @@ func sysWritev(tf *TrapFrame) int64 {
 			if total > 0 {
 				break
 			}
-			return -EFAULT
+			return -abi.EFAULT
 		}
 		if left := uint64(maxConsoleWrite - total); n > left {
 			n = left
@@ -168,7 +170,7 @@ func sysWritev(tf *TrapFrame) int64 {
 func sysRead(tf *TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil {
-		return -EBADF
+		return -abi.EBADF
 	}
 	switch d.kind {
 	case fdConsole:
@@ -178,20 +180,20 @@ func sysRead(tf *TrapFrame) int64 {
 	case fdPipeRead:
 		return pipeRead(tf.RDI, uintptr(tf.RSI), uintptr(tf.RDX))
 	}
-	return -EBADF
+	return -abi.EBADF
 }
 
 //go:nosplit
-func sysOpen(tf *TrapFrame) int64 { return -ENOENT }
+func sysOpen(tf *TrapFrame) int64 { return -abi.ENOENT }
 
 //go:nosplit
-func sysOpenat(tf *TrapFrame) int64 { return -ENOENT }
+func sysOpenat(tf *TrapFrame) int64 { return -abi.ENOENT }
 
 //go:nosplit
 func sysClose(tf *TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil {
-		return -EBADF
+		return -abi.EBADF
 	}
 	switch d.kind {
 	case fdEpoll:
@@ -209,13 +211,13 @@ func sysClose(tf *TrapFrame) int64 {
 func sysFstat(tf *TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil {
-		return -EBADF
+		return -abi.EBADF
 	}
 	// struct stat is 144 bytes; report a character device for the console.
 	as := curSpace()
 	st := uintptr(tf.RSI)
 	if !as.zeroOut(st, 144) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	mode := uint32(0o600)
 	if d.kind == fdConsole {
@@ -234,7 +236,7 @@ func sysFstat(tf *TrapFrame) int64 {
 func sysNewfstatat(tf *TrapFrame) int64 {
 	const atEmptyPath = 0x1000
 	if tf.R10&atEmptyPath == 0 {
-		return -ENOENT
+		return -abi.ENOENT
 	}
 	tf.RSI = tf.RDX // fstat(fd, buf)
 	return sysFstat(tf)
@@ -244,7 +246,7 @@ func sysNewfstatat(tf *TrapFrame) int64 {
 func sysFcntl(tf *TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil {
-		return -EBADF
+		return -abi.EBADF
 	}
 	switch tf.RSI {
 	case fGetfd, fSetfd:
@@ -263,13 +265,13 @@ func sysFcntl(tf *TrapFrame) int64 {
 		}
 		return oRdwr | int64(d.flags)
 	}
-	return -EINVAL
+	return -abi.EINVAL
 }
 
 //go:nosplit
 func sysIoctl(tf *TrapFrame) int64 {
 	if fd(tf.RDI) == nil {
-		return -EBADF
+		return -abi.EBADF
 	}
-	return -ENOTTY
+	return -abi.ENOTTY
 }

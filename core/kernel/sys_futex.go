@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/abi"
+
 // futex(2): FUTEX_WAIT and FUTEX_WAKE (private or not; every futex is process-private here).
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
@@ -17,17 +19,17 @@ const (
 func sysFutex(tf *TrapFrame) int64 {
 	addr, op, val, timeout := uintptr(tf.RDI), tf.RSI&^(futexPrivateFlag|futexClockRT), uint32(tf.RDX), uintptr(tf.R10)
 	if addr&3 != 0 {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	switch op {
 	case futexWait, futexWaitBitset:
 		as := curSpace()
 		v, ok := as.read32(addr)
 		if !ok {
-			return -EFAULT
+			return -abi.EFAULT
 		}
 		if v != val {
-			return -EAGAIN
+			return -abi.EAGAIN
 		}
 		var deadline int64
 		if timeout != 0 {
@@ -48,7 +50,7 @@ func sysFutex(tf *TrapFrame) int64 {
 	case futexWakeOp, futexWakeBitset:
 		return int64(futexWake(addr, int(int32(val))))
 	}
-	return -ENOSYS
+	return -abi.ENOSYS
 }
 
 // futexWake wakes up to n threads of the current process waiting on addr.

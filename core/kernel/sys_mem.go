@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/abi"
+
 // Memory system calls: mmap, munmap, mprotect, madvise, brk. Anonymous memory only; pages are
 // allocated on first touch (see AddressSpace.fault). A task changes only its own anonymous
 // memory (AddressSpace.changeable): never the kernel-managed windows (device memory, page
@@ -47,37 +49,37 @@ func sysMmap(tf *TrapFrame) int64 {
 	addr, length, flags := uintptr(tf.RDI), uintptr(tf.RSI), tf.R10
 	prot, ok := protOf(tf.RDX)
 	if !ok || length == 0 || addr&(pageSize-1) != 0 || length > userLimit {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	if flags&mapAnonymous == 0 {
-		return -ENODEV // there are no files to map
+		return -abi.ENODEV // there are no files to map
 	}
 	if flags&(mapShared|mapPrivate) == 0 {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	length = pageUp(length)
 	as := curSpace()
 	switch {
 	case flags&mapFixedNoreplace != 0:
 		if !userRange(addr, addr+length) || addr+length < addr {
-			return -EINVAL
+			return -abi.EINVAL
 		}
 		if !as.isFree(addr, addr+length) {
-			return -EEXIST
+			return -abi.EEXIST
 		}
 	case flags&mapFixed != 0:
 		if addr+length < addr || !as.changeable(addr, addr+length) {
-			return -EINVAL
+			return -abi.EINVAL
 		}
 		as.unmapRange(addr, addr+length)
 	default:
 		addr = as.findFree(length, addr)
 		if addr == 0 {
-			return -ENOMEM
+			return -abi.ENOMEM
 		}
 	}
 	if !as.addRegion(addr, addr+length, prot, vmaAnon) {
-		return -ENOMEM
+		return -abi.ENOMEM
 	}
 	return int64(addr)
 }
@@ -86,12 +88,12 @@ func sysMmap(tf *TrapFrame) int64 {
 func sysMunmap(tf *TrapFrame) int64 {
 	start, end, ok := pageRange(uintptr(tf.RDI), uintptr(tf.RSI))
 	if !ok || !curSpace().changeable(start, end) {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	as := curSpace()
 	as.unmapRange(start, end)
 	if !as.carve(start, end) {
-		return -ENOMEM
+		return -abi.ENOMEM
 	}
 	return 0
 }
@@ -104,19 +106,19 @@ func sysMprotect(tf *TrapFrame) int64 {
 		return 0 // an empty range, as on Linux
 	}
 	if !ok || !pok {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	as := curSpace()
 	// Every page must belong to a region (Linux: ENOMEM otherwise), all of them the task's.
 	for va := start; va < end; {
 		i := as.find(va)
 		if i < 0 {
-			return -ENOMEM
+			return -abi.ENOMEM
 		}
 		va = as.at(i).end
 	}
 	if !as.changeable(start, end) {
-		return -EACCES
+		return -abi.EACCES
 	}
 	for va := start; va < end; {
 		i := as.find(va)
@@ -125,7 +127,7 @@ func sysMprotect(tf *TrapFrame) int64 {
 			stop = end
 		}
 		if !as.addRegion(va, stop, prot, vmaAnon) {
-			return -ENOMEM
+			return -abi.ENOMEM
 		}
 		as.protectRange(va, stop, prot)
 		va = stop
@@ -140,7 +142,7 @@ func sysMadvise(tf *TrapFrame) int64 {
 		return 0
 	}
 	if !ok || !userRange(start, end) {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	switch tf.RDX {
 	case madvDontneed, madvFree:

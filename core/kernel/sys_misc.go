@@ -5,7 +5,10 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-import "github.com/simpleos/simpleos/core/x86"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/x86"
+)
 
 const (
 	archSetFS = 0x1002
@@ -17,7 +20,7 @@ func sysArchPrctl(tf *TrapFrame) int64 {
 	switch tf.RDI {
 	case archSetFS:
 		if tf.RSI >= userTop {
-			return -EPERM
+			return -abi.EPERM
 		}
 		cur().fsBase = tf.RSI
 		if curProc().ring == 0 {
@@ -26,11 +29,11 @@ func sysArchPrctl(tf *TrapFrame) int64 {
 		return 0
 	case archGetFS:
 		if !curSpace().write64(uintptr(tf.RSI), cur().fsBase) {
-			return -EFAULT
+			return -abi.EFAULT
 		}
 		return 0
 	}
-	return -EINVAL
+	return -abi.EINVAL
 }
 
 //go:nosplit
@@ -49,13 +52,13 @@ func sysUname(tf *TrapFrame) int64 {
 	as := curSpace()
 	buf := uintptr(tf.RDI)
 	if !as.zeroOut(buf, 65*6) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	ok := unameField(as, buf, 0, "Linux") && unameField(as, buf, 1, "simpleos") &&
 		unameField(as, buf, 2, "6.1.0-simpleos") && unameField(as, buf, 3, "#1 SimpleOS") &&
 		unameField(as, buf, 4, "x86_64") && unameField(as, buf, 5, "(none)")
 	if !ok {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	return 0
 }
@@ -69,10 +72,10 @@ func unameField(as *AddressSpace, buf uintptr, i int, s string) bool {
 func sysSchedGetaffinity(tf *TrapFrame) int64 {
 	size, mask := uintptr(tf.RSI), uintptr(tf.RDX)
 	if size < 8 {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	if !curSpace().write64(mask, 1) { // one CPU
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	return 8
 }
@@ -91,10 +94,10 @@ func writeRlimit(as *AddressSpace, va uintptr, res uint64) bool {
 //go:nosplit
 func sysPrlimit64(tf *TrapFrame) int64 {
 	if tf.RDI != 0 && int32(tf.RDI) != curProc().pid {
-		return -ESRCH
+		return -abi.ESRCH
 	}
 	if tf.R10 != 0 && !writeRlimit(curSpace(), uintptr(tf.R10), tf.RSI) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	return 0 // new limits are accepted and ignored
 }
@@ -102,13 +105,13 @@ func sysPrlimit64(tf *TrapFrame) int64 {
 //go:nosplit
 func sysGetrlimit(tf *TrapFrame) int64 {
 	if !writeRlimit(curSpace(), uintptr(tf.RSI), tf.RDI) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	return 0
 }
 
 //go:nosplit
-func sysPrctl(tf *TrapFrame) int64 { return -EINVAL }
+func sysPrctl(tf *TrapFrame) int64 { return -abi.EINVAL }
 
 //go:nosplit
 func sysSetRobustList(tf *TrapFrame) int64 { return 0 }

@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/abi"
+
 // Device memory for drivers: a ring-1 task maps a physical range its policy module grants
 // (memory LO-HI) into its address space, uncached, with mmio_map(phys, length). Anything else
 // is EPERM and an audit line. The frames are not the task's: they are not freed with it.
@@ -23,7 +25,7 @@ func sysMMIOMap(tf *TrapFrame) int64 {
 	p := int(cur().proc)
 	g := &mmioGrants[p&(maxProcs-1)]
 	if phys&(pageSize-1) != 0 || n == 0 || n&(pageSize-1) != 0 || phys+n < phys {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	allowed := false
 	for i := 0; i < g.n && i < maxMMIO; i++ {
@@ -33,7 +35,7 @@ func sysMMIOMap(tf *TrapFrame) int64 {
 	}
 	if !allowed || curProc().ring != 1 {
 		auditMMIO(phys)
-		return -EPERM
+		return -abi.EPERM
 	}
 	as := curSpace()
 	va := uintptr(mmioWindow) + g.next
@@ -41,12 +43,12 @@ func sysMMIOMap(tf *TrapFrame) int64 {
 		flags := uint64(pteWrite | pteNoCache | pteWriteThr | pteNX)
 		if !as.root.mapPage(va+uintptr(off), phys+off, flags, as.src()) {
 			as.unmapRange(va, va+uintptr(off)) // device pages are not owned: nothing is freed
-			return -ENOMEM
+			return -abi.ENOMEM
 		}
 	}
 	if !as.addRegion(va, va+uintptr(n), protRead|protWrite, vmaDevice) {
 		as.unmapRange(va, va+uintptr(n)) // no mapping without its region
-		return -ENOMEM
+		return -abi.ENOMEM
 	}
 	g.next += uintptr(n)
 	return int64(va)

@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/abi"
+
 // Pipes: pipe2 gives two descriptors on a 4 KiB ring buffer. Reads and writes block, or
 // return EAGAIN on a descriptor set O_NONBLOCK (the Go runtime's os.Pipe does, and waits in
 // epoll instead). A read with no writer left returns 0 (end of file); a write with no reader
@@ -10,8 +12,6 @@ package kernel
 const (
 	maxPipes   = 128
 	pipeBufLen = 4096
-
-	EPIPE = 32
 )
 
 type pipeObj struct {
@@ -30,7 +30,7 @@ func sysPipe2(tf *TrapFrame) int64 {
 	fds, flags := uintptr(tf.RDI), tf.RSI
 	s := shareIn(&pipePool, cur().proc)
 	if !pipePool.take(s) {
-		return -EMFILE
+		return -abi.EMFILE
 	}
 	for i := range pipes {
 		if pipes[i].used {
@@ -53,9 +53,9 @@ func sysPipe2(tf *TrapFrame) int64 {
 			}
 			pipePool.give(s)
 			if r < 0 || w < 0 {
-				return -EMFILE
+				return -abi.EMFILE
 			}
-			return -EFAULT
+			return -abi.EFAULT
 		}
 		if flags&oNonblock != 0 {
 			curProc().fds[r&(maxFDs-1)].flags = oNonblock
@@ -65,7 +65,7 @@ func sysPipe2(tf *TrapFrame) int64 {
 		return 0
 	}
 	pipePool.give(s)
-	return -EMFILE
+	return -abi.EMFILE
 }
 
 //go:nosplit
@@ -85,13 +85,13 @@ func pipeRead(fdn uint64, buf, n uintptr) int64 {
 			return 0
 		}
 		if held.flags&oNonblock != 0 {
-			return -EAGAIN
+			return -abi.EAGAIN
 		}
-		if r := block(waitPipe, uintptr(held.obj), 0); r == -EINTR {
+		if r := block(waitPipe, uintptr(held.obj), 0); r == -abi.EINTR {
 			return r
 		}
 		if !stillOpen(fdn, held) {
-			return -EBADF
+			return -abi.EBADF
 		}
 		held.flags = fd(fdn).flags
 	}
@@ -107,7 +107,7 @@ func pipeRead(fdn uint64, buf, n uintptr) int64 {
 		}
 		if !as.copyOut(buf+done, addrOfPipeByte(p, p.head), chunk) {
 			if done == 0 {
-				return -EFAULT
+				return -abi.EFAULT
 			}
 			break
 		}
@@ -133,20 +133,20 @@ func pipeWrite(fdn uint64, buf, n uintptr) int64 {
 			if done > 0 {
 				break
 			}
-			return -EPIPE
+			return -abi.EPIPE
 		}
 		if p.n == pipeBufLen {
 			if done > 0 {
 				break
 			}
 			if held.flags&oNonblock != 0 {
-				return -EAGAIN
+				return -abi.EAGAIN
 			}
-			if r := block(waitPipe, uintptr(held.obj), 0); r == -EINTR {
+			if r := block(waitPipe, uintptr(held.obj), 0); r == -abi.EINTR {
 				return r
 			}
 			if !stillOpen(fdn, held) {
-				return -EBADF
+				return -abi.EBADF
 			}
 			held.flags = fd(fdn).flags
 			continue
@@ -161,7 +161,7 @@ func pipeWrite(fdn uint64, buf, n uintptr) int64 {
 		}
 		if !as.copyIn(addrOfPipeByte(p, tail), buf+done, chunk) {
 			if done == 0 {
-				return -EFAULT
+				return -abi.EFAULT
 			}
 			break
 		}

@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/abi"
+
 // Signal system calls: rt_sigaction, rt_sigprocmask, rt_sigreturn, sigaltstack, kill, tkill,
 // tgkill. Delivery itself is in signal.go.
 //
@@ -15,20 +17,20 @@ const (
 func sysRtSigaction(tf *TrapFrame) int64 {
 	sig, act, old := int(tf.RDI), uintptr(tf.RSI), uintptr(tf.RDX)
 	if sig < 1 || sig > 64 || tf.R10 != 8 {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	p := curProc()
 	as := curSpace()
 	if old != 0 && !as.copyOut(old, addrOfAction(&p.actions[sig]), 32) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	if act != 0 {
 		if sig == SIGKILL || sig == SIGSTOP {
-			return -EINVAL
+			return -abi.EINVAL
 		}
 		var a sigAction
 		if !as.copyIn(addrOfAction(&a), act, 32) {
-			return -EFAULT
+			return -abi.EFAULT
 		}
 		p.actions[sig] = a
 	}
@@ -39,7 +41,7 @@ func sysRtSigaction(tf *TrapFrame) int64 {
 func sysRtSigprocmask(tf *TrapFrame) int64 {
 	how, set, old := tf.RDI, uintptr(tf.RSI), uintptr(tf.RDX)
 	if tf.R10 != 8 {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	t := cur()
 	as := curSpace()
@@ -47,7 +49,7 @@ func sysRtSigprocmask(tf *TrapFrame) int64 {
 	if set != 0 {
 		m, ok := as.read64(set)
 		if !ok {
-			return -EFAULT
+			return -abi.EFAULT
 		}
 		switch how {
 		case sigBlock:
@@ -57,12 +59,12 @@ func sysRtSigprocmask(tf *TrapFrame) int64 {
 		case sigSetmask:
 			t.sigMask = m
 		default:
-			return -EINVAL
+			return -abi.EINVAL
 		}
 		t.sigMask &^= sigBit(SIGKILL) | sigBit(SIGSTOP)
 	}
 	if old != 0 && !as.write64(old, prev) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	return 0
 }
@@ -87,7 +89,7 @@ func sysSigaltstack(tf *TrapFrame) int64 {
 			flags = ssDisable
 		}
 		if !as.write64(old, uint64(t.altSP)) || !as.write64(old+8, flags) || !as.write64(old+16, uint64(t.altSize)) {
-			return -EFAULT
+			return -abi.EFAULT
 		}
 	}
 	if ss != 0 {
@@ -95,14 +97,14 @@ func sysSigaltstack(tf *TrapFrame) int64 {
 		flags, ok2 := as.read32(ss + 8)
 		size, ok3 := as.read64(ss + 16)
 		if !ok1 || !ok2 || !ok3 {
-			return -EFAULT
+			return -abi.EFAULT
 		}
 		if flags&ssDisable != 0 {
 			t.altSP, t.altSize = 0, 0
 			return 0
 		}
 		if size < 2048 {
-			return -ENOMEM
+			return -abi.ENOMEM
 		}
 		t.altSP, t.altSize = uintptr(sp), uintptr(size)
 	}
@@ -125,11 +127,11 @@ func findThread(proc int32, tid int32) int {
 //go:nosplit
 func signalThread(tid int32, sig int) int64 {
 	if sig < 0 || sig > 64 {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	i := findThread(cur().proc, tid)
 	if i < 0 {
-		return -ESRCH
+		return -abi.ESRCH
 	}
 	if sig != 0 {
 		sendSignal(i, sig)
@@ -140,7 +142,7 @@ func signalThread(tid int32, sig int) int64 {
 //go:nosplit
 func sysTgkill(tf *TrapFrame) int64 {
 	if int32(tf.RDI) != curProc().pid {
-		return -ESRCH
+		return -abi.ESRCH
 	}
 	return signalThread(int32(tf.RSI), int(tf.RDX))
 }
@@ -152,10 +154,10 @@ func sysTkill(tf *TrapFrame) int64 { return signalThread(int32(tf.RDI), int(tf.R
 func sysKill(tf *TrapFrame) int64 {
 	pid, sig := int32(tf.RDI), int(tf.RSI)
 	if sig < 0 || sig > 64 {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	if pid != curProc().pid && pid != 0 && pid != -1 {
-		return -ESRCH
+		return -abi.ESRCH
 	}
 	if sig == 0 {
 		return 0

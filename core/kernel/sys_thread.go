@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/abi"
+
 // Thread system calls: clone (threads only), exit, exit_group, sched_yield, gettid,
 // set_tid_address.
 //
@@ -18,15 +20,15 @@ const (
 func sysClone(tf *TrapFrame) int64 {
 	flags, stack, ptid, ctid, tls := tf.RDI, uintptr(tf.RSI), uintptr(tf.RDX), uintptr(tf.R10), tf.R8
 	if flags&(cloneVM|cloneThread) != cloneVM|cloneThread {
-		return -EINVAL // only threads: there is no fork
+		return -abi.EINVAL // only threads: there is no fork
 	}
 	if stack >= userTop || (flags&cloneSetTLS != 0 && tls >= userTop) {
-		return -EINVAL // IRETQ or the FS base would fault in the kernel
+		return -abi.EINVAL // IRETQ or the FS base would fault in the kernel
 	}
 	parent := cur()
 	i, ok := newThread(int(parent.proc)) // its share of the thread pool caps a thread bomb
 	if !ok {
-		return -EAGAIN
+		return -abi.EAGAIN
 	}
 	child := thread(i)
 	ctf := frameOf(i)
@@ -43,7 +45,7 @@ func sysClone(tf *TrapFrame) int64 {
 	as := curSpace()
 	if flags&cloneParentSetTID != 0 && !as.write32(ptid, uint32(child.tid)) {
 		endThread(i)
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	if flags&cloneChildSetTID != 0 {
 		as.write32(ctid, uint32(child.tid))

@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/abi"
+
 // Time system calls: clock_gettime, clock_getres, gettimeofday, time, nanosleep,
 // clock_nanosleep. Every clock is the calibrated TSC; CLOCK_REALTIME adds the wall-clock
 // offset set from the RTC.
@@ -46,10 +48,10 @@ func readTimespec(as *AddressSpace, va uintptr) (int64, int64) {
 	sec, ok1 := as.read64(va)
 	nsec, ok2 := as.read64(va + 8)
 	if !ok1 || !ok2 {
-		return 0, -EFAULT
+		return 0, -abi.EFAULT
 	}
 	if int64(sec) < 0 || nsec >= 1e9 {
-		return 0, -EINVAL
+		return 0, -abi.EINVAL
 	}
 	if sec > 1<<33 {
 		sec = 1 << 33 // ~272 years: far enough
@@ -61,10 +63,10 @@ func readTimespec(as *AddressSpace, va uintptr) (int64, int64) {
 func sysClockGettime(tf *TrapFrame) int64 {
 	ns, ok := clockNow(tf.RDI)
 	if !ok {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	if !writeTimespec(curSpace(), uintptr(tf.RSI), ns) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	return 0
 }
@@ -72,10 +74,10 @@ func sysClockGettime(tf *TrapFrame) int64 {
 //go:nosplit
 func sysClockGetres(tf *TrapFrame) int64 {
 	if _, ok := clockNow(tf.RDI); !ok {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	if tf.RSI != 0 && !writeTimespec(curSpace(), uintptr(tf.RSI), 1) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	return 0
 }
@@ -86,7 +88,7 @@ func sysGettimeofday(tf *TrapFrame) int64 {
 	if tf.RDI != 0 {
 		as := curSpace()
 		if !as.write64(uintptr(tf.RDI), uint64(ns/1e9)) || !as.write64(uintptr(tf.RDI)+8, uint64(ns%1e9/1000)) {
-			return -EFAULT
+			return -abi.EFAULT
 		}
 	}
 	return 0
@@ -96,7 +98,7 @@ func sysGettimeofday(tf *TrapFrame) int64 {
 func sysTime(tf *TrapFrame) int64 {
 	s := (nanotime() + wallOffset) / 1e9
 	if tf.RDI != 0 && !curSpace().write64(uintptr(tf.RDI), uint64(s)) {
-		return -EFAULT
+		return -abi.EFAULT
 	}
 	return s
 }
@@ -122,7 +124,7 @@ func sysNanosleep(tf *TrapFrame) int64 {
 func sysClockNanosleep(tf *TrapFrame) int64 {
 	now, ok := clockNow(tf.RDI)
 	if !ok {
-		return -EINVAL
+		return -abi.EINVAL
 	}
 	ns, r := readTimespec(curSpace(), uintptr(tf.RDX))
 	if r != 0 {

@@ -1,203 +1,145 @@
 package kernel
 
-// The Linux system-call layer: SYSCALL enters at trampSyscall (trampoline_amd64.s), which
-// builds a trap frame with vector 0x100; handleTrap passes it to handleSyscall. Arguments are in RDI, RSI, RDX, R10, R8, R9; the result
-// (or -errno) goes back in RAX. The handlers live in one file per family: sys_mem.go,
-// sys_thread.go, sys_futex.go, sys_time.go, sys_signal.go, sys_file.go, sys_epoll.go,
-// sys_misc.go.
+// The system-call table: one entry per number the core serves, Linux's and SimpleOS's own
+// (abi/syscall.go has the numbers), each with its handler, how much of the call is
+// implemented, and a note where that is not all of it. SYSCALL enters at trampSyscall
+// (trampoline_amd64.s), which builds a trap frame with vector 0x100; handleTrap passes it to
+// handleSyscall. Arguments are in RDI, RSI, RDX, R10, R8, R9; the result (or -errno) goes back
+// in RAX. The handlers live in one file per family: sys_mem.go, sys_thread.go, sys_futex.go,
+// sys_time.go, sys_signal.go, sys_file.go, sys_pipe.go, sys_epoll.go, sys_misc.go, and the
+// services' own files (ipc.go, events.go, notify.go, console_buffer.go, sys_mmio.go,
+// content.go, inject_api.go).
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-// Linux x86-64 system-call numbers served here.
+import "github.com/simpleos/simpleos/abi"
+
+// Support says how much of a system call the core implements.
+type Support uint8
+
 const (
-	SYS_read              = 0
-	SYS_write             = 1
-	SYS_open              = 2
-	SYS_close             = 3
-	SYS_fstat             = 5
-	SYS_mmap              = 9
-	SYS_mprotect          = 10
-	SYS_munmap            = 11
-	SYS_brk               = 12
-	SYS_rt_sigaction      = 13
-	SYS_rt_sigprocmask    = 14
-	SYS_rt_sigreturn      = 15
-	SYS_ioctl             = 16
-	SYS_writev            = 20
-	SYS_pipe              = 22
-	SYS_sched_yield       = 24
-	SYS_madvise           = 28
-	SYS_nanosleep         = 35
-	SYS_getpid            = 39
-	SYS_clone             = 56
-	SYS_exit              = 60
-	SYS_kill              = 62
-	SYS_uname             = 63
-	SYS_fcntl             = 72
-	SYS_gettimeofday      = 96
-	SYS_getrlimit         = 97
-	SYS_getuid            = 102
-	SYS_getgid            = 104
-	SYS_geteuid           = 107
-	SYS_getegid           = 108
-	SYS_getppid           = 110
-	SYS_sigaltstack       = 131
-	SYS_prctl             = 157
-	SYS_arch_prctl        = 158
-	SYS_gettid            = 186
-	SYS_tkill             = 200
-	SYS_time              = 201
-	SYS_futex             = 202
-	SYS_sched_getaffinity = 204
-	SYS_epoll_create      = 213
-	SYS_set_tid_address   = 218
-	SYS_clock_gettime     = 228
-	SYS_clock_getres      = 229
-	SYS_clock_nanosleep   = 230
-	SYS_exit_group        = 231
-	SYS_epoll_wait        = 232
-	SYS_epoll_ctl         = 233
-	SYS_tgkill            = 234
-	SYS_openat            = 257
-	SYS_newfstatat        = 262
-	SYS_set_robust_list   = 273
-	SYS_epoll_pwait       = 281
-	SYS_eventfd           = 284
-	SYS_eventfd2          = 290
-	SYS_epoll_create1     = 291
-	SYS_pipe2             = 293
-	SYS_prlimit64         = 302
-	SYS_getrandom         = 318
-
-	maxSyscall = 335
-
-	// SimpleOS's own calls, outside Linux's numbering.
-	SYS_simpleos_wait_event = 0x400 // the core's supervisor waits for a task event
-	SYS_simpleos_heartbeat  = 0x401 // a task tells the watchdog it is alive
-
-	// IPC (ipc.go): the user side is package ipc.
-	SYS_ipc_register  = 0x410 // (name, len) -> handle
-	SYS_ipc_lookup    = 0x411 // (name, len) -> handle
-	SYS_ipc_call      = 0x412 // (handle, msg, timeout ns)
-	SYS_ipc_recv      = 0x413 // (handle, msg, timeout ns)
-	SYS_ipc_reply     = 0x414 // (0, msg)
-	SYS_ipc_replyrecv = 0x415 // (handle, msg, timeout ns)
-
-	// Notifications and the console driver (notify.go, console_buffer.go).
-	SYS_notify_wait    = 0x420 // (mask, timeout ns; 1 = poll) -> bits
-	SYS_console_attach = 0x421 // the caller becomes the console driver (policy: serves console)
-	SYS_console_fetch  = 0x422 // (buf, len) -> bytes of buffered output, not consumed
-	SYS_console_commit = 0x423 // (n) consumes n bytes written out
-	SYS_mmio_map       = 0x424 // (phys, length) -> address of granted device memory
-
-	// System events (events.go).
-	SYS_event_subscribe = 0x430 // (name, len) -> subscription index (ring 2, policy: events)
-	SYS_event_post      = 0x431 // (name, len, args *[4]u64) -> deliveries
-	SYS_event_recv      = 0x432 // (buf *event, timeout ns)
-
-	// Content files (content.go) and fault-injection reports.
-	SYS_content_read  = 0x440 // (name, len, buf, size) -> file length
-	SYS_content_write = 0x441 // (name, len, buf, n)
-	SYS_inject_report = 0x442 // (outcome: 1 handled, 2 breach)
-	SYS_fuzz_report   = 0x443 // (batch, calls)
+	Full    Support = iota + 1 // as Linux specifies it
+	Partial                    // what the programs SimpleOS runs use; the rest fails (see the note)
+	Stub                       // answers without doing anything (see the note)
+	Own                        // SimpleOS's own call (abi/syscall.go)
 )
-
-var ipcCalls = [...]syscallDef{
-	{"ipc_register", sysIPCRegister},
-	{"ipc_lookup", sysIPCLookup},
-	{"ipc_call", sysIPCCall},
-	{"ipc_recv", sysIPCRecv},
-	{"ipc_reply", sysIPCReply},
-	{"ipc_replyrecv", sysIPCReplyRecv},
-}
 
 type syscallHandler func(tf *TrapFrame) int64
 
-type syscallDef struct {
-	name string
-	fn   syscallHandler
+// syscallEntry is one row of the table.
+type syscallEntry struct {
+	name    string
+	fn      syscallHandler
+	support Support
+	note    string
 }
 
-// syscallTable maps each system-call number to its handler. It is static data: it must work
+// syscallTable maps each system-call number to its entry. It is static data: it must work
 // before the Go runtime has run any initialisation code.
-var syscallTable = [maxSyscall]syscallDef{
-	// memory (sys_mem.go)
-	SYS_mmap:     {"mmap", sysMmap},
-	SYS_munmap:   {"munmap", sysMunmap},
-	SYS_mprotect: {"mprotect", sysMprotect},
-	SYS_madvise:  {"madvise", sysMadvise},
-	SYS_brk:      {"brk", sysBrk},
+var syscallTable = [abi.SimpleOSLast + 1]syscallEntry{
+	// memory (sys_mem.go, sys_mmio.go)
+	abi.SysMmap:     {"mmap", sysMmap, Partial, "anonymous memory only (ENODEV for files); demand-zero"},
+	abi.SysMunmap:   {"munmap", sysMunmap, Full, ""},
+	abi.SysMprotect: {"mprotect", sysMprotect, Full, ""},
+	abi.SysMadvise:  {"madvise", sysMadvise, Partial, "MADV_DONTNEED and MADV_FREE drop pages; other advice is ignored"},
+	abi.SysBrk:      {"brk", sysBrk, Stub, "no program break: returns 0, callers fall back to mmap"},
+	abi.SysMMIOMap:  {"mmio_map", sysMMIOMap, Own, "(phys, length) -> address of device memory the policy grants (ring 1)"},
 
 	// threads (sys_thread.go) and futexes (sys_futex.go)
-	SYS_clone:           {"clone", sysClone},
-	SYS_exit:            {"exit", sysExit},
-	SYS_exit_group:      {"exit_group", sysExitGroup},
-	SYS_sched_yield:     {"sched_yield", sysSchedYield},
-	SYS_gettid:          {"gettid", sysGettid},
-	SYS_set_tid_address: {"set_tid_address", sysSetTidAddress},
-	SYS_futex:           {"futex", sysFutex},
+	abi.SysClone:         {"clone", sysClone, Partial, "threads only (CLONE_VM|CLONE_THREAD): no fork"},
+	abi.SysExit:          {"exit", sysExit, Full, ""},
+	abi.SysExitGroup:     {"exit_group", sysExitGroup, Full, ""},
+	abi.SysSchedYield:    {"sched_yield", sysSchedYield, Full, ""},
+	abi.SysGettid:        {"gettid", sysGettid, Full, ""},
+	abi.SysSetTidAddress: {"set_tid_address", sysSetTidAddress, Full, ""},
+	abi.SysFutex:         {"futex", sysFutex, Partial, "WAIT, WAKE and their BITSET forms (bitsets ignored); every futex is process-private"},
 
 	// time (sys_time.go)
-	SYS_clock_gettime:   {"clock_gettime", sysClockGettime},
-	SYS_clock_getres:    {"clock_getres", sysClockGetres},
-	SYS_gettimeofday:    {"gettimeofday", sysGettimeofday},
-	SYS_time:            {"time", sysTime},
-	SYS_nanosleep:       {"nanosleep", sysNanosleep},
-	SYS_clock_nanosleep: {"clock_nanosleep", sysClockNanosleep},
+	abi.SysClockGettime:   {"clock_gettime", sysClockGettime, Full, ""},
+	abi.SysClockGetres:    {"clock_getres", sysClockGetres, Full, ""},
+	abi.SysGettimeofday:   {"gettimeofday", sysGettimeofday, Full, ""},
+	abi.SysTime:           {"time", sysTime, Full, ""},
+	abi.SysNanosleep:      {"nanosleep", sysNanosleep, Full, ""},
+	abi.SysClockNanosleep: {"clock_nanosleep", sysClockNanosleep, Full, ""},
 
-	// signals (sys_signal.go)
-	SYS_rt_sigaction:   {"rt_sigaction", sysRtSigaction},
-	SYS_rt_sigprocmask: {"rt_sigprocmask", sysRtSigprocmask},
-	SYS_rt_sigreturn:   {"rt_sigreturn", sysRtSigreturn},
-	SYS_sigaltstack:    {"sigaltstack", sysSigaltstack},
-	SYS_kill:           {"kill", sysKill},
-	SYS_tkill:          {"tkill", sysTkill},
-	SYS_tgkill:         {"tgkill", sysTgkill},
+	// signals (sys_signal.go; delivery in signal.go)
+	abi.SysRtSigaction:   {"rt_sigaction", sysRtSigaction, Full, ""},
+	abi.SysRtSigprocmask: {"rt_sigprocmask", sysRtSigprocmask, Full, ""},
+	abi.SysRtSigreturn:   {"rt_sigreturn", sysRtSigreturn, Full, ""},
+	abi.SysSigaltstack:   {"sigaltstack", sysSigaltstack, Full, ""},
+	abi.SysKill:          {"kill", sysKill, Partial, "the caller's own process only"},
+	abi.SysTkill:         {"tkill", sysTkill, Partial, "threads of the caller's process only"},
+	abi.SysTgkill:        {"tgkill", sysTgkill, Partial, "threads of the caller's process only"},
 
-	// files (sys_file.go) and epoll/eventfd (sys_epoll.go)
-	SYS_read:          {"read", sysRead},
-	SYS_write:         {"write", sysWrite},
-	SYS_writev:        {"writev", sysWritev},
-	SYS_open:          {"open", sysOpen},
-	SYS_openat:        {"openat", sysOpenat},
-	SYS_close:         {"close", sysClose},
-	SYS_fstat:         {"fstat", sysFstat},
-	SYS_newfstatat:    {"newfstatat", sysNewfstatat},
-	SYS_fcntl:         {"fcntl", sysFcntl},
-	SYS_ioctl:         {"ioctl", sysIoctl},
-	SYS_epoll_create:  {"epoll_create", sysEpollCreate},
-	SYS_epoll_create1: {"epoll_create1", sysEpollCreate},
-	SYS_epoll_ctl:     {"epoll_ctl", sysEpollCtl},
-	SYS_epoll_wait:    {"epoll_wait", sysEpollWait},
-	SYS_epoll_pwait:   {"epoll_pwait", sysEpollWait},
-	SYS_eventfd:       {"eventfd", sysEventfd},
-	SYS_eventfd2:      {"eventfd2", sysEventfd},
-	SYS_pipe:          {"pipe", sysPipe},
-	SYS_pipe2:         {"pipe2", sysPipe2},
+	// files (sys_file.go, sys_pipe.go, sys_epoll.go)
+	abi.SysRead:          {"read", sysRead, Partial, "pipes, eventfds; the console reads end of file"},
+	abi.SysWrite:         {"write", sysWrite, Partial, "the console (4 KiB per call), pipes, eventfds"},
+	abi.SysWritev:        {"writev", sysWritev, Partial, "the console only"},
+	abi.SysOpen:          {"open", sysOpen, Stub, "no file system: ENOENT"},
+	abi.SysOpenat:        {"openat", sysOpenat, Stub, "no file system: ENOENT"},
+	abi.SysClose:         {"close", sysClose, Full, ""},
+	abi.SysFstat:         {"fstat", sysFstat, Partial, "mode, nlink and block size only"},
+	abi.SysNewfstatat:    {"newfstatat", sysNewfstatat, Partial, "AT_EMPTY_PATH (fstat) only"},
+	abi.SysFcntl:         {"fcntl", sysFcntl, Partial, "F_GETFD, F_SETFD, F_GETFL, F_SETFL (O_NONBLOCK)"},
+	abi.SysIoctl:         {"ioctl", sysIoctl, Stub, "ENOTTY"},
+	abi.SysPipe:          {"pipe", sysPipe, Full, ""},
+	abi.SysPipe2:         {"pipe2", sysPipe2, Partial, "O_NONBLOCK; other flags ignored"},
+	abi.SysEpollCreate:   {"epoll_create", sysEpollCreate, Full, ""},
+	abi.SysEpollCreate1:  {"epoll_create1", sysEpollCreate, Full, ""},
+	abi.SysEpollCtl:      {"epoll_ctl", sysEpollCtl, Partial, "level-triggered; 16 descriptors per instance"},
+	abi.SysEpollWait:     {"epoll_wait", sysEpollWait, Full, ""},
+	abi.SysEpollPwait:    {"epoll_pwait", sysEpollWait, Partial, "the signal mask is ignored"},
+	abi.SysEventfd:       {"eventfd", sysEventfd, Full, ""},
+	abi.SysEventfd2:      {"eventfd2", sysEventfd, Partial, "reads never block (EAGAIN when zero)"},
+	abi.SysConsoleAttach: {"console_attach", sysConsoleAttach, Own, "the caller becomes the console driver (policy: serves console)"},
+	abi.SysConsoleFetch:  {"console_fetch", sysConsoleFetch, Own, "(buf, len) -> buffered output, not consumed"},
+	abi.SysConsoleCommit: {"console_commit", sysConsoleCommit, Own, "(n) consumes n bytes written out"},
 
 	// process and machine (sys_misc.go)
-	SYS_arch_prctl:        {"arch_prctl", sysArchPrctl},
-	SYS_getpid:            {"getpid", sysGetpid},
-	SYS_getppid:           {"getppid", sysGetppid},
-	SYS_getuid:            {"getuid", sysGetuid},
-	SYS_geteuid:           {"geteuid", sysGetuid},
-	SYS_getgid:            {"getgid", sysGetuid},
-	SYS_getegid:           {"getegid", sysGetuid},
-	SYS_uname:             {"uname", sysUname},
-	SYS_sched_getaffinity: {"sched_getaffinity", sysSchedGetaffinity},
-	SYS_prlimit64:         {"prlimit64", sysPrlimit64},
-	SYS_getrlimit:         {"getrlimit", sysGetrlimit},
-	SYS_prctl:             {"prctl", sysPrctl},
-	SYS_getrandom:         {"getrandom", sysGetrandom},
-	SYS_set_robust_list:   {"set_robust_list", sysSetRobustList},
+	abi.SysArchPrctl:        {"arch_prctl", sysArchPrctl, Partial, "ARCH_SET_FS and ARCH_GET_FS"},
+	abi.SysGetpid:           {"getpid", sysGetpid, Full, ""},
+	abi.SysGetppid:          {"getppid", sysGetppid, Stub, "0: no parent"},
+	abi.SysGetuid:           {"getuid", sysGetuid, Stub, "0"},
+	abi.SysGeteuid:          {"geteuid", sysGetuid, Stub, "0"},
+	abi.SysGetgid:           {"getgid", sysGetuid, Stub, "0"},
+	abi.SysGetegid:          {"getegid", sysGetuid, Stub, "0"},
+	abi.SysUname:            {"uname", sysUname, Full, ""},
+	abi.SysSchedGetaffinity: {"sched_getaffinity", sysSchedGetaffinity, Full, "one CPU"},
+	abi.SysPrlimit64:        {"prlimit64", sysPrlimit64, Partial, "reads fixed limits; setting is ignored"},
+	abi.SysGetrlimit:        {"getrlimit", sysGetrlimit, Partial, "fixed limits"},
+	abi.SysPrctl:            {"prctl", sysPrctl, Stub, "EINVAL"},
+	abi.SysGetrandom:        {"getrandom", sysGetrandom, Full, "4 KiB per call"},
+	abi.SysSetRobustList:    {"set_robust_list", sysSetRobustList, Stub, "ignored"},
+	abi.SysWaitEvent:        {"wait_event", sysWaitEvent, Own, "(kind) the core's goroutines wait for a task end or a content write; the core only"},
+	abi.SysHeartbeat:        {"heartbeat", sysHeartbeat, Own, "the caller tells the watchdog it is alive"},
+
+	// IPC (ipc.go, ipc_fast.go), notifications (notify.go), events (events.go)
+	abi.SysIPCRegister:    {"ipc_register", sysIPCRegister, Own, "(name, len) -> handle (policy: serves)"},
+	abi.SysIPCLookup:      {"ipc_lookup", sysIPCLookup, Own, "(name, len) -> handle (policy: calls)"},
+	abi.SysIPCCall:        {"ipc_call", sysIPCCall, Own, "(handle, msg, timeout ns)"},
+	abi.SysIPCRecv:        {"ipc_recv", sysIPCRecv, Own, "(handle, msg, timeout ns)"},
+	abi.SysIPCReply:       {"ipc_reply", sysIPCReply, Own, "(0, msg)"},
+	abi.SysIPCReplyRecv:   {"ipc_replyrecv", sysIPCReplyRecv, Own, "(handle, msg, timeout ns)"},
+	abi.SysNotifyWait:     {"notify_wait", sysNotifyWait, Own, "(mask, timeout ns; 1 = poll) -> bits"},
+	abi.SysEventSubscribe: {"event_subscribe", sysEventSubscribe, Own, "(name, len) -> subscription (ring 2, policy: events)"},
+	abi.SysEventPost:      {"event_post", sysEventPost, Own, "(name, len, args *[4]u64) -> deliveries (policy: publishes)"},
+	abi.SysEventRecv:      {"event_recv", sysEventRecv, Own, "(buf *Event, timeout ns)"},
+
+	// content files (content.go) and the fault-injection and fuzzing reports (inject_api.go)
+	abi.SysContentRead:  {"content_read", sysContentRead, Own, "(name, len, buf, size) -> file length (policy: content)"},
+	abi.SysContentWrite: {"content_write", sysContentWrite, Own, "(name, len, buf, n), decided by the core's content service"},
+	abi.SysInjectReport: {"inject_report", sysInjectReport, Own, "(outcome) what an injected fault did"},
+	abi.SysFuzzReport:   {"fuzz_report", sysFuzzReport, Own, "(batch, calls, findings) a fuzzer's progress"},
 }
 
 // traceSyscalls prints every system call (kernel command line: trace=syscalls).
 var traceSyscalls bool
 
-var unknownLogged [(maxSyscall + 63) / 64 * 2]uint64
+// unknownLogged has a bit per number logged once as unsupported (numbers past the table
+// share the last bit).
+var unknownLogged [(abi.SimpleOSLast + 1 + 63) / 64]uint64
 
-// SyscallCount counts system calls served, for statistics.
+// syscallCount counts system calls served, for statistics.
 var syscallCount uint64
 
 //go:nosplit
@@ -208,60 +150,35 @@ func handleSyscall(tf *TrapFrame) {
 	syscallCount++
 	nr := tf.RAX
 	if traceSyscalls {
-		puts("trace: tid ")
-		putDec(uint64(cur().tid))
-		puts(" syscall ")
-		putDec(nr)
-		puts(" ")
-		putHex(tf.RDI)
-		puts(" ")
-		putHex(tf.RSI)
-		puts(" ")
-		putHex(tf.RDX)
-		putc('\n')
+		traceSyscall(tf)
 	}
 	var r int64
-	if nr < maxSyscall && syscallTable[nr].fn != nil {
+	if nr < uint64(len(syscallTable)) && syscallTable[nr].fn != nil {
 		r = syscallTable[nr].fn(tf)
-	} else if nr == SYS_simpleos_wait_event {
-		r = sysWaitEvent(tf)
-	} else if nr == SYS_simpleos_heartbeat {
-		r = sysHeartbeat(tf)
-	} else if nr == SYS_notify_wait {
-		r = sysNotifyWait(tf)
-	} else if nr == SYS_console_attach {
-		r = sysConsoleAttach(tf)
-	} else if nr == SYS_console_fetch {
-		r = sysConsoleFetch(tf)
-	} else if nr == SYS_console_commit {
-		r = sysConsoleCommit(tf)
-	} else if nr == SYS_mmio_map {
-		r = sysMMIOMap(tf)
-	} else if nr == SYS_event_subscribe {
-		r = sysEventSubscribe(tf)
-	} else if nr == SYS_event_post {
-		r = sysEventPost(tf)
-	} else if nr == SYS_event_recv {
-		r = sysEventRecv(tf)
-	} else if nr == SYS_content_read {
-		r = sysContentRead(tf)
-	} else if nr == SYS_content_write {
-		r = sysContentWrite(tf)
-	} else if nr == SYS_inject_report {
-		r = sysInjectReport(tf)
-	} else if nr == SYS_fuzz_report {
-		r = sysFuzzReport(tf)
-	} else if nr >= SYS_ipc_register && nr <= SYS_ipc_replyrecv {
-		r = ipcCalls[nr-SYS_ipc_register].fn(tf)
 	} else {
 		r = unknownSyscall(nr)
 	}
-	if nr != SYS_rt_sigreturn {
+	if nr != abi.SysRtSigreturn {
 		// As on Linux: RAX the result, RCX and R11 what SYSCALL left in them (the return
 		// address and RFLAGS), never the trampoline's scratch values.
 		tf.RAX = uint64(r)
 		tf.RCX, tf.R11 = tf.RIP, tf.RFLAGS
 	}
+}
+
+//go:nosplit
+func traceSyscall(tf *TrapFrame) {
+	puts("trace: tid ")
+	putDec(uint64(cur().tid))
+	puts(" syscall ")
+	putDec(tf.RAX)
+	puts(" ")
+	putHex(tf.RDI)
+	puts(" ")
+	putHex(tf.RSI)
+	puts(" ")
+	putHex(tf.RDX)
+	putc('\n')
 }
 
 // unknownSyscall returns -ENOSYS and logs the number once.
@@ -281,7 +198,7 @@ func unknownSyscall(nr uint64) int64 {
 		putDec(uint64(cur().tid))
 		puts(": ENOSYS\n")
 	}
-	return -ENOSYS
+	return -abi.ENOSYS
 }
 
 // SyscallCount returns the number of system calls served since boot.

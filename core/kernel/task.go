@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/abi"
+
 // Tasks: Go programs (or any static ELF that keeps to the supported system calls) running in
 // ring 1, 2 or 3, each a process with its own address space. A task's address space maps its
 // own memory in the lower half and only the entry area (entry.go) in the upper half: none of
@@ -255,14 +257,8 @@ func finishEndedTasks() {
 		e.framesFree = frames.Free
 		events.tail++
 	}
-	wakeCore(coreWaitTasks)
+	wakeCore(abi.WaitTaskEnded)
 }
-
-// What the core's own goroutines wait for in sysWaitEvent.
-const (
-	coreWaitTasks   = 0 // a task ended (the supervisor)
-	coreWaitContent = 1 // a content write to decide (the content service)
-)
 
 // wakeCore wakes the core's threads waiting for kind.
 //
@@ -342,18 +338,18 @@ func exitTask(status int) {
 //go:nosplit
 func sysWaitEvent(tf *TrapFrame) int64 {
 	if cur().proc != coreProc {
-		return -EPERM
+		return -abi.EPERM
 	}
 	kind := uintptr(tf.RDI)
 	for {
 		switch {
-		case kind == coreWaitTasks && events.head != events.tail,
-			kind == coreWaitContent && contentReq.busy && !contentReq.taken:
+		case kind == abi.WaitTaskEnded && events.head != events.tail,
+			kind == abi.WaitContentWrite && contentReq.busy && !contentReq.taken:
 			return 0
-		case kind > coreWaitContent:
-			return -EINVAL
+		case kind > abi.WaitContentWrite:
+			return -abi.EINVAL
 		}
-		if r := block(waitEvent, kind, 0); r == -EINTR {
+		if r := block(waitEvent, kind, 0); r == -abi.EINTR {
 			return r
 		}
 	}

@@ -297,7 +297,7 @@ func WaitTaskEvent() TaskEvent {
 			return e.export()
 		}
 		x86.Sti()
-		syscall.Syscall(SYS_simpleos_wait_event, 0, 0, 0)
+		syscall.Syscall(abi.SysWaitEvent, abi.WaitTaskEnded, 0, 0)
 	}
 }
 

@@ -3,6 +3,8 @@ package kernel
 import (
 	"unsafe"
 	_ "unsafe" // for go:linkname
+
+	"github.com/simpleos/simpleos/abi"
 )
 
 // Raw memory access for kernel addresses (the direct map, kernel stacks, the core image).
@@ -85,10 +87,10 @@ func addrOfPipeByte(p *pipeObj, i int) uintptr {
 }
 
 //go:nosplit
-func addrOfMsg(m *ipcMsg) uintptr { return uintptr(unsafe.Pointer(m)) }
+func addrOfMsg(m *abi.Message) uintptr { return uintptr(unsafe.Pointer(m)) }
 
 //go:nosplit
 func addrOfConByte(i int) uintptr { return uintptr(unsafe.Pointer(&con.buf[i&(conBufSize-1)])) }
 
 //go:nosplit
-func addrOfEvent(e *event) uintptr { return uintptr(unsafe.Pointer(e)) }
+func addrOfEvent(e *abi.Event) uintptr { return uintptr(unsafe.Pointer(e)) }

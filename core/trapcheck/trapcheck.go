@@ -29,7 +29,7 @@ const kernelPkg = "github.com/simpleos/simpleos/core/kernel."
 // Config says where trap and boot context start and how the dispatchers dispatch.
 type Config struct {
 	Roots, BootRoots []string
-	Tables           []string
+	Tables           []Table
 	Dispatchers      map[string]string // "tables": its indirect calls go through Tables; "handlers": to registered handlers
 }
 
@@ -48,10 +48,17 @@ var Roots = []string{
 // allocate, write heap pointers or panic.
 var BootRoots = []string{kernelPkg + "bootMain"}
 
-// Tables are the kernel's dispatch tables of system-call handlers: arrays of
-// {name string; fn func(*TrapFrame) int64} read from the binary to resolve handleSyscall's
-// indirect calls.
-var Tables = []string{kernelPkg + "syscallTable", kernelPkg + "ipcCalls"}
+// Table is a dispatch table in the binary: an array of Stride-byte entries with a func value
+// at FnOffset in each (nil entries are skipped).
+type Table struct {
+	Symbol           string
+	Stride, FnOffset uint64
+}
+
+// Tables are the kernel's dispatch tables of system-call handlers, read from the binary to
+// resolve handleSyscall's indirect calls: {name string; fn func(*TrapFrame) int64; support;
+// note string} (kernel_test checks the layout).
+var Tables = []Table{{Symbol: kernelPkg + "syscallTable", Stride: 48, FnOffset: 16}}
 
 // Dispatchers are the functions whose indirect calls go through Tables (resolved), or to a
 // registered interrupt handler (checked at registration).
@@ -197,19 +204,22 @@ func (b *binaryFile) scan(fn elf.Symbol) (edges, error) {
 }
 
 // tableTargets reads the handler functions of a dispatch table.
-func (b *binaryFile) tableTargets(name string) ([]uint64, error) {
+func (b *binaryFile) tableTargets(t Table) ([]uint64, error) {
+	name, entry := t.Symbol, t.Stride
 	s, ok := b.byNm[name]
 	if !ok {
 		return nil, fmt.Errorf("no symbol %s", name)
 	}
-	const entry = 24 // {name string; fn func}: 16 + 8 bytes
+	if entry == 0 || t.FnOffset+8 > entry || s.Size%entry != 0 {
+		return nil, fmt.Errorf("%s: %d bytes are not a table of %d-byte entries with a func at %d", name, s.Size, entry, t.FnOffset)
+	}
 	data, err := b.read(s.Value, s.Size)
 	if err != nil {
 		return nil, err
 	}
 	var out []uint64
 	for off := uint64(0); off+entry <= uint64(len(data)); off += entry {
-		fv := binary.LittleEndian.Uint64(data[off+16:])
+		fv := binary.LittleEndian.Uint64(data[off+t.FnOffset:])
 		if fv == 0 {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/inject/fuzz"
 	"github.com/simpleos/simpleos/tier2/sensor/content"
 )
@@ -72,9 +73,9 @@ const (
 type Outcome int
 
 const (
-	Handled  Outcome = 1 // the fault ran and the task is still alive and well
-	Breach   Outcome = 2 // something that had to be stopped was not
-	External Outcome = 3 // the class is done from outside (the core); nothing ran here
+	Handled  Outcome = abi.InjectHandled // the fault ran and the task is still alive and well
+	Breach   Outcome = abi.InjectBreach  // something that had to be stopped was not
+	External Outcome = 3                 // the class is done from outside (the core); nothing ran here
 )
 
 func (o Outcome) String() string {

@@ -31,7 +31,7 @@ const (
 // an unaligned address asks for 2^64-1 granted pages.
 var (
 	ipcName [40]byte
-	ipcMsg  [8]uint64
+	ipcMsg  abi.Message
 	ipcJunk [16]uint64
 )
 
@@ -64,7 +64,7 @@ func badIPC(seed uint64) ipcTally {
 		ipcJunk[i] = ^uint64(0)
 	}
 	name := uintptr(unsafe.Pointer(&ipcName[0]))
-	msg := uintptr(unsafe.Pointer(&ipcMsg[0]))
+	msg := uintptr(unsafe.Pointer(&ipcMsg))
 	junk := uintptr(unsafe.Pointer(&ipcJunk[0])) + 1
 
 	// Names: bad pointers with any length, a readable name with a bad length.
@@ -102,7 +102,7 @@ func badIPC(seed uint64) ipcTally {
 			t.do(sysIPCCall, h, m, ipcTimeout)
 		}
 		for _, g := range grants {
-			ipcMsg = [8]uint64{rng.next(), rng.next(), rng.next(), rng.next(), rng.next(), 0, g[0], g[1]}
+			ipcMsg = abi.Message{Label: rng.next(), Words: [4]uint64{rng.next(), rng.next(), rng.next(), rng.next()}, GrantAddr: g[0], GrantPages: g[1]}
 			t.do(sysIPCCall, h, msg, ipcTimeout)
 		}
 	}

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"syscall"
+	"unsafe"
+
+	"github.com/simpleos/simpleos/abi"
 )
 
 // Argument generators for particular calls: each keeps the fuzzer's main thread from waiting
@@ -378,14 +381,15 @@ func (g *gen) message() val {
 		h := g.ptr(pageSize, false)
 		ga, gp = h.v, pick(r, []uintptr{1, 2, maxGrantPages, maxGrantPages + 1, 1 << 20, ^uintptr(0)})
 	}
-	e.word(off+48, uint64(ga))
-	e.word(off+56, uint64(gp))
+	e.word(off+unsafe.Offsetof(abi.Message{}.GrantAddr), uint64(ga))
+	e.word(off+unsafe.Offsetof(abi.Message{}.GrantPages), uint64(gp))
 	return val{v: e.arena + off, label: fmt.Sprintf("&msg{grant %#x+%d}", ga, gp)}
 }
 
 const (
-	msgSize       = 64 // package ipc's Msg: label, 4 words, badge, grant address and pages
-	maxGrantPages = 16
+	msgSize       = abi.MessageSize
+	maxGrantPages = abi.MaxGrantPages
+	eventArgsSize = unsafe.Sizeof(abi.Event{}.Args) // event_post's arguments
 )
 
 // mmio returns mmio_map's arguments: its granted ranges whole, in part, past their end, and

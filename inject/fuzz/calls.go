@@ -233,8 +233,8 @@ var Calls = []Call{
 			}
 		}},
 	{Name: "ipc_call", Nr: abi.SysIPCCall, gen: func(g *gen) []val { return args(g.handle(), g.message(), g.timeout(false)) }},
-	{Name: "ipc_recv", Nr: abi.SysIPCRecv, gen: func(g *gen) []val { return args(g.handle(), g.ptr(msgSize, true), g.timeout(false)) },
-		bufs: []buf{{arg: 1, fixed: msgSize}}},
+	{Name: "ipc_recv", Nr: abi.SysIPCRecv, gen: func(g *gen) []val { return args(g.handle(), g.ptr(abi.MessageSize, true), g.timeout(false)) },
+		bufs: []buf{{arg: 1, fixed: abi.MessageSize}}},
 	{Name: "ipc_reply", Nr: abi.SysIPCReply, gen: func(g *gen) []val { return args(num(0), g.message()) }},
 	{Name: "ipc_replyrecv", Nr: abi.SysIPCReplyRecv, gen: func(g *gen) []val { return args(g.handle(), g.message(), g.timeout(false)) }},
 	{Name: "notify_wait", Nr: abi.SysNotifyWait, gen: func(g *gen) []val {
@@ -253,10 +253,10 @@ var Calls = []Call{
 		names: func(c *Config) []string { return c.Events }},
 	{Name: "event_post", Nr: abi.SysEventPost, gen: func(g *gen) []val {
 		p, n := g.name(g.e.cfg.Publish)
-		return args(p, n, g.ptr(32, false))
-	}, bufs: []buf{{arg: 2, fixed: 32}}, names: func(c *Config) []string { return c.Publish }},
-	{Name: "event_recv", Nr: abi.SysEventRecv, gen: func(g *gen) []val { return args(g.ptr(64, true), g.choose(1, 1000, 100_000)) },
-		bufs: []buf{{arg: 0, fixed: 64}}},
+		return args(p, n, g.ptr(eventArgsSize, false))
+	}, bufs: []buf{{arg: 2, fixed: eventArgsSize}}, names: func(c *Config) []string { return c.Publish }},
+	{Name: "event_recv", Nr: abi.SysEventRecv, gen: func(g *gen) []val { return args(g.ptr(abi.EventSize, true), g.choose(1, 1000, 100_000)) },
+		bufs: []buf{{arg: 0, fixed: abi.EventSize}}},
 	{Name: "content_read", Nr: abi.SysContentRead, gen: func(g *gen) []val {
 		p, n := g.name(g.e.cfg.Content)
 		size := g.size()

@@ -178,7 +178,7 @@ func (g *gen) rawJob() ([]rawStep, string) {
 		steps, label = append(steps, rawStep{nr: abi.SysIPCCall, a0: h.v, a1: g.message().v, a2: 20_000_000}), "ipc_call("+h.label+")"
 	case 6:
 		if e.served != 0 {
-			steps, label = append(steps, rawStep{nr: abi.SysIPCRecv, a0: uintptr(e.served), a1: arenaBuf(msgSize) &^ 7, a2: 20_000_000}), "ipc_recv"
+			steps, label = append(steps, rawStep{nr: abi.SysIPCRecv, a0: uintptr(e.served), a1: arenaBuf(abi.MessageSize) &^ 7, a2: 20_000_000}), "ipc_recv"
 		}
 	case 7:
 		steps, label = append(steps, rawStep{nr: syscall.SYS_NANOSLEEP, a0: g.timespec(2_000_000).v}), "nanosleep"

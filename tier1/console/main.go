@@ -37,7 +37,7 @@ const (
 	sysConsoleFetch  = abi.SysConsoleFetch
 	sysConsoleCommit = abi.SysConsoleCommit
 
-	bitOutput = 63
+	bitOutput = abi.NotifyConsole
 )
 
 func inb(port uint16) byte

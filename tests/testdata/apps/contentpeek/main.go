@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/ipc"
 )
 
@@ -18,9 +19,9 @@ func main() {
 	fmt.Printf("contentpeek: write sensor.chan: %v\n", ipc.WriteContent("sensor.chan", []byte("x")))
 	name := []byte("sensor.chan")
 	for _, p := range []uintptr{0, 0xffff800000000000, 0x0000800000000000} {
-		_, _, e := syscall.Syscall6(0x441, uintptr(unsafe.Pointer(&name[0])), uintptr(len(name)), p, 100, 0, 0)
+		_, _, e := syscall.Syscall6(abi.SysContentWrite, uintptr(unsafe.Pointer(&name[0])), uintptr(len(name)), p, 100, 0, 0)
 		fmt.Printf("contentpeek: write from %#x: %v\n", p, e)
-		_, _, e = syscall.Syscall6(0x440, p, 11, p, 100, 0, 0)
+		_, _, e = syscall.Syscall6(abi.SysContentRead, p, 11, p, 100, 0, 0)
 		fmt.Printf("contentpeek: read with name at %#x: %v\n", p, e)
 	}
 	fmt.Println("contentpeek: done")

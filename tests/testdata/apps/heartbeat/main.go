@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/simpleos/simpleos/abi"
 )
 
 func main() {
@@ -28,7 +30,7 @@ func main() {
 	}
 	for i := 0; i < n; i++ {
 		fmt.Printf("heartbeat %d\n", i)
-		syscall.Syscall(0x401, 0, 0, 0)
+		syscall.Syscall(abi.SysHeartbeat, 0, 0, 0)
 		time.Sleep(100 * time.Millisecond)
 	}
 }

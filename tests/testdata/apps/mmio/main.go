@@ -10,9 +10,11 @@ import (
 	"os"
 	"syscall"
 	"unsafe"
+
+	"github.com/simpleos/simpleos/abi"
 )
 
-const sysMMIOMap = 0x424
+const sysMMIOMap = abi.SysMMIOMap
 
 func main() {
 	va, _, e := syscall.RawSyscall(sysMMIOMap, 0xfed00000, 4096, 0)
