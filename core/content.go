@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/simpleos/simpleos/core/kernel"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/policy"
 	"github.com/simpleos/simpleos/tier2/sensor/content"
 )
@@ -124,7 +125,7 @@ func (st *supervisorState) confirmContent(a *app) {
 	if a.module == nil || a.pid == 0 {
 		return
 	}
-	now := time.Duration(kernel.Nanotime())
+	now := time.Duration(arch.Nanotime())
 	for _, c := range a.module.Content {
 		s, ok := kernel.Content(c.Path)
 		if !ok || s.Confirmed || s.Writer != a.pid || now-s.WrittenAt < contentConfirmAfter {

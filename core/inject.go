@@ -33,6 +33,7 @@ import (
 	"unsafe"
 
 	"github.com/simpleos/simpleos/core/kernel"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/inject/fault"
 )
 
@@ -409,7 +410,7 @@ func (in *injector) afterEnd(a *app, e taskEnd) (string, time.Duration, string) 
 		pid := a.pid
 		in.st.mu.Unlock()
 		if pid != 0 && pid != e.ev.PID && serving(a, pid) {
-			return "restarted", time.Duration(kernel.Nanotime()) - e.ev.At, detail
+			return "restarted", time.Duration(arch.Nanotime()) - e.ev.At, detail
 		}
 		time.Sleep(time.Millisecond)
 	}

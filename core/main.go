@@ -21,13 +21,14 @@ import (
 	"github.com/usbarmory/tamago/soc/intel/rtc"
 
 	"github.com/simpleos/simpleos/core/kernel"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 )
 
 func main() {
-	reachedMain := kernel.SinceEntry()
-	kernel.InitSerial()
+	reachedMain := arch.SinceEntry()
+	arch.InitSerial()
 	if t, err := (&rtc.RTC{}).Now(); err == nil {
-		kernel.SetWallClock(t.UnixNano())
+		arch.SetWallClock(t.UnixNano())
 	}
 	fs := kernel.Frames()
 	fmt.Printf("core: Go runtime main %.1f ms after kernel entry (runtime entered at %.1f ms); %d frames in use, %d free; %d threads\n",
@@ -62,7 +63,7 @@ func main() {
 			fmt.Printf("core: %d tasks not started during a self-test\n", len(apps))
 		}
 		status := runSelftest(name)
-		fmt.Printf("core: self-test finished %.1f ms after kernel entry\n", ms(kernel.SinceEntry()))
+		fmt.Printf("core: self-test finished %.1f ms after kernel entry\n", ms(arch.SinceEntry()))
 		os.Exit(status)
 	}
 	if len(apps) > 0 {

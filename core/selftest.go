@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/simpleos/simpleos/core/kernel"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/tier2/sensor/content"
 )
 
@@ -166,9 +167,9 @@ func testSleep(arg string) error {
 	if err != nil {
 		return err
 	}
-	t0 := kernel.Nanotime()
+	t0 := arch.Nanotime()
 	time.Sleep(time.Duration(msArg) * time.Millisecond)
-	elapsed := (kernel.Nanotime() - t0) / 1e6
+	elapsed := (arch.Nanotime() - t0) / 1e6
 	fmt.Printf("selftest sleep MS=%d elapsed=%d\n", msArg, elapsed)
 	return nil
 }
@@ -252,7 +253,7 @@ var irqHandled atomic.Uint64
 // only updates a counter.
 //
 //go:nosplit
-func onTestVector(tf *kernel.TrapFrame) bool {
+func onTestVector(tf *arch.TrapFrame) bool {
 	irqHandled.Add(1)
 	return true
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/simpleos/simpleos/core/appspec"
 	"github.com/simpleos/simpleos/core/bpfvm"
 	"github.com/simpleos/simpleos/core/kernel"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/supervisor"
 	"github.com/simpleos/simpleos/policy"
 	"github.com/simpleos/simpleos/policy/bpf"
@@ -92,7 +93,7 @@ func (st *supervisorState) reportReady() {
 	}
 	st.ready = true
 	if n > 0 {
-		fmt.Printf("supervisor: all %d services serving %.1f ms after kernel entry\n", n, float64(kernel.SinceEntry())/1e6)
+		fmt.Printf("supervisor: all %d services serving %.1f ms after kernel entry\n", n, float64(arch.SinceEntry())/1e6)
 	}
 }
 
@@ -542,14 +543,14 @@ func (st *supervisorState) watchdog() {
 			if a.recovering && a.module != nil && len(a.module.Serves) > 0 && serving(a, pid) {
 				a.recovering = false
 				fmt.Printf("supervisor: %s serving again %v after its crash\n", a.spec.Name,
-					(time.Duration(kernel.Nanotime()) - a.endedAt).Round(time.Millisecond))
+					(time.Duration(arch.Nanotime()) - a.endedAt).Round(time.Millisecond))
 			}
 			u, ok := kernel.Usage(pid)
 			if !ok {
 				continue
 			}
 			if u.LastHeartbeat != 0 {
-				a.tracker.Heartbeat(time.Now().Add(u.LastHeartbeat - time.Duration(kernel.Nanotime())))
+				a.tracker.Heartbeat(time.Now().Add(u.LastHeartbeat - time.Duration(arch.Nanotime())))
 			}
 			if k, w := a.tracker.Check(time.Now(), supervisor.Usage{CPU: u.CPU}); k {
 				kill = append(kill, pid)

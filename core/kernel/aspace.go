@@ -7,7 +7,10 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-import "github.com/simpleos/simpleos/core/x86"
+import (
+	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/x86"
+)
 
 // Region protections, as in mmap(2).
 const (
@@ -43,8 +46,8 @@ type AddressSpace struct {
 	resident uint64 // user pages backed by frames this space owns
 	mem      share  // a task's frames (user pages, page tables, entry-area pages): pool.go
 
-	tssFrames   [tssPages]uint64 // this space's TSS and I/O bitmap (entry.go)
-	stackFrames [3]uint64        // its entry stack (2 pages) and NMI stack
+	tss         arch.TSS                     // this space's TSS and I/O bitmap (entry.go)
+	stackFrames [arch.EntryStackPages]uint64 // its entry stack (2 pages) and NMI stack
 }
 
 // src is the share this space's frames are charged to: nil for the core's own.
@@ -271,9 +274,9 @@ func (as *AddressSpace) unmapRange(start, end uintptr) {
 			va = as.root.nextTable(va) // no page table here: skip what is absent
 			continue
 		}
-		v := load64(e)
+		v := arch.Load64(e)
 		if v&ptePresent != 0 {
-			store64(e, 0)
+			arch.Store64(e, 0)
 			as.root.flush(va)
 			if v&pteOwned != 0 {
 				freeFrameFor(as.src(), v&pteAddrMask)
@@ -295,9 +298,9 @@ func (as *AddressSpace) protectRange(start, end uintptr, prot uint32) {
 			va = as.root.nextTable(va)
 			continue
 		}
-		v := load64(e)
+		v := arch.Load64(e)
 		if v&ptePresent != 0 {
-			store64(e, (v&(pteAddrMask|pteOwned))|(flags&^pteOwned))
+			arch.Store64(e, (v&(pteAddrMask|pteOwned))|(flags&^pteOwned))
 			as.root.flush(va)
 		}
 		va += pageSize

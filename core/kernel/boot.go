@@ -13,6 +13,7 @@ package kernel
 import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/elfsym"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/multiboot"
 	"github.com/simpleos/simpleos/core/x86"
 )
@@ -43,37 +44,40 @@ func multibootEntry()
 func multibootEntryAddr() uintptr
 func runtimeEntry() uintptr
 func bootFSBase() uint64
+func handleTrapAddr() uintptr
 
 //go:nosplit
 func bootMain() {
-	bootTSC = x86.Rdtsc()
-	puts("\nSimpleOS core: 64-bit entry\n")
+	arch.MarkEntry()
+	arch.Puts("\nSimpleOS core: 64-bit entry\n")
 	if syscallTable[abi.SysWrite].fn == nil {
-		panicKernel("system-call table is not static data", 0)
+		arch.Panic("system-call table is not static data", 0)
 	}
 	info, ok := multiboot.Load(bootMagic, uintptr(bootInfoPhys), directMapBase)
 	if !ok {
-		panicKernel("not started by a Multiboot loader: magic", uint64(bootMagic))
+		arch.Panic("not started by a Multiboot loader: magic", uint64(bootMagic))
 	}
 	imgStart, imgEnd := imageExtent()
 	n := collectExclusions(info, imgStart, imgEnd)
 	k := uint(info.UsableRanges(exclusions[:min(uint(n), uint(len(exclusions)))], bootRegions[:]))
 	initFrames(bootRegions[:min(k, uint(len(bootRegions)))])
 	if frames.Free < 1024 {
-		panicKernel("too little memory: free frames", frames.Free)
+		arch.Panic("too little memory: free frames", frames.Free)
 	}
 	buildKernelSpace()
 	initEntryShared()
-	if !spaces[0].buildEntryArea(true, SelKernelCode, SelKernelData) {
-		panicKernel("out of memory building the core's entry area", 0)
+	if !spaces[0].buildEntryArea(true, arch.SelKernelCode, arch.SelKernelData) {
+		arch.Panic("out of memory building the core's entry area", 0)
 	}
 	entryStackOwner = 0
 	x86.SetCR3(uint64(kernelPML4))
-	initGDT()
-	initIDT()
-	initSyscallMSRs()
-	initAPIC()
-	calibrate()
+	arch.InitGDT(directMap(entryShared.gdt))
+	arch.InitIDT(directMap(entryShared.idt))
+	arch.InitSyscallMSRs()
+	arch.SetTrapHandler(handleTrapAddr())
+	arch.SetKernelFS(bootFSBase())
+	arch.InitAPIC()
+	arch.Calibrate()
 	initRandom()
 	if info.ModuleCount() > 0 {
 		if start, end, _, ok := info.Module(0); ok && end > start {
@@ -93,30 +97,30 @@ func bootMain() {
 		}
 	}
 	if !initIdle() {
-		panicKernel("cannot create the idle thread", 0)
+		arch.Panic("cannot create the idle thread", 0)
 	}
 	t := setupCoreProcess(cmdline)
-	puts("SimpleOS core: ")
-	putDec(frames.Total * pageSize >> 20)
-	puts(" MiB usable, ")
-	putDec(frames.Total - frames.Free)
-	puts(" frames in use, TSC ")
-	putDec(tscHz / 1_000_000)
-	puts(" MHz, tick 1 ms, time slice ")
-	putDec(uint64(timeSlice))
-	puts(" ms, symbols ")
+	arch.Puts("SimpleOS core: ")
+	arch.PutDec(frames.Total * pageSize >> 20)
+	arch.Puts(" MiB usable, ")
+	arch.PutDec(frames.Total - frames.Free)
+	arch.Puts(" frames in use, TSC ")
+	arch.PutDec(arch.TSCHz() / 1_000_000)
+	arch.Puts(" MHz, tick 1 ms, time slice ")
+	arch.PutDec(uint64(timeSlice))
+	arch.Puts(" ms, symbols ")
 	if kernelSymsOK {
-		putDec(uint64(kernelSyms.Count()))
+		arch.PutDec(uint64(kernelSyms.Count()))
 	} else {
-		puts("none")
+		arch.Puts("none")
 	}
-	putc('\n')
-	startTimer(timerTicksPerTick())
+	arch.Putc('\n')
+	arch.StartTimer(arch.TimerTicksPerTick())
 	current = t
-	kstackTop = thread(t).kstackTop
-	runStart = nanotime()
-	bootReadyNs = SinceEntry()
-	enterThread(thread(t).savedSP)
+	arch.SetKernelStack(thread(t).kstackTop)
+	runStart = arch.Nanotime()
+	bootReadyNs = arch.SinceEntry()
+	arch.EnterThread(thread(t).savedSP)
 }
 
 // imageExtent reads the core's own program headers (its ELF header is the first page of
@@ -124,16 +128,16 @@ func bootMain() {
 //
 //go:nosplit
 func imageExtent() (start, end uintptr) {
-	phoff := uintptr(load64(imageBase + 0x20))
-	phent := uintptr(*(*uint16)(unsafePointer(imageBase + 0x36)))
-	phnum := int(*(*uint16)(unsafePointer(imageBase + 0x38)))
+	phoff := uintptr(arch.Load64(imageBase + 0x20))
+	phent := uintptr(*(*uint16)(arch.Pointer(imageBase + 0x36)))
+	phnum := int(*(*uint16)(arch.Pointer(imageBase + 0x38)))
 	start = ^uintptr(0)
 	for i := 0; i < phnum; i++ {
 		ph := imageBase + phoff + uintptr(i)*phent
-		if load32(ph) != 1 { // PT_LOAD
+		if arch.Load32(ph) != 1 { // PT_LOAD
 			continue
 		}
-		va, memsz := uintptr(load64(ph+16)), uintptr(load64(ph+40))
+		va, memsz := uintptr(arch.Load64(ph+16)), uintptr(arch.Load64(ph+40))
 		if va < start {
 			start = va
 		}
@@ -163,11 +167,11 @@ func collectExclusions(info multiboot.Info, imgStart, imgEnd uintptr) int {
 	n = addExclusion(n, uint64(bootInfoPhys), uint64(bootInfoPhys)+128)
 	cmd := info.CommandLine()
 	if len(cmd) > 0 {
-		p := uint64(stringAddr(cmd) - directMapBase)
+		p := uint64(arch.StringAddr(cmd) - directMapBase)
 		n = addExclusion(n, p, p+uint64(len(cmd))+1)
 	}
 	if info.Flags()&(1<<3) != 0 {
-		mods := uint64(load32(directMap(uint64(bootInfoPhys)) + 24))
+		mods := uint64(arch.Load32(directMap(uint64(bootInfoPhys)) + 24))
 		n = addExclusion(n, mods, mods+uint64(info.ModuleCount())*16)
 	}
 	for i := 0; i < info.ModuleCount(); i++ {
@@ -177,7 +181,7 @@ func collectExclusions(info multiboot.Info, imgStart, imgEnd uintptr) int {
 		}
 		n = addExclusion(n, uint64(start), uint64(end))
 		if len(str) > 0 {
-			p := uint64(stringAddr(str) - directMapBase)
+			p := uint64(arch.StringAddr(str) - directMapBase)
 			n = addExclusion(n, p, p+uint64(len(str))+1)
 		}
 	}
@@ -192,41 +196,41 @@ func collectExclusions(info multiboot.Info, imgStart, imgEnd uintptr) int {
 func buildKernelSpace() {
 	root, ok := allocFrame()
 	if !ok {
-		panicKernel("out of memory building page tables", 0)
+		arch.Panic("out of memory building page tables", 0)
 	}
 	kernelPML4 = pageTable(root)
 	// Direct map: cover physical memory up to the highest usable frame, in whole GiB.
 	top := (frameTop*pageSize + 1<<30 - 1) &^ (1<<30 - 1)
 	directMapEnd = top
 	pdpt, _ := allocFrame()
-	store64(directMap(root)+256*8, pdpt|ptePresent|pteWrite)
+	arch.Store64(directMap(root)+256*8, pdpt|ptePresent|pteWrite)
 	for gb := uint64(0); gb < top>>30; gb++ {
 		pd, ok := allocFrame()
 		if !ok {
-			panicKernel("out of memory building the direct map", gb)
+			arch.Panic("out of memory building the direct map", gb)
 		}
-		store64(directMap(pdpt)+uintptr(gb)*8, pd|ptePresent|pteWrite)
+		arch.Store64(directMap(pdpt)+uintptr(gb)*8, pd|ptePresent|pteWrite)
 		for i := uint64(0); i < 512; i++ {
 			pa := gb<<30 | i<<21
-			store64(directMap(pd)+uintptr(i)*8, pa|ptePresent|pteWrite|pteHuge|pteGlobal|pteNX)
+			arch.Store64(directMap(pd)+uintptr(i)*8, pa|ptePresent|pteWrite|pteHuge|pteGlobal|pteNX)
 		}
 	}
 	// Kernel stacks: pre-create the level-3 table so every address space shares it.
 	ks, _ := allocFrame()
-	store64(directMap(root)+tableIndex(kernelStackBase, 3)*8, ks|ptePresent|pteWrite)
+	arch.Store64(directMap(root)+tableIndex(kernelStackBase, 3)*8, ks|ptePresent|pteWrite)
 
 	core := &spaces[0]
 	core.root = kernelPML4
-	phoff := uintptr(load64(imageBase + 0x20))
-	phent := uintptr(*(*uint16)(unsafePointer(imageBase + 0x36)))
-	phnum := int(*(*uint16)(unsafePointer(imageBase + 0x38)))
+	phoff := uintptr(arch.Load64(imageBase + 0x20))
+	phent := uintptr(*(*uint16)(arch.Pointer(imageBase + 0x36)))
+	phnum := int(*(*uint16)(arch.Pointer(imageBase + 0x38)))
 	for i := 0; i < phnum; i++ {
 		ph := imageBase + phoff + uintptr(i)*phent
-		if load32(ph) != 1 {
+		if arch.Load32(ph) != 1 {
 			continue
 		}
-		pflags := load32(ph + 4)
-		va, memsz := uintptr(load64(ph+16)), uintptr(load64(ph+40))
+		pflags := arch.Load32(ph + 4)
+		va, memsz := uintptr(arch.Load64(ph+16)), uintptr(arch.Load64(ph+40))
 		prot := uint32(protRead)
 		if pflags&2 != 0 {
 			prot |= protWrite
@@ -237,28 +241,15 @@ func buildKernelSpace() {
 		start, end := pageDown(va), pageUp(va+memsz)
 		for p := start; p < end; p += pageSize {
 			if !kernelPML4.mapPage(p, uint64(p), core.pteFlags(prot), nil) {
-				panicKernel("cannot map the core image at", uint64(p))
+				arch.Panic("cannot map the core image at", uint64(p))
 			}
 		}
 		core.addRegion(start, end, prot, vmaImage)
 	}
-	for _, dev := range [...]uintptr{lapicPhys, ioapicPhys} {
+	for _, dev := range [...]uintptr{arch.LAPICPhys, arch.IOAPICPhys} {
 		kernelPML4.mapPage(dev, uint64(dev), ptePresent|pteWrite|pteNoCache|pteWriteThr|pteNX, nil)
 		core.addRegion(dev, dev+pageSize, protRead|protWrite, vmaDevice)
 	}
-}
-
-// initSyscallMSRs points SYSCALL at the trampoline. STAR: SYSCALL loads CS=0x08, SS=0x10;
-// SYSRET (ring 3) loads CS=0x4b, SS=0x43. FMASK clears IF, TF, DF, AC and NT on entry.
-//
-//go:nosplit
-func initSyscallMSRs() {
-	x86.WriteMSR(x86.MSR_STAR, uint64(SelUser32Code)<<48|uint64(SelKernelCode)<<32)
-	x86.WriteMSR(x86.MSR_LSTAR, entrySyscall)
-	x86.WriteMSR(x86.MSR_KERNEL_GS_BASE, entryStack) // trampSyscall's scratch word
-	x86.WriteMSR(x86.MSR_GS_BASE, 0)
-	x86.WriteMSR(x86.MSR_FMASK, x86.FlagIF|x86.FlagTF|x86.FlagDF|x86.FlagAC|x86.FlagNT)
-	x86.WriteMSR(x86.MSR_EFER, x86.ReadMSR(x86.MSR_EFER)|1|1<<11) // SCE, NXE
 }
 
 // Auxiliary-vector keys.
@@ -286,7 +277,7 @@ func setupCoreProcess(cmdline string) int {
 	}
 	t, ok := newThread(coreProc)
 	if !ok {
-		panicKernel("cannot create the core's first thread", 0)
+		arch.Panic("cannot create the core's first thread", 0)
 	}
 	as := &spaces[0]
 	as.addRegion(userStackTop-userStackSize, userStackTop, protRead|protWrite, vmaAnon)
@@ -297,7 +288,7 @@ func setupCoreProcess(cmdline string) int {
 	top := uintptr(userStackTop)
 	page, ok := as.userPage(top-pageSize, true)
 	if !ok {
-		panicKernel("cannot map the first stack page", uint64(top))
+		arch.Panic("cannot map the first stack page", uint64(top))
 	}
 	random := [2]uint64{procs[coreProc].rng.word(), procs[coreProc].rng.word()} // AT_RANDOM's bytes
 	sp := buildInitialStack(page, cmdline, random)
@@ -305,8 +296,8 @@ func setupCoreProcess(cmdline string) int {
 	tf.RIP = uint64(runtimeEntry())
 	tf.RSP = uint64(sp)
 	tf.RFLAGS = x86.FlagIF | 2
-	tf.CS = SelKernelCode
-	tf.SS = SelKernelData
+	tf.CS = arch.SelKernelCode
+	tf.SS = arch.SelKernelData
 	thread(t).fsBase = bootFSBase()
 	thread(t).state = threadRunnable
 	return t
@@ -349,8 +340,8 @@ func buildInitialStack(page uintptr, cmdline string, randomWords [2]uint64) uint
 		if i >= 0 && j > i && j <= len(cmdline) && argc < len(bootArgv) && envc < len(bootEnvp) {
 			w := cmdline[i:j]
 			sp -= uintptr(len(w)) + 1
-			memmove(base+sp, stringAddr(w), uintptr(len(w)))
-			store8(base+sp+uintptr(len(w)), 0)
+			arch.Memmove(base+sp, arch.StringAddr(w), uintptr(len(w)))
+			arch.Store8(base+sp+uintptr(len(w)), 0)
 			if isEnvWord(w) && argc > 0 {
 				bootEnvp[envc&31] = uint64(sp)
 				envc++
@@ -363,14 +354,14 @@ func buildInitialStack(page uintptr, cmdline string, randomWords [2]uint64) uint
 	}
 	if argc == 0 {
 		sp -= 9
-		memmove(base+sp, stringAddr("simpleos\x00"), 9)
+		arch.Memmove(base+sp, arch.StringAddr("simpleos\x00"), 9)
 		bootArgv[0] = uint64(sp)
 		argc = 1
 	}
 	sp -= 16
 	random := sp
-	store64(base+random, randomWords[0])
-	store64(base+random+8, randomWords[1])
+	arch.Store64(base+random, randomWords[0])
+	arch.Store64(base+random+8, randomWords[1])
 	sp &^= 15
 	words := 1 + argc + 1 + envc + 1 + 2*5
 	if words%2 == 1 {
@@ -402,7 +393,7 @@ func buildInitialStack(page uintptr, cmdline string, randomWords [2]uint64) uint
 
 //go:nosplit
 func putWord(k uintptr, v uint64) uintptr {
-	store64(k, v)
+	arch.Store64(k, v)
 	return k + 8
 }
 
@@ -428,5 +419,5 @@ type BootInfo struct {
 // Boot returns how the machine came up. (It also keeps the entry point linked: the image
 // builder looks it up by name, and nothing else in Go refers to it.)
 func Boot() BootInfo {
-	return BootInfo{RuntimeEntryNs: bootReadyNs, EntryTSC: bootTSC, Entry: multibootEntryAddr()}
+	return BootInfo{RuntimeEntryNs: bootReadyNs, EntryTSC: arch.EntryTSC(), Entry: multibootEntryAddr()}
 }

@@ -10,7 +10,10 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 const conBufSize = 256 << 10
 
@@ -77,7 +80,7 @@ func conKick() {
 // "console".
 //
 //go:nosplit
-func sysConsoleAttach(tf *TrapFrame) int64 {
+func sysConsoleAttach(tf *arch.TrapFrame) int64 {
 	p := curProc()
 	if p.ring != 1 || !p.serves.has(&consoleName) {
 		audit("attach as", &consoleName, "serves")
@@ -121,7 +124,7 @@ func conPutDec(v uint64) {
 // not write before it crashed goes to the next one.
 //
 //go:nosplit
-func sysConsoleFetch(tf *TrapFrame) int64 {
+func sysConsoleFetch(tf *arch.TrapFrame) int64 {
 	if con.driver != cur().proc+1 {
 		return -abi.EPERM
 	}
@@ -152,7 +155,7 @@ func sysConsoleFetch(tf *TrapFrame) int64 {
 // sysConsoleCommit(n) consumes n bytes the driver has written out.
 //
 //go:nosplit
-func sysConsoleCommit(tf *TrapFrame) int64 {
+func sysConsoleCommit(tf *arch.TrapFrame) int64 {
 	if con.driver != cur().proc+1 {
 		return -abi.EPERM
 	}
@@ -180,14 +183,14 @@ func consoleDriverEnded(p int) {
 //go:nosplit
 func flushConsole() {
 	for con.n > 0 {
-		putc(con.buf[con.head&(conBufSize-1)])
+		arch.Putc(con.buf[con.head&(conBufSize-1)])
 		con.head = (con.head + 1) & (conBufSize - 1)
 		con.n--
 	}
 	if con.dropped > con.toldDrop {
-		puts("kernel: ")
-		putDec(con.dropped - con.toldDrop)
-		puts(" bytes of console output were dropped while the console driver was down\n")
+		arch.Puts("kernel: ")
+		arch.PutDec(con.dropped - con.toldDrop)
+		arch.Puts(" bytes of console output were dropped while the console driver was down\n")
 		con.toldDrop = con.dropped
 	}
 }
@@ -202,7 +205,7 @@ func kputc(c byte) {
 		conKick()
 		return
 	}
-	putc(c)
+	arch.Putc(c)
 }
 
 //go:nosplit
@@ -223,3 +226,6 @@ func kputDec(v uint64) {
 		d /= 10
 	}
 }
+
+//go:nosplit
+func addrOfConByte(i int) uintptr { return arch.Addr(&con.buf[i&(conBufSize-1)]) }

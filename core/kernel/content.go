@@ -24,6 +24,7 @@ import (
 	"unsafe"
 
 	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 )
 
 const (
@@ -87,7 +88,7 @@ func contentAllowed(name *abi.Name) bool {
 // -errno.
 //
 //go:nosplit
-func contentFileArg(tf *TrapFrame, what string) int {
+func contentFileArg(tf *arch.TrapFrame, what string) int {
 	var name abi.Name
 	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
 		return -abi.EINVAL
@@ -106,7 +107,7 @@ func contentFileArg(tf *TrapFrame, what string) int {
 // file to buf and returns the file's length (larger than size: call again with more room).
 //
 //go:nosplit
-func sysContentRead(tf *TrapFrame) int64 {
+func sysContentRead(tf *arch.TrapFrame) int64 {
 	i := contentFileArg(tf, "read content")
 	if i < 0 {
 		return int64(i)
@@ -127,7 +128,7 @@ func sysContentRead(tf *TrapFrame) int64 {
 // bytes. The wait ignores signals: the decision is made either way, and the writer learns it.
 //
 //go:nosplit
-func sysContentWrite(tf *TrapFrame) int64 {
+func sysContentWrite(tf *arch.TrapFrame) int64 {
 	i := contentFileArg(tf, "write content")
 	if i < 0 {
 		return int64(i)
@@ -200,7 +201,7 @@ func wakeAll(on uint32) {
 // inject/fault): 1 handled, 2 breach. The core's campaign runner reads it.
 //
 //go:nosplit
-func sysInjectReport(tf *TrapFrame) int64 {
+func sysInjectReport(tf *arch.TrapFrame) int64 {
 	if tf.RDI != abi.InjectHandled && tf.RDI != abi.InjectBreach {
 		return -abi.EINVAL
 	}
@@ -218,7 +219,7 @@ var fuzzReports [maxProcs]struct{ batch, calls, findings, reports uint64 }
 // core's fuzz runner checks its canaries whenever a batch completes.
 //
 //go:nosplit
-func sysFuzzReport(tf *TrapFrame) int64 {
+func sysFuzzReport(tf *arch.TrapFrame) int64 {
 	r := &fuzzReports[cur().proc&(maxProcs-1)]
 	r.batch, r.calls, r.findings = tf.RDI, tf.RSI, tf.RDX
 	r.reports++

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -120,7 +121,7 @@ func RollbackContent(name string) (ContentStatus, bool) {
 	f.curLen, f.curHash = f.lkgLen, f.lkgHash
 	f.confirmed = true
 	f.writer = 0
-	f.writtenAt = nanotime()
+	f.writtenAt = arch.Nanotime()
 	f.gen++
 	return f.status(), true
 }
@@ -175,7 +176,7 @@ func FinishContentWrite(w ContentWrite, refuse bool, hash [32]byte) ContentStatu
 		f.curLen = copy(f.cur[:], r.data[:r.n])
 		f.curHash = hash
 		f.confirmed = false
-		f.writtenAt = nanotime()
+		f.writtenAt = arch.Nanotime()
 		f.writer = r.pid
 		f.gen++
 		r.result = 0

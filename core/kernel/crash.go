@@ -8,10 +8,10 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-import "github.com/simpleos/simpleos/core/x86"
-
-// StatusCrash is the exit status of a crashed core.
-const StatusCrash = 100
+import (
+	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/x86"
+)
 
 // lastFault is the most recent synchronous fault of the core's runtime, kept for the report
 // that follows if the runtime dies of it.
@@ -19,11 +19,11 @@ var lastFault struct {
 	valid bool
 	tid   int32
 	addr  uint64
-	frame TrapFrame
+	frame arch.TrapFrame
 }
 
 //go:nosplit
-func recordFault(tf *TrapFrame, addr uint64) {
+func recordFault(tf *arch.TrapFrame, addr uint64) {
 	w := &curProc().crash
 	w.faultValid, w.faultVector, w.faultRIP, w.faultAddr = true, tf.Vector, tf.RIP, addr
 	if cur().proc != coreProc {
@@ -32,7 +32,7 @@ func recordFault(tf *TrapFrame, addr uint64) {
 	lastFault.valid = true
 	lastFault.tid = cur().tid
 	lastFault.addr = addr
-	memmove(addrOfFX(&lastFault.frame), addrOfFX(tf), trapFrameSize)
+	arch.Memmove(lastFault.frame.FXAddr(), tf.FXAddr(), arch.TrapFrameSize)
 }
 
 // crashWatch follows what a Go runtime prints on its way down — the first line of its panic
@@ -61,12 +61,12 @@ type crashWatch struct {
 func consoleWrite(k uintptr, n int) {
 	p := curProc()
 	if p != &procs[coreProc] && p.outputNs == 0 {
-		p.outputNs = nanotime()
+		p.outputNs = arch.Nanotime()
 	}
 	w := &p.crash
 	buffered := consoleBuffered()
 	for i := 0; i < n; i++ {
-		c := load8(k + uintptr(i))
+		c := arch.Load8(k + uintptr(i))
 		if buffered {
 			if !p.midLine && p != &procs[coreProc] {
 				conPut('[')
@@ -76,11 +76,11 @@ func consoleWrite(k uintptr, n int) {
 			conPut(c)
 		} else {
 			if !p.midLine && p != &procs[coreProc] {
-				putc('[')
-				puts(p.nameString())
-				puts("] ")
+				arch.Putc('[')
+				arch.Puts(p.nameString())
+				arch.Puts("] ")
 			}
-			putc(c)
+			arch.Putc(c)
 		}
 		p.midLine = c != '\n'
 		if c != '\n' {
@@ -169,24 +169,24 @@ func coreExit(status int) {
 		tf := frameOf(current)
 		fromFault := lastFault.valid && w.signal
 		if fromFault {
-			what = ExceptionName(lastFault.frame.Vector)
+			what = arch.ExceptionName(lastFault.frame.Vector)
 			tf = &lastFault.frame
 		}
-		puts("CORE CRASH: ")
-		puts(what)
-		puts(" in ")
+		arch.Puts("CORE CRASH: ")
+		arch.Puts(what)
+		arch.Puts(" in ")
 		if fromFault {
 			putSymbol(tf.RIP)
 		} else if w.fnLen > 0 {
 			putBytesSlice(prefix(w.fn[:], w.fnLen))
 		} else {
-			puts("?")
+			arch.Puts("?")
 		}
-		puts(": ")
+		arch.Puts(": ")
 		putBytesSlice(prefix(w.msg[:], w.msgLen))
-		putc('\n')
+		arch.Putc('\n')
 		reportBody(tf, lastFault.addr)
-		shutdown(StatusCrash)
+		shutdown(arch.StatusCrash)
 	}
 	shutdown(status)
 }
@@ -194,7 +194,7 @@ func coreExit(status int) {
 // killProcess handles a signal that ends a process. For the core that is a crash.
 //
 //go:nosplit
-func killProcess(tf *TrapFrame, sig int, why string) {
+func killProcess(tf *arch.TrapFrame, sig int, why string) {
 	if cur().proc != coreProc {
 		f := &cur().fault
 		code := int32(whySignal)
@@ -209,58 +209,43 @@ func killProcess(tf *TrapFrame, sig int, why string) {
 		endTask(int(cur().proc), endSignaled, int64(sig), noVector, tf.RIP, 0, code)
 		return
 	}
-	puts("CORE CRASH: ")
+	arch.Puts("CORE CRASH: ")
 	if cur().fault.sig != 0 {
-		puts(ExceptionName(cur().fault.trapno))
+		arch.Puts(arch.ExceptionName(cur().fault.trapno))
 	} else {
-		puts("signal ")
-		putDec(uint64(sig))
+		arch.Puts("signal ")
+		arch.PutDec(uint64(sig))
 	}
-	puts(" in ")
+	arch.Puts(" in ")
 	putSymbol(tf.RIP)
-	puts(": ")
-	puts(why)
-	putc('\n')
+	arch.Puts(": ")
+	arch.Puts(why)
+	arch.Putc('\n')
 	reportBody(tf, cur().fault.addr)
-	shutdown(StatusCrash)
+	shutdown(arch.StatusCrash)
 }
 
 // crashFrame reports a fatal trap in kernel code.
 //
 //go:nosplit
-func crashFrame(what string, tf *TrapFrame) {
+func crashFrame(what string, tf *arch.TrapFrame) {
 	cr2 := x86.CR2()
-	puts("CORE CRASH: ")
-	puts(what)
-	puts(" in ")
+	arch.Puts("CORE CRASH: ")
+	arch.Puts(what)
+	arch.Puts(" in ")
 	putSymbol(tf.RIP)
-	if tf.fromKernel() {
-		puts(" (kernel)")
+	if tf.FromKernel() {
+		arch.Puts(" (kernel)")
 	}
-	putc('\n')
+	arch.Putc('\n')
 	reportBody(tf, cr2)
-	shutdown(StatusCrash)
-}
-
-// panicKernel reports a broken kernel invariant.
-//
-//go:nosplit
-func panicKernel(msg string, v uint64) {
-	puts("CORE CRASH: kernel invariant: ")
-	puts(msg)
-	puts(" ")
-	putHex(v)
-	putc('\n')
-	puts("  thread tid ")
-	putDec(uint64(cur().tid))
-	putc('\n')
-	haltMachine(StatusCrash)
+	shutdown(arch.StatusCrash)
 }
 
 //go:nosplit
 func putBytesSlice(b []byte) {
 	for _, c := range b {
-		putc(c)
+		arch.Putc(c)
 	}
 }
 
@@ -270,110 +255,110 @@ func putBytesSlice(b []byte) {
 func putSymbol(pc uint64) {
 	if kernelSymsOK {
 		if name, off, ok := kernelSyms.Lookup(uintptr(pc)); ok {
-			puts(name)
-			puts("+")
-			putHex(uint64(off))
+			arch.Puts(name)
+			arch.Puts("+")
+			arch.PutHex(uint64(off))
 			return
 		}
 	}
-	putHex(pc)
+	arch.PutHex(pc)
 }
 
 //go:nosplit
 func putReg(name string, v uint64) {
-	puts(name)
-	puts("=")
-	putHex16(v)
-	puts(" ")
+	arch.Puts(name)
+	arch.Puts("=")
+	arch.PutHex16(v)
+	arch.Puts(" ")
 }
 
 //go:nosplit
-func reportBody(tf *TrapFrame, cr2 uint64) {
+func reportBody(tf *arch.TrapFrame, cr2 uint64) {
 	reportFault(tf, cr2)
 	reportRegs(tf)
 	reportThread()
 	reportStack(tf)
-	puts("CORE CRASH END\n")
+	arch.Puts("CORE CRASH END\n")
 }
 
 //go:nosplit
-func reportFault(tf *TrapFrame, cr2 uint64) {
-	puts("  vector ")
-	putDec(tf.Vector)
-	puts("  error code ")
-	putHex(tf.ErrorCode)
-	if tf.Vector == excPageFault {
-		puts(" (")
+func reportFault(tf *arch.TrapFrame, cr2 uint64) {
+	arch.Puts("  vector ")
+	arch.PutDec(tf.Vector)
+	arch.Puts("  error code ")
+	arch.PutHex(tf.ErrorCode)
+	if tf.Vector == arch.ExcPageFault {
+		arch.Puts(" (")
 		if tf.ErrorCode&1 != 0 {
-			puts("protection")
+			arch.Puts("protection")
 		} else {
-			puts("not-present")
+			arch.Puts("not-present")
 		}
 		if tf.ErrorCode&2 != 0 {
-			puts(", write")
+			arch.Puts(", write")
 		} else {
-			puts(", read")
+			arch.Puts(", read")
 		}
 		if tf.ErrorCode&16 != 0 {
-			puts(", instruction fetch")
+			arch.Puts(", instruction fetch")
 		}
-		puts(")")
+		arch.Puts(")")
 	}
-	puts("  cr2 ")
-	putHex(cr2)
-	putc('\n')
+	arch.Puts("  cr2 ")
+	arch.PutHex(cr2)
+	arch.Putc('\n')
 }
 
 //go:nosplit
-func reportRegs(tf *TrapFrame) {
-	puts("  ")
+func reportRegs(tf *arch.TrapFrame) {
+	arch.Puts("  ")
 	putReg("rip", tf.RIP)
 	putReg("rsp", tf.RSP)
 	putReg("rflags", tf.RFLAGS)
-	puts("\n  ")
+	arch.Puts("\n  ")
 	putReg("rax", tf.RAX)
 	putReg("rbx", tf.RBX)
 	putReg("rcx", tf.RCX)
 	putReg("rdx", tf.RDX)
-	puts("\n  ")
+	arch.Puts("\n  ")
 	putReg("rsi", tf.RSI)
 	putReg("rdi", tf.RDI)
 	putReg("rbp", tf.RBP)
 	putReg("r8 ", tf.R8)
-	puts("\n  ")
+	arch.Puts("\n  ")
 	putReg("r9 ", tf.R9)
 	putReg("r10", tf.R10)
 	putReg("r11", tf.R11)
 	putReg("r12", tf.R12)
-	puts("\n  ")
+	arch.Puts("\n  ")
 	putReg("r13", tf.R13)
 	putReg("r14", tf.R14)
 	putReg("r15", tf.R15)
 	putReg("cs", tf.CS)
 	putReg("ss", tf.SS)
-	putc('\n')
+	arch.Putc('\n')
 }
 
 //go:nosplit
 func reportThread() {
-	puts("  thread tid ")
-	putDec(uint64(cur().tid))
-	puts(" (slot ")
-	putDec(uint64(current))
-	puts("), ")
-	putDec(uint64(ThreadCount()))
-	puts(" threads, uptime ")
-	putDec(uint64(nanotime() / 1e6))
-	puts(" ms, frames in use ")
-	putDec(frames.Total - frames.Free)
-	putc('\n')
+	arch.Puts("  thread tid ")
+	arch.PutDec(uint64(cur().tid))
+	arch.Puts(" (slot ")
+	arch.PutDec(uint64(current))
+	arch.Puts("), ")
+	arch.PutDec(uint64(ThreadCount()))
+	arch.Puts(" threads, uptime ")
+	arch.PutDec(uint64(arch.Nanotime() / 1e6))
+	arch.Puts(" ms, frames in use ")
+	arch.PutDec(frames.Total - frames.Free)
+	arch.Putc('\n')
 }
 
 //go:nosplit
-func reportStack(tf *TrapFrame) {
-	puts("  stack trace:\n    ")
+func reportStack(tf *arch.TrapFrame) {
+	arch.Puts("  stack trace:\n    ")
 	putSymbol(tf.RIP)
-	putc('\n')
+	arch.Putc('\n')
 	fp := uintptr(tf.RBP)
 	for i := 0; i < 32 && fp != 0; i++ {
 		ret, ok1 := readStackWord(fp + 8)
@@ -381,9 +366,9 @@ func reportStack(tf *TrapFrame) {
 		if !ok1 || !ok2 || ret == 0 {
 			break
 		}
-		puts("    ")
+		arch.Puts("    ")
 		putSymbol(ret)
-		putc('\n')
+		arch.Putc('\n')
 		if uintptr(next) <= fp {
 			break
 		}
@@ -402,13 +387,13 @@ func readStackWord(va uintptr) (uint64, bool) {
 		if va < uintptr(kernelStackBase) || kernelPML4.lookup(va)&ptePresent == 0 {
 			return 0, false
 		}
-		return load64(va), true
+		return arch.Load64(va), true
 	}
 	e := curSpace().root.lookup(pageDown(va))
 	if e&ptePresent == 0 || va >= userTop {
 		return 0, false
 	}
-	return load64(directMap(e&pteAddrMask) + va&(pageSize-1)), true
+	return arch.Load64(directMap(e&pteAddrMask) + va&(pageSize-1)), true
 }
 
 // shutdown stops the machine: QEMU's isa-debug-exit device turns status into its exit code.
@@ -417,18 +402,5 @@ func readStackWord(va uintptr) (uint64, bool) {
 func shutdown(status int) {
 	x86.Cli()
 	flushConsole()
-	haltMachine(status)
-}
-
-// haltMachine stops at once, without flushing buffered task output (a broken invariant may
-// have broken the buffer too).
-//
-//go:nosplit
-func haltMachine(status int) {
-	x86.Cli()
-	x86.Outl(0xf4, uint32(status))
-	puts("kernel: halted (no isa-debug-exit device)\n")
-	for {
-		x86.Hlt()
-	}
+	arch.Halt(status)
 }

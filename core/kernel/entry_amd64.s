@@ -133,3 +133,20 @@ TEXT ·multibootEntryAddr(SB),NOSPLIT,$0-8
 	LEAQ	·multibootEntry(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET
+
+// bootFSBase is the FS base the kernel runs with: bootTLS[1], whose -8 holds &bootG.
+TEXT ·bootFSBase(SB),NOSPLIT,$0-8
+	LEAQ	·bootTLS+8(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// handleTrapAddr is the ABI0 entry of handleTrap, which arch's trapEntry calls.
+TEXT ·handleTrapAddr(SB),NOSPLIT,$0-8
+	LEAQ	·handleTrap(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+TEXT ·idleLoopAddr(SB),NOSPLIT,$0-8
+	LEAQ	·idleLoop(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET

@@ -9,7 +9,10 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 const (
 	maxSubs       = 4
@@ -39,7 +42,7 @@ var evstate [maxProcs]struct {
 // sysEventSubscribe(name, len) subscribes the calling task to an event, if its policy allows.
 //
 //go:nosplit
-func sysEventSubscribe(tf *TrapFrame) int64 {
+func sysEventSubscribe(tf *arch.TrapFrame) int64 {
 	var name abi.Name
 	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
 		return -abi.EINVAL
@@ -67,7 +70,7 @@ func sysEventSubscribe(tf *TrapFrame) int64 {
 // sysEventPost(name, len, args) publishes an event to its subscribers.
 //
 //go:nosplit
-func sysEventPost(tf *TrapFrame) int64 {
+func sysEventPost(tf *arch.TrapFrame) int64 {
 	var name abi.Name
 	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
 		return -abi.EINVAL
@@ -77,7 +80,7 @@ func sysEventPost(tf *TrapFrame) int64 {
 		return -abi.EPERM
 	}
 	var ev abi.Event
-	if !curSpace().copyIn(addrOf64(&ev.Args[0]), uintptr(tf.RDX), 32) {
+	if !curSpace().copyIn(arch.Addr(&ev.Args[0]), uintptr(tf.RDX), 32) {
 		return -abi.EFAULT
 	}
 	ev.Subject = uint64(curProc().pid)
@@ -127,7 +130,7 @@ func runEventFilter(f int, ev *abi.Event) bool {
 // sysEventRecv(buf, timeout ns) takes the next event delivered to the calling task.
 //
 //go:nosplit
-func sysEventRecv(tf *TrapFrame) int64 {
+func sysEventRecv(tf *arch.TrapFrame) int64 {
 	p := int(cur().proc)
 	es := &evstate[p&(maxProcs-1)]
 	for es.n == 0 {
@@ -141,7 +144,7 @@ func sysEventRecv(tf *TrapFrame) int64 {
 	ev := es.queue[es.head&(eventQueueLen-1)]
 	es.head = (es.head + 1) % eventQueueLen
 	es.n--
-	if !curSpace().copyOut(uintptr(tf.RDI), addrOfEvent(&ev), abi.EventSize) {
+	if !curSpace().copyOut(uintptr(tf.RDI), arch.Addr(&ev), abi.EventSize) {
 		return -abi.EFAULT
 	}
 	return 0

@@ -11,6 +11,7 @@ package kernel
 import (
 	"math/bits"
 
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/x86"
 
 	"github.com/simpleos/simpleos/core/multiboot"
@@ -86,7 +87,7 @@ func takeFrame() (pa uint64, ok bool) {
 		frames.Free--
 		frames.Allocs++
 		pa = (w*64 + bit) << pageShift
-		memzero(directMap(pa), pageSize)
+		arch.Memzero(directMap(pa), pageSize)
 		return pa, true
 	}
 	return 0, false
@@ -105,7 +106,7 @@ func freeFrameFor(s *share, pa uint64) {
 	f := pa >> pageShift
 	w := (f / 64) & (uint64(len(frameBitmap)) - 1)
 	if f >= frameTop || frameBitmap[w]&(1<<(f%64)) != 0 {
-		panicKernel("freeFrame: frame not allocated", pa)
+		arch.Panic("freeFrame: frame not allocated", pa)
 	}
 	frameBitmap[w] |= 1 << (f % 64)
 	frames.Free++

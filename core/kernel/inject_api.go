@@ -7,6 +7,7 @@ package kernel
 import (
 	"unsafe"
 
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -48,7 +49,7 @@ func FlipTaskBit(pid int, va uint64, bit uint) bool {
 	if !ok {
 		return false
 	}
-	store8(k, load8(k)^1<<(bit&7))
+	arch.Store8(k, arch.Load8(k)^1<<(bit&7))
 	return true
 }
 
@@ -64,7 +65,7 @@ func TaskWord(pid int, va uint64) (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return load64(k), true
+	return arch.Load64(k), true
 }
 
 // DirectMapAddress is where the core sees physical address pa.
@@ -96,16 +97,16 @@ func ConsoleDriver() int {
 func ConsoleLine(s string) {
 	x86.Cli()
 	defer x86.Sti()
-	putc('\n')
-	puts(s)
-	putc('\n')
+	arch.Putc('\n')
+	arch.Puts(s)
+	arch.Putc('\n')
 }
 
 // FlipCoreBit flips bit (0-7) of the core image's byte at va, through the direct map (the
 // image is identity-mapped; its code is read-only only through its own mapping).
 func FlipCoreBit(va uint64, bit uint) {
 	k := directMap(va)
-	store8(k, load8(k)^1<<(bit&7))
+	arch.Store8(k, arch.Load8(k)^1<<(bit&7))
 }
 
 // FuzzReport is what a fuzzer task last reported (fuzz_report) and how many reports it made.

@@ -15,7 +15,10 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 const maxEndpoints = 64
 
@@ -75,7 +78,7 @@ func endpointOf(h uint64) int {
 // sysIPCRegister(name, len) creates an endpoint served by the calling task.
 //
 //go:nosplit
-func sysIPCRegister(tf *TrapFrame) int64 {
+func sysIPCRegister(tf *arch.TrapFrame) int64 {
 	var name abi.Name
 	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
 		return -abi.EINVAL
@@ -109,7 +112,7 @@ func sysIPCRegister(tf *TrapFrame) int64 {
 // policy lets the caller call it.
 //
 //go:nosplit
-func sysIPCLookup(tf *TrapFrame) int64 {
+func sysIPCLookup(tf *arch.TrapFrame) int64 {
 	var name abi.Name
 	if !readName(uintptr(tf.RDI), uintptr(tf.RSI), &name) {
 		return -abi.EINVAL
@@ -131,14 +134,14 @@ func deadlineOf(timeoutNs uint64) int64 {
 	if timeoutNs == 0 || timeoutNs > 1<<62 {
 		return 0
 	}
-	return nanotime() + int64(timeoutNs)
+	return arch.Nanotime() + int64(timeoutNs)
 }
 
 // sysIPCCall(handle, buf, timeout) sends the message in buf and waits for the reply, which
 // overwrites buf.
 //
 //go:nosplit
-func sysIPCCall(tf *TrapFrame) int64 {
+func sysIPCCall(tf *arch.TrapFrame) int64 {
 	ep := endpointOf(tf.RDI)
 	if ep < 0 {
 		return -abi.ECONNRESET
@@ -150,7 +153,7 @@ func sysIPCCall(tf *TrapFrame) int64 {
 		return -abi.EPERM
 	}
 	buf := uintptr(tf.RSI)
-	if !curSpace().copyIn(addrOfMsg(&t.ipc.msg), buf, abi.MessageSize) {
+	if !curSpace().copyIn(arch.Addr(&t.ipc.msg), buf, abi.MessageSize) {
 		return -abi.EFAULT
 	}
 	if endpoints[ep&(maxEndpoints-1)].owner == t.proc {
@@ -246,7 +249,7 @@ func takeCall(s, c int) bool {
 			cl.ipc.msg.GrantAddr, cl.ipc.msg.GrantPages = 0, 0
 		}
 	}
-	if !as.copyOut(srv.ipc.buf, addrOfMsg(&cl.ipc.msg), abi.MessageSize) {
+	if !as.copyOut(srv.ipc.buf, arch.Addr(&cl.ipc.msg), abi.MessageSize) {
 		unmapGrant(s)
 		return false
 	}
@@ -259,7 +262,7 @@ func takeCall(s, c int) bool {
 // sysIPCRecv(handle, buf, timeout) waits for a call on an endpoint the task serves.
 //
 //go:nosplit
-func sysIPCRecv(tf *TrapFrame) int64 {
+func sysIPCRecv(tf *arch.TrapFrame) int64 {
 	ep := endpointOf(tf.RDI)
 	if ep < 0 || endpoints[ep&(maxEndpoints-1)].owner != cur().proc {
 		return -abi.EBADF
@@ -284,7 +287,7 @@ func recvOn(ep int, buf uintptr, deadline int64) int64 {
 // sysIPCReply(buf) sends the reply in buf to the caller this thread received from.
 //
 //go:nosplit
-func sysIPCReply(tf *TrapFrame) int64 {
+func sysIPCReply(tf *arch.TrapFrame) int64 {
 	c, r := prepareReply(uintptr(tf.RSI))
 	if r != 0 {
 		return r
@@ -309,12 +312,12 @@ func prepareReply(buf uintptr) (int, int64) {
 		return 0, -abi.ESRCH // the caller timed out or died meanwhile
 	}
 	var m abi.Message
-	if !curSpace().copyIn(addrOfMsg(&m), buf, abi.MessageSize) {
+	if !curSpace().copyIn(arch.Addr(&m), buf, abi.MessageSize) {
 		return 0, -abi.EFAULT
 	}
 	m.Badge = uint64(curProc().pid)
 	as := &spaces[procs[cl.proc&(maxProcs-1)].space&(maxProcs-1)]
-	if !as.copyOut(cl.ipc.buf, addrOfMsg(&m), abi.MessageSize) {
+	if !as.copyOut(cl.ipc.buf, arch.Addr(&m), abi.MessageSize) {
 		cl.wakeResult = -abi.EFAULT
 	}
 	cl.ipc.server = 0
@@ -325,7 +328,7 @@ func prepareReply(buf uintptr) (int, int64) {
 // the next call, the server loop in one system call.
 //
 //go:nosplit
-func sysIPCReplyRecv(tf *TrapFrame) int64 {
+func sysIPCReplyRecv(tf *arch.TrapFrame) int64 {
 	ep := endpointOf(tf.RDI)
 	if ep < 0 || endpoints[ep&(maxEndpoints-1)].owner != cur().proc {
 		return -abi.EBADF
@@ -421,7 +424,7 @@ func auditHead() bool {
 	p := curProc()
 	auditDenials++
 	b := &p.audit
-	now := nanotime()
+	now := arch.Nanotime()
 	if b.last == 0 {
 		b.tokens = auditBurst * 1e9
 	} else if dt := now - b.last; dt > 0 {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/bpfvm"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -72,7 +73,7 @@ func runFilter(ep int, msg *abi.Message) (bool, uint64) {
 //go:nosplit
 func runFilterProgram(f int, c *[8]uint64) (uint64, int, bool) {
 	filters.runs++
-	return bpfvm.Run(&filters.slot[f&(maxFilters-1)].prog, &filters.scratch, addrOf64(&c[0]), uint64(nanotime()))
+	return bpfvm.Run(&filters.slot[f&(maxFilters-1)].prog, &filters.scratch, arch.Addr(&c[0]), uint64(arch.Nanotime()))
 }
 
 // filtersEnded frees the event filters of an ended task.

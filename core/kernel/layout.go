@@ -41,9 +41,6 @@ const (
 	// (as on Linux), so the address after a SYSCALL or INT n at the top of the highest
 	// mapped page is still canonical, and IRETQ back to it cannot fault in ring 0.
 	userLimit = userTop - pageSize
-
-	lapicPhys  = 0xfee0_0000
-	ioapicPhys = 0xfec0_0000
 )
 
 // userRange reports whether [start, end) is address space a task may map, unmap or protect:

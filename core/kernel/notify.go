@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 // Notifications: 64 bits per task that the core sets and the task waits on — asynchronous
 // signals for interrupts and events. A device interrupt granted to a task (by its policy
@@ -42,7 +45,7 @@ func notify(p int, bit uint) {
 //
 //go:nosplit
 func deviceInterrupt(v uint64) bool {
-	irq := int(v) - VectorIRQBase
+	irq := int(v) - arch.VectorIRQBase
 	if irq < 0 || irq >= maxIRQs || irqOwner[irq] == 0 {
 		return false
 	}
@@ -55,7 +58,7 @@ func deviceInterrupt(v uint64) bool {
 // clears) the set bits of the mask.
 //
 //go:nosplit
-func sysNotifyWait(tf *TrapFrame) int64 { return sysNotifyWaitFor(tf.RDI, tf.RSI) }
+func sysNotifyWait(tf *arch.TrapFrame) int64 { return sysNotifyWaitFor(tf.RDI, tf.RSI) }
 
 //go:nosplit
 func sysNotifyWaitFor(mask, timeout uint64) int64 {
@@ -86,7 +89,7 @@ func irqsReleased(p int) {
 	for i := range irqOwner {
 		if int(irqOwner[i]) == p+1 {
 			irqOwner[i] = 0
-			maskIRQ(i)
+			arch.MaskIRQ(i)
 		}
 	}
 }

@@ -4,7 +4,10 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-import "github.com/simpleos/simpleos/core/x86"
+import (
+	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/x86"
+)
 
 // Page-table entry bits.
 const (
@@ -42,7 +45,7 @@ func (pt pageTable) walk(va uintptr, create bool, s *share) (pte uintptr, ok boo
 	table := uint64(pt)
 	for level := uint(3); level > 0; level-- {
 		e := directMap(table) + tableIndex(va, level)*8
-		v := load64(e)
+		v := arch.Load64(e)
 		if v&ptePresent == 0 {
 			if !create {
 				return 0, false
@@ -53,7 +56,7 @@ func (pt pageTable) walk(va uintptr, create bool, s *share) (pte uintptr, ok boo
 			}
 			// Intermediate entries are permissive; the leaf decides.
 			v = f | ptePresent | pteWrite | pteUser
-			store64(e, v)
+			arch.Store64(e, v)
 			if pt == kernelPML4 && va < userTop {
 				coreTablePages++
 			}
@@ -73,7 +76,7 @@ func (pt pageTable) walk(va uintptr, create bool, s *share) (pte uintptr, ok boo
 func (pt pageTable) nextTable(va uintptr) uintptr {
 	table := uint64(pt)
 	for level := uint(3); level > 0; level-- {
-		v := load64(directMap(table) + tableIndex(va, level)*8)
+		v := arch.Load64(directMap(table) + tableIndex(va, level)*8)
 		if v&ptePresent == 0 || v&pteHuge != 0 {
 			span := uintptr(1) << (12 + 9*level)
 			next := (va + span) &^ (span - 1)
@@ -96,7 +99,7 @@ func (pt pageTable) mapPage(va uintptr, pa uint64, flags uint64, s *share) bool 
 	if !ok {
 		return false
 	}
-	store64(e, pa|flags|ptePresent)
+	arch.Store64(e, pa|flags|ptePresent)
 	pt.flush(va)
 	return true
 }
@@ -109,7 +112,7 @@ func (pt pageTable) lookup(va uintptr) uint64 {
 	if !ok {
 		return 0
 	}
-	return load64(e)
+	return arch.Load64(e)
 }
 
 // unmapPage removes the mapping of va and frees its frame (charged to s) if the mapping owned
@@ -121,11 +124,11 @@ func (pt pageTable) unmapPage(va uintptr, s *share) bool {
 	if !ok {
 		return false
 	}
-	v := load64(e)
+	v := arch.Load64(e)
 	if v&ptePresent == 0 {
 		return false
 	}
-	store64(e, 0)
+	arch.Store64(e, 0)
 	pt.flush(va)
 	if v&pteOwned != 0 {
 		freeFrameFor(s, v&pteAddrMask)
@@ -139,7 +142,7 @@ func (pt pageTable) unmapPage(va uintptr, s *share) bool {
 //go:nosplit
 func (pt pageTable) clearPage(va uintptr) {
 	if e, ok := pt.walk(va, false, nil); ok {
-		store64(e, 0)
+		arch.Store64(e, 0)
 		pt.flush(va)
 	}
 }
@@ -152,11 +155,11 @@ func (pt pageTable) setFlags(va uintptr, flags uint64) {
 	if !ok {
 		return
 	}
-	v := load64(e)
+	v := arch.Load64(e)
 	if v&ptePresent == 0 {
 		return
 	}
-	store64(e, (v&(pteAddrMask|pteOwned))|flags|ptePresent)
+	arch.Store64(e, (v&(pteAddrMask|pteOwned))|flags|ptePresent)
 	pt.flush(va)
 }
 
@@ -175,17 +178,17 @@ func (pt pageTable) flush(va uintptr) {
 func (pt pageTable) freeSlots(lo, hi uintptr, s *share) {
 	pml4 := directMap(uint64(pt))
 	for i := lo; i < hi; i++ {
-		pdpt := load64(pml4 + i*8)
+		pdpt := arch.Load64(pml4 + i*8)
 		if pdpt&ptePresent == 0 {
 			continue
 		}
 		for j := uintptr(0); j < 512; j++ {
-			pd := load64(directMap(pdpt&pteAddrMask) + j*8)
+			pd := arch.Load64(directMap(pdpt&pteAddrMask) + j*8)
 			if pd&ptePresent == 0 || pd&pteHuge != 0 {
 				continue
 			}
 			for k := uintptr(0); k < 512; k++ {
-				ptab := load64(directMap(pd&pteAddrMask) + k*8)
+				ptab := arch.Load64(directMap(pd&pteAddrMask) + k*8)
 				if ptab&ptePresent == 0 || ptab&pteHuge != 0 {
 					continue
 				}
@@ -194,7 +197,7 @@ func (pt pageTable) freeSlots(lo, hi uintptr, s *share) {
 			freeFrameFor(s, pd&pteAddrMask)
 		}
 		freeFrameFor(s, pdpt&pteAddrMask)
-		store64(pml4+i*8, 0)
+		arch.Store64(pml4+i*8, 0)
 	}
 }
 
@@ -204,7 +207,7 @@ func (pt pageTable) freeSlots(lo, hi uintptr, s *share) {
 func freeLeafTable(table uint64, s *share) {
 	base := directMap(table)
 	for i := uintptr(0); i < 512; i++ {
-		v := load64(base + i*8)
+		v := arch.Load64(base + i*8)
 		if v&ptePresent != 0 && v&pteOwned != 0 {
 			freeFrameFor(s, v&pteAddrMask)
 		}

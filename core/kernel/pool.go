@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/core/kernel/arch"
+
 // Shared tables and each task's share of them. Every table the core and the tasks draw from
 // — physical frames, thread slots, pipes, epoll instances, eventfds — is a pool:
 //
@@ -85,7 +87,7 @@ func (p *pool) give(s *share) {
 //go:nosplit
 func (p *pool) release(s *share) {
 	if s.held != 0 {
-		panicKernel("a task's share was released while it still held entries:", uint64(s.held))
+		arch.Panic("a task's share was released while it still held entries:", uint64(s.held))
 	}
 	p.promised -= s.reserve
 	*s = share{}

@@ -6,7 +6,10 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 const maxProcs = 32
 const maxFDs = 64
@@ -77,7 +80,7 @@ func curSpace() *AddressSpace { return &spaces[curProc().space&(maxProcs-1)] }
 
 //go:nosplit
 func (p *Process) nameString() string {
-	return unsafeString(&p.name.Bytes[0], int(p.name.Len))
+	return arch.UnsafeString(&p.name.Bytes[0], int(p.name.Len))
 }
 
 // procCPU returns the CPU time used by process p: its exited threads plus its live ones.
@@ -92,7 +95,7 @@ func procCPU(p int) int64 {
 		}
 	}
 	if int(cur().proc) == p {
-		n += nanotime() - runStart
+		n += arch.Nanotime() - runStart
 	}
 	return n
 }

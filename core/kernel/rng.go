@@ -13,6 +13,7 @@ import (
 	"math/bits"
 
 	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -92,9 +93,9 @@ func (r *rng) fill(as *AddressSpace, buf, n uintptr) bool {
 	r.rekey(&b) // from here on the request's output cannot be recomputed from r
 	done := uintptr(0)
 	for ctr := uint64(1); done < n; ctr++ {
-		src, size := addrOf32(&b[0]), uintptr(64)
+		src, size := arch.Addr(&b[0]), uintptr(64)
 		if ctr == 1 {
-			src, size = addrOf32(&b[8]), 32
+			src, size = arch.Addr(&b[8]), 32
 		}
 		if size > n-done {
 			size = n - done
@@ -160,7 +161,7 @@ func initRandom() {
 // sysGetrandom(buf, n, flags) fills buf from the calling process's generator.
 //
 //go:nosplit
-func sysGetrandom(tf *TrapFrame) int64 {
+func sysGetrandom(tf *arch.TrapFrame) int64 {
 	const grndKnown = 1 | 2 | 4 // GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE
 	buf, n := uintptr(tf.RDI), uintptr(tf.RSI)
 	if tf.RDX&^grndKnown != 0 {

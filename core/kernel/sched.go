@@ -10,6 +10,7 @@ package kernel
 
 import (
 	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -53,7 +54,7 @@ func donateTo(next int) {
 
 //go:nosplit
 func switchWithSlice(next int, slice int32) {
-	now := nanotime()
+	now := arch.Nanotime()
 	prev := current
 	thread(prev).cpuNs += now - runStart
 	runStart = now
@@ -63,17 +64,16 @@ func switchWithSlice(next int, slice int32) {
 	}
 	contextSwitches++
 	current = next
-	kstackTop = thread(next).kstackTop
+	arch.SetKernelStack(thread(next).kstackTop)
 	p := thread(next).proc
 	showEntryStacks(p)
-	returnFS = thread(next).fsBase
-	returnCR3 = uint64(spaces[p&(maxProcs-1)].root)
+	arch.SetReturn(thread(next).fsBase, uint64(spaces[p&(maxProcs-1)].root))
 	fs := thread(next).fsBase
 	if procs[p&(maxProcs-1)].ring != 0 {
 		fs = bootFSBase() // a task's FS base is loaded on the way back to it (trapReturn)
 	}
 	x86.WriteMSR(x86.MSR_FS_BASE, fs)
-	switchContext(&thread(prev).savedSP, thread(next).savedSP)
+	arch.SwitchContext(&thread(prev).savedSP, thread(next).savedSP)
 }
 
 // yield puts the current thread at the back of the round.
@@ -116,9 +116,9 @@ func wake(i int, result int64) {
 //
 //go:nosplit
 func timerTick() {
-	lapicEOI()
+	arch.EOI()
 	ticks++
-	now := nanotime()
+	now := arch.Nanotime()
 	for i := 1; i < maxThreads; i++ {
 		t := &threads[i]
 		if t.state == threadBlocked && t.deadline != 0 && now >= t.deadline {
@@ -154,5 +154,5 @@ type SchedStats struct {
 
 // Sched returns the scheduler counters.
 func Sched() SchedStats {
-	return SchedStats{Ticks: ticks, ContextSwitches: contextSwitches, TickNs: tickNs, TimeSlice: timeSlice}
+	return SchedStats{Ticks: ticks, ContextSwitches: contextSwitches, TickNs: arch.TickNs(), TimeSlice: timeSlice}
 }

@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 )
 
 // Signals.
@@ -114,7 +115,7 @@ func defaultIgnored(sig int) bool {
 // user code through tf.
 //
 //go:nosplit
-func deliverSignals(tf *TrapFrame) {
+func deliverSignals(tf *arch.TrapFrame) {
 	t := cur()
 	var sig int
 	var fault bool
@@ -168,12 +169,12 @@ var sigFrameBuf [sigFrameSize]byte
 func frameBufAddr() uintptr { return uintptr(unsafe.Pointer(&sigFrameBuf[0])) }
 
 //go:nosplit
-func putFrame64(off uintptr, v uint64) { store64(frameBufAddr()+off, v) }
+func putFrame64(off uintptr, v uint64) { arch.Store64(frameBufAddr()+off, v) }
 
 // pushSignalFrame writes the rt_sigframe and points tf at the handler.
 //
 //go:nosplit
-func pushSignalFrame(tf *TrapFrame, t *Thread, sig int, act *sigAction) bool {
+func pushSignalFrame(tf *arch.TrapFrame, t *Thread, sig int, act *sigAction) bool {
 	if act.handler >= userTop || act.restorer >= userTop {
 		return false // IRETQ to a non-canonical or kernel address would fault in the kernel
 	}
@@ -214,14 +215,14 @@ func pushSignalFrame(tf *TrapFrame, t *Thread, sig int, act *sigAction) bool {
 	putFrame64(infoOff, uint64(uint32(sig)))
 	putFrame64(infoOff+8, uint64(uint32(code)))
 	putFrame64(infoOff+16, info)
-	if !as.copyOut(fp, addrOfFX(tf), fpStateSize) || !as.copyOut(frame, frameBufAddr(), sigFrameSize) {
+	if !as.copyOut(fp, tf.FXAddr(), fpStateSize) || !as.copyOut(frame, frameBufAddr(), sigFrameSize) {
 		return false
 	}
 	tf.RSP = uint64(frame)
 	tf.RIP = act.handler
 	// The handler runs in the task's own ring, whatever ring it trapped in (a ring-1 or
 	// ring-2 task may far-return outwards, into a ring its pages do not serve).
-	tf.CS, tf.SS = selectorsForRing(int(curProc().ring))
+	tf.CS, tf.SS = arch.SelectorsForRing(int(curProc().ring))
 	tf.RDI = uint64(sig)
 	tf.RSI = uint64(frame + infoOff)
 	tf.RDX = uint64(frame + ucOff)
@@ -231,7 +232,7 @@ func pushSignalFrame(tf *TrapFrame, t *Thread, sig int, act *sigAction) bool {
 }
 
 //go:nosplit
-func saveRegs(tf *TrapFrame) {
+func saveRegs(tf *arch.TrapFrame) {
 	const mc = ucMcontext
 	putFrame64(mc+regR8*8, tf.R8)
 	putFrame64(mc+regR9*8, tf.R9)
@@ -255,23 +256,23 @@ func saveRegs(tf *TrapFrame) {
 }
 
 //go:nosplit
-func getFrame64(off uintptr) uint64 { return load64(frameBufAddr() + off) }
+func getFrame64(off uintptr) uint64 { return arch.Load64(frameBufAddr() + off) }
 
 // sigreturn restores the context saved by pushSignalFrame; uc is the ucontext address.
 //
 //go:nosplit
-func sigreturn(tf *TrapFrame, uc uintptr) bool {
+func sigreturn(tf *arch.TrapFrame, uc uintptr) bool {
 	as := curSpace()
 	// Read the ucontext into the frame buffer at the offsets pushSignalFrame used.
 	if !as.copyIn(frameBufAddr()+ucOff, uc, ucSize) {
 		return false
 	}
 	if fp := uintptr(getFrame64(ucMcontext + regFPSTATE*8)); fp != 0 {
-		if !as.copyIn(addrOfFX(tf), fp, fpStateSize) {
+		if !as.copyIn(tf.FXAddr(), fp, fpStateSize) {
 			return false
 		}
 		// A reserved MXCSR bit would make FXRSTOR fault in the kernel.
-		store32(addrOfFX(tf)+24, load32(addrOfFX(tf)+24)&0xffbf)
+		arch.Store32(tf.FXAddr()+24, arch.Load32(tf.FXAddr()+24)&0xffbf)
 	}
 	const mc = ucMcontext
 	// IRETQ to a non-canonical or kernel address would fault in the kernel: refuse the frame.
@@ -296,7 +297,7 @@ func sigreturn(tf *TrapFrame, uc uintptr) bool {
 // back to user code.
 //
 //go:nosplit
-func raiseFault(tf *TrapFrame, sig, code int32, addr uint64) {
+func raiseFault(tf *arch.TrapFrame, sig, code int32, addr uint64) {
 	t := cur()
 	t.fault = faultInfo{sig: sig, code: code, addr: addr, trapno: tf.Vector, err: tf.ErrorCode}
 	recordFault(tf, addr)

@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 // epoll and eventfd: enough for the Go runtime's netpoller, which sleeps in epoll_pwait with
 // its timer deadline and is woken early by a write to its eventfd. Eventfd reads never block
@@ -48,7 +51,7 @@ var epolls [maxEpolls]epollInstance
 var eventfds [maxEventfds]eventfdObj
 
 //go:nosplit
-func sysEpollCreate(tf *TrapFrame) int64 {
+func sysEpollCreate(tf *arch.TrapFrame) int64 {
 	s := shareIn(&epollPool, cur().proc)
 	if !epollPool.take(s) {
 		return -abi.EMFILE
@@ -89,7 +92,7 @@ func freeEventfd(i int32) {
 }
 
 //go:nosplit
-func sysEpollCtl(tf *TrapFrame) int64 {
+func sysEpollCtl(tf *arch.TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil || d.kind != fdEpoll {
 		return -abi.EBADF
@@ -184,7 +187,7 @@ func epollCollect(ep *epollInstance, out uintptr, max int) (int, bool) {
 }
 
 //go:nosplit
-func sysEpollWait(tf *TrapFrame) int64 {
+func sysEpollWait(tf *arch.TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil || d.kind != fdEpoll {
 		return -abi.EBADF
@@ -195,7 +198,7 @@ func sysEpollWait(tf *TrapFrame) int64 {
 	}
 	var deadline int64
 	if timeout > 0 {
-		deadline = nanotime() + timeout*1_000_000
+		deadline = arch.Nanotime() + timeout*1_000_000
 	}
 	held := *d
 	for {
@@ -206,7 +209,7 @@ func sysEpollWait(tf *TrapFrame) int64 {
 		if n > 0 || timeout == 0 {
 			return int64(n)
 		}
-		if deadline != 0 && nanotime() >= deadline {
+		if deadline != 0 && arch.Nanotime() >= deadline {
 			return 0
 		}
 		if r := block(waitEpoll, uintptr(held.obj), deadline); r == -abi.EINTR {
@@ -219,7 +222,7 @@ func sysEpollWait(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysEventfd(tf *TrapFrame) int64 {
+func sysEventfd(tf *arch.TrapFrame) int64 {
 	s := shareIn(&eventfdPool, cur().proc)
 	if !eventfdPool.take(s) {
 		return -abi.EMFILE

@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 // File system calls. There is no file system: descriptors 0-2 are the console, and the rest
 // are epoll instances and eventfds (sys_epoll.go), which the Go runtime's netpoller needs.
@@ -108,7 +111,7 @@ func writeConsole(as *AddressSpace, va, n uintptr) int64 {
 }
 
 //go:nosplit
-func sysWrite(tf *TrapFrame) int64 {
+func sysWrite(tf *arch.TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil {
 		return -abi.EBADF
@@ -125,7 +128,7 @@ func sysWrite(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysWritev(tf *TrapFrame) int64 {
+func sysWritev(tf *arch.TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil {
 		return -abi.EBADF
@@ -167,7 +170,7 @@ func sysWritev(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysRead(tf *TrapFrame) int64 {
+func sysRead(tf *arch.TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil {
 		return -abi.EBADF
@@ -184,13 +187,13 @@ func sysRead(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysOpen(tf *TrapFrame) int64 { return -abi.ENOENT }
+func sysOpen(tf *arch.TrapFrame) int64 { return -abi.ENOENT }
 
 //go:nosplit
-func sysOpenat(tf *TrapFrame) int64 { return -abi.ENOENT }
+func sysOpenat(tf *arch.TrapFrame) int64 { return -abi.ENOENT }
 
 //go:nosplit
-func sysClose(tf *TrapFrame) int64 {
+func sysClose(tf *arch.TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil {
 		return -abi.EBADF
@@ -208,7 +211,7 @@ func sysClose(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysFstat(tf *TrapFrame) int64 {
+func sysFstat(tf *arch.TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil {
 		return -abi.EBADF
@@ -233,7 +236,7 @@ func sysFstat(tf *TrapFrame) int64 {
 // there are no paths to look up.
 //
 //go:nosplit
-func sysNewfstatat(tf *TrapFrame) int64 {
+func sysNewfstatat(tf *arch.TrapFrame) int64 {
 	const atEmptyPath = 0x1000
 	if tf.R10&atEmptyPath == 0 {
 		return -abi.ENOENT
@@ -243,7 +246,7 @@ func sysNewfstatat(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysFcntl(tf *TrapFrame) int64 {
+func sysFcntl(tf *arch.TrapFrame) int64 {
 	d := fd(tf.RDI)
 	if d == nil {
 		return -abi.EBADF
@@ -269,7 +272,7 @@ func sysFcntl(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysIoctl(tf *TrapFrame) int64 {
+func sysIoctl(tf *arch.TrapFrame) int64 {
 	if fd(tf.RDI) == nil {
 		return -abi.EBADF
 	}

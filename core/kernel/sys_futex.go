@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 // futex(2): FUTEX_WAIT and FUTEX_WAKE (private or not; every futex is process-private here).
 //
@@ -16,7 +19,7 @@ const (
 )
 
 //go:nosplit
-func sysFutex(tf *TrapFrame) int64 {
+func sysFutex(tf *arch.TrapFrame) int64 {
 	addr, op, val, timeout := uintptr(tf.RDI), tf.RSI&^(futexPrivateFlag|futexClockRT), uint32(tf.RDX), uintptr(tf.R10)
 	if addr&3 != 0 {
 		return -abi.EINVAL
@@ -38,7 +41,7 @@ func sysFutex(tf *TrapFrame) int64 {
 				return r
 			}
 			if op == futexWait {
-				deadline = nanotime() + ns
+				deadline = arch.Nanotime() + ns
 			} else {
 				deadline = ns // absolute monotonic
 			}

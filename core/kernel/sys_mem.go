@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 // Memory system calls: mmap, munmap, mprotect, madvise, brk. Anonymous memory only; pages are
 // allocated on first touch (see AddressSpace.fault). A task changes only its own anonymous
@@ -45,7 +48,7 @@ func pageRange(addr, length uintptr) (uintptr, uintptr, bool) {
 }
 
 //go:nosplit
-func sysMmap(tf *TrapFrame) int64 {
+func sysMmap(tf *arch.TrapFrame) int64 {
 	addr, length, flags := uintptr(tf.RDI), uintptr(tf.RSI), tf.R10
 	prot, ok := protOf(tf.RDX)
 	if !ok || length == 0 || addr&(pageSize-1) != 0 || length > userLimit {
@@ -85,7 +88,7 @@ func sysMmap(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysMunmap(tf *TrapFrame) int64 {
+func sysMunmap(tf *arch.TrapFrame) int64 {
 	start, end, ok := pageRange(uintptr(tf.RDI), uintptr(tf.RSI))
 	if !ok || !curSpace().changeable(start, end) {
 		return -abi.EINVAL
@@ -99,7 +102,7 @@ func sysMunmap(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysMprotect(tf *TrapFrame) int64 {
+func sysMprotect(tf *arch.TrapFrame) int64 {
 	start, end, ok := pageRange(uintptr(tf.RDI), uintptr(tf.RSI))
 	prot, pok := protOf(tf.RDX)
 	if uintptr(tf.RSI) == 0 && uintptr(tf.RDI)&(pageSize-1) == 0 && pok {
@@ -136,7 +139,7 @@ func sysMprotect(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysMadvise(tf *TrapFrame) int64 {
+func sysMadvise(tf *arch.TrapFrame) int64 {
 	start, end, ok := pageRange(uintptr(tf.RDI), uintptr(tf.RSI))
 	if uintptr(tf.RSI) == 0 && uintptr(tf.RDI)&(pageSize-1) == 0 {
 		return 0
@@ -173,4 +176,4 @@ func sysMadvise(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysBrk(tf *TrapFrame) int64 { return 0 } // no program break: callers fall back to mmap
+func sysBrk(tf *arch.TrapFrame) int64 { return 0 } // no program break: callers fall back to mmap

@@ -7,6 +7,7 @@ package kernel
 
 import (
 	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -16,7 +17,7 @@ const (
 )
 
 //go:nosplit
-func sysArchPrctl(tf *TrapFrame) int64 {
+func sysArchPrctl(tf *arch.TrapFrame) int64 {
 	switch tf.RDI {
 	case archSetFS:
 		if tf.RSI >= userTop {
@@ -37,18 +38,18 @@ func sysArchPrctl(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysGetpid(tf *TrapFrame) int64 { return int64(curProc().pid) }
+func sysGetpid(tf *arch.TrapFrame) int64 { return int64(curProc().pid) }
 
 //go:nosplit
-func sysGetppid(tf *TrapFrame) int64 { return 0 }
+func sysGetppid(tf *arch.TrapFrame) int64 { return 0 }
 
 //go:nosplit
-func sysGetuid(tf *TrapFrame) int64 { return 0 }
+func sysGetuid(tf *arch.TrapFrame) int64 { return 0 }
 
 // sysUname fills struct utsname: six 65-byte fields.
 //
 //go:nosplit
-func sysUname(tf *TrapFrame) int64 {
+func sysUname(tf *arch.TrapFrame) int64 {
 	as := curSpace()
 	buf := uintptr(tf.RDI)
 	if !as.zeroOut(buf, 65*6) {
@@ -65,11 +66,11 @@ func sysUname(tf *TrapFrame) int64 {
 
 //go:nosplit
 func unameField(as *AddressSpace, buf uintptr, i int, s string) bool {
-	return as.copyOut(buf+uintptr(i)*65, stringAddr(s), uintptr(len(s)))
+	return as.copyOut(buf+uintptr(i)*65, arch.StringAddr(s), uintptr(len(s)))
 }
 
 //go:nosplit
-func sysSchedGetaffinity(tf *TrapFrame) int64 {
+func sysSchedGetaffinity(tf *arch.TrapFrame) int64 {
 	size, mask := uintptr(tf.RSI), uintptr(tf.RDX)
 	if size < 8 {
 		return -abi.EINVAL
@@ -92,7 +93,7 @@ func writeRlimit(as *AddressSpace, va uintptr, res uint64) bool {
 }
 
 //go:nosplit
-func sysPrlimit64(tf *TrapFrame) int64 {
+func sysPrlimit64(tf *arch.TrapFrame) int64 {
 	if tf.RDI != 0 && int32(tf.RDI) != curProc().pid {
 		return -abi.ESRCH
 	}
@@ -103,7 +104,7 @@ func sysPrlimit64(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysGetrlimit(tf *TrapFrame) int64 {
+func sysGetrlimit(tf *arch.TrapFrame) int64 {
 	if !writeRlimit(curSpace(), uintptr(tf.RSI), tf.RDI) {
 		return -abi.EFAULT
 	}
@@ -111,7 +112,7 @@ func sysGetrlimit(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysPrctl(tf *TrapFrame) int64 { return -abi.EINVAL }
+func sysPrctl(tf *arch.TrapFrame) int64 { return -abi.EINVAL }
 
 //go:nosplit
-func sysSetRobustList(tf *TrapFrame) int64 { return 0 }
+func sysSetRobustList(tf *arch.TrapFrame) int64 { return 0 }

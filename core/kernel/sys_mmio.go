@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 // Device memory for drivers: a ring-1 task maps a physical range its policy module grants
 // (memory LO-HI) into its address space, uncached, with mmio_map(phys, length). Anything else
@@ -20,7 +23,7 @@ var mmioGrants [maxProcs]struct {
 // sysMMIOMap(phys, length) maps granted device memory and returns its address.
 //
 //go:nosplit
-func sysMMIOMap(tf *TrapFrame) int64 {
+func sysMMIOMap(tf *arch.TrapFrame) int64 {
 	phys, n := tf.RDI, tf.RSI
 	p := int(cur().proc)
 	g := &mmioGrants[p&(maxProcs-1)]
@@ -63,7 +66,7 @@ func auditMMIO(phys uint64) {
 	}
 	kputs("map device memory at 0x")
 	for shift := 60; shift >= 0; shift -= 4 {
-		kputc(hexDigits[(phys>>uint(shift))&0xf])
+		kputc(arch.HexDigits[(phys>>uint(shift))&0xf])
 	}
 	kputs(": not in its policy 'memory' list\n")
 }

@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 // Pipes: pipe2 gives two descriptors on a 4 KiB ring buffer. Reads and writes block, or
 // return EAGAIN on a descriptor set O_NONBLOCK (the Go runtime's os.Pipe does, and waits in
@@ -26,7 +29,7 @@ type pipeObj struct {
 var pipes [maxPipes]pipeObj
 
 //go:nosplit
-func sysPipe2(tf *TrapFrame) int64 {
+func sysPipe2(tf *arch.TrapFrame) int64 {
 	fds, flags := uintptr(tf.RDI), tf.RSI
 	s := shareIn(&pipePool, cur().proc)
 	if !pipePool.take(s) {
@@ -69,7 +72,7 @@ func sysPipe2(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysPipe(tf *TrapFrame) int64 {
+func sysPipe(tf *arch.TrapFrame) int64 {
 	tf.RSI = 0
 	return sysPipe2(tf)
 }
@@ -224,3 +227,6 @@ func wakePipe(obj int32) {
 		}
 	}
 }
+
+//go:nosplit
+func addrOfPipeByte(p *pipeObj, i int) uintptr { return arch.Addr(&p.buf[i&(pipeBufLen-1)]) }

@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 // Signal system calls: rt_sigaction, rt_sigprocmask, rt_sigreturn, sigaltstack, kill, tkill,
 // tgkill. Delivery itself is in signal.go.
@@ -14,14 +17,14 @@ const (
 )
 
 //go:nosplit
-func sysRtSigaction(tf *TrapFrame) int64 {
+func sysRtSigaction(tf *arch.TrapFrame) int64 {
 	sig, act, old := int(tf.RDI), uintptr(tf.RSI), uintptr(tf.RDX)
 	if sig < 1 || sig > 64 || tf.R10 != 8 {
 		return -abi.EINVAL
 	}
 	p := curProc()
 	as := curSpace()
-	if old != 0 && !as.copyOut(old, addrOfAction(&p.actions[sig]), 32) {
+	if old != 0 && !as.copyOut(old, arch.Addr(&p.actions[sig]), 32) {
 		return -abi.EFAULT
 	}
 	if act != 0 {
@@ -29,7 +32,7 @@ func sysRtSigaction(tf *TrapFrame) int64 {
 			return -abi.EINVAL
 		}
 		var a sigAction
-		if !as.copyIn(addrOfAction(&a), act, 32) {
+		if !as.copyIn(arch.Addr(&a), act, 32) {
 			return -abi.EFAULT
 		}
 		p.actions[sig] = a
@@ -38,7 +41,7 @@ func sysRtSigaction(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysRtSigprocmask(tf *TrapFrame) int64 {
+func sysRtSigprocmask(tf *arch.TrapFrame) int64 {
 	how, set, old := tf.RDI, uintptr(tf.RSI), uintptr(tf.RDX)
 	if tf.R10 != 8 {
 		return -abi.EINVAL
@@ -70,7 +73,7 @@ func sysRtSigprocmask(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysRtSigreturn(tf *TrapFrame) int64 {
+func sysRtSigreturn(tf *arch.TrapFrame) int64 {
 	// The handler's RET popped the return address: RSP points at the ucontext.
 	if !sigreturn(tf, uintptr(tf.RSP)) {
 		killProcess(tf, SIGSEGV, "bad signal frame")
@@ -79,7 +82,7 @@ func sysRtSigreturn(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysSigaltstack(tf *TrapFrame) int64 {
+func sysSigaltstack(tf *arch.TrapFrame) int64 {
 	ss, old := uintptr(tf.RDI), uintptr(tf.RSI)
 	t := cur()
 	as := curSpace()
@@ -140,7 +143,7 @@ func signalThread(tid int32, sig int) int64 {
 }
 
 //go:nosplit
-func sysTgkill(tf *TrapFrame) int64 {
+func sysTgkill(tf *arch.TrapFrame) int64 {
 	if int32(tf.RDI) != curProc().pid {
 		return -abi.ESRCH
 	}
@@ -148,10 +151,10 @@ func sysTgkill(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysTkill(tf *TrapFrame) int64 { return signalThread(int32(tf.RDI), int(tf.RSI)) }
+func sysTkill(tf *arch.TrapFrame) int64 { return signalThread(int32(tf.RDI), int(tf.RSI)) }
 
 //go:nosplit
-func sysKill(tf *TrapFrame) int64 {
+func sysKill(tf *arch.TrapFrame) int64 {
 	pid, sig := int32(tf.RDI), int(tf.RSI)
 	if sig < 0 || sig > 64 {
 		return -abi.EINVAL

@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 // Thread system calls: clone (threads only), exit, exit_group, sched_yield, gettid,
 // set_tid_address.
@@ -17,7 +20,7 @@ const (
 )
 
 //go:nosplit
-func sysClone(tf *TrapFrame) int64 {
+func sysClone(tf *arch.TrapFrame) int64 {
 	flags, stack, ptid, ctid, tls := tf.RDI, uintptr(tf.RSI), uintptr(tf.RDX), uintptr(tf.R10), tf.R8
 	if flags&(cloneVM|cloneThread) != cloneVM|cloneThread {
 		return -abi.EINVAL // only threads: there is no fork
@@ -58,13 +61,13 @@ func sysClone(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysExit(tf *TrapFrame) int64 {
+func sysExit(tf *arch.TrapFrame) int64 {
 	exitThread(int(int32(tf.RDI)))
 	return 0 // not reached
 }
 
 //go:nosplit
-func sysExitGroup(tf *TrapFrame) int64 {
+func sysExitGroup(tf *arch.TrapFrame) int64 {
 	exitProcess(int(int32(tf.RDI)))
 	return 0
 }
@@ -104,16 +107,16 @@ func exitProcess(status int) {
 }
 
 //go:nosplit
-func sysSchedYield(tf *TrapFrame) int64 {
+func sysSchedYield(tf *arch.TrapFrame) int64 {
 	yield()
 	return 0
 }
 
 //go:nosplit
-func sysGettid(tf *TrapFrame) int64 { return int64(cur().tid) }
+func sysGettid(tf *arch.TrapFrame) int64 { return int64(cur().tid) }
 
 //go:nosplit
-func sysSetTidAddress(tf *TrapFrame) int64 {
+func sysSetTidAddress(tf *arch.TrapFrame) int64 {
 	cur().clearTID = uintptr(tf.RDI)
 	return int64(cur().tid)
 }

@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 // Time system calls: clock_gettime, clock_getres, gettimeofday, time, nanosleep,
 // clock_nanosleep. Every clock is the calibrated TSC; CLOCK_REALTIME adds the wall-clock
@@ -27,11 +30,11 @@ const (
 func clockNow(id uint64) (int64, bool) {
 	switch id {
 	case clockRealtime, clockRealtimeCoarse:
-		return nanotime() + wallOffset, true
+		return arch.Nanotime() + arch.WallOffset(), true
 	case clockMonotonic, clockMonotonicRaw, clockMonotonicCoarse, clockBoottime:
-		return nanotime(), true
+		return arch.Nanotime(), true
 	case clockProcessCPUTime, clockThreadCPUTime:
-		return cur().cpuNs + nanotime() - runStart, true
+		return cur().cpuNs + arch.Nanotime() - runStart, true
 	}
 	return 0, false
 }
@@ -60,7 +63,7 @@ func readTimespec(as *AddressSpace, va uintptr) (int64, int64) {
 }
 
 //go:nosplit
-func sysClockGettime(tf *TrapFrame) int64 {
+func sysClockGettime(tf *arch.TrapFrame) int64 {
 	ns, ok := clockNow(tf.RDI)
 	if !ok {
 		return -abi.EINVAL
@@ -72,7 +75,7 @@ func sysClockGettime(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysClockGetres(tf *TrapFrame) int64 {
+func sysClockGetres(tf *arch.TrapFrame) int64 {
 	if _, ok := clockNow(tf.RDI); !ok {
 		return -abi.EINVAL
 	}
@@ -83,8 +86,8 @@ func sysClockGetres(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysGettimeofday(tf *TrapFrame) int64 {
-	ns := nanotime() + wallOffset
+func sysGettimeofday(tf *arch.TrapFrame) int64 {
+	ns := arch.Nanotime() + arch.WallOffset()
 	if tf.RDI != 0 {
 		as := curSpace()
 		if !as.write64(uintptr(tf.RDI), uint64(ns/1e9)) || !as.write64(uintptr(tf.RDI)+8, uint64(ns%1e9/1000)) {
@@ -95,8 +98,8 @@ func sysGettimeofday(tf *TrapFrame) int64 {
 }
 
 //go:nosplit
-func sysTime(tf *TrapFrame) int64 {
-	s := (nanotime() + wallOffset) / 1e9
+func sysTime(tf *arch.TrapFrame) int64 {
+	s := (arch.Nanotime() + arch.WallOffset()) / 1e9
 	if tf.RDI != 0 && !curSpace().write64(uintptr(tf.RDI), uint64(s)) {
 		return -abi.EFAULT
 	}
@@ -105,23 +108,23 @@ func sysTime(tf *TrapFrame) int64 {
 
 //go:nosplit
 func sleepUntil(deadline int64) int64 {
-	if deadline <= nanotime() {
+	if deadline <= arch.Nanotime() {
 		return 0
 	}
 	return block(waitSleep, 0, deadline)
 }
 
 //go:nosplit
-func sysNanosleep(tf *TrapFrame) int64 {
+func sysNanosleep(tf *arch.TrapFrame) int64 {
 	ns, r := readTimespec(curSpace(), uintptr(tf.RDI))
 	if r != 0 {
 		return r
 	}
-	return sleepUntil(nanotime() + ns)
+	return sleepUntil(arch.Nanotime() + ns)
 }
 
 //go:nosplit
-func sysClockNanosleep(tf *TrapFrame) int64 {
+func sysClockNanosleep(tf *arch.TrapFrame) int64 {
 	now, ok := clockNow(tf.RDI)
 	if !ok {
 		return -abi.EINVAL
@@ -133,5 +136,5 @@ func sysClockNanosleep(tf *TrapFrame) int64 {
 	if tf.RSI&timerAbstime != 0 {
 		ns -= now
 	}
-	return sleepUntil(nanotime() + ns)
+	return sleepUntil(arch.Nanotime() + ns)
 }

@@ -12,7 +12,10 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 // Support says how much of a system call the core implements.
 type Support uint8
@@ -24,7 +27,7 @@ const (
 	Own                        // SimpleOS's own call (abi/syscall.go)
 )
 
-type syscallHandler func(tf *TrapFrame) int64
+type syscallHandler func(tf *arch.TrapFrame) int64
 
 // syscallEntry is one row of the table.
 type syscallEntry struct {
@@ -143,8 +146,8 @@ var unknownLogged [(abi.SimpleOSLast + 1 + 63) / 64]uint64
 var syscallCount uint64
 
 //go:nosplit
-func handleSyscall(tf *TrapFrame) {
-	if tf.fromKernel() {
+func handleSyscall(tf *arch.TrapFrame) {
+	if tf.FromKernel() {
 		crashFrame("system call from kernel code", tf)
 	}
 	syscallCount++
@@ -167,18 +170,18 @@ func handleSyscall(tf *TrapFrame) {
 }
 
 //go:nosplit
-func traceSyscall(tf *TrapFrame) {
-	puts("trace: tid ")
-	putDec(uint64(cur().tid))
-	puts(" syscall ")
-	putDec(tf.RAX)
-	puts(" ")
-	putHex(tf.RDI)
-	puts(" ")
-	putHex(tf.RSI)
-	puts(" ")
-	putHex(tf.RDX)
-	putc('\n')
+func traceSyscall(tf *arch.TrapFrame) {
+	arch.Puts("trace: tid ")
+	arch.PutDec(uint64(cur().tid))
+	arch.Puts(" syscall ")
+	arch.PutDec(tf.RAX)
+	arch.Puts(" ")
+	arch.PutHex(tf.RDI)
+	arch.Puts(" ")
+	arch.PutHex(tf.RSI)
+	arch.Puts(" ")
+	arch.PutHex(tf.RDX)
+	arch.Putc('\n')
 }
 
 // unknownSyscall returns -ENOSYS and logs the number once.
@@ -192,11 +195,11 @@ func unknownSyscall(nr uint64) int64 {
 	w := &unknownLogged[(i/64)%uint64(len(unknownLogged))]
 	if *w&(1<<(i%64)) == 0 {
 		*w |= 1 << (i % 64)
-		puts("kernel: unsupported system call ")
-		putDec(nr)
-		puts(" from tid ")
-		putDec(uint64(cur().tid))
-		puts(": ENOSYS\n")
+		arch.Puts("kernel: unsupported system call ")
+		arch.PutDec(nr)
+		arch.Puts(" from tid ")
+		arch.PutDec(uint64(cur().tid))
+		arch.Puts(": ENOSYS\n")
 	}
 	return -abi.ENOSYS
 }

@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/simpleos/simpleos/abi"
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+)
 
 // Tasks: Go programs (or any static ELF that keeps to the supported system calls) running in
 // ring 1, 2 or 3, each a process with its own address space. A task's address space maps its
@@ -107,7 +110,7 @@ func newTask(ring int, name string, memReserve, memLimit uint64) (int, int) {
 	}
 	as.root = pageTable(root)
 	as.user = ring == 3
-	code, stack := selectorsForRing(ring)
+	code, stack := arch.SelectorsForRing(ring)
 	if !as.buildEntryArea(false, code, stack) {
 		as.Destroy()
 		releaseTables(pr)
@@ -120,7 +123,7 @@ func newTask(ring int, name string, memReserve, memLimit uint64) (int, int) {
 	pr.space = int32(p)
 	pr.name.Len = uint8(copy(pr.name.Bytes[:], name))
 	pr.rng.seed()
-	pr.startNs = nanotime()
+	pr.startNs = arch.Nanotime()
 	for i := 0; i < 3; i++ {
 		pr.fds[i] = fileDesc{kind: fdConsole}
 	}
@@ -186,7 +189,7 @@ func startTaskThread(p int, rip, rsp uint64) bool {
 	}
 	tf := frameOf(t)
 	tf.RIP, tf.RSP = rip, rsp
-	tf.CS, tf.SS = selectorsForRing(int(procs[p&(maxProcs-1)].ring))
+	tf.CS, tf.SS = arch.SelectorsForRing(int(procs[p&(maxProcs-1)].ring))
 	tf.RFLAGS = 0x202 // IF; IOPL 0: ports only through the I/O bitmap
 	thread(t).fsBase = 0
 	thread(t).state = threadRunnable
@@ -224,7 +227,7 @@ func endTask(p int, reason int32, code int64, vector, rip, addr uint64, why int3
 	*e = taskEnd{}
 	e.pid, e.slot, e.reason, e.code = pr.pid, int32(p), reason, code
 	e.vector, e.rip, e.addr, e.why = vector, rip, addr, why
-	e.timeNs = nanotime()
+	e.timeNs = arch.Nanotime()
 	e.cpuNs = procCPU(p)
 	e.startNs = pr.startNs
 	e.outputNs = pr.outputNs
@@ -336,7 +339,7 @@ func exitTask(status int) {
 // Tasks may not call it.
 //
 //go:nosplit
-func sysWaitEvent(tf *TrapFrame) int64 {
+func sysWaitEvent(tf *arch.TrapFrame) int64 {
 	if cur().proc != coreProc {
 		return -abi.EPERM
 	}
@@ -358,8 +361,8 @@ func sysWaitEvent(tf *TrapFrame) int64 {
 // sysHeartbeat records that the calling task is alive.
 //
 //go:nosplit
-func sysHeartbeat(tf *TrapFrame) int64 {
-	curProc().lastBeat = nanotime()
+func sysHeartbeat(tf *arch.TrapFrame) int64 {
+	curProc().lastBeat = arch.Nanotime()
 	return 0
 }
 
@@ -399,7 +402,7 @@ func mapTaskSegment(p int, va, memsz uintptr, prot uint32, data, filesz uintptr)
 			hi = va + filesz
 		}
 		if hi > lo {
-			memmove(directMap(f)+(lo-page), data+(lo-va), hi-lo)
+			arch.Memmove(directMap(f)+(lo-page), data+(lo-va), hi-lo)
 		}
 	}
 	return as.addRegion(start, end, prot, vmaAnon)

@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/multiboot"
 	"github.com/simpleos/simpleos/core/x86"
 )
@@ -187,7 +188,7 @@ func StartTask(spec TaskSpec) (int, error) {
 		return fail("out of memory building its stack")
 	}
 	for _, port := range spec.Ports {
-		spaces[p].allowPort(port)
+		spaces[p].tss.AllowPort(port)
 	}
 	procs[p].serves.set(spec.Serves)
 	procs[p].calls.set(spec.Calls)
@@ -225,7 +226,7 @@ func StartTask(spec TaskSpec) (int, error) {
 	for _, irq := range spec.IRQs {
 		if irq >= 0 && irq < maxIRQs {
 			irqOwner[irq] = int32(p) + 1
-			ioAPIC.EnableInterrupt(irq, VectorIRQBase+irq)
+			arch.EnableIRQ(irq)
 		}
 	}
 	if !startTaskThread(p, f.Entry, uint64(sp)) {
@@ -316,7 +317,7 @@ func (e *taskEnd) export() TaskEvent {
 	}
 	if e.vector != noVector {
 		ev.Vector = int(e.vector)
-		ev.Fault = ExceptionName(e.vector)
+		ev.Fault = arch.ExceptionName(e.vector)
 	}
 	return ev
 }

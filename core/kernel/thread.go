@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/core/kernel/arch"
+
 // Threads: every Linux thread of the Go runtime (and, later, of each task) is a kernel
 // thread with its own 16 KiB kernel stack in the upper half. A thread's user context is the
 // TrapFrame at the top of its kernel stack; its kernel context is the stack pointer saved by
@@ -65,13 +67,10 @@ var threads [maxThreads]Thread
 
 var (
 	current   int     // index of the running thread (0 = idle)
-	kstackTop uintptr // top of the running thread's kernel stack (read by trap_amd64.s)
 	nextTID   int32   = 1
 	runStart  int64
 )
 
-func switchContext(save *uintptr, load uintptr)
-func enterThread(sp uintptr)
 func idleLoopAddr() uintptr
 
 //go:nosplit
@@ -84,8 +83,8 @@ func cur() *Thread { return &threads[current&(maxThreads-1)] }
 func thread(i int) *Thread { return &threads[i&(maxThreads-1)] }
 
 //go:nosplit
-func frameOf(i int) *TrapFrame {
-	return (*TrapFrame)(unsafePointer(threads[i&(maxThreads-1)].kstackTop - trapFrameSize))
+func frameOf(i int) *arch.TrapFrame {
+	return (*arch.TrapFrame)(arch.Pointer(threads[i&(maxThreads-1)].kstackTop - arch.TrapFrameSize))
 }
 
 // mapKernelStack backs slot i's kernel stack with frames, unless it still has them
@@ -155,13 +154,13 @@ func newThread(proc int) (int, bool) {
 		t.tid = nextTID
 		nextTID++
 		tf := frameOf(i)
-		*tf = TrapFrame{}
-		tf.initFX()
+		*tf = arch.TrapFrame{}
+		tf.InitFX()
 		// The first switchContext into this thread pops BP and returns to threadStart,
 		// which restores the frame.
-		sp := top - trapFrameSize - 16
-		store64(sp, 0)
-		store64(sp+8, uint64(threadStartAddr()))
+		sp := top - arch.TrapFrameSize - 16
+		arch.Store64(sp, 0)
+		arch.Store64(sp+8, uint64(arch.ThreadStartPC()))
 		t.savedSP = sp
 		return i, true
 	}
@@ -194,8 +193,8 @@ func initIdle() bool {
 	t.tid = 0
 	t.fsBase = bootFSBase()
 	sp := t.kstackTop - 32
-	store64(sp, 0)
-	store64(sp+8, uint64(idleLoopAddr()))
+	arch.Store64(sp, 0)
+	arch.Store64(sp+8, uint64(idleLoopAddr()))
 	t.savedSP = sp
 	return true
 }

@@ -6,72 +6,33 @@ package kernel
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-import "github.com/simpleos/simpleos/core/x86"
-
-// Exception vectors.
-const (
-	excDivide       = 0
-	excDebug        = 1
-	excNMI          = 2
-	excBreakpoint   = 3
-	excInvalidOp    = 6
-	excNoFPU        = 7
-	excDoubleFault  = 8
-	excStackFault   = 12
-	excGeneralProt  = 13
-	excPageFault    = 14
-	excFPU          = 16
-	excAlignment    = 17
-	excMachineCheck = 18
-	excSIMD         = 19
+import (
+	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/x86"
 )
 
-var exceptionNames = [32]string{
-	"divide error (#DE)", "debug (#DB)", "non-maskable interrupt (NMI)", "breakpoint (#BP)",
-	"overflow (#OF)", "bound range exceeded (#BR)", "invalid opcode (#UD)", "device not available (#NM)",
-	"double fault (#DF)", "coprocessor segment overrun", "invalid TSS (#TS)", "segment not present (#NP)",
-	"stack-segment fault (#SS)", "general protection fault (#GP)", "page fault (#PF)", "reserved exception 15",
-	"x87 floating-point exception (#MF)", "alignment check (#AC)", "machine check (#MC)", "SIMD floating-point exception (#XM)",
-	"virtualization exception (#VE)", "control protection exception (#CP)", "reserved exception 22", "reserved exception 23",
-	"reserved exception 24", "reserved exception 25", "reserved exception 26", "reserved exception 27",
-	"hypervisor injection exception (#HV)", "VMM communication exception (#VC)", "security exception (#SX)", "reserved exception 31",
-}
-
-// ExceptionName returns the name of an exception vector.
-//
 //go:nosplit
-func ExceptionName(v uint64) string {
-	if v < 32 {
-		return exceptionNames[v]
-	}
-	if v == vectorSyscall {
-		return "system call"
-	}
-	return "interrupt"
-}
-
-//go:nosplit
-func handleTrap(tf *TrapFrame) {
+func handleTrap(tf *arch.TrapFrame) {
 	v := tf.Vector
 	switch {
-	case v == vectorSyscall:
+	case v == arch.VectorSyscall:
 		handleSyscall(tf)
 	case v < 32:
 		exception(tf)
-	case v == VectorTimer:
+	case v == arch.VectorTimer:
 		timerTick()
-	case v == VectorSpurious:
+	case v == arch.VectorSpurious:
 	default:
 		if !deviceInterrupt(v) {
 			if h := handlers[v&255]; h != nil {
 				h(tf)
 			}
 		}
-		lapicEOI()
+		arch.EOI()
 	}
-	if !tf.fromKernel() && !curProc().ending {
+	if !tf.FromKernel() && !curProc().ending {
 		deliverSignals(tf)
-		if tf.fromTask() && !(canonical(tf.RIP) && canonical(tf.RSP)) {
+		if tf.FromTask() && !(canonical(tf.RIP) && canonical(tf.RSP)) {
 			// IRETQ to a non-canonical address can fault in ring 0 on some CPUs: the task
 			// gets SIGSEGV instead (its handler runs on its signal stack, if it has one).
 			raiseFault(tf, SIGSEGV, siKernel, 0)
@@ -82,7 +43,7 @@ func handleTrap(tf *TrapFrame) {
 		finishEndedTasks()
 		if !curProc().live {
 			schedule() // the thread's task is gone: it never returns to it
-			panicKernel("a torn-down task was scheduled again", uint64(cur().proc))
+			arch.Panic("a torn-down task was scheduled again", uint64(cur().proc))
 		}
 	}
 	prepareReturn()
@@ -93,23 +54,20 @@ func handleTrap(tf *TrapFrame) {
 //go:nosplit
 func canonical(va uint64) bool { return va < userTop || va >= directMapBase }
 
-// returnFS and returnCR3 are what trapReturn loads when it goes back to a task.
-var returnFS, returnCR3 uint64
 
 //go:nosplit
 func prepareReturn() {
-	returnFS = cur().fsBase
-	returnCR3 = uint64(curSpace().root)
+	arch.SetReturn(cur().fsBase, uint64(curSpace().root))
 }
 
 //go:nosplit
-func exception(tf *TrapFrame) {
+func exception(tf *arch.TrapFrame) {
 	v := tf.Vector
-	if tf.fromKernel() {
-		crashFrame(ExceptionName(v), tf)
+	if tf.FromKernel() {
+		crashFrame(arch.ExceptionName(v), tf)
 	}
 	switch v {
-	case excPageFault:
+	case arch.ExcPageFault:
 		addr := x86.CR2()
 		write, exec := tf.ErrorCode&2 != 0, tf.ErrorCode&16 != 0
 		r := faultMapErr
@@ -133,20 +91,20 @@ func exception(tf *TrapFrame) {
 			return
 		}
 		raiseFault(tf, SIGSEGV, int32(r), addr)
-	case excDivide:
+	case arch.ExcDivide:
 		raiseFault(tf, SIGFPE, 1, tf.RIP) // FPE_INTDIV
-	case excFPU, excSIMD:
+	case arch.ExcFPU, arch.ExcSIMD:
 		raiseFault(tf, SIGFPE, 0, tf.RIP)
-	case excInvalidOp:
+	case arch.ExcInvalidOp:
 		raiseFault(tf, SIGILL, 2, tf.RIP) // ILL_ILLOPN
-	case excGeneralProt, excStackFault:
+	case arch.ExcGeneralProt, arch.ExcStackFault:
 		raiseFault(tf, SIGSEGV, siKernel, 0)
-	case excAlignment:
+	case arch.ExcAlignment:
 		raiseFault(tf, SIGBUS, 1, tf.RIP) // BUS_ADRALN
-	case excDebug, excBreakpoint:
+	case arch.ExcDebug, arch.ExcBreakpoint:
 		raiseFault(tf, SIGTRAP, 1, tf.RIP)
-	case excNMI, excDoubleFault, excMachineCheck:
-		crashFrame(ExceptionName(v), tf) // the hardware's, not the task's
+	case arch.ExcNMI, arch.ExcDoubleFault, arch.ExcMachineCheck:
+		crashFrame(arch.ExceptionName(v), tf) // the hardware's, not the task's
 	default:
 		// Anything else a task raises (a reserved or unused vector) is its own fault.
 		raiseFault(tf, SIGSEGV, siKernel, 0)

@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/simpleos/simpleos/core/kernel/arch"
+
 // Checked access to memory named by a Go runtime (the core's or a task's): every address is
 // checked against the address space's own regions and page tables, and reached through the
 // direct map. Demand-zero pages are faulted in. Only RAM is a buffer: device memory a driver
@@ -67,11 +69,11 @@ func (as *AddressSpace) transfer(user, kernel, n uintptr, op int) bool {
 		}
 		switch op {
 		case fromUser:
-			memmove(kernel, k, chunk)
+			arch.Memmove(kernel, k, chunk)
 		case toUser:
-			memmove(k, kernel, chunk)
+			arch.Memmove(k, kernel, chunk)
 		default:
-			memzero(k, chunk)
+			arch.Memzero(k, chunk)
 		}
 		user += chunk
 		kernel += chunk
@@ -98,23 +100,23 @@ func (as *AddressSpace) zeroOut(dst, n uintptr) bool { return as.transfer(dst, 0
 //go:nosplit
 func (as *AddressSpace) read64(va uintptr) (uint64, bool) {
 	var v uint64
-	ok := as.copyIn(addrOf64(&v), va, 8)
+	ok := as.copyIn(arch.Addr(&v), va, 8)
 	return v, ok
 }
 
 //go:nosplit
 func (as *AddressSpace) read32(va uintptr) (uint32, bool) {
 	var v uint32
-	ok := as.copyIn(addrOf32(&v), va, 4)
+	ok := as.copyIn(arch.Addr(&v), va, 4)
 	return v, ok
 }
 
 //go:nosplit
 func (as *AddressSpace) write64(va uintptr, v uint64) bool {
-	return as.copyOut(va, addrOf64(&v), 8)
+	return as.copyOut(va, arch.Addr(&v), 8)
 }
 
 //go:nosplit
 func (as *AddressSpace) write32(va uintptr, v uint32) bool {
-	return as.copyOut(va, addrOf32(&v), 4)
+	return as.copyOut(va, arch.Addr(&v), 4)
 }

@@ -169,7 +169,7 @@ func hostileStack(sp uint64) []Attack {
 		as = append(as, a)
 	}
 	sys := syscallPreserves(fmt.Sprintf("rsp=%#x syscall getpid", sp), r, syscall.SYS_GETPID)
-	loop := Attack{Name: fmt.Sprintf("rsp=%#x spin (timer interrupts)", sp), Code: Snippet(r, spin(1_000_000)...), Want: MustEnd}
+	loop := Attack{Name: fmt.Sprintf("rsp=%#x spin (timer interrupts)", sp), Code: Snippet(r, spin(12_000_000)...), Want: MustEnd}
 	if !canonical(sp) {
 		sys.Want, sys.Signal, sys.Vector = MustTrap, syscall.SIGSEGV, -1
 		loop.Want, loop.Signal, loop.Vector = MustTrap, syscall.SIGSEGV, -1

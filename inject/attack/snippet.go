@@ -118,10 +118,22 @@ func intN(n byte) []byte { return []byte{0xcd, n} }
 // movEAX is MOV EAX, imm32 (zero-extends into RAX).
 func movEAX(v uint32) []byte { return binary.LittleEndian.AppendUint32([]byte{0xb8}, v) }
 
-// spin counts ECX down from n: long enough for timer interrupts to arrive mid-loop.
-func spin(n uint32) []byte {
-	b := binary.LittleEndian.AppendUint32([]byte{0xb9}, n) // MOV ECX, n
-	return append(b, 0xff, 0xc9, 0x75, 0xfc)               // DEC ECX; JNZ -4
+// spin loops until the TSC has advanced by cycles: long enough for timer interrupts (every
+// millisecond) to arrive mid-loop however fast the machine runs the loop. It clobbers RAX, RCX
+// and RDX, and touches no memory.
+func spin(cycles uint32) []byte {
+	return cat(
+		[]byte{0x0f, 0x31},             // RDTSC
+		[]byte{0x48, 0xc1, 0xe2, 0x20}, // SHL RDX, 32
+		[]byte{0x48, 0x09, 0xc2},       // OR RDX, RAX: the start
+		binary.LittleEndian.AppendUint32([]byte{0x48, 0x81, 0xc2}, cycles), // ADD RDX, cycles
+		[]byte{0x48, 0x89, 0xd1},       // MOV RCX, RDX: the deadline
+		[]byte{0x0f, 0x31},             // loop: RDTSC
+		[]byte{0x48, 0xc1, 0xe2, 0x20}, // SHL RDX, 32
+		[]byte{0x48, 0x09, 0xd0},       // OR RAX, RDX: now
+		[]byte{0x48, 0x39, 0xc8},       // CMP RAX, RCX
+		[]byte{0x72, 0xf2},             // JB loop (-14)
+	)
 }
 
 // jmpAbs is MOVABS RAX, addr; JMP RAX.

@@ -1,4 +1,4 @@
-package kernel
+package arch
 
 // Time: the TSC is the clock source, calibrated at boot against the PIT (channel 2, gated
 // through port 0x61); the local APIC timer, calibrated the same way, ticks every tickNs.
@@ -23,10 +23,10 @@ var (
 	bootTSC     uint64 // TSC when the 64-bit kernel first ran
 )
 
-// calibrate measures the TSC and local APIC timer rates over ~10 ms of PIT channel 2.
+// Calibrate measures the TSC and local APIC timer rates over ~10 ms of PIT channel 2.
 //
 //go:nosplit
-func calibrate() {
+func Calibrate() {
 	const pitCount = pitHz / 100 // 10 ms
 	// Gate high, speaker off; channel 2, lobyte/hibyte, mode 0 (interrupt on terminal count).
 	x86.Outb(0x61, x86.Inb(0x61)&^0x02|0x01)
@@ -58,17 +58,14 @@ func calibrate() {
 	tscBoot = t0
 }
 
-// nanotime returns nanoseconds since calibration.
+// Nanotime is the core's monotonic clock: nanoseconds since calibration.
 //
 //go:nosplit
-func nanotime() int64 {
+func Nanotime() int64 {
 	d := x86.Rdtsc() - tscBoot
 	hi, lo := bits.Mul64(d, nsPerTSC32)
 	return int64(hi<<32 | lo>>32)
 }
-
-// Nanotime is the core's monotonic clock, in nanoseconds since boot calibration.
-func Nanotime() int64 { return nanotime() }
 
 // SinceEntry returns nanoseconds since the kernel's first 64-bit instruction.
 //
@@ -80,16 +77,33 @@ func SinceEntry() int64 {
 
 // SetWallClock sets CLOCK_REALTIME (nanoseconds since the Unix epoch) from the RTC.
 func SetWallClock(unixNs int64) {
-	wallOffset = unixNs - nanotime()
+	wallOffset = unixNs - Nanotime()
 }
 
 // TSCHz returns the calibrated TSC frequency.
-func TSCHz() uint64 { return tscHz }
-
-// timerTicksPerTick returns the local APIC initial count for one scheduler tick.
 //
 //go:nosplit
-func timerTicksPerTick() uint32 {
+func TSCHz() uint64 { return tscHz }
+
+// WallOffset is CLOCK_REALTIME - CLOCK_MONOTONIC, in ns.
+//
+//go:nosplit
+func WallOffset() int64 { return wallOffset }
+
+// TickNs is the scheduler tick's length.
+//
+//go:nosplit
+func TickNs() int64 { return tickNs }
+
+// MarkEntry records the TSC at the kernel's first 64-bit instruction (SinceEntry's zero).
+//
+//go:nosplit
+func MarkEntry() { bootTSC = x86.Rdtsc() }
+
+// TimerTicksPerTick returns the local APIC initial count for one scheduler tick.
+//
+//go:nosplit
+func TimerTicksPerTick() uint32 {
 	t := lapicPerSec * uint64(tickNs) / 1_000_000_000
 	if t == 0 {
 		t = 1
@@ -99,3 +113,8 @@ func timerTicksPerTick() uint32 {
 	}
 	return uint32(t)
 }
+
+// EntryTSC is the TSC at the kernel's first 64-bit instruction.
+//
+//go:nosplit
+func EntryTSC() uint64 { return bootTSC }

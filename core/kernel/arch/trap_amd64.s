@@ -7,10 +7,14 @@
 // core's own runtime (ring 0, a lower-half stack) — and just below the interrupted RSP when
 // it interrupted kernel code (ring 0 on an upper-half stack). The stack pointer alone decides
 // nothing: a task chooses its own. It then saves every register into a TrapFrame (see
-// trapframe.go) and calls handleTrap. Everything leaves through trapReturn.
+// trapframe.go; the offsets below come from it through go_asm.h) and calls the kernel's trap
+// handler. Everything leaves through trapReturn.
 
 #include "textflag.h"
 #include "go_asm.h"
+
+// trapEntry finds the entry frame at 16(SP), once it has pushed AX and BX, and builds the
+// TrapFrame below the top of the stack in BX.
 
 // Save general registers below an already-built (vector, error, iret) frame and FXSAVE.
 #define SAVE_REST \
@@ -19,14 +23,12 @@
 	SUBQ	$512, SP; \
 	FXSAVE64 (SP)
 
-// trapEntry is reached from the trampoline with the entry stack holding: 0 vector, 8 error
-// code, 16 RIP, 24 CS, 32 RFLAGS, 40 RSP, 48 SS.
 TEXT ·trapEntry(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	AX
 	PUSHQ	BX
-	TESTQ	$3, 40(SP)		// interrupted CPL: a task's trap is the task's, whatever its RSP
+	TESTQ	$3, (16+entryFrame_CS)(SP)		// interrupted CPL: a task's trap is the task's, whatever its RSP
 	JNE	toThread
-	MOVQ	56(SP), AX		// ring 0: the core's runtime (lower half) or kernel code
+	MOVQ	(16+entryFrame_RSP)(SP), AX		// ring 0: the core's runtime (lower half) or kernel code
 	BTQ	$63, AX
 	JCS	fromKernel
 toThread:
@@ -36,23 +38,23 @@ fromKernel:
 	LEAQ	-128(AX), BX
 	ANDQ	$~15, BX
 copyFrame:
-	MOVQ	64(SP), AX; MOVQ AX, -8(BX)	// ss
-	MOVQ	56(SP), AX; MOVQ AX, -16(BX)	// rsp
-	MOVQ	48(SP), AX; MOVQ AX, -24(BX)	// rflags
-	MOVQ	40(SP), AX; MOVQ AX, -32(BX)	// cs
-	MOVQ	32(SP), AX; MOVQ AX, -40(BX)	// rip
-	MOVQ	24(SP), AX; MOVQ AX, -48(BX)	// error code
-	MOVQ	16(SP), AX; MOVQ AX, -56(BX)	// vector
-	MOVQ	8(SP), AX;  MOVQ AX, -64(BX)	// rax
-	MOVQ	0(SP), AX;  MOVQ AX, -72(BX)	// rbx
-	LEAQ	-72(BX), SP
+	MOVQ	(16+entryFrame_SS)(SP), AX;		MOVQ AX, (TrapFrame_SS-TrapFrame__size)(BX)
+	MOVQ	(16+entryFrame_RSP)(SP), AX;		MOVQ AX, (TrapFrame_RSP-TrapFrame__size)(BX)
+	MOVQ	(16+entryFrame_RFLAGS)(SP), AX;	MOVQ AX, (TrapFrame_RFLAGS-TrapFrame__size)(BX)
+	MOVQ	(16+entryFrame_CS)(SP), AX;		MOVQ AX, (TrapFrame_CS-TrapFrame__size)(BX)
+	MOVQ	(16+entryFrame_RIP)(SP), AX;		MOVQ AX, (TrapFrame_RIP-TrapFrame__size)(BX)
+	MOVQ	(16+entryFrame_ErrorCode)(SP), AX;	MOVQ AX, (TrapFrame_ErrorCode-TrapFrame__size)(BX)
+	MOVQ	(16+entryFrame_Vector)(SP), AX;	MOVQ AX, (TrapFrame_Vector-TrapFrame__size)(BX)
+	MOVQ	8(SP), AX;		MOVQ AX, (TrapFrame_RAX-TrapFrame__size)(BX)
+	MOVQ	0(SP), AX;		MOVQ AX, (TrapFrame_RBX-TrapFrame__size)(BX)
+	LEAQ	(TrapFrame_RBX-TrapFrame__size)(BX), SP
 	SAVE_REST
 	CLD
 	// A task's FS base means nothing here: Go's ABI wrappers read g from -8(FS), so point
 	// FS at the kernel's block.
 	TESTQ	$3, TrapFrame_CS(SP)
 	JEQ	callGo
-	LEAQ	·bootTLS+8(SB), AX
+	MOVQ	·kernelFS(SB), AX
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	MOVL	$0xc0000100, CX
@@ -60,7 +62,7 @@ copyFrame:
 callGo:
 	MOVQ	SP, AX
 	PUSHQ	AX
-	MOVQ	$·handleTrap(SB), AX	// indirect: the handler starts a fresh nosplit budget
+	MOVQ	·trapHandler(SB), AX	// the kernel's (SetTrapHandler): an ABI0 function of one argument
 	CALL	AX
 	POPQ	AX
 	JMP	·trapReturn(SB)
@@ -68,7 +70,7 @@ callGo:
 // trapReturn restores the TrapFrame at SP. To ring 0 (the core's runtime, or kernel code) it
 // returns with IRETQ from here. To a task it sets the task's FS base, moves the registers and
 // the IRETQ frame to the entry stack (the same pages in the task's map) and leaves through
-// trampExit, which loads the task's CR3 (returnCR3, set by handleTrap) and returns.
+// trampExit, which loads the task's CR3 (returnCR3, from SetReturn) and returns.
 TEXT ·trapReturn(SB),NOSPLIT|NOFRAME,$0
 	TESTQ	$3, TrapFrame_CS(SP)
 	JNE	toTask
@@ -85,20 +87,20 @@ toTask:
 	MOVL	$0xc0000100, CX
 	WRMSR
 	FXRSTOR64 (SP)
-	LEAQ	512(SP), SI		// R15 .. SS: 22 words
-	MOVQ	$(const_entryStackTop-22*8), DI
-	MOVQ	$22, CX
+	LEAQ	512(SP), SI		// R15 .. SS
+	MOVQ	$(const_entryStackTop-const_trapRegsWords*8), DI
+	MOVQ	$const_trapRegsWords, CX
 	REP;	MOVSQ
-	MOVQ	$(const_entryStackTop-23*8), SP
+	MOVQ	$(const_entryStackTop-(const_trapRegsWords+1)*8), SP
 	MOVQ	·returnCR3(SB), AX
 	MOVQ	AX, 0(SP)
 	MOVQ	$const_entryExit, AX
 	JMP	AX
 
-// switchContext saves the kernel stack pointer of the running thread in *save and resumes the
+// SwitchContext saves the kernel stack pointer of the running thread in *save and resumes the
 // thread whose saved stack pointer is load. Go code treats every register but SP and BP as
 // clobbered across a call, so SP, BP and the return address are the whole context.
-TEXT ·switchContext(SB),NOSPLIT,$0-16
+TEXT ·SwitchContext(SB),NOSPLIT,$0-16
 	MOVQ	save+0(FP), AX
 	MOVQ	load+8(FP), BX
 	PUSHQ	BP
@@ -107,29 +109,25 @@ TEXT ·switchContext(SB),NOSPLIT,$0-16
 	POPQ	BP
 	RET
 
-// threadStart is where a new thread's first switchContext returns: its kernel stack holds
+// threadStart is where a new thread's first SwitchContext returns: its kernel stack holds
 // only its TrapFrame, which trapReturn loads.
 TEXT ·threadStart(SB),NOSPLIT|NOFRAME,$0
 	JMP	·trapReturn(SB)
 
-// enterThread abandons the boot stack and starts the thread whose kernel stack pointer is sp.
-TEXT ·enterThread(SB),NOSPLIT|NOFRAME,$0-8
+// EnterThread abandons the boot stack and starts the thread whose kernel stack pointer is sp.
+TEXT ·EnterThread(SB),NOSPLIT|NOFRAME,$0-8
 	MOVQ	sp+0(FP), AX
 	MOVQ	0(AX), BP
 	LEAQ	8(AX), SP
 	RET
 
-TEXT ·threadStartAddr(SB),NOSPLIT,$0-8
+// ThreadStartPC is the address a new thread's first SwitchContext returns to.
+TEXT ·ThreadStartPC(SB),NOSPLIT,$0-8
 	LEAQ	·threadStart(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET
 
-TEXT ·idleLoopAddr(SB),NOSPLIT,$0-8
-	LEAQ	·idleLoop(SB), AX
-	MOVQ	AX, ret+0(FP)
-	RET
-
-TEXT ·bootFSBase(SB),NOSPLIT,$0-8
-	LEAQ	·bootTLS+8(SB), AX
+TEXT ·trapEntryAddr(SB),NOSPLIT,$0-8
+	LEAQ	·trapEntry(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET

@@ -1,4 +1,4 @@
-package kernel
+package arch
 
 // Global descriptor table and task-state segment.
 //
@@ -8,6 +8,9 @@ package kernel
 // pointers and I/O permission bitmap) belongs to each address space. Every vector enters on an
 // IST stack (the CPU does not switch stacks for traps taken at ring 0), NMI/#DF/#MC on a
 // second one.
+//
+// Runs before the Go runtime (InitGDT) and in trap context: nosplit, no allocation, no heap
+// pointer writes.
 
 import (
 	"unsafe"
@@ -67,11 +70,11 @@ func tssDescriptor(base uint64, limit uint64) (lo, hi uint64) {
 	return
 }
 
-// initGDT writes the GDT into its entry-area page, loads it and the task register.
+// InitGDT writes the GDT into its entry-area page (at kernel address g), loads it and the
+// task register.
 //
 //go:nosplit
-func initGDT() {
-	g := directMap(entryShared.gdt)
+func InitGDT(g uintptr) {
 	descs := [gdtEntries - 2]uint64{
 		0,
 		codeDescriptor(0), dataDescriptor(0),
@@ -80,21 +83,21 @@ func initGDT() {
 		user32CodeDescriptor, dataDescriptor(3), codeDescriptor(3),
 	}
 	for i, d := range descs {
-		store64(g+uintptr(i)*8, d)
+		Store64(g+uintptr(i)*8, d)
 	}
-	lo, hi := tssDescriptor(entryTSS, tssLimit)
-	store64(g+10*8, lo)
-	store64(g+11*8, hi)
-	gdtr.set(entryGDT, gdtEntries*8-1)
+	lo, hi := tssDescriptor(EntryTSS, tssLimit)
+	Store64(g+10*8, lo)
+	Store64(g+11*8, hi)
+	gdtr.set(EntryGDT, gdtEntries*8-1)
 	x86.Lgdt(uintptr(unsafe.Pointer(&gdtr)))
 	x86.ReloadSegments(SelKernelCode, SelKernelData)
 	x86.Ltr(selTSS)
 }
 
-// selectorsForRing returns the code and stack selectors of a ring.
+// SelectorsForRing returns the code and stack selectors of a ring.
 //
 //go:nosplit
-func selectorsForRing(ring int) (code, stack uint64) {
+func SelectorsForRing(ring int) (code, stack uint64) {
 	switch ring {
 	case 1:
 		return SelRing1Code, SelRing1Data
@@ -104,4 +107,17 @@ func selectorsForRing(ring int) (code, stack uint64) {
 		return SelUserCode, SelUserData
 	}
 	return SelKernelCode, SelKernelData
+}
+
+// InitSyscallMSRs points SYSCALL at the trampoline. STAR: SYSCALL loads CS=0x08, SS=0x10;
+// SYSRET (ring 3) loads CS=0x4b, SS=0x43. FMASK clears IF, TF, DF, AC and NT on entry.
+//
+//go:nosplit
+func InitSyscallMSRs() {
+	x86.WriteMSR(x86.MSR_STAR, uint64(SelUser32Code)<<48|uint64(SelKernelCode)<<32)
+	x86.WriteMSR(x86.MSR_LSTAR, entrySyscall)
+	x86.WriteMSR(x86.MSR_KERNEL_GS_BASE, EntryStack) // trampSyscall's scratch word
+	x86.WriteMSR(x86.MSR_GS_BASE, 0)
+	x86.WriteMSR(x86.MSR_FMASK, x86.FlagIF|x86.FlagTF|x86.FlagDF|x86.FlagAC|x86.FlagNT)
+	x86.WriteMSR(x86.MSR_EFER, x86.ReadMSR(x86.MSR_EFER)|1|1<<11) // SCE, NXE
 }

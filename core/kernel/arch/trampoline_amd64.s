@@ -47,19 +47,19 @@ TEXT ·trampSyscall(SB),NOSPLIT|NOFRAME,$0
 	BYTE	$0x0f; BYTE $0x01; BYTE $0xf8			// SWAPGS
 	BYTE	$0x65; BYTE $0x48; BYTE $0x89; BYTE $0x24; BYTE $0x25; LONG $0	// MOVQ SP, GS:0
 	MOVQ	$const_entryStackTop, SP
-	SUBQ	$56, SP			// vector, error code, RIP, CS, RFLAGS, RSP, SS
-	MOVQ	CX, 16(SP)
-	MOVQ	R11, 32(SP)
+	SUBQ	$entryFrame__size, SP
+	MOVQ	CX, entryFrame_RIP(SP)
+	MOVQ	R11, entryFrame_RFLAGS(SP)
 	BYTE	$0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x0c; BYTE $0x25; LONG $0	// MOVQ GS:0, CX
 	BYTE	$0x0f; BYTE $0x01; BYTE $0xf8			// SWAPGS
-	MOVQ	CX, 40(SP)
+	MOVQ	CX, entryFrame_RSP(SP)
 	MOVQ	$const_entryTaskInfo, CX	// the caller's selectors: SYSCALL does not record its ring
 	MOVQ	0(CX), R11
-	MOVQ	R11, 24(SP)
+	MOVQ	R11, entryFrame_CS(SP)
 	MOVQ	8(CX), R11
-	MOVQ	R11, 48(SP)
-	MOVQ	$0, 8(SP)
-	MOVQ	$0x100, 0(SP)		// vectorSyscall
+	MOVQ	R11, entryFrame_SS(SP)
+	MOVQ	$0, entryFrame_ErrorCode(SP)
+	MOVQ	$const_VectorSyscall, entryFrame_Vector(SP)
 	// RCX and R11 are the caller's to lose (the SYSCALL ABI clobbers them).
 	MOVQ	$const_entryROData, R11
 	MOVQ	CR3, CX
@@ -93,9 +93,4 @@ TEXT ·trampAddrs(SB),NOSPLIT,$0-32
 	MOVQ	AX, syscall+16(FP)
 	LEAQ	·trampExit(SB), AX
 	MOVQ	AX, exit+24(FP)
-	RET
-
-TEXT ·trapEntryAddr(SB),NOSPLIT,$0-8
-	LEAQ	·trapEntry(SB), AX
-	MOVQ	AX, ret+0(FP)
 	RET

@@ -1,4 +1,4 @@
-package kernel
+package arch
 
 // The polled serial console (COM1) used for everything the core prints: its own messages,
 // the Go runtime's stdout/stderr, and crash reports.
@@ -27,76 +27,77 @@ const (
 )
 
 //go:nosplit
-func putc(c byte) {
+func Putc(c byte) {
 	for x86.Inb(com1LSR)&lsrTHRE == 0 {
 	}
 	x86.Outb(com1Data, c)
 }
 
 //go:nosplit
-func puts(s string) {
+func Puts(s string) {
 	for i := 0; i < len(s); i++ {
-		putc(s[i])
+		Putc(s[i])
 	}
 }
 
-// putBytes prints n bytes at kernel address p.
+// PutBytes prints n bytes at kernel address p.
 //
 //go:nosplit
-func putBytes(p uintptr, n int) {
+func PutBytes(p uintptr, n int) {
 	for i := 0; i < n; i++ {
-		putc(load8(p + uintptr(i)))
+		Putc(Load8(p + uintptr(i)))
 	}
 }
 
-const hexDigits = "0123456789abcdef"
+// HexDigits are the digits PutHex prints.
+const HexDigits = "0123456789abcdef"
 
-// putHex prints v as 0x-prefixed hexadecimal.
+// PutHex prints v as 0x-prefixed hexadecimal.
 //
 //go:nosplit
-func putHex(v uint64) {
-	puts("0x")
+func PutHex(v uint64) {
+	Puts("0x")
 	started := false
 	for shift := 60; shift >= 0; shift -= 4 {
 		d := (v >> uint(shift)) & 0xf
 		if d != 0 || started || shift == 0 {
 			started = true
-			putc(hexDigits[d])
+			Putc(HexDigits[d])
 		}
 	}
 }
 
-// putHex16 prints v as 16 hex digits, for register dumps.
+// PutHex16 prints v as 16 hex digits, for register dumps.
 //
 //go:nosplit
-func putHex16(v uint64) {
+func PutHex16(v uint64) {
 	for shift := 60; shift >= 0; shift -= 4 {
-		putc(hexDigits[(v>>uint(shift))&0xf])
+		Putc(HexDigits[(v>>uint(shift))&0xf])
 	}
 }
 
-// putDec prints v in decimal, one digit at a time. conPutDec and kputDec repeat this loop on
+// PutDec prints v in decimal, one digit at a time. conPutDec and kputDec repeat this loop on
 // purpose: a shared helper would add a frame to the deepest nosplit chains (the linker's
 // 800-byte budget), and a digit buffer would add 20 bytes to each.
 //
 //go:nosplit
-func putDec(v uint64) {
+func PutDec(v uint64) {
 	d := uint64(1)
 	for v/10 >= d {
 		d *= 10
 	}
 	for d > 0 {
-		putc(byte('0' + v/d%10))
+		Putc(byte('0' + v/d%10))
 		d /= 10
 	}
 }
 
 //go:nosplit
-func putInt(v int64) {
+func PutInt(v int64) {
 	if v < 0 {
-		putc('-')
-		putDec(uint64(-v))
+		Putc('-')
+		PutDec(uint64(-v))
 		return
 	}
-	putDec(uint64(v))
+	PutDec(uint64(v))
 }

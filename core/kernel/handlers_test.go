@@ -5,13 +5,15 @@ import (
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/simpleos/simpleos/core/kernel/arch"
 )
 
 //go:nosplit
-func nosplitHandler(tf *TrapFrame) bool { return tf != nil }
+func nosplitHandler(tf *arch.TrapFrame) bool { return tf != nil }
 
 //go:noinline
-func splittableHandler(tf *TrapFrame) bool {
+func splittableHandler(tf *arch.TrapFrame) bool {
 	var buf [512]byte
 	buf[tf.Vector%512] = 1
 	return buf[3] == 1 || recurse(int(tf.Vector)) > 0
@@ -28,6 +30,6 @@ func recurse(n int) int {
 func codeOf(h Handler) uintptr { return **(**uintptr)(unsafe.Pointer(&h)) }
 
 func TestHandlersMustBeNosplit(t *testing.T) {
-	assert.True(t, nosplitCode(codeOf(nosplitHandler)))
-	assert.False(t, nosplitCode(codeOf(splittableHandler)), "a stack check at entry")
+	assert.True(t, arch.NosplitCode(codeOf(nosplitHandler)))
+	assert.False(t, arch.NosplitCode(codeOf(splittableHandler)), "a stack check at entry")
 }
