@@ -66,9 +66,9 @@ type Thread struct {
 var threads [maxThreads]Thread
 
 var (
-	current   int     // index of the running thread (0 = idle)
-	nextTID   int32   = 1
-	runStart  int64
+	current  int   // index of the running thread (0 = idle)
+	nextTID  int32 = 1
+	runStart int64
 )
 
 func idleLoopAddr() uintptr

@@ -54,7 +54,6 @@ func handleTrap(tf *arch.TrapFrame) {
 //go:nosplit
 func canonical(va uint64) bool { return va < userTop || va >= directMapBase }
 
-
 //go:nosplit
 func prepareReturn() {
 	arch.SetReturn(cur().fsBase, uint64(curSpace().root))
