@@ -14,6 +14,7 @@ import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/elfsym"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 	"github.com/simpleos/simpleos/core/multiboot"
 	"github.com/simpleos/simpleos/core/x86"
 )
@@ -30,7 +31,6 @@ var (
 )
 
 var (
-	kernelPML4   pageTable
 	kernelSyms   elfsym.Table
 	kernelSymsOK bool
 	bootReadyNs  int64 // monotonic time when the runtime was entered
@@ -53,26 +53,24 @@ func bootMain() {
 	if syscallTable[abi.SysWrite].fn == nil {
 		arch.Panic("system-call table is not static data", 0)
 	}
-	info, ok := multiboot.Load(bootMagic, uintptr(bootInfoPhys), directMapBase)
+	info, ok := multiboot.Load(bootMagic, uintptr(bootInfoPhys), mm.DirectMapBase)
 	if !ok {
 		arch.Panic("not started by a Multiboot loader: magic", uint64(bootMagic))
 	}
-	imgStart, imgEnd := imageExtent()
+	imgStart, imgEnd := mm.ImageExtent()
 	n := collectExclusions(info, imgStart, imgEnd)
 	k := uint(info.UsableRanges(exclusions[:min(uint(n), uint(len(exclusions)))], bootRegions[:]))
-	initFrames(bootRegions[:min(k, uint(len(bootRegions)))])
-	if frames.Free < 1024 {
-		arch.Panic("too little memory: free frames", frames.Free)
+	mm.InitFrames(bootRegions[:min(k, uint(len(bootRegions)))])
+	if mm.Frames().Free < 1024 {
+		arch.Panic("too little memory: free frames", mm.Frames().Free)
 	}
-	buildKernelSpace()
-	initEntryShared()
-	if !spaces[0].buildEntryArea(true, arch.SelKernelCode, arch.SelKernelData) {
-		arch.Panic("out of memory building the core's entry area", 0)
-	}
-	entryStackOwner = 0
-	x86.SetCR3(uint64(kernelPML4))
-	arch.InitGDT(directMap(entryShared.gdt))
-	arch.InitIDT(directMap(entryShared.idt))
+	mm.BuildKernelSpace()
+	mm.InitEntryShared()
+	mm.InitCoreEntryArea()
+	x86.SetCR3(uint64(mm.KernelPML4))
+	gdt, idt := mm.DescriptorPages()
+	arch.InitGDT(gdt)
+	arch.InitIDT(idt)
 	arch.InitSyscallMSRs()
 	arch.SetTrapHandler(handleTrapAddr())
 	arch.SetKernelFS(bootFSBase())
@@ -81,7 +79,7 @@ func bootMain() {
 	initRandom()
 	if info.ModuleCount() > 0 {
 		if start, end, _, ok := info.Module(0); ok && end > start {
-			kernelSyms, kernelSymsOK = elfsym.Open(directMap(uint64(start)), end-start)
+			kernelSyms, kernelSymsOK = elfsym.Open(mm.DirectMap(uint64(start)), end-start)
 		}
 	}
 	cmdline := info.CommandLine()
@@ -101,9 +99,9 @@ func bootMain() {
 	}
 	t := setupCoreProcess(cmdline)
 	arch.Puts("SimpleOS core: ")
-	arch.PutDec(frames.Total * pageSize >> 20)
+	arch.PutDec(mm.Frames().Total * mm.PageSize >> 20)
 	arch.Puts(" MiB usable, ")
-	arch.PutDec(frames.Total - frames.Free)
+	arch.PutDec(mm.Frames().Total - mm.Frames().Free)
 	arch.Puts(" frames in use, TSC ")
 	arch.PutDec(arch.TSCHz() / 1_000_000)
 	arch.Puts(" MHz, tick 1 ms, time slice ")
@@ -123,35 +121,10 @@ func bootMain() {
 	arch.EnterThread(thread(t).savedSP)
 }
 
-// imageExtent reads the core's own program headers (its ELF header is the first page of
-// the image) and returns the page range its segments occupy.
-//
-//go:nosplit
-func imageExtent() (start, end uintptr) {
-	phoff := uintptr(arch.Load64(imageBase + 0x20))
-	phent := uintptr(*(*uint16)(arch.Pointer(imageBase + 0x36)))
-	phnum := int(*(*uint16)(arch.Pointer(imageBase + 0x38)))
-	start = ^uintptr(0)
-	for i := 0; i < phnum; i++ {
-		ph := imageBase + phoff + uintptr(i)*phent
-		if arch.Load32(ph) != 1 { // PT_LOAD
-			continue
-		}
-		va, memsz := uintptr(arch.Load64(ph+16)), uintptr(arch.Load64(ph+40))
-		if va < start {
-			start = va
-		}
-		if va+memsz > end {
-			end = va + memsz
-		}
-	}
-	return pageDown(start), pageUp(end)
-}
-
 //go:nosplit
 func addExclusion(n int, start, end uint64) int {
 	if uint(n) < uint(len(exclusions)) && end > start {
-		exclusions[n] = multiboot.Range{Start: start &^ (pageSize - 1), End: (end + pageSize - 1) &^ (pageSize - 1)}
+		exclusions[n] = multiboot.Range{Start: start &^ (mm.PageSize - 1), End: (end + mm.PageSize - 1) &^ (mm.PageSize - 1)}
 		n++
 	}
 	return n
@@ -167,11 +140,11 @@ func collectExclusions(info multiboot.Info, imgStart, imgEnd uintptr) int {
 	n = addExclusion(n, uint64(bootInfoPhys), uint64(bootInfoPhys)+128)
 	cmd := info.CommandLine()
 	if len(cmd) > 0 {
-		p := uint64(arch.StringAddr(cmd) - directMapBase)
+		p := uint64(arch.StringAddr(cmd) - mm.DirectMapBase)
 		n = addExclusion(n, p, p+uint64(len(cmd))+1)
 	}
 	if info.Flags()&(1<<3) != 0 {
-		mods := uint64(arch.Load32(directMap(uint64(bootInfoPhys)) + 24))
+		mods := uint64(arch.Load32(mm.DirectMap(uint64(bootInfoPhys)) + 24))
 		n = addExclusion(n, mods, mods+uint64(info.ModuleCount())*16)
 	}
 	for i := 0; i < info.ModuleCount(); i++ {
@@ -181,75 +154,11 @@ func collectExclusions(info multiboot.Info, imgStart, imgEnd uintptr) int {
 		}
 		n = addExclusion(n, uint64(start), uint64(end))
 		if len(str) > 0 {
-			p := uint64(arch.StringAddr(str) - directMapBase)
+			p := uint64(arch.StringAddr(str) - mm.DirectMapBase)
 			n = addExclusion(n, p, p+uint64(len(str))+1)
 		}
 	}
 	return n
-}
-
-// buildKernelSpace creates the core's page table: the direct map (2 MiB pages), the shared
-// kernel-stack table, the core image with the permissions of its ELF segments, and the
-// interrupt-controller registers.
-//
-//go:nosplit
-func buildKernelSpace() {
-	root, ok := allocFrame()
-	if !ok {
-		arch.Panic("out of memory building page tables", 0)
-	}
-	kernelPML4 = pageTable(root)
-	// Direct map: cover physical memory up to the highest usable frame, in whole GiB.
-	top := (frameTop*pageSize + 1<<30 - 1) &^ (1<<30 - 1)
-	directMapEnd = top
-	pdpt, _ := allocFrame()
-	arch.Store64(directMap(root)+256*8, pdpt|ptePresent|pteWrite)
-	for gb := uint64(0); gb < top>>30; gb++ {
-		pd, ok := allocFrame()
-		if !ok {
-			arch.Panic("out of memory building the direct map", gb)
-		}
-		arch.Store64(directMap(pdpt)+uintptr(gb)*8, pd|ptePresent|pteWrite)
-		for i := uint64(0); i < 512; i++ {
-			pa := gb<<30 | i<<21
-			arch.Store64(directMap(pd)+uintptr(i)*8, pa|ptePresent|pteWrite|pteHuge|pteGlobal|pteNX)
-		}
-	}
-	// Kernel stacks: pre-create the level-3 table so every address space shares it.
-	ks, _ := allocFrame()
-	arch.Store64(directMap(root)+tableIndex(kernelStackBase, 3)*8, ks|ptePresent|pteWrite)
-
-	core := &spaces[0]
-	core.root = kernelPML4
-	phoff := uintptr(arch.Load64(imageBase + 0x20))
-	phent := uintptr(*(*uint16)(arch.Pointer(imageBase + 0x36)))
-	phnum := int(*(*uint16)(arch.Pointer(imageBase + 0x38)))
-	for i := 0; i < phnum; i++ {
-		ph := imageBase + phoff + uintptr(i)*phent
-		if arch.Load32(ph) != 1 {
-			continue
-		}
-		pflags := arch.Load32(ph + 4)
-		va, memsz := uintptr(arch.Load64(ph+16)), uintptr(arch.Load64(ph+40))
-		prot := uint32(protRead)
-		if pflags&2 != 0 {
-			prot |= protWrite
-		}
-		if pflags&1 != 0 {
-			prot |= protExec
-		}
-		start, end := pageDown(va), pageUp(va+memsz)
-		for p := start; p < end; p += pageSize {
-			if !kernelPML4.mapPage(p, uint64(p), core.pteFlags(prot), nil) {
-				arch.Panic("cannot map the core image at", uint64(p))
-			}
-		}
-		core.addRegion(start, end, prot, vmaImage)
-	}
-	for _, dev := range [...]uintptr{arch.LAPICPhys, arch.IOAPICPhys} {
-		kernelPML4.mapPage(dev, uint64(dev), ptePresent|pteWrite|pteNoCache|pteWriteThr|pteNX, nil)
-		core.addRegion(dev, dev+pageSize, protRead|protWrite, vmaDevice)
-	}
 }
 
 // Auxiliary-vector keys.
@@ -279,14 +188,14 @@ func setupCoreProcess(cmdline string) int {
 	if !ok {
 		arch.Panic("cannot create the core's first thread", 0)
 	}
-	as := &spaces[0]
-	as.addRegion(userStackTop-userStackSize, userStackTop, protRead|protWrite, vmaAnon)
+	as := mm.Space(0)
+	as.AddRegion(mm.UserStackTop-mm.UserStackSize, mm.UserStackTop, mm.ProtRead|mm.ProtWrite, mm.KindAnon)
 	// The first stack page and the random words are had here, not in buildInitialStack: the
 	// paths through the page allocator and the generator then run under this frame only,
 	// which keeps the boot's nosplit chain within the linker's limit in a build with coverage
 	// counters too.
-	top := uintptr(userStackTop)
-	page, ok := as.userPage(top-pageSize, true)
+	top := uintptr(mm.UserStackTop)
+	page, ok := as.UserPage(top-mm.PageSize, true)
 	if !ok {
 		arch.Panic("cannot map the first stack page", uint64(top))
 	}
@@ -321,9 +230,9 @@ func isEnvWord(w string) bool {
 //
 //go:nosplit
 func buildInitialStack(page uintptr, cmdline string, randomWords [2]uint64) uintptr {
-	const top = uintptr(userStackTop)
+	const top = uintptr(mm.UserStackTop)
 	// k(va) is the kernel address of va in the top stack page.
-	base := page - (top - pageSize)
+	base := page - (top - mm.PageSize)
 	if len(cmdline) > 2048 {
 		cmdline = cmdline[:2048]
 	}
@@ -379,7 +288,7 @@ func buildInitialStack(page uintptr, cmdline string, randomWords [2]uint64) uint
 	}
 	w = putWord(w, 0)
 	w = putWord(w, atPagesz)
-	w = putWord(w, pageSize)
+	w = putWord(w, mm.PageSize)
 	w = putWord(w, atClktck)
 	w = putWord(w, 100)
 	w = putWord(w, atHwcap)

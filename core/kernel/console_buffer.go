@@ -142,7 +142,7 @@ func sysConsoleFetch(tf *arch.TrapFrame) int64 {
 		if chunk > int(n)-done {
 			chunk = int(n) - done
 		}
-		if !as.copyOut(buf+uintptr(done), addrOfConByte(head), uintptr(chunk)) {
+		if !as.CopyOut(buf+uintptr(done), addrOfConByte(head), uintptr(chunk)) {
 			return -abi.EFAULT
 		}
 		head = (head + chunk) & (conBufSize - 1)

@@ -117,7 +117,7 @@ func sysContentRead(tf *arch.TrapFrame) int64 {
 	if size > uintptr(f.curLen) {
 		size = uintptr(f.curLen)
 	}
-	if size > 0 && !curSpace().copyOut(uintptr(tf.RDX), uintptr(unsafe.Pointer(&f.cur[0])), size) {
+	if size > 0 && !curSpace().CopyOut(uintptr(tf.RDX), uintptr(unsafe.Pointer(&f.cur[0])), size) {
 		return -abi.EFAULT
 	}
 	return int64(f.curLen)
@@ -142,7 +142,7 @@ func sysContentWrite(tf *arch.TrapFrame) int64 {
 		blockQuiet(waitContent, 0) // another write is being decided
 	}
 	// Copy in first: a bad pointer changes nothing.
-	if size > 0 && !curSpace().copyIn(uintptr(unsafe.Pointer(&r.data[0])), uintptr(tf.RDX), size) {
+	if size > 0 && !curSpace().CopyIn(uintptr(unsafe.Pointer(&r.data[0])), uintptr(tf.RDX), size) {
 		return -abi.EFAULT
 	}
 	r.busy, r.taken, r.done = true, false, false

@@ -10,6 +10,7 @@ package kernel
 
 import (
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -350,7 +351,7 @@ func reportThread() {
 	arch.Puts(" threads, uptime ")
 	arch.PutDec(uint64(arch.Nanotime() / 1e6))
 	arch.Puts(" ms, frames in use ")
-	arch.PutDec(frames.Total - frames.Free)
+	arch.PutDec(mm.Frames().Total - mm.Frames().Free)
 	arch.Putc('\n')
 }
 
@@ -383,17 +384,17 @@ func readStackWord(va uintptr) (uint64, bool) {
 	if va&7 != 0 {
 		return 0, false
 	}
-	if isKernelAddr(va) {
-		if va < uintptr(kernelStackBase) || kernelPML4.lookup(va)&ptePresent == 0 {
+	if mm.IsKernelAddr(va) {
+		if va < uintptr(mm.KernelStackBase) || mm.KernelPML4.Lookup(va)&mm.PTEPresent == 0 {
 			return 0, false
 		}
 		return arch.Load64(va), true
 	}
-	e := curSpace().root.lookup(pageDown(va))
-	if e&ptePresent == 0 || va >= userTop {
+	e := curSpace().Root().Lookup(mm.PageDown(va))
+	if e&mm.PTEPresent == 0 || va >= mm.UserTop {
 		return 0, false
 	}
-	return arch.Load64(directMap(e&pteAddrMask) + va&(pageSize-1)), true
+	return arch.Load64(mm.DirectMap(e&mm.PTEAddrMask) + va&(mm.PageSize-1)), true
 }
 
 // shutdown stops the machine: QEMU's isa-debug-exit device turns status into its exit code.

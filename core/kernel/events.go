@@ -80,7 +80,7 @@ func sysEventPost(tf *arch.TrapFrame) int64 {
 		return -abi.EPERM
 	}
 	var ev abi.Event
-	if !curSpace().copyIn(arch.Addr(&ev.Args[0]), uintptr(tf.RDX), 32) {
+	if !curSpace().CopyIn(arch.Addr(&ev.Args[0]), uintptr(tf.RDX), 32) {
 		return -abi.EFAULT
 	}
 	ev.Subject = uint64(curProc().pid)
@@ -144,7 +144,7 @@ func sysEventRecv(tf *arch.TrapFrame) int64 {
 	ev := es.queue[es.head&(eventQueueLen-1)]
 	es.head = (es.head + 1) % eventQueueLen
 	es.n--
-	if !curSpace().copyOut(uintptr(tf.RDI), arch.Addr(&ev), abi.EventSize) {
+	if !curSpace().CopyOut(uintptr(tf.RDI), arch.Addr(&ev), abi.EventSize) {
 		return -abi.EFAULT
 	}
 	return 0

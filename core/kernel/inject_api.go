@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -33,7 +34,7 @@ func TaskAddress(pid int, va uint64) (uintptr, bool) {
 	if p < 0 {
 		return 0, false
 	}
-	return spaces[p].userPage(uintptr(va), false)
+	return mm.Space(p).UserPage(uintptr(va), false)
 }
 
 // FlipTaskBit flips bit (0-7) of task pid's byte at va, through the direct map: the task's own
@@ -45,7 +46,7 @@ func FlipTaskBit(pid int, va uint64, bit uint) bool {
 	if p < 0 {
 		return false
 	}
-	k, ok := spaces[p].userPage(uintptr(va), false)
+	k, ok := mm.Space(p).UserPage(uintptr(va), false)
 	if !ok {
 		return false
 	}
@@ -61,7 +62,7 @@ func TaskWord(pid int, va uint64) (uint64, bool) {
 	if p < 0 || va&7 != 0 {
 		return 0, false
 	}
-	k, ok := spaces[p].userPage(uintptr(va), false)
+	k, ok := mm.Space(p).UserPage(uintptr(va), false)
 	if !ok {
 		return 0, false
 	}
@@ -69,7 +70,7 @@ func TaskWord(pid int, va uint64) (uint64, bool) {
 }
 
 // DirectMapAddress is where the core sees physical address pa.
-func DirectMapAddress(pa uint64) uintptr { return directMap(pa) }
+func DirectMapAddress(pa uint64) uintptr { return mm.DirectMap(pa) }
 
 func procOf(pid int) int {
 	for p := 1; p < maxProcs; p++ {
@@ -105,7 +106,7 @@ func ConsoleLine(s string) {
 // FlipCoreBit flips bit (0-7) of the core image's byte at va, through the direct map (the
 // image is identity-mapped; its code is read-only only through its own mapping).
 func FlipCoreBit(va uint64, bit uint) {
-	k := directMap(va)
+	k := mm.DirectMap(va)
 	arch.Store8(k, arch.Load8(k)^1<<(bit&7))
 }
 
@@ -126,7 +127,7 @@ func FuzzReportOf(pid int) (FuzzReport, bool) {
 
 // canary is a page of the kernel's own data that no task may ever change; the fuzz runner
 // fills it at the start and checks it after every batch.
-var canary [pageSize]byte
+var canary [mm.PageSize]byte
 
 // FillCanary writes the pattern derived from seed into the kernel's canary page.
 func FillCanary(seed uint64) {

@@ -18,6 +18,7 @@ package kernel
 import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 )
 
 const maxEndpoints = 64
@@ -29,7 +30,7 @@ const maxEndpoints = 64
 // caller gives up (timeout, signal), the lender unmaps the pages or either task dies. So a
 // server never holds a mapping of a frame its lender has freed, and never a writable one.
 // One window per thread slot, with an unmapped page between windows.
-const grantSlotBytes = (abi.MaxGrantPages + 1) * pageSize
+const grantSlotBytes = (abi.MaxGrantPages + 1) * mm.PageSize
 
 // ipcThread is a thread's IPC state.
 type ipcThread struct {
@@ -40,9 +41,7 @@ type ipcThread struct {
 	replyTo int32       // server: thread slot of the caller it owes a reply, -1 if none
 	callerT int32       // server: that caller's tid, to detect a slot reused meanwhile
 	server  int32       // caller: tid of the server handling its call
-	granted uintptr     // server: pages of a grant mapped in its window
-	lender  int32       // server: the address space the granted pages belong to
-	lentVA  uintptr     // server: where they are in the lender's
+	loan    mm.Loan     // server: the pages its caller lent it for the call, in its window
 }
 
 type endpoint struct {
@@ -153,7 +152,7 @@ func sysIPCCall(tf *arch.TrapFrame) int64 {
 		return -abi.EPERM
 	}
 	buf := uintptr(tf.RSI)
-	if !curSpace().copyIn(arch.Addr(&t.ipc.msg), buf, abi.MessageSize) {
+	if !curSpace().CopyIn(arch.Addr(&t.ipc.msg), buf, abi.MessageSize) {
 		return -abi.EFAULT
 	}
 	if endpoints[ep&(maxEndpoints-1)].owner == t.proc {
@@ -243,13 +242,13 @@ func oldestCaller(ep int) int {
 //go:nosplit
 func takeCall(s, c int) bool {
 	srv, cl := &threads[s&(maxThreads-1)], &threads[c&(maxThreads-1)]
-	as := &spaces[procs[srv.proc&(maxProcs-1)].space&(maxProcs-1)]
+	as := mm.Space(procs[srv.proc&(maxProcs-1)].space)
 	if cl.ipc.msg.GrantPages != 0 {
 		if !mapGrant(s, c) {
 			cl.ipc.msg.GrantAddr, cl.ipc.msg.GrantPages = 0, 0
 		}
 	}
-	if !as.copyOut(srv.ipc.buf, arch.Addr(&cl.ipc.msg), abi.MessageSize) {
+	if !as.CopyOut(srv.ipc.buf, arch.Addr(&cl.ipc.msg), abi.MessageSize) {
 		unmapGrant(s)
 		return false
 	}
@@ -312,12 +311,12 @@ func prepareReply(buf uintptr) (int, int64) {
 		return 0, -abi.ESRCH // the caller timed out or died meanwhile
 	}
 	var m abi.Message
-	if !curSpace().copyIn(arch.Addr(&m), buf, abi.MessageSize) {
+	if !curSpace().CopyIn(arch.Addr(&m), buf, abi.MessageSize) {
 		return 0, -abi.EFAULT
 	}
 	m.Badge = uint64(curProc().pid)
-	as := &spaces[procs[cl.proc&(maxProcs-1)].space&(maxProcs-1)]
-	if !as.copyOut(cl.ipc.buf, arch.Addr(&m), abi.MessageSize) {
+	as := mm.Space(procs[cl.proc&(maxProcs-1)].space)
+	if !as.CopyOut(cl.ipc.buf, arch.Addr(&m), abi.MessageSize) {
 		cl.wakeResult = -abi.EFAULT
 	}
 	cl.ipc.server = 0
@@ -346,24 +345,11 @@ func sysIPCReplyRecv(tf *arch.TrapFrame) int64 {
 }
 
 // ipcProcessEnded fails every call the ended process p was serving or had queued for, and
-// drops its endpoints. The waiting callers get ECONNRESET at once.
+// drops its endpoints. The waiting callers get ECONNRESET at once. (The pages p lent and those
+// lent to it are taken back when its address space goes: package mm's loans.)
 //
 //go:nosplit
 func ipcProcessEnded(p int) {
-	// Every server holding pages lent by p gives them back before p's memory is freed; p's own
-	// threads forget the grants they hold (their address space goes away with them).
-	for s := 1; s < maxThreads; s++ {
-		t := &threads[s]
-		if t.ipc.granted == 0 {
-			continue
-		}
-		switch {
-		case int(t.ipc.lender) == p:
-			unmapGrant(s)
-		case int(t.proc) == p:
-			t.ipc.granted = 0
-		}
-	}
 	for i := range endpoints {
 		e := &endpoints[i]
 		if !e.used || int(e.owner) != p {
@@ -462,85 +448,33 @@ func auditHead() bool {
 // grantWindowOf is where thread slot s's server sees the pages lent to it.
 //
 //go:nosplit
-func grantWindowOf(s int) uintptr { return grantWindow + uintptr(s&(maxThreads-1))*grantSlotBytes }
+func grantWindowOf(s int) uintptr { return mm.GrantWindow + uintptr(s&(maxThreads-1))*grantSlotBytes }
 
-// mapGrant maps caller c's granted pages read-only into server s's grant window and rewrites
-// the message's address to the server's view. The pages must be the caller's own anonymous
-// memory: never pages lent to it, nor device memory, so a grant cannot outlive its lender by
-// being lent on.
+// mapGrant lends caller c's granted pages to server s for the call, read-only in s's grant
+// window (package mm's loans), and rewrites the message's address to the server's view.
 //
 //go:nosplit
 func mapGrant(s, c int) bool {
 	srv, cl := &threads[s&(maxThreads-1)], &threads[c&(maxThreads-1)]
-	from := &spaces[procs[cl.proc&(maxProcs-1)].space&(maxProcs-1)]
-	to := &spaces[procs[srv.proc&(maxProcs-1)].space&(maxProcs-1)]
-	window := grantWindowOf(s)
+	from := mm.Space(procs[cl.proc&(maxProcs-1)].space)
+	to := mm.Space(procs[srv.proc&(maxProcs-1)].space)
 	m := &cl.ipc.msg
-	n := uintptr(m.GrantPages)
-	if !to.addRegion(window, window+n*pageSize, protRead, vmaGrant) {
+	loan, ok := mm.Lend(from, to, uintptr(m.GrantAddr), uintptr(m.GrantPages), grantWindowOf(s))
+	if !ok {
 		return false
 	}
-	for i := uintptr(0); i < n; i++ {
-		va := uintptr(m.GrantAddr) + i*pageSize
-		r := from.find(va)
-		if r < 0 || from.vmas[r&(maxVMAs-1)].kind != vmaAnon {
-			unmapGrantPages(to, window, i, n)
-			return false
-		}
-		if _, ok := from.userPage(va, false); !ok {
-			unmapGrantPages(to, window, i, n)
-			return false
-		}
-		pa := from.root.lookup(va) & pteAddrMask
-		flags := uint64(pteNX)
-		if to.user {
-			flags |= pteUser
-		}
-		if !to.root.mapPage(window+i*pageSize, pa, flags, to.src()) { // not owned: the caller's frame
-			unmapGrantPages(to, window, i, n)
-			return false
-		}
-	}
-	srv.ipc.granted, srv.ipc.lender, srv.ipc.lentVA = n, int32(from.id), uintptr(m.GrantAddr)
-	m.GrantAddr = uint64(window)
+	srv.ipc.loan = loan
+	m.GrantAddr = uint64(grantWindowOf(s))
 	return true
 }
 
-// unmapGrant removes the grant mapped in thread s's window, if any.
+// unmapGrant ends the loan server thread s holds for its call, if any.
 //
 //go:nosplit
 func unmapGrant(s int) {
 	srv := &threads[s&(maxThreads-1)]
-	if srv.ipc.granted == 0 {
-		return
-	}
-	to := &spaces[procs[srv.proc&(maxProcs-1)].space&(maxProcs-1)]
-	unmapGrantPages(to, grantWindowOf(s), srv.ipc.granted, srv.ipc.granted)
-	srv.ipc.granted = 0
-}
-
-// unmapGrantPages clears the first mapped of a window's pages and drops its region of n.
-//
-//go:nosplit
-func unmapGrantPages(as *AddressSpace, window, mapped, n uintptr) {
-	for i := uintptr(0); i < mapped; i++ {
-		as.root.clearPage(window + i*pageSize) // the frame stays the caller's
-	}
-	as.carve(window, window+n*pageSize) // a whole region: carving it never splits one
-}
-
-// revokeLent takes back every page of [start, end) of address space as that a server holds
-// as a grant: called before those pages are unmapped or replaced, so that no server keeps a
-// mapping of a frame its lender frees.
-//
-//go:nosplit
-func revokeLent(as *AddressSpace, start, end uintptr) {
-	for s := 1; s < maxThreads; s++ {
-		t := &threads[s]
-		if t.ipc.granted != 0 && t.ipc.lender == as.id && t.ipc.lentVA < end && start < t.ipc.lentVA+t.ipc.granted*pageSize {
-			unmapGrant(s)
-		}
-	}
+	srv.ipc.loan.End()
+	srv.ipc.loan = 0
 }
 
 // auditFilter writes the audit line of a call an endpoint's filter refused.
@@ -572,7 +506,7 @@ func checkCall(m *abi.Message, pid int32) int64 {
 		m.GrantAddr = 0
 		return 0
 	}
-	if g > abi.MaxGrantPages || a&(pageSize-1) != 0 || !userRange(uintptr(a), uintptr(a+g*pageSize)) {
+	if g > abi.MaxGrantPages || a&(mm.PageSize-1) != 0 || !mm.UserRange(uintptr(a), uintptr(a+g*mm.PageSize)) {
 		return -abi.EINVAL
 	}
 	return 0

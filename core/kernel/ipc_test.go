@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 )
 
 // FuzzIPCMessage decodes arbitrary bytes as a call message the way sysIPCCall does: the badge
@@ -34,9 +35,9 @@ func FuzzIPCMessage(f *testing.F) {
 			return
 		}
 		assert.LessOrEqual(t, m.GrantPages, uint64(abi.MaxGrantPages))
-		assert.Zero(t, m.GrantAddr%pageSize)
-		assert.GreaterOrEqual(t, m.GrantAddr, uint64(pageSize))
-		assert.LessOrEqual(t, m.GrantAddr+m.GrantPages*pageSize, uint64(userTop))
+		assert.Zero(t, m.GrantAddr%mm.PageSize)
+		assert.GreaterOrEqual(t, m.GrantAddr, uint64(mm.PageSize))
+		assert.LessOrEqual(t, m.GrantAddr+m.GrantPages*mm.PageSize, uint64(mm.UserTop))
 	})
 }
 

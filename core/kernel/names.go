@@ -38,7 +38,7 @@ func (l *nameList) has(name *abi.Name) bool {
 //go:nosplit
 func readName(va, n uintptr, name *abi.Name) bool {
 	*name = abi.Name{}
-	if n == 0 || n > abi.NameMax || !curSpace().copyIn(uintptr(unsafe.Pointer(&name.Bytes[0])), va, n) {
+	if n == 0 || n > abi.NameMax || !curSpace().CopyIn(uintptr(unsafe.Pointer(&name.Bytes[0])), va, n) {
 		return false
 	}
 	name.Len = uint8(n)

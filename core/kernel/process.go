@@ -2,13 +2,14 @@ package kernel
 
 // Processes: an address space, a file table and signal dispositions shared by a group of
 // threads. Process 0 is the core's own Go runtime (pid 1); the others are tasks (task.go),
-// each in its own address space on ring 1, 2 or 3. Process p always uses spaces[p].
+// each in its own address space on ring 1, 2 or 3. Process p always uses mm.Space(p).
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
 import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 )
 
 const maxProcs = 32
@@ -47,9 +48,9 @@ type Process struct {
 
 	name abi.Name // its task name
 
-	// Limits and accounting (tasks). Its frames are its address space's share (spaces[p].mem).
-	threads, pipes, epolls, eventfds share // its shares of the kernel's tables (pool.go)
-	cpuNs                            int64 // CPU time of threads that have exited
+	// Limits and accounting (tasks). Its frames are its address space's share (mm.Space(p).Mem()).
+	threads, pipes, epolls, eventfds mm.Share // its shares of the kernel's tables (mm.Pool.go)
+	cpuNs                            int64    // CPU time of threads that have exited
 	startNs                          int64
 	lastBeat                         int64 // last heartbeat (private system call), monotonic ns
 	outputNs                         int64 // first output of this instance, monotonic ns
@@ -68,7 +69,6 @@ type Process struct {
 }
 
 var procs [maxProcs]Process
-var spaces [maxProcs]AddressSpace
 
 const coreProc = 0 // the core's own Go runtime
 
@@ -76,7 +76,7 @@ const coreProc = 0 // the core's own Go runtime
 func curProc() *Process { return &procs[cur().proc&(maxProcs-1)] }
 
 //go:nosplit
-func curSpace() *AddressSpace { return &spaces[curProc().space&(maxProcs-1)] }
+func curSpace() *mm.AddressSpace { return mm.Space(curProc().space) }
 
 //go:nosplit
 func (p *Process) nameString() string {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -87,7 +88,7 @@ func (r *rng) word() uint64 {
 // fill writes n random bytes (at most maxRandomRead) to user address buf of as.
 //
 //go:nosplit
-func (r *rng) fill(as *AddressSpace, buf, n uintptr) bool {
+func (r *rng) fill(as *mm.AddressSpace, buf, n uintptr) bool {
 	var b [16]uint32
 	old := r.key
 	r.rekey(&b) // from here on the request's output cannot be recomputed from r
@@ -100,7 +101,7 @@ func (r *rng) fill(as *AddressSpace, buf, n uintptr) bool {
 		if size > n-done {
 			size = n - done
 		}
-		if !as.copyOut(buf+done, src, size) {
+		if !as.CopyOut(buf+done, src, size) {
 			return false
 		}
 		done += size

@@ -11,6 +11,7 @@ package kernel
 import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -66,8 +67,8 @@ func switchWithSlice(next int, slice int32) {
 	current = next
 	arch.SetKernelStack(thread(next).kstackTop)
 	p := thread(next).proc
-	showEntryStacks(p)
-	arch.SetReturn(thread(next).fsBase, uint64(spaces[p&(maxProcs-1)].root))
+	mm.ShowEntryStacks(p)
+	arch.SetReturn(thread(next).fsBase, uint64(mm.Space(p&(maxProcs-1)).Root()))
 	fs := thread(next).fsBase
 	if procs[p&(maxProcs-1)].ring != 0 {
 		fs = bootFSBase() // a task's FS base is loaded on the way back to it (trapReturn)

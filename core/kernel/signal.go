@@ -15,6 +15,7 @@ import (
 
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 )
 
 // Signals.
@@ -175,7 +176,7 @@ func putFrame64(off uintptr, v uint64) { arch.Store64(frameBufAddr()+off, v) }
 //
 //go:nosplit
 func pushSignalFrame(tf *arch.TrapFrame, t *Thread, sig int, act *sigAction) bool {
-	if act.handler >= userTop || act.restorer >= userTop {
+	if act.handler >= mm.UserTop || act.restorer >= mm.UserTop {
 		return false // IRETQ to a non-canonical or kernel address would fault in the kernel
 	}
 	as := curSpace()
@@ -215,7 +216,7 @@ func pushSignalFrame(tf *arch.TrapFrame, t *Thread, sig int, act *sigAction) boo
 	putFrame64(infoOff, uint64(uint32(sig)))
 	putFrame64(infoOff+8, uint64(uint32(code)))
 	putFrame64(infoOff+16, info)
-	if !as.copyOut(fp, tf.FXAddr(), fpStateSize) || !as.copyOut(frame, frameBufAddr(), sigFrameSize) {
+	if !as.CopyOut(fp, tf.FXAddr(), fpStateSize) || !as.CopyOut(frame, frameBufAddr(), sigFrameSize) {
 		return false
 	}
 	tf.RSP = uint64(frame)
@@ -264,11 +265,11 @@ func getFrame64(off uintptr) uint64 { return arch.Load64(frameBufAddr() + off) }
 func sigreturn(tf *arch.TrapFrame, uc uintptr) bool {
 	as := curSpace()
 	// Read the ucontext into the frame buffer at the offsets pushSignalFrame used.
-	if !as.copyIn(frameBufAddr()+ucOff, uc, ucSize) {
+	if !as.CopyIn(frameBufAddr()+ucOff, uc, ucSize) {
 		return false
 	}
 	if fp := uintptr(getFrame64(ucMcontext + regFPSTATE*8)); fp != 0 {
-		if !as.copyIn(tf.FXAddr(), fp, fpStateSize) {
+		if !as.CopyIn(tf.FXAddr(), fp, fpStateSize) {
 			return false
 		}
 		// A reserved MXCSR bit would make FXRSTOR fault in the kernel.
@@ -276,7 +277,7 @@ func sigreturn(tf *arch.TrapFrame, uc uintptr) bool {
 	}
 	const mc = ucMcontext
 	// IRETQ to a non-canonical or kernel address would fault in the kernel: refuse the frame.
-	if rip, rsp := getFrame64(mc+regRIP*8), getFrame64(mc+regRSP*8); rip >= userTop || rsp >= userTop {
+	if rip, rsp := getFrame64(mc+regRIP*8), getFrame64(mc+regRSP*8); rip >= mm.UserTop || rsp >= mm.UserTop {
 		return false
 	}
 	tf.R8, tf.R9 = getFrame64(mc+regR8*8), getFrame64(mc+regR9*8)

@@ -53,7 +53,7 @@ var eventfds [maxEventfds]eventfdObj
 //go:nosplit
 func sysEpollCreate(tf *arch.TrapFrame) int64 {
 	s := shareIn(&epollPool, cur().proc)
-	if !epollPool.take(s) {
+	if !epollPool.Take(s) {
 		return -abi.EMFILE
 	}
 	for i := range epolls {
@@ -67,7 +67,7 @@ func sysEpollCreate(tf *arch.TrapFrame) int64 {
 			return int64(n)
 		}
 	}
-	epollPool.give(s)
+	epollPool.Give(s)
 	return -abi.EMFILE
 }
 
@@ -77,7 +77,7 @@ func sysEpollCreate(tf *arch.TrapFrame) int64 {
 func freeEpoll(i int32) {
 	if e := &epolls[i&(maxEpolls-1)]; e.used {
 		e.used = false
-		epollPool.give(shareIn(&epollPool, e.owner))
+		epollPool.Give(shareIn(&epollPool, e.owner))
 	}
 }
 
@@ -87,7 +87,7 @@ func freeEpoll(i int32) {
 func freeEventfd(i int32) {
 	if e := &eventfds[i&(maxEventfds-1)]; e.used {
 		e.used = false
-		eventfdPool.give(shareIn(&eventfdPool, e.owner))
+		eventfdPool.Give(shareIn(&eventfdPool, e.owner))
 	}
 }
 
@@ -106,8 +106,8 @@ func sysEpollCtl(tf *arch.TrapFrame) int64 {
 	var data uint64
 	if op != epollCtlDel {
 		as := curSpace()
-		e, ok1 := as.read32(ev)
-		dt, ok2 := as.read64(ev + 4)
+		e, ok1 := as.Read32(ev)
+		dt, ok2 := as.Read64(ev + 4)
 		if !ok1 || !ok2 {
 			return -abi.EFAULT
 		}
@@ -178,7 +178,7 @@ func epollCollect(ep *epollInstance, out uintptr, max int) (int, bool) {
 			continue
 		}
 		// struct epoll_event is packed on x86-64: 4-byte events, 8-byte data.
-		if !as.write32(out+uintptr(n)*12, ready) || !as.write64(out+uintptr(n)*12+4, in.data) {
+		if !as.Write32(out+uintptr(n)*12, ready) || !as.Write64(out+uintptr(n)*12+4, in.data) {
 			return 0, false
 		}
 		n++
@@ -224,7 +224,7 @@ func sysEpollWait(tf *arch.TrapFrame) int64 {
 //go:nosplit
 func sysEventfd(tf *arch.TrapFrame) int64 {
 	s := shareIn(&eventfdPool, cur().proc)
-	if !eventfdPool.take(s) {
+	if !eventfdPool.Take(s) {
 		return -abi.EMFILE
 	}
 	for i := range eventfds {
@@ -238,7 +238,7 @@ func sysEventfd(tf *arch.TrapFrame) int64 {
 			return int64(n)
 		}
 	}
-	eventfdPool.give(s)
+	eventfdPool.Give(s)
 	return -abi.EMFILE
 }
 
@@ -247,7 +247,7 @@ func eventfdWrite(obj int32, buf, n uintptr) int64 {
 	if n < 8 {
 		return -abi.EINVAL
 	}
-	v, ok := curSpace().read64(buf)
+	v, ok := curSpace().Read64(buf)
 	if !ok {
 		return -abi.EFAULT
 	}
@@ -273,7 +273,7 @@ func eventfdRead(obj int32, buf, n uintptr) int64 {
 	if e.count == 0 {
 		return -abi.EAGAIN
 	}
-	if !curSpace().write64(buf, e.count) {
+	if !curSpace().Write64(buf, e.count) {
 		return -abi.EFAULT
 	}
 	e.count = 0

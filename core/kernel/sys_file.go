@@ -3,6 +3,7 @@ package kernel
 import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 )
 
 // File system calls. There is no file system: descriptors 0-2 are the console, and the rest
@@ -84,8 +85,8 @@ const maxConsoleWrite = 4096
 // writeConsole prints up to maxConsoleWrite of the n bytes of user memory at va.
 //
 //go:nosplit
-func writeConsole(as *AddressSpace, va, n uintptr) int64 {
-	if !rangeOK(va, n) {
+func writeConsole(as *mm.AddressSpace, va, n uintptr) int64 {
+	if !mm.RangeOK(va, n) {
 		return -abi.EFAULT
 	}
 	if n > maxConsoleWrite {
@@ -93,14 +94,14 @@ func writeConsole(as *AddressSpace, va, n uintptr) int64 {
 	}
 	done := uintptr(0)
 	for done < n {
-		k, ok := as.userPage(va+done, false)
+		k, ok := as.UserPage(va+done, false)
 		if !ok {
 			if done == 0 {
 				return -abi.EFAULT
 			}
 			break
 		}
-		chunk := pageSize - (va+done)&(pageSize-1)
+		chunk := mm.PageSize - (va+done)&(mm.PageSize-1)
 		if chunk > n-done {
 			chunk = n - done
 		}
@@ -143,8 +144,8 @@ func sysWritev(tf *arch.TrapFrame) int64 {
 	}
 	var total int64
 	for i := uint64(0); i < cnt && total < maxConsoleWrite; i++ {
-		base, ok1 := as.read64(iov + uintptr(i)*16)
-		n, ok2 := as.read64(iov + uintptr(i)*16 + 8)
+		base, ok1 := as.Read64(iov + uintptr(i)*16)
+		n, ok2 := as.Read64(iov + uintptr(i)*16 + 8)
 		if !ok1 || !ok2 {
 			if total > 0 {
 				break
@@ -219,16 +220,16 @@ func sysFstat(tf *arch.TrapFrame) int64 {
 	// struct stat is 144 bytes; report a character device for the console.
 	as := curSpace()
 	st := uintptr(tf.RSI)
-	if !as.zeroOut(st, 144) {
+	if !as.ZeroOut(st, 144) {
 		return -abi.EFAULT
 	}
 	mode := uint32(0o600)
 	if d.kind == fdConsole {
 		mode |= 0o020000
 	}
-	as.write32(st+24, mode)
-	as.write64(st+16, 1) // nlink
-	as.write64(st+56, 4096)
+	as.Write32(st+24, mode)
+	as.Write64(st+16, 1) // nlink
+	as.Write64(st+56, 4096)
 	return 0
 }
 

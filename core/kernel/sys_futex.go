@@ -27,7 +27,7 @@ func sysFutex(tf *arch.TrapFrame) int64 {
 	switch op {
 	case futexWait, futexWaitBitset:
 		as := curSpace()
-		v, ok := as.read32(addr)
+		v, ok := as.Read32(addr)
 		if !ok {
 			return -abi.EFAULT
 		}

@@ -3,6 +3,7 @@ package kernel
 import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 )
 
 // Memory system calls: mmap, munmap, mprotect, madvise, brk. Anonymous memory only; pages are
@@ -29,8 +30,8 @@ func protOf(p uint64) (uint32, bool) {
 		return 0, false
 	}
 	prot := uint32(p)
-	if prot&protWrite != 0 {
-		prot |= protRead // x86 cannot map write-only
+	if prot&mm.ProtWrite != 0 {
+		prot |= mm.ProtRead // x86 cannot map write-only
 	}
 	return prot, true
 }
@@ -40,10 +41,10 @@ func protOf(p uint64) (uint32, bool) {
 //
 //go:nosplit
 func pageRange(addr, length uintptr) (uintptr, uintptr, bool) {
-	if addr&(pageSize-1) != 0 || length == 0 || length > userLimit {
+	if addr&(mm.PageSize-1) != 0 || length == 0 || length > mm.UserLimit {
 		return 0, 0, false
 	}
-	end := addr + pageUp(length)
+	end := addr + mm.PageUp(length)
 	return addr, end, end > addr
 }
 
@@ -51,7 +52,7 @@ func pageRange(addr, length uintptr) (uintptr, uintptr, bool) {
 func sysMmap(tf *arch.TrapFrame) int64 {
 	addr, length, flags := uintptr(tf.RDI), uintptr(tf.RSI), tf.R10
 	prot, ok := protOf(tf.RDX)
-	if !ok || length == 0 || addr&(pageSize-1) != 0 || length > userLimit {
+	if !ok || length == 0 || addr&(mm.PageSize-1) != 0 || length > mm.UserLimit {
 		return -abi.EINVAL
 	}
 	if flags&mapAnonymous == 0 {
@@ -60,28 +61,28 @@ func sysMmap(tf *arch.TrapFrame) int64 {
 	if flags&(mapShared|mapPrivate) == 0 {
 		return -abi.EINVAL
 	}
-	length = pageUp(length)
+	length = mm.PageUp(length)
 	as := curSpace()
 	switch {
 	case flags&mapFixedNoreplace != 0:
-		if !userRange(addr, addr+length) || addr+length < addr {
+		if !mm.UserRange(addr, addr+length) || addr+length < addr {
 			return -abi.EINVAL
 		}
-		if !as.isFree(addr, addr+length) {
+		if !as.IsFree(addr, addr+length) {
 			return -abi.EEXIST
 		}
 	case flags&mapFixed != 0:
-		if addr+length < addr || !as.changeable(addr, addr+length) {
+		if addr+length < addr || !as.Changeable(addr, addr+length) {
 			return -abi.EINVAL
 		}
-		as.unmapRange(addr, addr+length)
+		as.UnmapRange(addr, addr+length)
 	default:
-		addr = as.findFree(length, addr)
+		addr = as.FindFree(length, addr)
 		if addr == 0 {
 			return -abi.ENOMEM
 		}
 	}
-	if !as.addRegion(addr, addr+length, prot, vmaAnon) {
+	if !as.AddRegion(addr, addr+length, prot, mm.KindAnon) {
 		return -abi.ENOMEM
 	}
 	return int64(addr)
@@ -90,12 +91,12 @@ func sysMmap(tf *arch.TrapFrame) int64 {
 //go:nosplit
 func sysMunmap(tf *arch.TrapFrame) int64 {
 	start, end, ok := pageRange(uintptr(tf.RDI), uintptr(tf.RSI))
-	if !ok || !curSpace().changeable(start, end) {
+	if !ok || !curSpace().Changeable(start, end) {
 		return -abi.EINVAL
 	}
 	as := curSpace()
-	as.unmapRange(start, end)
-	if !as.carve(start, end) {
+	as.UnmapRange(start, end)
+	if !as.Carve(start, end) {
 		return -abi.ENOMEM
 	}
 	return 0
@@ -105,7 +106,7 @@ func sysMunmap(tf *arch.TrapFrame) int64 {
 func sysMprotect(tf *arch.TrapFrame) int64 {
 	start, end, ok := pageRange(uintptr(tf.RDI), uintptr(tf.RSI))
 	prot, pok := protOf(tf.RDX)
-	if uintptr(tf.RSI) == 0 && uintptr(tf.RDI)&(pageSize-1) == 0 && pok {
+	if uintptr(tf.RSI) == 0 && uintptr(tf.RDI)&(mm.PageSize-1) == 0 && pok {
 		return 0 // an empty range, as on Linux
 	}
 	if !ok || !pok {
@@ -114,25 +115,25 @@ func sysMprotect(tf *arch.TrapFrame) int64 {
 	as := curSpace()
 	// Every page must belong to a region (Linux: ENOMEM otherwise), all of them the task's.
 	for va := start; va < end; {
-		i := as.find(va)
+		i := as.Find(va)
 		if i < 0 {
 			return -abi.ENOMEM
 		}
-		va = as.at(i).end
+		va = as.At(i).End
 	}
-	if !as.changeable(start, end) {
+	if !as.Changeable(start, end) {
 		return -abi.EACCES
 	}
 	for va := start; va < end; {
-		i := as.find(va)
-		stop := as.at(i).end
+		i := as.Find(va)
+		stop := as.At(i).End
 		if stop > end {
 			stop = end
 		}
-		if !as.addRegion(va, stop, prot, vmaAnon) {
+		if !as.AddRegion(va, stop, prot, mm.KindAnon) {
 			return -abi.ENOMEM
 		}
-		as.protectRange(va, stop, prot)
+		as.ProtectRange(va, stop, prot)
 		va = stop
 	}
 	return 0
@@ -141,10 +142,10 @@ func sysMprotect(tf *arch.TrapFrame) int64 {
 //go:nosplit
 func sysMadvise(tf *arch.TrapFrame) int64 {
 	start, end, ok := pageRange(uintptr(tf.RDI), uintptr(tf.RSI))
-	if uintptr(tf.RSI) == 0 && uintptr(tf.RDI)&(pageSize-1) == 0 {
+	if uintptr(tf.RSI) == 0 && uintptr(tf.RDI)&(mm.PageSize-1) == 0 {
 		return 0
 	}
-	if !ok || !userRange(start, end) {
+	if !ok || !mm.UserRange(start, end) {
 		return -abi.EINVAL
 	}
 	switch tf.RDX {
@@ -152,22 +153,22 @@ func sysMadvise(tf *arch.TrapFrame) int64 {
 		// Drop the pages of anonymous regions; the next touch sees zeroes.
 		as := curSpace()
 		for va := start; va < end; {
-			i := as.find(va)
+			i := as.Find(va)
 			if i < 0 {
 				// Skip the hole to the next region (page by page could take hours).
-				next := as.nextRegion(va)
+				next := as.NextRegion(va)
 				if next == 0 || next >= end {
 					break
 				}
 				va = next
 				continue
 			}
-			stop := as.at(i).end
+			stop := as.At(i).End
 			if stop > end {
 				stop = end
 			}
-			if as.at(i).kind == vmaAnon {
-				as.unmapRange(va, stop)
+			if as.At(i).Kind == mm.KindAnon {
+				as.UnmapRange(va, stop)
 			}
 			va = stop
 		}

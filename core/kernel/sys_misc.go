@@ -8,6 +8,7 @@ package kernel
 import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -20,7 +21,7 @@ const (
 func sysArchPrctl(tf *arch.TrapFrame) int64 {
 	switch tf.RDI {
 	case archSetFS:
-		if tf.RSI >= userTop {
+		if tf.RSI >= mm.UserTop {
 			return -abi.EPERM
 		}
 		cur().fsBase = tf.RSI
@@ -29,7 +30,7 @@ func sysArchPrctl(tf *arch.TrapFrame) int64 {
 		}
 		return 0
 	case archGetFS:
-		if !curSpace().write64(uintptr(tf.RSI), cur().fsBase) {
+		if !curSpace().Write64(uintptr(tf.RSI), cur().fsBase) {
 			return -abi.EFAULT
 		}
 		return 0
@@ -52,7 +53,7 @@ func sysGetuid(tf *arch.TrapFrame) int64 { return 0 }
 func sysUname(tf *arch.TrapFrame) int64 {
 	as := curSpace()
 	buf := uintptr(tf.RDI)
-	if !as.zeroOut(buf, 65*6) {
+	if !as.ZeroOut(buf, 65*6) {
 		return -abi.EFAULT
 	}
 	ok := unameField(as, buf, 0, "Linux") && unameField(as, buf, 1, "simpleos") &&
@@ -65,8 +66,8 @@ func sysUname(tf *arch.TrapFrame) int64 {
 }
 
 //go:nosplit
-func unameField(as *AddressSpace, buf uintptr, i int, s string) bool {
-	return as.copyOut(buf+uintptr(i)*65, arch.StringAddr(s), uintptr(len(s)))
+func unameField(as *mm.AddressSpace, buf uintptr, i int, s string) bool {
+	return as.CopyOut(buf+uintptr(i)*65, arch.StringAddr(s), uintptr(len(s)))
 }
 
 //go:nosplit
@@ -75,7 +76,7 @@ func sysSchedGetaffinity(tf *arch.TrapFrame) int64 {
 	if size < 8 {
 		return -abi.EINVAL
 	}
-	if !curSpace().write64(mask, 1) { // one CPU
+	if !curSpace().Write64(mask, 1) { // one CPU
 		return -abi.EFAULT
 	}
 	return 8
@@ -84,12 +85,12 @@ func sysSchedGetaffinity(tf *arch.TrapFrame) int64 {
 const rlimitNofile = 7
 
 //go:nosplit
-func writeRlimit(as *AddressSpace, va uintptr, res uint64) bool {
+func writeRlimit(as *mm.AddressSpace, va uintptr, res uint64) bool {
 	cur, max := uint64(^uint64(0)), uint64(^uint64(0))
 	if res == rlimitNofile {
 		cur, max = maxFDs, maxFDs
 	}
-	return as.write64(va, cur) && as.write64(va+8, max)
+	return as.Write64(va, cur) && as.Write64(va+8, max)
 }
 
 //go:nosplit

@@ -3,6 +3,7 @@ package kernel
 import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 )
 
 // Device memory for drivers: a ring-1 task maps a physical range its policy module grants
@@ -27,7 +28,7 @@ func sysMMIOMap(tf *arch.TrapFrame) int64 {
 	phys, n := tf.RDI, tf.RSI
 	p := int(cur().proc)
 	g := &mmioGrants[p&(maxProcs-1)]
-	if phys&(pageSize-1) != 0 || n == 0 || n&(pageSize-1) != 0 || phys+n < phys {
+	if phys&(mm.PageSize-1) != 0 || n == 0 || n&(mm.PageSize-1) != 0 || phys+n < phys {
 		return -abi.EINVAL
 	}
 	allowed := false
@@ -40,17 +41,8 @@ func sysMMIOMap(tf *arch.TrapFrame) int64 {
 		auditMMIO(phys)
 		return -abi.EPERM
 	}
-	as := curSpace()
-	va := uintptr(mmioWindow) + g.next
-	for off := uint64(0); off < n; off += pageSize {
-		flags := uint64(pteWrite | pteNoCache | pteWriteThr | pteNX)
-		if !as.root.mapPage(va+uintptr(off), phys+off, flags, as.src()) {
-			as.unmapRange(va, va+uintptr(off)) // device pages are not owned: nothing is freed
-			return -abi.ENOMEM
-		}
-	}
-	if !as.addRegion(va, va+uintptr(n), protRead|protWrite, vmaDevice) {
-		as.unmapRange(va, va+uintptr(n)) // no mapping without its region
+	va := uintptr(mm.MMIOWindow) + g.next
+	if !curSpace().MapDevice(va, phys, n) {
 		return -abi.ENOMEM
 	}
 	g.next += uintptr(n)

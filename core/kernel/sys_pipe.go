@@ -32,7 +32,7 @@ var pipes [maxPipes]pipeObj
 func sysPipe2(tf *arch.TrapFrame) int64 {
 	fds, flags := uintptr(tf.RDI), tf.RSI
 	s := shareIn(&pipePool, cur().proc)
-	if !pipePool.take(s) {
+	if !pipePool.Take(s) {
 		return -abi.EMFILE
 	}
 	for i := range pipes {
@@ -47,14 +47,14 @@ func sysPipe2(tf *arch.TrapFrame) int64 {
 			w = allocFD(fdPipeWrite, int32(i))
 		}
 		as := curSpace()
-		if r < 0 || w < 0 || !as.write32(fds, uint32(r)) || !as.write32(fds+4, uint32(w)) {
+		if r < 0 || w < 0 || !as.Write32(fds, uint32(r)) || !as.Write32(fds+4, uint32(w)) {
 			if r >= 0 {
 				curProc().fds[r&(maxFDs-1)] = fileDesc{}
 			}
 			if w >= 0 {
 				curProc().fds[w&(maxFDs-1)] = fileDesc{}
 			}
-			pipePool.give(s)
+			pipePool.Give(s)
 			if r < 0 || w < 0 {
 				return -abi.EMFILE
 			}
@@ -67,7 +67,7 @@ func sysPipe2(tf *arch.TrapFrame) int64 {
 		p.used, p.owner, p.readers, p.writers, p.head, p.n = true, cur().proc, 1, 1, 0, 0
 		return 0
 	}
-	pipePool.give(s)
+	pipePool.Give(s)
 	return -abi.EMFILE
 }
 
@@ -108,7 +108,7 @@ func pipeRead(fdn uint64, buf, n uintptr) int64 {
 		if chunk > n-done {
 			chunk = n - done
 		}
-		if !as.copyOut(buf+done, addrOfPipeByte(p, p.head), chunk) {
+		if !as.CopyOut(buf+done, addrOfPipeByte(p, p.head), chunk) {
 			if done == 0 {
 				return -abi.EFAULT
 			}
@@ -162,7 +162,7 @@ func pipeWrite(fdn uint64, buf, n uintptr) int64 {
 		if chunk > n-done {
 			chunk = n - done
 		}
-		if !as.copyIn(addrOfPipeByte(p, tail), buf+done, chunk) {
+		if !as.CopyIn(addrOfPipeByte(p, tail), buf+done, chunk) {
 			if done == 0 {
 				return -abi.EFAULT
 			}
@@ -187,7 +187,7 @@ func closePipeEnd(d *fileDesc) {
 	}
 	if p.readers <= 0 && p.writers <= 0 && p.used {
 		p.used = false
-		pipePool.give(shareIn(&pipePool, p.owner))
+		pipePool.Give(shareIn(&pipePool, p.owner))
 	}
 	wakePipe(d.obj)
 }

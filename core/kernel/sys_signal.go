@@ -24,7 +24,7 @@ func sysRtSigaction(tf *arch.TrapFrame) int64 {
 	}
 	p := curProc()
 	as := curSpace()
-	if old != 0 && !as.copyOut(old, arch.Addr(&p.actions[sig]), 32) {
+	if old != 0 && !as.CopyOut(old, arch.Addr(&p.actions[sig]), 32) {
 		return -abi.EFAULT
 	}
 	if act != 0 {
@@ -32,7 +32,7 @@ func sysRtSigaction(tf *arch.TrapFrame) int64 {
 			return -abi.EINVAL
 		}
 		var a sigAction
-		if !as.copyIn(arch.Addr(&a), act, 32) {
+		if !as.CopyIn(arch.Addr(&a), act, 32) {
 			return -abi.EFAULT
 		}
 		p.actions[sig] = a
@@ -50,7 +50,7 @@ func sysRtSigprocmask(tf *arch.TrapFrame) int64 {
 	as := curSpace()
 	prev := t.sigMask
 	if set != 0 {
-		m, ok := as.read64(set)
+		m, ok := as.Read64(set)
 		if !ok {
 			return -abi.EFAULT
 		}
@@ -66,7 +66,7 @@ func sysRtSigprocmask(tf *arch.TrapFrame) int64 {
 		}
 		t.sigMask &^= sigBit(SIGKILL) | sigBit(SIGSTOP)
 	}
-	if old != 0 && !as.write64(old, prev) {
+	if old != 0 && !as.Write64(old, prev) {
 		return -abi.EFAULT
 	}
 	return 0
@@ -91,14 +91,14 @@ func sysSigaltstack(tf *arch.TrapFrame) int64 {
 		if t.altSize == 0 {
 			flags = ssDisable
 		}
-		if !as.write64(old, uint64(t.altSP)) || !as.write64(old+8, flags) || !as.write64(old+16, uint64(t.altSize)) {
+		if !as.Write64(old, uint64(t.altSP)) || !as.Write64(old+8, flags) || !as.Write64(old+16, uint64(t.altSize)) {
 			return -abi.EFAULT
 		}
 	}
 	if ss != 0 {
-		sp, ok1 := as.read64(ss)
-		flags, ok2 := as.read32(ss + 8)
-		size, ok3 := as.read64(ss + 16)
+		sp, ok1 := as.Read64(ss)
+		flags, ok2 := as.Read32(ss + 8)
+		size, ok3 := as.Read64(ss + 16)
 		if !ok1 || !ok2 || !ok3 {
 			return -abi.EFAULT
 		}

@@ -3,6 +3,7 @@ package kernel
 import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 )
 
 // Thread system calls: clone (threads only), exit, exit_group, sched_yield, gettid,
@@ -25,11 +26,11 @@ func sysClone(tf *arch.TrapFrame) int64 {
 	if flags&(cloneVM|cloneThread) != cloneVM|cloneThread {
 		return -abi.EINVAL // only threads: there is no fork
 	}
-	if stack >= userTop || (flags&cloneSetTLS != 0 && tls >= userTop) {
+	if stack >= mm.UserTop || (flags&cloneSetTLS != 0 && tls >= mm.UserTop) {
 		return -abi.EINVAL // IRETQ or the FS base would fault in the kernel
 	}
 	parent := cur()
-	i, ok := newThread(int(parent.proc)) // its share of the thread pool caps a thread bomb
+	i, ok := newThread(int(parent.proc)) // its mm.Share of the thread mm.Pool caps a thread bomb
 	if !ok {
 		return -abi.EAGAIN
 	}
@@ -46,12 +47,12 @@ func sysClone(tf *arch.TrapFrame) int64 {
 	}
 	child.sigMask = parent.sigMask
 	as := curSpace()
-	if flags&cloneParentSetTID != 0 && !as.write32(ptid, uint32(child.tid)) {
+	if flags&cloneParentSetTID != 0 && !as.Write32(ptid, uint32(child.tid)) {
 		endThread(i)
 		return -abi.EFAULT
 	}
 	if flags&cloneChildSetTID != 0 {
-		as.write32(ctid, uint32(child.tid))
+		as.Write32(ctid, uint32(child.tid))
 	}
 	if flags&cloneChildClearTID != 0 {
 		child.clearTID = ctid
@@ -78,7 +79,7 @@ func sysExitGroup(tf *arch.TrapFrame) int64 {
 func exitThread(status int) {
 	t := cur()
 	if t.clearTID != 0 {
-		curSpace().write32(t.clearTID, 0)
+		curSpace().Write32(t.clearTID, 0)
 		futexWake(t.clearTID, 1)
 	}
 	live := 0

@@ -3,6 +3,7 @@ package kernel
 import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 )
 
 // Time system calls: clock_gettime, clock_getres, gettimeofday, time, nanosleep,
@@ -40,16 +41,16 @@ func clockNow(id uint64) (int64, bool) {
 }
 
 //go:nosplit
-func writeTimespec(as *AddressSpace, va uintptr, ns int64) bool {
-	return as.write64(va, uint64(ns/1e9)) && as.write64(va+8, uint64(ns%1e9))
+func writeTimespec(as *mm.AddressSpace, va uintptr, ns int64) bool {
+	return as.Write64(va, uint64(ns/1e9)) && as.Write64(va+8, uint64(ns%1e9))
 }
 
 // readTimespec returns a timespec's value in ns, or -EFAULT/-EINVAL.
 //
 //go:nosplit
-func readTimespec(as *AddressSpace, va uintptr) (int64, int64) {
-	sec, ok1 := as.read64(va)
-	nsec, ok2 := as.read64(va + 8)
+func readTimespec(as *mm.AddressSpace, va uintptr) (int64, int64) {
+	sec, ok1 := as.Read64(va)
+	nsec, ok2 := as.Read64(va + 8)
 	if !ok1 || !ok2 {
 		return 0, -abi.EFAULT
 	}
@@ -90,7 +91,7 @@ func sysGettimeofday(tf *arch.TrapFrame) int64 {
 	ns := arch.Nanotime() + arch.WallOffset()
 	if tf.RDI != 0 {
 		as := curSpace()
-		if !as.write64(uintptr(tf.RDI), uint64(ns/1e9)) || !as.write64(uintptr(tf.RDI)+8, uint64(ns%1e9/1000)) {
+		if !as.Write64(uintptr(tf.RDI), uint64(ns/1e9)) || !as.Write64(uintptr(tf.RDI)+8, uint64(ns%1e9/1000)) {
 			return -abi.EFAULT
 		}
 	}
@@ -100,7 +101,7 @@ func sysGettimeofday(tf *arch.TrapFrame) int64 {
 //go:nosplit
 func sysTime(tf *arch.TrapFrame) int64 {
 	s := (arch.Nanotime() + arch.WallOffset()) / 1e9
-	if tf.RDI != 0 && !curSpace().write64(uintptr(tf.RDI), uint64(s)) {
+	if tf.RDI != 0 && !curSpace().Write64(uintptr(tf.RDI), uint64(s)) {
 		return -abi.EFAULT
 	}
 	return s

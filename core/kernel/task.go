@@ -3,6 +3,7 @@ package kernel
 import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 )
 
 // Tasks: Go programs (or any static ELF that keeps to the supported system calls) running in
@@ -73,12 +74,12 @@ var nextPID int32 = 2
 const (
 	newTaskOK       = iota
 	newTaskNoSlot   // every process slot is taken
-	newTaskNoMemory // the frame pool cannot promise its memory reservation
-	newTaskNoTables // the thread, pipe, epoll or eventfd pool cannot promise its reservation
+	newTaskNoMemory // the frame mm.Pool cannot promise its memory reservation
+	newTaskNoTables // the thread, pipe, epoll or eventfd mm.Pool cannot promise its reservation
 )
 
 // newTask claims a process slot for a task on ring, has every pool promise it its
-// reservation (pool.go) — memReserve of its memLimit frames, and the thread, pipe, epoll and
+// reservation (mm/pool.go) — memReserve of its memLimit frames, and the thread, pipe, epoll and
 // eventfd minimums — and builds its address space. The caller holds interrupts off.
 //
 //go:nosplit
@@ -95,24 +96,7 @@ func newTask(ring int, name string, memReserve, memLimit uint64) (int, int) {
 	if !admitTables(pr) {
 		return 0, newTaskNoTables
 	}
-	as := &spaces[p&(maxProcs-1)]
-	*as = AddressSpace{}
-	as.id = int32(p)
-	if !framePool.admit(&as.mem, int64(memReserve), int64(memLimit)) {
-		releaseTables(pr)
-		return 0, newTaskNoMemory
-	}
-	root, ok := allocFrameFor(&as.mem)
-	if !ok {
-		framePool.release(&as.mem)
-		releaseTables(pr)
-		return 0, newTaskNoMemory
-	}
-	as.root = pageTable(root)
-	as.user = ring == 3
-	code, stack := arch.SelectorsForRing(ring)
-	if !as.buildEntryArea(false, code, stack) {
-		as.Destroy()
+	if _, ok := mm.NewSpace(int32(p), ring, memReserve, memLimit); !ok {
 		releaseTables(pr)
 		return 0, newTaskNoMemory
 	}
@@ -135,22 +119,22 @@ func newTask(ring int, name string, memReserve, memLimit uint64) (int, int) {
 //
 //go:nosplit
 func admitTables(pr *Process) bool {
-	if !threadPool.admit(&pr.threads, taskThreadsMin, taskThreadsMax) {
+	if !threadPool.Admit(&pr.threads, taskThreadsMin, taskThreadsMax) {
 		return false
 	}
-	if !pipePool.admit(&pr.pipes, taskPipesMin, taskPipesMax) {
-		threadPool.release(&pr.threads)
+	if !pipePool.Admit(&pr.pipes, taskPipesMin, taskPipesMax) {
+		threadPool.Release(&pr.threads)
 		return false
 	}
-	if !epollPool.admit(&pr.epolls, taskEpollsMin, taskEpollsMax) {
-		pipePool.release(&pr.pipes)
-		threadPool.release(&pr.threads)
+	if !epollPool.Admit(&pr.epolls, taskEpollsMin, taskEpollsMax) {
+		pipePool.Release(&pr.pipes)
+		threadPool.Release(&pr.threads)
 		return false
 	}
-	if !eventfdPool.admit(&pr.eventfds, taskEventfdsMin, taskEventfdsMax) {
-		epollPool.release(&pr.epolls)
-		pipePool.release(&pr.pipes)
-		threadPool.release(&pr.threads)
+	if !eventfdPool.Admit(&pr.eventfds, taskEventfdsMin, taskEventfdsMax) {
+		epollPool.Release(&pr.epolls)
+		pipePool.Release(&pr.pipes)
+		threadPool.Release(&pr.threads)
 		return false
 	}
 	return true
@@ -160,10 +144,10 @@ func admitTables(pr *Process) bool {
 //
 //go:nosplit
 func releaseTables(pr *Process) {
-	eventfdPool.release(&pr.eventfds)
-	epollPool.release(&pr.epolls)
-	pipePool.release(&pr.pipes)
-	threadPool.release(&pr.threads)
+	eventfdPool.Release(&pr.eventfds)
+	epollPool.Release(&pr.epolls)
+	pipePool.Release(&pr.pipes)
+	threadPool.Release(&pr.threads)
 }
 
 // procBusy reports whether some thread of process p has not been reaped yet (a zombie still
@@ -257,7 +241,7 @@ func finishEndedTasks() {
 		}
 		e := &events.ring[events.tail%maxEvents]
 		*e = pr.end
-		e.framesFree = frames.Free
+		e.framesFree = mm.Frames().Free
 		events.tail++
 	}
 	wakeCore(abi.WaitTaskEnded)
@@ -309,11 +293,7 @@ func teardownTask(p int) {
 		}
 	}
 	releaseTables(pr)
-	// The core's entry area must stop showing this task's entry stacks before they are freed.
-	if entryStackOwner == int32(p) {
-		showEntryStacks(coreProc)
-	}
-	spaces[p&(maxProcs-1)].Destroy()
+	mm.Space(p & (maxProcs - 1)).Destroy()
 	pr.live = false
 }
 
@@ -366,58 +346,16 @@ func sysHeartbeat(tf *arch.TrapFrame) int64 {
 	return 0
 }
 
-// mapTaskSegment maps [va, va+memsz) into task p's address space with prot, copying filesz
-// bytes from kernel address data; the rest is zero. The pages holding file bytes are loaded
-// now; the rest (a Go binary's BSS can be tens of MiB it never touches) are demand-zero
-// memory of the segment's region, charged only when touched. Pages already mapped by a
-// previous segment are shared with it (their protection widened).
-//
-//go:nosplit
-func mapTaskSegment(p int, va, memsz uintptr, prot uint32, data, filesz uintptr) bool {
-	as := &spaces[p&(maxProcs-1)]
-	start, end := pageDown(va), pageUp(va+memsz)
-	loaded := pageUp(va + filesz)
-	for page := start; page < loaded; page += pageSize {
-		e := as.root.lookup(page)
-		var f uint64
-		if e&ptePresent != 0 {
-			f = e & pteAddrMask
-		} else {
-			nf, ok := allocFrameFor(&as.mem)
-			if !ok {
-				return false
-			}
-			f = nf
-			as.resident++
-		}
-		if !as.root.mapPage(page, f, as.pteFlags(prot)|pteOwned, &as.mem) {
-			return false
-		}
-		// Copy the part of the file image that falls in this page.
-		lo, hi := page, page+pageSize
-		if lo < va {
-			lo = va
-		}
-		if hi > va+filesz {
-			hi = va + filesz
-		}
-		if hi > lo {
-			arch.Memmove(directMap(f)+(lo-page), data+(lo-va), hi-lo)
-		}
-	}
-	return as.addRegion(start, end, prot, vmaAnon)
-}
-
 // addTaskRegion records a demand-zero region (the stack) in task p's space.
 //
 //go:nosplit
 func addTaskRegion(p int, start, end uintptr, prot uint32) bool {
-	return spaces[p&(maxProcs-1)].addRegion(start, end, prot, vmaAnon)
+	return mm.Space(p&(maxProcs-1)).AddRegion(start, end, prot, mm.KindAnon)
 }
 
 // copyToTask copies n bytes from kernel address src to task p's address va.
 //
 //go:nosplit
 func copyToTask(p int, va, src, n uintptr) bool {
-	return spaces[p&(maxProcs-1)].copyOut(va, src, n)
+	return mm.Space(p&(maxProcs-1)).CopyOut(va, src, n)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 	"github.com/simpleos/simpleos/core/multiboot"
 	"github.com/simpleos/simpleos/core/x86"
 )
@@ -90,7 +91,7 @@ var (
 // Memory defaults for a task whose spec leaves them unset.
 const (
 	DefaultMemQuota   = 64 << 20
-	DefaultMemReserve = taskReserveFrames * pageSize
+	DefaultMemReserve = taskReserveFrames * mm.PageSize
 )
 
 // StartTask loads spec.Image into a new address space and starts its first thread on
@@ -113,7 +114,7 @@ func StartTask(spec TaskSpec) (int, error) {
 		case elf.PT_INTERP:
 			return 0, fmt.Errorf("task %s: dynamically linked; build it with CGO_ENABLED=0", spec.Name)
 		case elf.PT_LOAD:
-			if p.Vaddr < 0x10000 || p.Vaddr+p.Memsz > mmapTop || p.Vaddr+p.Memsz < p.Vaddr || p.Filesz > p.Memsz ||
+			if p.Vaddr < 0x10000 || p.Vaddr+p.Memsz > mm.MMapTop || p.Vaddr+p.Memsz < p.Vaddr || p.Filesz > p.Memsz ||
 				p.Off+p.Filesz > uint64(len(spec.Image)) {
 				return 0, fmt.Errorf("task %s: segment at %#x+%#x is outside the task's half of memory or the file", spec.Name, p.Vaddr, p.Memsz)
 			}
@@ -149,12 +150,12 @@ func StartTask(spec TaskSpec) (int, error) {
 	}
 	x86.Cli()
 	defer x86.Sti()
-	p, why := newTask(spec.Ring, spec.Name, (reserve+pageSize-1)/pageSize, (quota+pageSize-1)/pageSize)
+	p, why := newTask(spec.Ring, spec.Name, (reserve+mm.PageSize-1)/mm.PageSize, (quota+mm.PageSize-1)/mm.PageSize)
 	switch why {
 	case newTaskNoSlot:
 		return 0, ErrNoSlot
 	case newTaskNoMemory:
-		return 0, fmt.Errorf("task %s: %w (%d MiB; %d MiB can still be promised)", spec.Name, ErrNoMemory, reserve>>20, framePool.headroom()*pageSize>>20)
+		return 0, fmt.Errorf("task %s: %w (%d MiB; %d MiB can still be promised)", spec.Name, ErrNoMemory, reserve>>20, mm.FramePool.Headroom()*mm.PageSize>>20)
 	case newTaskNoTables:
 		return 0, fmt.Errorf("task %s: %w", spec.Name, ErrNoTables)
 	}
@@ -165,30 +166,30 @@ func StartTask(spec TaskSpec) (int, error) {
 	for _, l := range loads {
 		prot := uint32(0)
 		if l.Flags&elf.PF_R != 0 {
-			prot |= protRead
+			prot |= mm.ProtRead
 		}
 		if l.Flags&elf.PF_W != 0 {
-			prot |= protWrite | protRead
+			prot |= mm.ProtWrite | mm.ProtRead
 		}
 		if l.Flags&elf.PF_X != 0 {
-			prot |= protExec | protRead
+			prot |= mm.ProtExec | mm.ProtRead
 		}
 		var data uintptr
 		if l.Filesz > 0 {
 			data = uintptr(unsafe.Pointer(&spec.Image[l.Off]))
 		}
-		if !mapTaskSegment(p, uintptr(l.Vaddr), uintptr(l.Memsz), prot, data, uintptr(l.Filesz)) {
+		if !mm.Space(p).LoadSegment(uintptr(l.Vaddr), uintptr(l.Memsz), prot, data, uintptr(l.Filesz)) {
 			return fail("out of memory loading its segments")
 		}
 	}
 	binary.LittleEndian.PutUint64(stack[random:], procs[p].rng.word()) // AT_RANDOM: the task's own
 	binary.LittleEndian.PutUint64(stack[random+8:], procs[p].rng.word())
-	if !addTaskRegion(p, userStackTop-userStackSize, userStackTop, protRead|protWrite) ||
+	if !addTaskRegion(p, mm.UserStackTop-mm.UserStackSize, mm.UserStackTop, mm.ProtRead|mm.ProtWrite) ||
 		!copyToTask(p, sp, uintptr(unsafe.Pointer(&stack[0])), uintptr(len(stack))) {
 		return fail("out of memory building its stack")
 	}
 	for _, port := range spec.Ports {
-		spaces[p].tss.AllowPort(port)
+		mm.Space(p).TSS().AllowPort(port)
 	}
 	procs[p].serves.set(spec.Serves)
 	procs[p].calls.set(spec.Calls)
@@ -249,7 +250,7 @@ func initialStack(spec TaskSpec, f *elf.File, phdr uint64) ([]byte, uintptr, int
 	random := strs.Len()
 	strs.Write(make([]byte, 16))
 	auxv := []uint64{
-		6, pageSize, // AT_PAGESZ
+		6, mm.PageSize, // AT_PAGESZ
 		17, 100, // AT_CLKTCK
 		16, 0, // AT_HWCAP
 		3, phdr, // AT_PHDR
@@ -264,7 +265,7 @@ func initialStack(spec TaskSpec, f *elf.File, phdr uint64) ([]byte, uintptr, int
 	words := 1 + len(spec.Args) + 1 + len(spec.Env) + 1 + len(auxv)
 	strBytes := (strs.Len() + 15) &^ 15
 	total := (words*8 + 15) &^ 15
-	top := uintptr(userStackTop)
+	top := uintptr(mm.UserStackTop)
 	sp := top - uintptr(strBytes) - uintptr(total)
 	strBase := top - uintptr(strBytes)
 	buf := make([]byte, int(top-sp))
@@ -355,8 +356,8 @@ func Usage(pid int) (TaskUsage, bool) {
 	return TaskUsage{
 		CPU:           time.Duration(procCPU(p)),
 		LastHeartbeat: time.Duration(procs[p].lastBeat),
-		Resident:      spaces[p].resident * pageSize,
-		Charged:       uint64(spaces[p].mem.held) * pageSize,
+		Resident:      mm.Space(p).Resident() * mm.PageSize,
+		Charged:       uint64(mm.Space(p).Mem().Held()) * mm.PageSize,
 		Threads:       taskThreads(p),
 	}, true
 }
@@ -369,7 +370,7 @@ type Module struct {
 
 // Modules returns the Multiboot modules, module 0 (the core's own ELF) included.
 func Modules() []Module {
-	info, ok := multiboot.Load(bootMagic, uintptr(bootInfoPhys), directMapBase)
+	info, ok := multiboot.Load(bootMagic, uintptr(bootInfoPhys), mm.DirectMapBase)
 	if !ok {
 		return nil
 	}
@@ -381,7 +382,7 @@ func Modules() []Module {
 		}
 		mods = append(mods, Module{
 			Cmdline: string([]byte(cmd)),
-			Data:    unsafe.Slice((*byte)(unsafe.Pointer(directMap(uint64(start)))), end-start),
+			Data:    unsafe.Slice((*byte)(unsafe.Pointer(mm.DirectMap(uint64(start)))), end-start),
 		})
 	}
 	return mods
@@ -393,7 +394,7 @@ var evstateZero = evstate[0]
 // RAM: such a range is never device memory, and granting it to a driver would hand it the
 // kernel's and other tasks' frames.
 func IsRAM(lo, hi uint64) bool {
-	info, ok := multiboot.Load(bootMagic, uintptr(bootInfoPhys), directMapBase)
+	info, ok := multiboot.Load(bootMagic, uintptr(bootInfoPhys), mm.DirectMapBase)
 	if !ok {
 		return true // no memory map: trust nothing
 	}

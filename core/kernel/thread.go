@@ -1,6 +1,10 @@
 package kernel
 
-import "github.com/simpleos/simpleos/core/kernel/arch"
+import (
+	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
+	"github.com/simpleos/simpleos/core/x86"
+)
 
 // Threads: every Linux thread of the Go runtime (and, later, of each task) is a kernel
 // thread with its own 16 KiB kernel stack in the upper half. A thread's user context is the
@@ -95,14 +99,14 @@ func mapKernelStack(i int) bool {
 	if thread(i).kstackTop != 0 {
 		return true
 	}
-	top := uintptr(kernelStackBase) + uintptr(i+1)*kernelStackSlot
-	for va := top - kernelStackSize; va < top; va += pageSize {
-		f, ok := allocFrame()
+	top := uintptr(mm.KernelStackBase) + uintptr(i+1)*mm.KernelStackSlot
+	for va := top - mm.KernelStackSize; va < top; va += mm.PageSize {
+		f, ok := mm.AllocFrame()
 		if !ok {
 			return false
 		}
-		if !kernelPML4.mapPage(va, f, pteWrite|pteNX|pteOwned|pteGlobal, nil) {
-			freeFrame(f)
+		if !mm.KernelPML4.MapPage(va, f, mm.PTEWrite|mm.PTENX|mm.PTEOwned|mm.PTEGlobal, nil) {
+			mm.FreeFrame(f)
 			return false
 		}
 	}
@@ -121,8 +125,8 @@ func reapZombies() {
 			continue
 		}
 		if t.kstackTop != 0 {
-			for va := t.kstackTop - kernelStackSize; va < t.kstackTop; va += pageSize {
-				kernelPML4.unmapPage(va, nil)
+			for va := t.kstackTop - mm.KernelStackSize; va < t.kstackTop; va += mm.PageSize {
+				mm.KernelPML4.UnmapPage(va, nil)
 			}
 		}
 		*t = Thread{}
@@ -135,7 +139,7 @@ func reapZombies() {
 //go:nosplit
 func newThread(proc int) (int, bool) {
 	reapZombies()
-	if !threadPool.take(shareIn(&threadPool, int32(proc))) {
+	if !threadPool.Take(shareIn(&threadPool, int32(proc))) {
 		return 0, false
 	}
 	for i := 1; i < maxThreads; i++ {
@@ -164,7 +168,7 @@ func newThread(proc int) (int, bool) {
 		t.savedSP = sp
 		return i, true
 	}
-	threadPool.give(shareIn(&threadPool, int32(proc)))
+	threadPool.Give(shareIn(&threadPool, int32(proc)))
 	return 0, false
 }
 
@@ -176,7 +180,7 @@ func endThread(i int) {
 	t := &threads[i&(maxThreads-1)]
 	if t.counted {
 		t.counted = false
-		threadPool.give(shareIn(&threadPool, t.proc))
+		threadPool.Give(shareIn(&threadPool, t.proc))
 	}
 	t.state = threadZombie
 }
@@ -234,3 +238,24 @@ func ThreadCount() int {
 	}
 	return n
 }
+
+// FramesOutsideCore returns the frames in use other than those serving the core's own Go
+// runtime (its memory, the page tables of its half, its threads' kernel stacks): the kernel's
+// fixed structures plus everything tasks hold. Once every task has ended it must come back to
+// its value before the first one started.
+func FramesOutsideCore() uint64 {
+	x86.Cli()
+	defer x86.Sti()
+	reapZombies()
+	coreStacks := uint64(0)
+	for i := 0; i < maxThreads; i++ {
+		if threads[i].proc == coreProc && threads[i].kstackTop != 0 {
+			coreStacks += mm.KernelStackSize / mm.PageSize
+		}
+	}
+	f := mm.Frames()
+	return f.Total - f.Free - mm.Space(coreProc).Resident() - mm.CoreTablePages - coreStacks
+}
+
+// Frames returns the physical frame counters.
+func Frames() mm.FrameStats { return mm.Frames() }

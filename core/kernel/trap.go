@@ -8,6 +8,7 @@ package kernel
 
 import (
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -52,11 +53,11 @@ func handleTrap(tf *arch.TrapFrame) {
 // canonical reports whether va is a canonical x86-64 address (bits 63-47 all equal).
 //
 //go:nosplit
-func canonical(va uint64) bool { return va < userTop || va >= directMapBase }
+func canonical(va uint64) bool { return va < mm.UserTop || va >= mm.DirectMapBase }
 
 //go:nosplit
 func prepareReturn() {
-	arch.SetReturn(cur().fsBase, uint64(curSpace().root))
+	arch.SetReturn(cur().fsBase, uint64(curSpace().Root()))
 }
 
 //go:nosplit
@@ -69,18 +70,18 @@ func exception(tf *arch.TrapFrame) {
 	case arch.ExcPageFault:
 		addr := x86.CR2()
 		write, exec := tf.ErrorCode&2 != 0, tf.ErrorCode&16 != 0
-		r := faultMapErr
-		if addr < userTop {
-			r = curSpace().fault(uintptr(addr), write, exec)
+		r := mm.FaultMapErr
+		if addr < mm.UserTop {
+			r = curSpace().Fault(uintptr(addr), write, exec)
 		}
 		switch r {
-		case faultHandled:
+		case mm.FaultHandled:
 			return
-		case faultNoMem, faultQuota:
+		case mm.FaultNoMem, mm.FaultQuota:
 			recordFault(tf, addr)
 			if cur().proc != coreProc {
 				why := int32(whyMemory)
-				if r == faultNoMem {
+				if r == mm.FaultNoMem {
 					why = whyNoMemory
 				}
 				endTask(int(cur().proc), endKilled, 0, noVector, tf.RIP, addr, why)

@@ -1,9 +1,9 @@
-package kernel
+package mm
 
 // Physical frame allocator: a bitmap over the first 4 GiB of physical memory (one bit per
 // 4 KiB frame, set = free), built from the Multiboot memory map at boot, with counters that
-// tests and leak checks read. Frames are handed out zeroed. Who may take one is framePool's
-// business (pool.go): a task's frames come out of its share (its reservation, then what
+// tests and leak checks read. Frames are handed out zeroed. Who may take one is FramePool's
+// business (pool.go): a task's frames come out of its Share (its reservation, then what
 // nobody was promised), the core's out of everything not promised to a task.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
@@ -12,7 +12,6 @@ import (
 	"math/bits"
 
 	"github.com/simpleos/simpleos/core/kernel/arch"
-	"github.com/simpleos/simpleos/core/x86"
 
 	"github.com/simpleos/simpleos/core/multiboot"
 )
@@ -31,20 +30,20 @@ var frames FrameStats
 var frameHint uint64 // bitmap word to start the next search at
 var frameTop uint64  // one past the highest usable frame
 
-// initFrames marks every usable range free.
+// InitFrames marks every usable range free.
 //
 //go:nosplit
-func initFrames(ranges []multiboot.Range) {
+func InitFrames(ranges []multiboot.Range) {
 	for _, r := range ranges {
-		for pa := r.Start; pa+pageSize <= r.End; pa += pageSize {
-			f := pa >> pageShift
+		for pa := r.Start; pa+PageSize <= r.End; pa += PageSize {
+			f := pa >> PageShift
 			if f >= maxFrames {
 				break
 			}
 			frameBitmap[(f/64)&(uint64(len(frameBitmap))-1)] |= 1 << (f % 64)
 			frames.Total++
 			frames.Free++
-			framePool.total++
+			FramePool.Total++
 			if f+1 > frameTop {
 				frameTop = f + 1
 			}
@@ -52,21 +51,21 @@ func initFrames(ranges []multiboot.Range) {
 	}
 }
 
-// allocFrame returns the physical address of a zeroed frame for the core, or ok=false when
+// AllocFrame returns the physical address of a zeroed frame for the core, or ok=false when
 // every free frame is promised to a task.
 //
 //go:nosplit
-func allocFrame() (pa uint64, ok bool) { return allocFrameFor(nil) }
+func AllocFrame() (pa uint64, ok bool) { return AllocFrameFor(nil) }
 
-// allocFrameFor returns a zeroed frame charged to share s (nil: the core).
+// AllocFrameFor returns a zeroed frame charged to Share s (nil: the core).
 //
 //go:nosplit
-func allocFrameFor(s *share) (pa uint64, ok bool) {
-	if !framePool.take(s) {
+func AllocFrameFor(s *Share) (pa uint64, ok bool) {
+	if !FramePool.Take(s) {
 		return 0, false
 	}
 	if pa, ok = takeFrame(); !ok {
-		framePool.give(s) // the bitmap disagrees with the counters: give the charge back
+		FramePool.Give(s) // the bitmap disagrees with the counters: give the charge back
 	}
 	return pa, ok
 }
@@ -86,50 +85,38 @@ func takeFrame() (pa uint64, ok bool) {
 		frameHint = w
 		frames.Free--
 		frames.Allocs++
-		pa = (w*64 + bit) << pageShift
-		arch.Memzero(directMap(pa), pageSize)
+		pa = (w*64 + bit) << PageShift
+		arch.Memzero(DirectMap(pa), PageSize)
 		return pa, true
 	}
 	return 0, false
 }
 
-// freeFrame returns a frame of the core's. Freeing a frame twice is a kernel bug and stops
+// FreeFrame returns a frame of the core's. Freeing a frame twice is a kernel bug and stops
 // the machine.
 //
 //go:nosplit
-func freeFrame(pa uint64) { freeFrameFor(nil, pa) }
+func FreeFrame(pa uint64) { FreeFrameFor(nil, pa) }
 
-// freeFrameFor returns a frame charged to share s (nil: the core).
+// FreeFrameFor returns a frame charged to Share s (nil: the core).
 //
 //go:nosplit
-func freeFrameFor(s *share, pa uint64) {
-	f := pa >> pageShift
+func FreeFrameFor(s *Share, pa uint64) {
+	f := pa >> PageShift
 	w := (f / 64) & (uint64(len(frameBitmap)) - 1)
 	if f >= frameTop || frameBitmap[w]&(1<<(f%64)) != 0 {
-		arch.Panic("freeFrame: frame not allocated", pa)
+		arch.Panic("FreeFrame: frame not allocated", pa)
 	}
 	frameBitmap[w] |= 1 << (f % 64)
 	frames.Free++
 	frames.Frees++
-	framePool.give(s)
+	FramePool.Give(s)
 }
 
 // Frames returns the frame counters.
 func Frames() FrameStats { return frames }
 
-// FramesOutsideCore returns the frames in use other than those serving the core's own Go
-// runtime (its memory, the page tables of its half, its threads' kernel stacks): the kernel's
-// fixed structures plus everything tasks hold. Once every task has ended it must come back to
-// its value before the first one started.
-func FramesOutsideCore() uint64 {
-	x86.Cli()
-	defer x86.Sti()
-	reapZombies()
-	coreStacks := uint64(0)
-	for i := 0; i < maxThreads; i++ {
-		if threads[i].proc == coreProc && threads[i].kstackTop != 0 {
-			coreStacks += kernelStackSize / pageSize
-		}
-	}
-	return frames.Total - frames.Free - spaces[coreProc].resident - coreTablePages - coreStacks
-}
+// FrameTop is one past the highest usable frame number.
+//
+//go:nosplit
+func FrameTop() uint64 { return frameTop }

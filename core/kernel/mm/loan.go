@@ -1,0 +1,161 @@
+package mm
+
+// Loans: pages of one address space mapped, read-only, into a window of another's for a while
+// — the IPC page grants, where a caller lends a server pages of its memory for one call. The
+// lender may unmap those pages or end at any time; the loan ends first (revokeLoans,
+// endLoansOf), so a borrower never keeps a mapping of a frame its lender has freed, and a
+// loaned page is never writable in the borrower. Ending a loan unmaps it from the borrower.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+// MaxLoanPages is the most pages one loan may cover.
+const MaxLoanPages = 16
+
+// maxLoans bounds the loans in force at once: one per borrowing thread at most (IPC lends
+// to a server thread for the call it is serving).
+const maxLoans = 256
+
+type loan struct {
+	used             bool
+	gen              uint32
+	lender, borrower int32   // space ids
+	lentVA           uintptr // where the pages are in the lender's space
+	window           uintptr // where they are in the borrower's
+	pages            uintptr
+}
+
+var loans [maxLoans]loan
+
+// Loan names a loan: its slot and generation (0: none). A Loan that has ended (its lender
+// unmapped the pages, either space ended) is inert: End does nothing, Active is false.
+type Loan uint64
+
+//go:nosplit
+func (l Loan) slot() (*loan, bool) {
+	if l == 0 {
+		return nil, false
+	}
+	ln := &loans[(l&0xffff-1)&(maxLoans-1)]
+	return ln, ln.used && uint64(ln.gen) == uint64(l)>>16
+}
+
+// Active reports whether the loan is still in force.
+//
+//go:nosplit
+func (l Loan) Active() bool {
+	_, ok := l.slot()
+	return ok
+}
+
+// End ends the loan, if it is still in force: its pages leave the borrower's window.
+//
+//go:nosplit
+func (l Loan) End() {
+	if ln, ok := l.slot(); ok {
+		endLoan(ln)
+	}
+}
+
+// Lend maps pages whole pages of from's memory at va read-only into to at window, a range of
+// to's that only the kernel manages (GrantWindow), and records the loan. The pages must be
+// from's own anonymous memory, readable: never device memory, nor pages lent to from (so a
+// loan cannot outlive its lender by being lent on). ok=false, and nothing mapped, otherwise.
+//
+//go:nosplit
+func Lend(from, to *AddressSpace, va, pages, window uintptr) (Loan, bool) {
+	if pages == 0 || pages > MaxLoanPages || va&(PageSize-1) != 0 || !UserRange(va, va+pages*PageSize) {
+		return 0, false
+	}
+	free := -1
+	for i := range loans {
+		if !loans[i].used {
+			free = i
+			break
+		}
+	}
+	if free < 0 || !to.AddRegion(window, window+pages*PageSize, ProtRead, KindGrant) {
+		return 0, false
+	}
+	for i := uintptr(0); i < pages; i++ {
+		p := va + i*PageSize
+		r := from.Find(p)
+		if r < 0 || from.At(r).Kind != KindAnon {
+			unmapWindow(to, window, i, pages)
+			return 0, false
+		}
+		if _, ok := from.UserPage(p, false); !ok {
+			unmapWindow(to, window, i, pages)
+			return 0, false
+		}
+		pa := from.root.Lookup(p) & PTEAddrMask
+		flags := uint64(PTENX)
+		if to.user {
+			flags |= PTEUser
+		}
+		if !to.root.MapPage(window+i*PageSize, pa, flags, to.src()) { // not owned: the lender's frame
+			unmapWindow(to, window, i, pages)
+			return 0, false
+		}
+	}
+	ln := &loans[free&(maxLoans-1)]
+	ln.used, ln.lender, ln.borrower = true, from.id, to.id
+	ln.lentVA, ln.window, ln.pages = va, window, pages
+	ln.gen++
+	from.lent++
+	return Loan(uint64(ln.gen)<<16 | uint64(free+1)), true
+}
+
+// endLoan unmaps a loan from its borrower and frees its slot.
+//
+//go:nosplit
+func endLoan(ln *loan) {
+	unmapWindow(Space(ln.borrower), ln.window, ln.pages, ln.pages)
+	Space(ln.lender).lent--
+	ln.used = false
+}
+
+// unmapWindow clears the first mapped of a window's pages and drops its region of n pages.
+//
+//go:nosplit
+func unmapWindow(as *AddressSpace, window, mapped, n uintptr) {
+	for i := uintptr(0); i < mapped; i++ {
+		as.root.ClearPage(window + i*PageSize) // the frame stays the lender's
+	}
+	as.Carve(window, window+n*PageSize) // a whole region: carving it never splits one
+}
+
+// revokeLoans ends every loan of as's pages in [start, end): called before those pages are
+// unmapped or replaced.
+//
+//go:nosplit
+func revokeLoans(as *AddressSpace, start, end uintptr) {
+	if as.lent == 0 {
+		return
+	}
+	for i := range loans {
+		ln := &loans[i]
+		if ln.used && ln.lender == as.id && ln.lentVA < end && start < ln.lentVA+ln.pages*PageSize {
+			endLoan(ln)
+		}
+	}
+}
+
+// endLoansOf ends the loans as is party to, as it is destroyed: those of its pages (unmapped
+// from their borrowers), and those it borrowed (its page table goes with it).
+//
+//go:nosplit
+func endLoansOf(as *AddressSpace) {
+	for i := range loans {
+		ln := &loans[i]
+		if !ln.used {
+			continue
+		}
+		switch {
+		case ln.lender == as.id:
+			endLoan(ln)
+		case ln.borrower == as.id:
+			Space(ln.lender).lent--
+			ln.used = false
+		}
+	}
+}
