@@ -125,7 +125,7 @@ func (as *AddressSpace) TSS() *arch.TSS { return &as.tss }
 //go:nosplit
 func (as *AddressSpace) Regions() int { return as.n }
 
-// src is the Share this space's frames are charged to: nil for the core's own.
+// src is the share this space's frames are charged to: nil for the core's own.
 //
 //go:nosplit
 func (as *AddressSpace) src() *Share {

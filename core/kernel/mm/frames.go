@@ -3,7 +3,7 @@ package mm
 // Physical frame allocator: a bitmap over the first 4 GiB of physical memory (one bit per
 // 4 KiB frame, set = free), built from the Multiboot memory map at boot, with counters that
 // tests and leak checks read. Frames are handed out zeroed. Who may take one is FramePool's
-// business (pool.go): a task's frames come out of its Share (its reservation, then what
+// business (pool.go): a task's frames come out of its share (its reservation, then what
 // nobody was promised), the core's out of everything not promised to a task.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
@@ -57,7 +57,7 @@ func InitFrames(ranges []multiboot.Range) {
 //go:nosplit
 func AllocFrame() (pa uint64, ok bool) { return AllocFrameFor(nil) }
 
-// AllocFrameFor returns a zeroed frame charged to Share s (nil: the core).
+// AllocFrameFor returns a zeroed frame charged to share s (nil: the core).
 //
 //go:nosplit
 func AllocFrameFor(s *Share) (pa uint64, ok bool) {
@@ -98,7 +98,7 @@ func takeFrame() (pa uint64, ok bool) {
 //go:nosplit
 func FreeFrame(pa uint64) { FreeFrameFor(nil, pa) }
 
-// FreeFrameFor returns a frame charged to Share s (nil: the core).
+// FreeFrameFor returns a frame charged to share s (nil: the core).
 //
 //go:nosplit
 func FreeFrameFor(s *Share, pa uint64) {

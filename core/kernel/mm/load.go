@@ -47,4 +47,3 @@ func (as *AddressSpace) LoadSegment(va, memsz uintptr, prot uint32, data, filesz
 	}
 	return as.AddRegion(start, end, prot, KindAnon)
 }
-

@@ -37,7 +37,7 @@ func tableIndex(va uintptr, level uint) uintptr { return (va >> (12 + 9*level)) 
 // when create is set. ok=false when a table is missing (and not created), memory is
 // exhausted, or va is covered by a huge page.
 //
-// New tables are charged to Share s (nil: the core).
+// New tables are charged to share s (nil: the core).
 //
 //go:nosplit
 //go:nosplit
@@ -91,7 +91,7 @@ func (pt PageTable) NextTable(va uintptr) uintptr {
 }
 
 // MapPage maps the 4 KiB page at va to pa with the given flags (PTEPresent is added); the
-// tables it needs are charged to Share s (nil: the core).
+// tables it needs are charged to share s (nil: the core).
 //
 //go:nosplit
 func (pt PageTable) MapPage(va uintptr, pa uint64, flags uint64, s *Share) bool {

@@ -2,17 +2,17 @@ package mm
 
 import "github.com/simpleos/simpleos/core/kernel/arch"
 
-// Shared tables and each task's Share of them. Every table the core and the tasks draw from
-// — physical frames, thread slots, pipes, epoll instances, eventfds — is a Pool:
+// Shared tables and each task's share of them. Every table the core and the tasks draw from
+// — physical frames, thread slots, pipes, epoll instances, eventfds — is a pool:
 //
 //   - the core keeps a reserve that no task can take (keep);
-//   - each task is promised a reservation when it starts, and is refused if the Pool cannot
+//   - each task is promised a reservation when it starts, and is refused if the pool cannot
 //     promise it (admit): what a task was promised, no other task can take;
 //   - beyond its reservation a task grows, up to its limit, out of what nobody was promised
 //     and the core does not keep.
 //
 // So no task, and no group of tasks, can stop the core; and a task that stays within its
-// reservation cannot be stopped by another. The core itself (a nil Share) may take anything
+// reservation cannot be stopped by another. The core itself (a nil share) may take anything
 // that is not promised to a task.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
@@ -25,13 +25,13 @@ type Pool struct {
 	promised int64 // reserved for tasks and not yet taken by them
 }
 
-// Share is one task's part of a Pool.
+// Share is one task's part of a pool.
 type Share struct {
 	held, reserve, limit int64
 }
 
-// Admit promises Share s a reservation of reserve entries and sets its limit; ok=false (and
-// nothing promised) if the Pool cannot promise that many.
+// Admit promises share s a reservation of reserve entries and sets its limit; ok=false (and
+// nothing promised) if the pool cannot promise that many.
 //
 //go:nosplit
 func (p *Pool) Admit(s *Share, reserve, limit int64) bool {
@@ -43,7 +43,7 @@ func (p *Pool) Admit(s *Share, reserve, limit int64) bool {
 	return true
 }
 
-// Take takes one entry for Share s (nil: the core); ok=false if s may not have one more.
+// Take takes one entry for share s (nil: the core); ok=false if s may not have one more.
 //
 //go:nosplit
 func (p *Pool) Take(s *Share) bool {
@@ -103,7 +103,7 @@ func (p *Pool) Headroom() int64 {
 	return 0
 }
 
-// The frame Pool's reserve for the core: its own Go runtime, kernel stacks, page tables.
+// The frame pool's reserve for the core: its own Go runtime, kernel stacks, page tables.
 const coreFrames = 4096 // 16 MiB
 
 // FramePool is the accounting of physical frames.
