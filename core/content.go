@@ -20,6 +20,7 @@ import (
 
 	"github.com/simpleos/simpleos/core/kernel"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	store "github.com/simpleos/simpleos/core/kernel/content"
 	"github.com/simpleos/simpleos/policy"
 	"github.com/simpleos/simpleos/tier2/sensor/content"
 )
@@ -49,10 +50,10 @@ func quarantineContent(fp [32]byte) {
 // the core runs.
 func serveContentWrites() {
 	for {
-		w := kernel.NextContentWrite()
+		w := store.NextWrite()
 		fp := content.Fingerprint(w.Data)
 		refuse := quarantined(fp)
-		s := kernel.FinishContentWrite(w, refuse, fp)
+		s := store.FinishWrite(w, refuse, fp)
 		if refuse {
 			fmt.Printf("disk: refused %s from pid %d: quarantined content (%s)\n", w.File, w.Writer, describeContent(w.Data))
 			continue
@@ -63,7 +64,7 @@ func serveContentWrites() {
 
 // recordDiskWrite writes the change to a content file on the protocol channel, where the
 // launcher applies it to its disk, and says so on the console.
-func recordDiskWrite(s kernel.ContentStatus) {
+func recordDiskWrite(s store.Status) {
 	kernel.ProtocolLine(fmt.Sprintf("disk: write %s %d base64 %s", s.Name, len(s.Data), base64.StdEncoding.EncodeToString(s.Data)))
 	fmt.Printf("disk: wrote %s (%s)\n", s.Name, describeContent(s.Data))
 }
@@ -94,7 +95,7 @@ func loadContent(man *policy.Manifest) error {
 				continue // the module will find no content
 			}
 			l := lkg[c.Path]
-			if err := kernel.AddContent(c.Path, b, l, content.Fingerprint(b), content.Fingerprint(l)); err != nil {
+			if err := store.Add(c.Path, b, l, content.Fingerprint(b), content.Fingerprint(l)); err != nil {
 				return err
 			}
 			fmt.Printf("core: content %s: %s\n", c.Path, describeContent(b))
@@ -127,11 +128,11 @@ func (st *supervisorState) confirmContent(a *app) {
 	}
 	now := time.Duration(arch.Nanotime())
 	for _, c := range a.module.Content {
-		s, ok := kernel.Content(c.Path)
+		s, ok := store.Get(c.Path)
 		if !ok || s.Confirmed || s.Writer != a.pid || now-s.WrittenAt < contentConfirmAfter {
 			continue
 		}
-		if kernel.ConfirmContent(c.Path, s.Gen) {
+		if store.Confirm(c.Path, s.Gen) {
 			fmt.Printf("supervisor: content %s (%s) confirmed after %v: last-known-good from now on\n",
 				c.Path, describeContent(s.Data), contentConfirmAfter)
 		}
@@ -148,19 +149,19 @@ func (st *supervisorState) rollbackContent(a *app, ev kernel.TaskEvent, clean bo
 	}
 	var excuses []string
 	for _, c := range a.module.Content {
-		s, ok := kernel.Content(c.Path)
+		s, ok := store.Get(c.Path)
 		if !ok || s.Confirmed || s.Writer != ev.PID {
 			continue
 		}
 		if clean {
-			if kernel.ConfirmContent(c.Path, s.Gen) {
+			if store.Confirm(c.Path, s.Gen) {
 				fmt.Printf("supervisor: content %s (%s) confirmed: its writer %s exited cleanly\n",
 					c.Path, describeContent(s.Data), a.spec.Name)
 			}
 			continue
 		}
 		after := (ev.At - s.WrittenAt).Round(time.Millisecond)
-		r, _ := kernel.RollbackContent(c.Path)
+		r, _ := store.Rollback(c.Path)
 		recordDiskWrite(r)
 		if a.content.strikes == nil {
 			a.content.strikes = map[[32]byte]int{}

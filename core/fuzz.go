@@ -25,6 +25,7 @@ import (
 	"unsafe"
 
 	"github.com/simpleos/simpleos/core/kernel"
+	"github.com/simpleos/simpleos/core/kernel/inject"
 	"github.com/simpleos/simpleos/inject/fuzz/canary"
 )
 
@@ -37,7 +38,7 @@ const (
 
 type fuzzRunner struct {
 	st        *supervisorState
-	last      map[int]kernel.FuzzReport // by pid
+	last      map[int]inject.FuzzReport // by pid
 	progress  map[int]time.Time
 	breach    string // the first canary change seen
 	bystander int    // its pid
@@ -48,8 +49,8 @@ func newFuzzRunner(st *supervisorState) *fuzzRunner {
 	for i := range coreCanary {
 		coreCanary[i] = canaryWord
 	}
-	kernel.FillCanary(canarySeed)
-	return &fuzzRunner{st: st, last: map[int]kernel.FuzzReport{}, progress: map[int]time.Time{}}
+	inject.FillCanary(canarySeed)
+	return &fuzzRunner{st: st, last: map[int]inject.FuzzReport{}, progress: map[int]time.Time{}}
 }
 
 // isFuzzer reports whether a is one of the fuzzer tasks.
@@ -59,10 +60,10 @@ func isFuzzer(a *app) bool { return strings.HasPrefix(a.spec.Name, fuzzPrefix) }
 // canary page through the direct map, and the bystander's canary through the direct map.
 func (fr *fuzzRunner) targets() string {
 	t := []uintptr{
-		kernel.DirectMapAddress(uint64(uintptr(unsafe.Pointer(&coreCanary[0])))),
-		kernel.DirectMapAddress(kernel.CanaryAddress()),
+		inject.DirectMapAddress(uint64(uintptr(unsafe.Pointer(&coreCanary[0])))),
+		inject.DirectMapAddress(inject.CanaryAddress()),
 	}
-	if k, ok := kernel.TaskAddress(fr.bystander, canary.Addr); ok {
+	if k, ok := inject.TaskAddress(fr.bystander, canary.Addr); ok {
 		t = append(t, k)
 	}
 	var s []string
@@ -106,7 +107,7 @@ func (fr *fuzzRunner) run() {
 		var stalled []int
 		for _, a := range fuzzers {
 			pid := a.pid
-			r, ok := kernel.FuzzReportOf(pid)
+			r, ok := inject.FuzzReportOf(pid)
 			if !ok {
 				continue
 			}
@@ -143,14 +144,14 @@ func (fr *fuzzRunner) checkCanaries() string {
 		}
 	}
 	if why == "" {
-		if ok, off := kernel.CanaryIntact(canarySeed); !ok {
+		if ok, off := inject.CanaryIntact(canarySeed); !ok {
 			why = fmt.Sprintf("kernel-canary-byte-%d", off)
-			kernel.FillCanary(canarySeed)
+			inject.FillCanary(canarySeed)
 		}
 	}
 	if why == "" && fr.bystander != 0 {
 		for i := 0; i < canary.Words; i += 8 { // every 64th byte: one word per cache line
-			if v, ok := kernel.TaskWord(fr.bystander, canary.Addr+uint64(i)*8); ok && v != canary.Word(i) {
+			if v, ok := inject.TaskWord(fr.bystander, canary.Addr+uint64(i)*8); ok && v != canary.Word(i) {
 				why = fmt.Sprintf("bystander-canary-word-%d=%#x", i, v)
 				break
 			}

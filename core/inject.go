@@ -34,6 +34,7 @@ import (
 
 	"github.com/simpleos/simpleos/core/kernel"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/inject"
 	"github.com/simpleos/simpleos/inject/fault"
 )
 
@@ -180,7 +181,7 @@ func (in *injector) seedFor(id int) uint64 {
 // targets are the addresses the wild-write classes aim at: the core canary through the
 // direct map, and another task's code page through the direct map.
 func (in *injector) targets(target string) fault.Targets {
-	t := fault.Targets{CoreAddr: kernel.DirectMapAddress(uint64(uintptr(unsafe.Pointer(&coreCanary[0]))))}
+	t := fault.Targets{CoreAddr: inject.DirectMapAddress(uint64(uintptr(unsafe.Pointer(&coreCanary[0]))))}
 	in.victim.pid = 0
 	in.st.mu.Lock()
 	for _, a := range in.st.apps {
@@ -188,8 +189,8 @@ func (in *injector) targets(target string) fault.Targets {
 			continue
 		}
 		va := in.layout(a).entry
-		k, ok := kernel.TaskAddress(a.pid, va)
-		want, ok2 := kernel.TaskWord(a.pid, va)
+		k, ok := inject.TaskAddress(a.pid, va)
+		want, ok2 := inject.TaskWord(a.pid, va)
 		if ok && ok2 {
 			t.TaskAddr = k
 			in.victim.pid, in.victim.va, in.victim.want = a.pid, va, want
@@ -209,7 +210,7 @@ func (in *injector) checkCanaries() (string, string) {
 		}
 	}
 	if in.victim.pid != 0 {
-		if v, ok := kernel.TaskWord(in.victim.pid, in.victim.va); ok && v != in.victim.want {
+		if v, ok := inject.TaskWord(in.victim.pid, in.victim.va); ok && v != in.victim.want {
 			return "breach", fmt.Sprintf("pid %d's code at %#x changed to %#x", in.victim.pid, in.victim.va, v)
 		}
 	}
@@ -351,7 +352,7 @@ func (in *injector) inTask(j injection) (string, time.Duration, string) {
 			return in.afterEnd(a, e)
 		default:
 		}
-		switch kernel.InjectReport(pid) {
+		switch inject.Report(pid) {
 		case uint64(fault.Breach):
 			return "breach", 0, j.class + " completed in ring " + strconv.Itoa(a.spec.Ring)
 		case uint64(fault.Handled):
@@ -387,7 +388,7 @@ func (in *injector) external(a *app, pid int, class string, seed uint64) (string
 			if !ok {
 				return "no segment to flip a bit in", false
 			}
-			if kernel.FlipTaskBit(pid, va, uint(seed>>56)) {
+			if inject.FlipTaskBit(pid, va, uint(seed>>56)) {
 				return "", true
 			}
 			seed = seed*6364136223846793005 + 1442695040888963407
@@ -505,7 +506,7 @@ func (in *injector) flipCoreBit(code bool, seed uint64) fault.Outcome {
 		r = in.core.ownCode
 	}
 	if va, ok := pick(r, seed); ok {
-		kernel.FlipCoreBit(va, uint(seed>>61))
+		inject.FlipCoreBit(va, uint(seed>>61))
 	}
 	time.Sleep(time.Second)
 	return fault.Handled

@@ -32,6 +32,8 @@ import (
 	"github.com/simpleos/simpleos/core/bpfvm"
 	"github.com/simpleos/simpleos/core/kernel"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/console"
+	"github.com/simpleos/simpleos/core/kernel/notify"
 	"github.com/simpleos/simpleos/core/supervisor"
 	"github.com/simpleos/simpleos/policy"
 	"github.com/simpleos/simpleos/policy/bpf"
@@ -278,8 +280,8 @@ func supervise(apps []*app, args map[string]string) int {
 		fmt.Printf("supervisor: all apps finished; frames in use outside the core runtime: %d (%+d since before the first start)\n",
 			after, int64(after)-int64(before))
 	}
-	if n := kernel.IRQCount(4); n > 0 {
-		written, attached, dropped := kernel.ConsoleStats()
+	if n := notify.Delivered(4); n > 0 {
+		written, attached, dropped := console.Stats()
 		fmt.Printf("supervisor: console driver: %d bytes written, attached %d times, %d bytes dropped, IRQ 4 delivered %d times\n",
 			written, attached, dropped, n)
 	}
@@ -475,19 +477,21 @@ func describe(a *app, ev kernel.TaskEvent) (supervisor.End, string) {
 	end := supervisor.End{Code: ev.Code, PC: ev.RIP, Addr: ev.Addr, At: time.Now(), Detail: ev.Message}
 	switch ev.Reason {
 	case kernel.TaskExited:
+		if ev.Code != 0 && ev.Message != "" {
+			// The kernel saw an exit; its runtime's last words (a panic, a fatal error) say why.
+			end.Reason = supervisor.Panicked
+			fn := ev.Function
+			if fn == "" {
+				fn = "?"
+			}
+			return end, fmt.Sprintf("app %s exited %d (%s in %s)", name, ev.Code, ev.Message, fn)
+		}
 		end.Reason = supervisor.Exited
 		return end, fmt.Sprintf("app %s exited %d", name, ev.Code)
 	case kernel.TaskFaulted:
 		end.Reason = supervisor.Faulted
 		end.Fault = ev.Fault
 		return end, fmt.Sprintf("app %s faulted: %s at %s addr=%#x", name, ev.Fault, symbolize(a.syms, ev.RIP), ev.Addr)
-	case kernel.TaskPanicked:
-		end.Reason = supervisor.Panicked
-		fn := ev.Function
-		if fn == "" {
-			fn = "?"
-		}
-		return end, fmt.Sprintf("app %s exited %d (%s in %s)", name, ev.Code, ev.Message, fn)
 	case kernel.TaskSignaled:
 		end.Reason = supervisor.Faulted
 		return end, fmt.Sprintf("app %s killed by signal %d (%s) at %s", name, ev.Code, ev.Why, symbolize(a.syms, ev.RIP))

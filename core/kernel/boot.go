@@ -14,7 +14,13 @@ import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/elfsym"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/crash"
+	"github.com/simpleos/simpleos/core/kernel/ipc"
 	"github.com/simpleos/simpleos/core/kernel/mm"
+	"github.com/simpleos/simpleos/core/kernel/rng"
+	"github.com/simpleos/simpleos/core/kernel/sched"
+	"github.com/simpleos/simpleos/core/kernel/sys"
+	"github.com/simpleos/simpleos/core/kernel/task"
 	"github.com/simpleos/simpleos/core/multiboot"
 	"github.com/simpleos/simpleos/core/x86"
 )
@@ -50,7 +56,7 @@ func handleTrapAddr() uintptr
 func bootMain() {
 	arch.MarkEntry()
 	arch.Puts("\nSimpleOS core: 64-bit entry\n")
-	if syscallTable[abi.SysWrite].fn == nil {
+	if sys.Table[abi.SysWrite].Handler == nil {
 		arch.Panic("system-call table is not static data", 0)
 	}
 	info, ok := multiboot.Load(bootMagic, uintptr(bootInfoPhys), mm.DirectMapBase)
@@ -76,25 +82,26 @@ func bootMain() {
 	arch.SetKernelFS(bootFSBase())
 	arch.InitAPIC()
 	arch.Calibrate()
-	initRandom()
+	rng.Init()
 	if info.ModuleCount() > 0 {
 		if start, end, _, ok := info.Module(0); ok && end > start {
 			kernelSyms, kernelSymsOK = elfsym.Open(mm.DirectMap(uint64(start)), end-start)
+			crash.SetSymbols(kernelSyms, kernelSymsOK)
 		}
 	}
 	cmdline := info.CommandLine()
 	if v, _ := multiboot.Arg(cmdline, "trace"); v == "syscalls" {
-		traceSyscalls = true
+		sys.SetTrace(true)
 	}
 	if v, _ := multiboot.Arg(cmdline, "ipcfast"); v == "off" {
-		ipcFastPath = false
+		ipc.SetFastPath(false)
 	}
 	if v, ok := multiboot.Arg(cmdline, "timeslice"); ok {
 		if ms := parseUint(v); ms > 0 && ms <= 1000 {
-			timeSlice = int32(ms)
+			sched.SetTimeSlice(int32(ms))
 		}
 	}
-	if !initIdle() {
+	if !sched.InitIdle() {
 		arch.Panic("cannot create the idle thread", 0)
 	}
 	t := setupCoreProcess(cmdline)
@@ -105,7 +112,7 @@ func bootMain() {
 	arch.Puts(" frames in use, TSC ")
 	arch.PutDec(arch.TSCHz() / 1_000_000)
 	arch.Puts(" MHz, tick 1 ms, time slice ")
-	arch.PutDec(uint64(timeSlice))
+	arch.PutDec(uint64(sched.Counters().TimeSlice))
 	arch.Puts(" ms, symbols ")
 	if kernelSymsOK {
 		arch.PutDec(uint64(kernelSyms.Count()))
@@ -114,11 +121,8 @@ func bootMain() {
 	}
 	arch.Putc('\n')
 	arch.StartTimer(arch.TimerTicksPerTick())
-	current = t
-	arch.SetKernelStack(thread(t).kstackTop)
-	runStart = arch.Nanotime()
 	bootReadyNs = arch.SinceEntry()
-	arch.EnterThread(thread(t).savedSP)
+	sched.Run(t)
 }
 
 //go:nosplit
@@ -170,21 +174,14 @@ const (
 	atRandom = 25
 )
 
-// setupCoreProcess creates process 0 (pid 1) and its first thread, which starts in the Go
-// runtime's entry point with argv = the words of the kernel command line and environment =
+// setupCoreProcess creates task 0 (pid 1), the core's own Go runtime, and its first thread,
+// which starts in the Go runtime's entry point with argv = the words of the kernel command line and environment =
 // its words that look like NAME=value with an upper-case name.
 //
 //go:nosplit
 func setupCoreProcess(cmdline string) int {
-	p := &procs[coreProc]
-	p.pid = 1
-	p.live = true
-	p.rng.seed()
-	p.space = 0
-	for i := 0; i < 3; i++ {
-		p.fds[i] = fileDesc{kind: fdConsole}
-	}
-	t, ok := newThread(coreProc)
+	core := task.InitCore()
+	t, ok := sched.New(task.Core, mm.CoreSpace, 0, nil)
 	if !ok {
 		arch.Panic("cannot create the core's first thread", 0)
 	}
@@ -199,16 +196,15 @@ func setupCoreProcess(cmdline string) int {
 	if !ok {
 		arch.Panic("cannot map the first stack page", uint64(top))
 	}
-	random := [2]uint64{procs[coreProc].rng.word(), procs[coreProc].rng.word()} // AT_RANDOM's bytes
+	random := [2]uint64{core.RNG.Word(), core.RNG.Word()} // AT_RANDOM's bytes
 	sp := buildInitialStack(page, cmdline, random)
-	tf := frameOf(t)
+	tf := sched.Frame(t)
 	tf.RIP = uint64(runtimeEntry())
 	tf.RSP = uint64(sp)
 	tf.RFLAGS = x86.FlagIF | 2
 	tf.CS = arch.SelKernelCode
 	tf.SS = arch.SelKernelData
-	thread(t).fsBase = bootFSBase()
-	thread(t).state = threadRunnable
+	sched.T(t).FSBase = bootFSBase()
 	return t
 }
 

@@ -145,8 +145,3 @@ TEXT ·handleTrapAddr(SB),NOSPLIT,$0-8
 	LEAQ	·handleTrap(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET
-
-TEXT ·idleLoopAddr(SB),NOSPLIT,$0-8
-	LEAQ	·idleLoop(SB), AX
-	MOVQ	AX, ret+0(FP)
-	RET

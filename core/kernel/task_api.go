@@ -1,8 +1,9 @@
 package kernel
 
-// The task API for the core's supervisor (core/main.go). This file runs in ordinary goroutine
-// context, not trap context: it may allocate. It turns interrupts off around every change to
-// kernel state, which the trap handlers share.
+// The task API for the core's supervisor (core/main.go, core/supervise.go): start a task,
+// learn how tasks end, kill one, read its usage. Goroutine context, not trap context: it may
+// allocate. It turns interrupts off around every change to kernel state, which the trap
+// handlers share.
 
 import (
 	"bytes"
@@ -16,7 +17,15 @@ import (
 
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/console"
+	"github.com/simpleos/simpleos/core/kernel/event"
+	"github.com/simpleos/simpleos/core/kernel/files"
+	"github.com/simpleos/simpleos/core/kernel/inject"
 	"github.com/simpleos/simpleos/core/kernel/mm"
+	"github.com/simpleos/simpleos/core/kernel/mmio"
+	"github.com/simpleos/simpleos/core/kernel/notify"
+	"github.com/simpleos/simpleos/core/kernel/sched"
+	"github.com/simpleos/simpleos/core/kernel/task"
 	"github.com/simpleos/simpleos/core/multiboot"
 	"github.com/simpleos/simpleos/core/x86"
 )
@@ -40,29 +49,34 @@ type TaskSpec struct {
 	Memory     [][2]uint64 // device memory it may map: [lo, hi) physical ranges
 	Events     []string    // events it may subscribe to
 	Publish    []string    // events it may publish
-	Content    []string    // content files it may read and write (content.go)
+	Content    []string    // content files it may read and write
 	Filters    []EventFilter
 }
 
+// EventFilter is a verified program for the event hook, for one event a module subscribes to.
+type EventFilter = event.Filter
+
+// Reason is why a task ended (task.Reason).
+type Reason = task.Reason
+
 // End reasons of a TaskEvent.
 const (
-	TaskExited   = endExited
-	TaskFaulted  = endFaulted
-	TaskPanicked = endPanicked
-	TaskSignaled = endSignaled
-	TaskKilled   = endKilled
+	TaskExited   = task.Exited
+	TaskFaulted  = task.Faulted
+	TaskSignaled = task.Signaled
+	TaskKilled   = task.Killed
 )
 
 // TaskEvent reports the end of a task.
 type TaskEvent struct {
 	PID        int
-	Reason     int
+	Reason     Reason
 	Code       int    // exit status, or signal number
 	Vector     int    // exception vector for TaskFaulted, -1 otherwise
 	Fault      string // exception name
 	RIP, Addr  uint64
-	Why        string
-	Message    string        // the runtime's last words ("panic: ...")
+	Why        string        // what the kernel saw, beyond the reason
+	Message    string        // the runtime's last words ("panic: ..."), if it printed them
 	Function   string        // first user function of its goroutine trace, if it printed one
 	At         time.Duration // since the kernel's clock calibration
 	CPU        time.Duration
@@ -71,14 +85,14 @@ type TaskEvent struct {
 	FramesFree uint64
 }
 
-var whyText = [...]string{
-	whyNone:       "",
-	whyMemory:     "memory quota exceeded",
-	whyNoHandler:  "no handler for the fault",
-	whySignal:     "killed by a signal",
-	whyBadFrame:   "bad signal frame",
-	whySupervisor: "killed by the supervisor",
-	whyNoMemory:   "out of memory (beyond its reservation, nothing left it may take)",
+var causeText = [...]string{
+	task.NoCause:        "",
+	task.MemoryQuota:    "memory quota exceeded",
+	task.NoMemory:       "out of memory (beyond its reservation, nothing left it may take)",
+	task.NoHandler:      "no handler for the fault",
+	task.BySignal:       "killed by a signal",
+	task.BadSignalFrame: "bad signal frame",
+	task.BySupervisor:   "killed by the supervisor",
 }
 
 // Errors of StartTask when the kernel cannot take another task.
@@ -91,8 +105,27 @@ var (
 // Memory defaults for a task whose spec leaves them unset.
 const (
 	DefaultMemQuota   = 64 << 20
-	DefaultMemReserve = taskReserveFrames * mm.PageSize
+	DefaultMemReserve = 4 << 20 // promised to every task (its quota when smaller): a Go runtime runs in 2-3
 )
+
+// start lists what each service attaches to a task when it starts, in order (goroutine
+// context, interrupts off); teardown (lifecycle.go) releases it.
+var start = [...]struct {
+	name string
+	fn   func(t *task.Task, spec *TaskSpec) error
+}{
+	{"files", func(t *task.Task, _ *TaskSpec) error {
+		if !files.Admit(t) {
+			return ErrNoTables
+		}
+		return nil
+	}},
+	{"console", func(t *task.Task, _ *TaskSpec) error { console.AuditStart(t); return nil }},
+	{"notify", func(t *task.Task, _ *TaskSpec) error { notify.Route(t); return nil }},
+	{"event", func(t *task.Task, spec *TaskSpec) error { return event.Attach(t, spec.Filters) }},
+	{"mmio", func(t *task.Task, _ *TaskSpec) error { mmio.Attach(t); return nil }},
+	{"inject", func(t *task.Task, _ *TaskSpec) error { inject.Attach(t); return nil }},
+}
 
 // StartTask loads spec.Image into a new address space and starts its first thread on
 // spec.Ring. It returns the task's pid.
@@ -136,6 +169,11 @@ func StartTask(spec TaskSpec) (int, error) {
 	if !entryOK {
 		return 0, fmt.Errorf("task %s: entry point %#x is not in an executable segment", spec.Name, f.Entry)
 	}
+	for _, r := range spec.Memory {
+		if IsRAM(r[0], r[1]) {
+			return 0, fmt.Errorf("task %s: memory %#x-%#x is RAM, not device memory", spec.Name, r[0], r[1]-1)
+		}
+	}
 	stack, sp, random := initialStack(spec, f, phdr)
 
 	quota, reserve := spec.MemQuota, spec.MemReserve
@@ -150,19 +188,28 @@ func StartTask(spec TaskSpec) (int, error) {
 	}
 	x86.Cli()
 	defer x86.Sti()
-	p, why := newTask(spec.Ring, spec.Name, (reserve+mm.PageSize-1)/mm.PageSize, (quota+mm.PageSize-1)/mm.PageSize)
+	t, why := task.New(spec.Ring, spec.Name, (reserve+mm.PageSize-1)/mm.PageSize, (quota+mm.PageSize-1)/mm.PageSize)
 	switch why {
-	case newTaskNoSlot:
+	case task.NewNoSlot:
 		return 0, ErrNoSlot
-	case newTaskNoMemory:
+	case task.NewNoMemory:
 		return 0, fmt.Errorf("task %s: %w (%d MiB; %d MiB can still be promised)", spec.Name, ErrNoMemory, reserve>>20, mm.FramePool.Headroom()*mm.PageSize>>20)
-	case newTaskNoTables:
+	case task.NewNoTables:
 		return 0, fmt.Errorf("task %s: %w", spec.Name, ErrNoTables)
 	}
-	fail := func(what string) (int, error) {
-		teardownTask(p)
-		return 0, fmt.Errorf("task %s: %s", spec.Name, what)
+	fail := func(what error) (int, error) {
+		for i := range teardown {
+			teardown[i].end(t)
+		}
+		return 0, fmt.Errorf("task %s: %w", spec.Name, what)
 	}
+	grant(t, &spec)
+	for _, s := range start {
+		if err := s.fn(t, &spec); err != nil {
+			return fail(err)
+		}
+	}
+	as := t.Space()
 	for _, l := range loads {
 		prot := uint32(0)
 		if l.Flags&elf.PF_R != 0 {
@@ -178,62 +225,44 @@ func StartTask(spec TaskSpec) (int, error) {
 		if l.Filesz > 0 {
 			data = uintptr(unsafe.Pointer(&spec.Image[l.Off]))
 		}
-		if !mm.Space(p).LoadSegment(uintptr(l.Vaddr), uintptr(l.Memsz), prot, data, uintptr(l.Filesz)) {
-			return fail("out of memory loading its segments")
+		if !as.LoadSegment(uintptr(l.Vaddr), uintptr(l.Memsz), prot, data, uintptr(l.Filesz)) {
+			return fail(errors.New("out of memory loading its segments"))
 		}
 	}
-	binary.LittleEndian.PutUint64(stack[random:], procs[p].rng.word()) // AT_RANDOM: the task's own
-	binary.LittleEndian.PutUint64(stack[random+8:], procs[p].rng.word())
-	if !addTaskRegion(p, mm.UserStackTop-mm.UserStackSize, mm.UserStackTop, mm.ProtRead|mm.ProtWrite) ||
-		!copyToTask(p, sp, uintptr(unsafe.Pointer(&stack[0])), uintptr(len(stack))) {
-		return fail("out of memory building its stack")
+	binary.LittleEndian.PutUint64(stack[random:], t.RNG.Word()) // AT_RANDOM: the task's own
+	binary.LittleEndian.PutUint64(stack[random+8:], t.RNG.Word())
+	if !as.AddRegion(mm.UserStackTop-mm.UserStackSize, mm.UserStackTop, mm.ProtRead|mm.ProtWrite, mm.KindAnon) ||
+		!as.CopyOut(sp, uintptr(unsafe.Pointer(&stack[0])), uintptr(len(stack))) {
+		return fail(errors.New("out of memory building its stack"))
 	}
 	for _, port := range spec.Ports {
-		mm.Space(p).TSS().AllowPort(port)
+		as.TSS().AllowPort(port)
 	}
-	procs[p].serves.set(spec.Serves)
-	procs[p].calls.set(spec.Calls)
-	g := &mmioGrants[p]
-	g.n, g.next = 0, 0
-	for _, r := range spec.Memory {
-		if IsRAM(r[0], r[1]) {
-			return fail(fmt.Sprintf("memory %#x-%#x is RAM, not device memory", r[0], r[1]-1))
-		}
-		if g.n < maxMMIO && r[1] > r[0] {
-			g.lo[g.n], g.hi[g.n] = r[0], r[1]
-			g.n++
-		}
+	if !t.StartThread(f.Entry, uint64(sp)) {
+		return fail(errors.New("no thread slot"))
 	}
-	contentAccess[p].set(spec.Content)
-	injectReports[p] = 0
-	fuzzReports[p].batch, fuzzReports[p].calls, fuzzReports[p].findings, fuzzReports[p].reports = 0, 0, 0, 0
-	es := &evstate[p]
-	*es = evstateZero
-	es.mayListen.set(spec.Events)
-	es.mayPost.set(spec.Publish)
-	for _, f := range spec.Filters {
-		name, ok := abi.MakeName(f.Event)
-		if es.eventFilts.n == maxNames || !ok {
-			return fail("event filter for " + f.Event + ": too many filters, or not a name")
-		}
-		i, err := installFilter(p, false, name, f.Raw, f.Maps)
-		if err != nil {
-			return fail("event filter: " + err.Error())
-		}
-		es.filtIdx[es.eventFilts.n] = int32(i + 1)
-		es.eventFilts.names[es.eventFilts.n] = name
-		es.eventFilts.n++
-	}
+	return int(t.PID()), nil
+}
+
+// grant gives t the grants of its spec (its policy module).
+func grant(t *task.Task, spec *TaskSpec) {
+	g := &t.Grants
+	g.Serves.Set(spec.Serves)
+	g.Calls.Set(spec.Calls)
+	g.Listen.Set(spec.Events)
+	g.Publish.Set(spec.Publish)
+	g.Content.Set(spec.Content)
 	for _, irq := range spec.IRQs {
-		if irq >= 0 && irq < maxIRQs {
-			irqOwner[irq] = int32(p) + 1
-			arch.EnableIRQ(irq)
+		if irq >= 0 && irq < task.MaxIRQs {
+			g.IRQs |= 1 << irq
 		}
 	}
-	if !startTaskThread(p, f.Entry, uint64(sp)) {
-		return fail("no thread slot")
+	for _, r := range spec.Memory {
+		if g.NMMIO < task.MaxMMIO && r[1] > r[0] {
+			g.MMIO[g.NMMIO] = r
+			g.NMMIO++
+		}
 	}
-	return int(procs[p].pid), nil
 }
 
 // initialStack lays out argc, argv, envp and the auxiliary vector as Linux does, for the top
@@ -292,33 +321,31 @@ func initialStack(spec TaskSpec, f *elf.File, phdr uint64) ([]byte, uintptr, int
 func WaitTaskEvent() TaskEvent {
 	for {
 		x86.Cli()
-		if events.head != events.tail {
-			e := events.ring[events.head%maxEvents]
-			events.head++
+		if e, ok := task.NextEnd(); ok {
 			x86.Sti()
-			return e.export()
+			return export(&e)
 		}
 		x86.Sti()
 		syscall.Syscall(abi.SysWaitEvent, abi.WaitTaskEnded, 0, 0)
 	}
 }
 
-func (e *taskEnd) export() TaskEvent {
+func export(e *task.End) TaskEvent {
 	ev := TaskEvent{
-		PID: int(e.pid), Reason: int(e.reason), Code: int(e.code), Vector: -1,
-		RIP: e.rip, Addr: e.addr, Message: string(e.msg[:e.msgLen]), Function: string(e.fn[:e.fnLen]),
-		At: time.Duration(e.timeNs), CPU: time.Duration(e.cpuNs), Started: time.Duration(e.startNs),
-		FramesFree: e.framesFree,
+		PID: int(e.PID), Reason: e.Reason, Code: int(e.Code), Vector: -1,
+		RIP: e.RIP, Addr: e.Addr, Message: string(e.Msg[:e.MsgLen]), Function: string(e.Fn[:e.FnLen]),
+		At: time.Duration(e.TimeNs), CPU: time.Duration(e.CPUNs), Started: time.Duration(e.StartNs),
+		FramesFree: e.FramesFree,
 	}
-	if e.outputNs != 0 {
-		ev.Output = time.Duration(e.outputNs)
+	if e.OutputNs != 0 {
+		ev.Output = time.Duration(e.OutputNs)
 	}
-	if e.why >= 0 && int(e.why) < len(whyText) {
-		ev.Why = whyText[e.why]
+	if int(e.Cause) < len(causeText) {
+		ev.Why = causeText[e.Cause]
 	}
-	if e.vector != noVector {
-		ev.Vector = int(e.vector)
-		ev.Fault = arch.ExceptionName(e.vector)
+	if e.Vector != task.NoVector {
+		ev.Vector = int(e.Vector)
+		ev.Fault = arch.ExceptionName(e.Vector)
 	}
 	return ev
 }
@@ -327,12 +354,12 @@ func (e *taskEnd) export() TaskEvent {
 func KillTask(pid int) bool {
 	x86.Cli()
 	defer x86.Sti()
-	p := procOf(pid)
-	if p < 0 {
+	i := task.ByPID(pid)
+	if i < 0 {
 		return false
 	}
-	endTask(p, endKilled, 0, noVector, 0, 0, whySupervisor)
-	finishEndedTasks()
+	task.Get(i).MarkEnding(task.Killed, task.BySupervisor, 0, task.NoVector, 0, 0)
+	finishEnded()
 	return true
 }
 
@@ -349,16 +376,17 @@ type TaskUsage struct {
 func Usage(pid int) (TaskUsage, bool) {
 	x86.Cli()
 	defer x86.Sti()
-	p := procOf(pid)
-	if p < 0 {
+	i := task.ByPID(pid)
+	if i < 0 {
 		return TaskUsage{}, false
 	}
+	t := task.Get(i)
 	return TaskUsage{
-		CPU:           time.Duration(procCPU(p)),
-		LastHeartbeat: time.Duration(procs[p].lastBeat),
-		Resident:      mm.Space(p).Resident() * mm.PageSize,
-		Charged:       uint64(mm.Space(p).Mem().Held()) * mm.PageSize,
-		Threads:       taskThreads(p),
+		CPU:           time.Duration(t.CPU()),
+		LastHeartbeat: time.Duration(t.LastBeat),
+		Resident:      t.Space().Resident() * mm.PageSize,
+		Charged:       uint64(t.Space().Mem().Held()) * mm.PageSize,
+		Threads:       sched.LiveOf(int32(i)),
 	}, true
 }
 
@@ -387,8 +415,6 @@ func Modules() []Module {
 	}
 	return mods
 }
-
-var evstateZero = evstate[0]
 
 // IsRAM reports whether the physical range [lo, hi) overlaps memory the firmware reports as
 // RAM: such a range is never device memory, and granting it to a driver would hand it the

@@ -1,14 +1,22 @@
 package kernel
 
-// Trap dispatch: exceptions, the timer, and registered interrupt handlers. An exception taken
-// by the Go runtime becomes a signal for it (signal.go); an exception taken by kernel code is a
-// kernel bug and produces a crash report (crash.go).
+// Trap dispatch: every trap, interrupt and system call reaches handleTrap (arch's trapEntry
+// calls it): system calls go to package sys, exceptions become signals for the Go runtime that
+// took them (package signal) or, taken by kernel code, a crash report (package crash), the
+// timer drives the scheduler, device interrupts notify the task that owns the line. On the way
+// back to a task, pending signals are delivered, and the tasks that ended are torn down.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
 import (
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/crash"
 	"github.com/simpleos/simpleos/core/kernel/mm"
+	"github.com/simpleos/simpleos/core/kernel/notify"
+	"github.com/simpleos/simpleos/core/kernel/sched"
+	"github.com/simpleos/simpleos/core/kernel/signal"
+	"github.com/simpleos/simpleos/core/kernel/sys"
+	"github.com/simpleos/simpleos/core/kernel/task"
 	"github.com/simpleos/simpleos/core/x86"
 )
 
@@ -17,96 +25,93 @@ func handleTrap(tf *arch.TrapFrame) {
 	v := tf.Vector
 	switch {
 	case v == arch.VectorSyscall:
-		handleSyscall(tf)
+		sys.Dispatch(tf)
 	case v < 32:
 		exception(tf)
 	case v == arch.VectorTimer:
-		timerTick()
+		arch.EOI()
+		sched.Tick()
 	case v == arch.VectorSpurious:
 	default:
-		if !deviceInterrupt(v) {
+		if !notify.Interrupt(v) {
 			if h := handlers[v&255]; h != nil {
 				h(tf)
 			}
 		}
 		arch.EOI()
 	}
-	if !tf.FromKernel() && !curProc().ending {
-		deliverSignals(tf)
-		if tf.FromTask() && !(canonical(tf.RIP) && canonical(tf.RSP)) {
+	if t := task.Cur(); !tf.FromKernel() && !t.Ending() {
+		signal.Deliver(t, tf)
+		if tf.FromTask() && !(arch.Canonical(tf.RIP) && arch.Canonical(tf.RSP)) {
 			// IRETQ to a non-canonical address can fault in ring 0 on some CPUs: the task
 			// gets SIGSEGV instead (its handler runs on its signal stack, if it has one).
-			raiseFault(tf, SIGSEGV, siKernel, 0)
-			deliverSignals(tf)
+			signal.RaiseFault(t, tf, signal.SIGSEGV, signal.SIKernel, 0)
+			signal.Deliver(t, tf)
 		}
 	}
-	if endsPending > 0 {
-		finishEndedTasks()
-		if !curProc().live {
-			schedule() // the thread's task is gone: it never returns to it
-			arch.Panic("a torn-down task was scheduled again", uint64(cur().proc))
+	if task.EndsPending() {
+		finishEnded()
+		if !task.Cur().Live() {
+			sched.Schedule() // the thread's task is gone: it never returns to it
+			arch.Panic("a torn-down task was scheduled again", uint64(task.Cur().Slot()))
 		}
 	}
-	prepareReturn()
+	th := sched.Cur()
+	arch.SetReturn(th.FSBase, uint64(th.Space().Root()))
 }
 
-// canonical reports whether va is a canonical x86-64 address (bits 63-47 all equal).
+// exception handles a CPU exception: a page fault is resolved (demand paging) or becomes
+// SIGSEGV; the others become their signal; the hardware's own (NMI, double fault, machine
+// check) and any taken by kernel code are a crash.
 //
-//go:nosplit
-func canonical(va uint64) bool { return va < mm.UserTop || va >= mm.DirectMapBase }
-
-//go:nosplit
-func prepareReturn() {
-	arch.SetReturn(cur().fsBase, uint64(curSpace().Root()))
-}
-
 //go:nosplit
 func exception(tf *arch.TrapFrame) {
 	v := tf.Vector
 	if tf.FromKernel() {
-		crashFrame(arch.ExceptionName(v), tf)
+		crash.Frame(arch.ExceptionName(v), tf)
 	}
+	t := task.Cur()
 	switch v {
 	case arch.ExcPageFault:
 		addr := x86.CR2()
 		write, exec := tf.ErrorCode&2 != 0, tf.ErrorCode&16 != 0
 		r := mm.FaultMapErr
 		if addr < mm.UserTop {
-			r = curSpace().Fault(uintptr(addr), write, exec)
+			r = sched.Cur().Space().Fault(uintptr(addr), write, exec)
 		}
 		switch r {
 		case mm.FaultHandled:
 			return
 		case mm.FaultNoMem, mm.FaultQuota:
-			recordFault(tf, addr)
-			if cur().proc != coreProc {
-				why := int32(whyMemory)
+			crash.RecordFault(t, tf, addr)
+			if !t.IsCore() {
+				cause := task.MemoryQuota
 				if r == mm.FaultNoMem {
-					why = whyNoMemory
+					cause = task.NoMemory
 				}
-				endTask(int(cur().proc), endKilled, 0, noVector, tf.RIP, addr, why)
+				t.MarkEnding(task.Killed, cause, 0, task.NoVector, tf.RIP, addr)
 				return
 			}
-			killProcess(tf, SIGSEGV, "out of memory")
+			crash.CoreSignal(tf, signal.SIGSEGV, "out of memory")
 			return
 		}
-		raiseFault(tf, SIGSEGV, int32(r), addr)
+		signal.RaiseFault(t, tf, signal.SIGSEGV, int32(r), addr)
 	case arch.ExcDivide:
-		raiseFault(tf, SIGFPE, 1, tf.RIP) // FPE_INTDIV
+		signal.RaiseFault(t, tf, signal.SIGFPE, 1, tf.RIP) // FPE_INTDIV
 	case arch.ExcFPU, arch.ExcSIMD:
-		raiseFault(tf, SIGFPE, 0, tf.RIP)
+		signal.RaiseFault(t, tf, signal.SIGFPE, 0, tf.RIP)
 	case arch.ExcInvalidOp:
-		raiseFault(tf, SIGILL, 2, tf.RIP) // ILL_ILLOPN
+		signal.RaiseFault(t, tf, signal.SIGILL, 2, tf.RIP) // ILL_ILLOPN
 	case arch.ExcGeneralProt, arch.ExcStackFault:
-		raiseFault(tf, SIGSEGV, siKernel, 0)
+		signal.RaiseFault(t, tf, signal.SIGSEGV, signal.SIKernel, 0)
 	case arch.ExcAlignment:
-		raiseFault(tf, SIGBUS, 1, tf.RIP) // BUS_ADRALN
+		signal.RaiseFault(t, tf, signal.SIGBUS, 1, tf.RIP) // BUS_ADRALN
 	case arch.ExcDebug, arch.ExcBreakpoint:
-		raiseFault(tf, SIGTRAP, 1, tf.RIP)
+		signal.RaiseFault(t, tf, signal.SIGTRAP, 1, tf.RIP)
 	case arch.ExcNMI, arch.ExcDoubleFault, arch.ExcMachineCheck:
-		crashFrame(arch.ExceptionName(v), tf) // the hardware's, not the task's
+		crash.Frame(arch.ExceptionName(v), tf) // the hardware's, not the task's
 	default:
 		// Anything else a task raises (a reserved or unused vector) is its own fault.
-		raiseFault(tf, SIGSEGV, siKernel, 0)
+		signal.RaiseFault(t, tf, signal.SIGSEGV, signal.SIKernel, 0)
 	}
 }

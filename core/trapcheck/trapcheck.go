@@ -22,9 +22,15 @@ import (
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/simpleos/simpleos/core/kernel/sys"
 )
 
-const kernelPkg = "github.com/simpleos/simpleos/core/kernel."
+const (
+	kernelPkg = "github.com/simpleos/simpleos/core/kernel."
+	schedPkg  = "github.com/simpleos/simpleos/core/kernel/sched."
+	sysPkg    = "github.com/simpleos/simpleos/core/kernel/sys."
+)
 
 // Config says where trap and boot context start and how the dispatchers dispatch.
 type Config struct {
@@ -39,7 +45,7 @@ var Core = Config{Roots: Roots, BootRoots: BootRoots, Tables: Tables, Dispatcher
 // Roots are the functions trap context starts in.
 var Roots = []string{
 	kernelPkg + "handleTrap", // every trap, interrupt and system call (trap_amd64.s calls it indirectly)
-	kernelPkg + "idleLoop",   // thread 0
+	schedPkg + "idleLoop",    // thread 0
 }
 
 // BootRoots are the functions boot context starts in: before the Go runtime exists, on the
@@ -55,16 +61,20 @@ type Table struct {
 	Stride, FnOffset uint64
 }
 
-// Tables are the kernel's dispatch tables of system-call handlers, read from the binary to
-// resolve handleSyscall's indirect calls: {name string; fn func(*TrapFrame) int64; support;
-// note string} (kernel_test checks the layout).
-var Tables = []Table{{Symbol: kernelPkg + "syscallTable", Stride: 48, FnOffset: 16}}
+// Tables are the kernel's dispatch tables, read from the binary to resolve the dispatchers'
+// indirect calls: the system-call table (sys.Entry: {name string; handler; support; note})
+// and the teardown hooks ({name string; fn}).
+var Tables = []Table{
+	{Symbol: sysPkg + "Table", Stride: sys.EntrySize, FnOffset: sys.HandlerOffset},
+	{Symbol: kernelPkg + "teardown", Stride: 24, FnOffset: 16},
+}
 
 // Dispatchers are the functions whose indirect calls go through Tables (resolved), or to a
 // registered interrupt handler (checked at registration).
 var Dispatchers = map[string]string{
-	kernelPkg + "handleSyscall": "tables",
-	kernelPkg + "handleTrap":    "handlers",
+	sysPkg + "Dispatch":       "tables",
+	kernelPkg + "finishEnded": "tables",
+	kernelPkg + "handleTrap":  "handlers",
 }
 
 // forbidden names what a trap-context function must never call, by prefix.

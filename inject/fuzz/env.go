@@ -3,6 +3,7 @@ package fuzz
 import (
 	"fmt"
 	"syscall"
+	"unsafe"
 )
 
 // The fuzzer's own memory: valid pointers point into the arena, between two inaccessible
@@ -51,6 +52,23 @@ type env struct {
 
 	futexWords   []uintptr // words raw threads wait on without a timeout
 	arenaTouched bool      // a raw thread may have unmapped part of the arena
+	rawTimes     int       // the next of rawTimespecs to hand out
+}
+
+// rawTimespecs hold the timeouts of raw threads' waits. A raw thread reads its arguments only
+// when it runs, maybe after the batch's later calls have written over arena memory (a name, a
+// buffer): a timespec there could read as years, and the thread would still be asleep when the
+// batch ends — a "stuck" finding that is the fuzzer's, not the kernel's. No fuzzed call is ever
+// given these, so nothing but their raw thread reads them. (Package variables never move.)
+var rawTimespecs [64][2]int64
+
+// rawTimespec returns the address of a fresh timeout of at most max ns for a raw thread.
+func (e *env) rawTimespec(r *rng, max int64) uintptr {
+	t := &rawTimespecs[e.rawTimes%len(rawTimespecs)]
+	e.rawTimes++
+	ns := int64(r.intn(int(max) + 1))
+	t[0], t[1] = ns/1e9, ns%1e9
+	return uintptr(unsafe.Pointer(t))
 }
 
 const maxFD = 64 // the core's per-process descriptor table

@@ -165,7 +165,7 @@ func (g *gen) rawJob() ([]rawStep, string) {
 		w := arenaBuf(8) &^ 3
 		var ts uintptr
 		if r.chance(2) {
-			ts = g.timespec(20_000_000).v
+			ts = e.rawTimespec(r, 20_000_000)
 		}
 		steps, label = append(steps, rawStep{nr: syscall.SYS_FUTEX, a0: w, a1: 0, a2: uintptr(*(*uint32)(ptrAt(w))), a3: ts}), "futex_wait"
 		e.futexWords = append(e.futexWords, w)
@@ -181,7 +181,7 @@ func (g *gen) rawJob() ([]rawStep, string) {
 			steps, label = append(steps, rawStep{nr: abi.SysIPCRecv, a0: uintptr(e.served), a1: arenaBuf(abi.MessageSize) &^ 7, a2: 20_000_000}), "ipc_recv"
 		}
 	case 7:
-		steps, label = append(steps, rawStep{nr: syscall.SYS_NANOSLEEP, a0: g.timespec(2_000_000).v}), "nanosleep"
+		steps, label = append(steps, rawStep{nr: syscall.SYS_NANOSLEEP, a0: e.rawTimespec(r, 2_000_000)}), "nanosleep"
 	case 8:
 		steps, label = append(steps, rawStep{nr: abi.SysNotifyWait, a0: uintptr(r.next()), a1: 20_000_000}), "notify_wait"
 	case 9:

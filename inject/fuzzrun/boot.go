@@ -111,6 +111,7 @@ func (k *kit) boot(ctx context.Context, b int, spec *bootSpec) (*bootResult, err
 	br.readConsole()
 	if k.c.Coverage {
 		br.covDir = filepath.Join(k.c.OutDir, "covdata", name)
+		os.RemoveAll(br.covDir) // a previous run's counters, of another build, would be merged with these
 		if err := br.writeCoverage(); err != nil {
 			return nil, err
 		}

@@ -16,7 +16,7 @@ import (
 
 // FileCoverage is the share of one file's statements the fuzzers reached.
 type FileCoverage struct {
-	File           string // relative to the module, e.g. core/kernel/sys_mem.go
+	File           string // relative to the module, e.g. core/kernel/sys/mem.go
 	Covered, Total int
 	Baseline       int  // statements a boot covers without fuzzing
 	SyscallLayer   bool // one of the files that serve system calls
@@ -30,17 +30,21 @@ func (f FileCoverage) Percent() float64 {
 	return 100 * float64(f.Covered) / float64(f.Total)
 }
 
-// syscallLayer names the files of core/kernel that serve system calls: the table, one file
-// per Linux family, and SimpleOS's own calls.
+// syscallLayer names the files of core/kernel that serve system calls: the table and its
+// Linux families (package sys), the services' calls, user-memory access and the loans.
 func syscallLayer(file string) bool {
-	base := filepath.Base(file)
-	if strings.HasPrefix(base, "sys_") {
-		return true
+	rel, ok := strings.CutPrefix(file, "core/kernel/")
+	if !ok {
+		return false
 	}
-	switch base {
-	case "syscall.go", "uaccess.go", "ipc.go", "ipc_fast.go", "ipc_filter.go", "events.go", "notify.go",
-		"console_buffer.go", "content.go", "rng.go", "names.go", "signal.go", "task.go":
+	pkg, base := filepath.Dir(rel), filepath.Base(rel)
+	switch pkg {
+	case "sys", "files", "signal", "ipc", "event", "notify", "console", "content", "mmio", "filter", "rng":
 		return true
+	case "mm":
+		return base == "uaccess.go" || base == "loan.go"
+	case "task":
+		return base == "call.go" || base == "grants.go" || base == "end.go"
 	}
 	return false
 }
@@ -112,26 +116,28 @@ func Totals(files []FileCoverage, keep func(FileCoverage) bool) (covered, total 
 	return covered, total
 }
 
-// KeyPaths are the functions of core/kernel a campaign must reach to prove anything: the IPC
-// slow and fast paths and the grant code, the blocking paths of pipes, epoll and futexes, the
-// memory calls, device memory, events and content.
+// KeyPaths are the functions of core/kernel a campaign must reach to prove anything, by file
+// (relative to core/kernel): the IPC slow and fast paths and the loans behind page grants,
+// the waiting paths of pipes, epoll and futexes, the memory calls, device memory, events and
+// content.
 var KeyPaths = map[string][]string{
-	"ipc.go":            {"sysIPCCall", "takeCall", "recvOn", "prepareReply", "abandonCall", "mapGrant", "unmapGrant", "revokeLent", "checkCall"},
-	"ipc_fast.go":       {"callFast", "replyRecvFast"},
-	"sys_pipe.go":       {"pipeRead", "pipeWrite", "closePipeEnd"},
-	"sys_epoll.go":      {"sysEpollCtl", "sysEpollWait", "eventfdRead", "eventfdWrite"},
-	"sys_futex.go":      {"sysFutex", "futexWake"},
-	"sys_mem.go":        {"sysMmap", "sysMunmap", "sysMprotect", "sysMadvise"},
-	"sys_mmio.go":       {"sysMMIOMap"},
-	"sys_thread.go":     {"sysClone", "exitThread"},
-	"sys_signal.go":     {"sysRtSigaction", "sysRtSigprocmask", "sysSigaltstack", "sysTgkill"},
-	"events.go":         {"sysEventSubscribe", "sysEventPost", "sysEventRecv"},
-	"content.go":        {"sysContentRead", "sysContentWrite"},
-	"sys_file.go":       {"sysWrite", "sysWritev", "sysRead", "sysClose", "sysFcntl"},
-	"notify.go":         {"sysNotifyWaitFor"},
-	"names.go":          {"readName"},
-	"rng.go":            {"sysGetrandom"},
-	"console_buffer.go": {"sysConsoleAttach", "sysConsoleFetch"},
+	"ipc/ipc.go":         {"SysCall", "takeCall", "recvOn", "prepareReply", "abandon", "lend", "endLoan", "checkCall"},
+	"ipc/fast.go":        {"replyRecvFast"},
+	"mm/loan.go":         {"Lend", "revokeLoans", "endLoan"},
+	"files/pipe.go":      {"pipeRead", "pipeWrite", "closePipeEnd"},
+	"files/epoll.go":     {"EpollCtl", "EpollWait", "eventfdRead", "eventfdWrite"},
+	"files/file.go":      {"Write", "Writev", "Read", "Close", "Fcntl", "lookupFor"},
+	"sys/futex.go":       {"futex", "FutexWake"},
+	"sys/mem.go":         {"mmap", "munmap", "mprotect", "madvise"},
+	"sys/thread.go":      {"clone", "exitThread"},
+	"sys/misc.go":        {"getrandom"},
+	"mmio/mmio.go":       {"SysMap"},
+	"signal/sys.go":      {"SysAction", "SysProcmask", "SysAltstack", "SysTgkill"},
+	"event/event.go":     {"SysSubscribe", "SysPost", "SysRecv"},
+	"content/store.go":   {"SysRead", "SysWrite"},
+	"notify/notify.go":   {"SysWait"},
+	"task/grants.go":     {"ReadName"},
+	"console/console.go": {"SysAttach", "SysFetch"},
 }
 
 // Reached returns, for each function of KeyPaths, whether a covered block of the profile
@@ -142,7 +148,7 @@ func Reached(root, profile string) (map[string]bool, error) {
 		return nil, err
 	}
 	type span struct{ from, to int }
-	covered := map[string][]span{} // file base name -> covered blocks' lines
+	covered := map[string][]span{} // file, relative to core/kernel -> covered blocks' lines
 	for _, l := range strings.Split(string(b), "\n") {
 		var pos string
 		var stmts, count, l0, c0, l1, c1 int
@@ -150,11 +156,12 @@ func Reached(root, profile string) (map[string]bool, error) {
 			continue
 		}
 		file, rng, _ := strings.Cut(pos, ":")
-		if !strings.Contains(file, "/core/kernel/") {
+		_, rel, ok := strings.Cut(file, "/core/kernel/")
+		if !ok {
 			continue
 		}
 		if _, err := fmt.Sscanf(rng, "%d.%d,%d.%d", &l0, &c0, &l1, &c1); err == nil {
-			covered[filepath.Base(file)] = append(covered[filepath.Base(file)], span{l0, l1})
+			covered[rel] = append(covered[rel], span{l0, l1})
 		}
 	}
 	out := map[string]bool{}

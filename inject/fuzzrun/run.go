@@ -273,7 +273,7 @@ func CoveragePaths(p boot.Paths) boot.Paths {
 	p.ELF = filepath.Join(dir, "simpleos.elf")
 	p.Image = filepath.Join(dir, "simpleos.img")
 	// The core's main package too: only then does its init register the counters (runtime/coverage).
-	p.CoverPkg = boot.ModulePath + "/core/kernel," + boot.ModulePath + "/core"
+	p.CoverPkg = boot.ModulePath + "/core/kernel/...," + boot.ModulePath + "/core"
 	return p
 }
 

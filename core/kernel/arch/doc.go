@@ -13,3 +13,5 @@
 // Everything here runs in trap context: nosplit, no allocation, no heap pointer writes,
 // except InitSerial, which runs in goroutine context.
 package arch
+
+import _ "github.com/simpleos/simpleos/core/kernel/coverfirst" // index 0 in a -cover build (see it)

@@ -174,3 +174,8 @@ func EnterThread(sp uintptr)
 // ThreadStartPC is the address a new thread's first SwitchContext returns to: it loads the
 // thread's TrapFrame (trapReturn).
 func ThreadStartPC() uintptr
+
+// KernelFS is the FS base kernel code runs with.
+//
+//go:nosplit
+func KernelFS() uint64 { return kernelFS }

@@ -1,0 +1,402 @@
+// Package files serves file descriptors: the console (0-2), pipes, and the epoll instances and
+// eventfds the Go runtime's netpoller needs. There is no file system yet: open and openat
+// fail with ENOENT, which the runtime tolerates. The descriptor table is the task's
+// (task.FDTable); the objects are here, in tables each task has a share of (its reservation
+// and limit: the pools), and a descriptor names its object's slot and generation, so a slot
+// reused for another object is never reached through an old descriptor. A call that waits
+// runs again from the start when woken: it looks its descriptor up afresh, and finds it
+// closed if a sibling thread closed it meanwhile.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+package files
+
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/console"
+	"github.com/simpleos/simpleos/core/kernel/mm"
+	"github.com/simpleos/simpleos/core/kernel/sched"
+	"github.com/simpleos/simpleos/core/kernel/task"
+)
+
+const (
+	fGetfd = 1
+	fSetfd = 2
+	fGetfl = 3
+	fSetfl = 4
+
+	oRdwr     = 2
+	oNonblock = 0x800
+)
+
+// The tables' sizes, the core's reserve of each, and each task's reservation and limit.
+const (
+	maxPipes, corePipes, taskPipesMin, taskPipesMax             = 128, 4, 2, 16
+	maxEpolls, coreEpolls, taskEpollsMin, taskEpollsMax         = 128, 4, 2, 8 // a Go runtime's netpoller needs one
+	maxEventfds, coreEventfds, taskEventfdsMin, taskEventfdsMax = 128, 4, 2, 8 // ... and one eventfd
+)
+
+var (
+	pipePool    = mm.Pool{Total: maxPipes, Keep: corePipes}
+	epollPool   = mm.Pool{Total: maxEpolls, Keep: coreEpolls}
+	eventfdPool = mm.Pool{Total: maxEventfds, Keep: coreEventfds}
+)
+
+// shares is a task's share of each table.
+type shares struct {
+	pipes, epolls, eventfds mm.Share
+}
+
+var quota task.Attached[shares]
+
+// share returns t's share of pool pl (nil for the core, whose entries come out of everything
+// not promised to a task).
+//
+//go:nosplit
+func share(t *task.Task, pl *mm.Pool) *mm.Share {
+	if t.IsCore() {
+		return nil
+	}
+	q := quota.Of(t)
+	switch pl {
+	case &pipePool:
+		return &q.pipes
+	case &epollPool:
+		return &q.epolls
+	}
+	return &q.eventfds
+}
+
+// Admit has the tables promise task t its minimums, all or none (its start hook; interrupts
+// off).
+//
+//go:nosplit
+func Admit(t *task.Task) bool {
+	q := quota.Of(t)
+	*q = shares{}
+	if !pipePool.Admit(&q.pipes, taskPipesMin, taskPipesMax) {
+		return false
+	}
+	if !epollPool.Admit(&q.epolls, taskEpollsMin, taskEpollsMax) {
+		pipePool.Release(&q.pipes)
+		return false
+	}
+	if !eventfdPool.Admit(&q.eventfds, taskEventfdsMin, taskEventfdsMax) {
+		epollPool.Release(&q.epolls)
+		pipePool.Release(&q.pipes)
+		return false
+	}
+	return true
+}
+
+// TaskEnded closes every descriptor of an ended task, frees its objects and withdraws its
+// reservations (its teardown hook, after its threads are gone).
+//
+//go:nosplit
+func TaskEnded(t *task.Task) {
+	for i := range t.FDs {
+		closeFD(t, &t.FDs[i])
+	}
+	for i := range epolls {
+		if epolls[i].used && epolls[i].owner == t.Slot() {
+			freeEpoll(t, int32(i))
+		}
+	}
+	for i := range eventfds {
+		if eventfds[i].used && eventfds[i].owner == t.Slot() {
+			freeEventfd(t, int32(i))
+		}
+	}
+	q := quota.Of(t)
+	eventfdPool.Release(&q.eventfds)
+	epollPool.Release(&q.epolls)
+	pipePool.Release(&q.pipes)
+}
+
+// gen returns the generation of object obj of kind: it changes every time the table slot is
+// given to a new object.
+//
+//go:nosplit
+func gen(kind task.FDKind, obj int32) uint32 {
+	switch kind {
+	case task.FDPipeRead, task.FDPipeWrite:
+		return pipes[obj&(maxPipes-1)].gen
+	case task.FDEpoll:
+		return epolls[obj&(maxEpolls-1)].gen
+	case task.FDEventfd:
+		return eventfds[obj&(maxEventfds-1)].gen
+	}
+	return 0
+}
+
+// lookup returns descriptor n of t if it is open and its object is still the one it was
+// opened on, or nil.
+//
+//go:nosplit
+func lookup(t *task.Task, n uint64) *task.FD {
+	d := t.FDs.Get(n)
+	if d == nil || gen(d.Kind, d.Obj) != d.Gen {
+		return nil
+	}
+	return d
+}
+
+// held is the descriptor a thread waits on (in a read, a write, epoll_wait): its number and
+// what it referred to when the wait began.
+type heldFD struct {
+	n  uint64
+	fd task.FD
+}
+
+var held sched.PerThread[heldFD]
+
+// lookupFor returns descriptor n for call c. A call run again after a wait must find the very
+// descriptor it waited on: a sibling thread may have closed it meanwhile, and its number or its
+// object's slot may be another object's now (EBADF then, as nil).
+//
+//go:nosplit
+func lookupFor(c task.Call, n uint64) *task.FD {
+	d := lookup(c.T, n)
+	if c.Again {
+		h := held.Of(c.Slot)
+		if d == nil || h.n != n || d.Kind != h.fd.Kind || d.Obj != h.fd.Obj || d.Gen != h.fd.Gen {
+			return nil
+		}
+	}
+	return d
+}
+
+// waitOn puts the calling thread to wait on q (until deadline, 0 = none; the call then returns
+// 0), holding descriptor n: the call runs again when woken, and finds out whether n is still
+// that descriptor.
+//
+//go:nosplit
+func waitOn(c task.Call, n uint64, d *task.FD, q *sched.Queue, deadline int64) task.Result {
+	*held.Of(c.Slot) = heldFD{n, *d}
+	return task.Waiting(sched.Block(q, deadline, 0, sched.ResumeRetry))
+}
+
+// alloc gives object obj of kind the lowest free descriptor of t, or returns -1.
+//
+//go:nosplit
+func alloc(t *task.Task, kind task.FDKind, obj int32) int {
+	return t.FDs.Alloc(kind, obj, gen(kind, obj))
+}
+
+// closeFD closes one descriptor and lets go of its object.
+//
+//go:nosplit
+func closeFD(t *task.Task, d *task.FD) {
+	switch d.Kind {
+	case task.FDEpoll:
+		freeEpoll(t, d.Obj)
+	case task.FDEventfd:
+		freeEventfd(t, d.Obj)
+	case task.FDPipeRead, task.FDPipeWrite:
+		closePipeEnd(t, d)
+	}
+	*d = task.FD{}
+}
+
+// writeConsole prints up to console.MaxWrite of the n bytes of user memory at va.
+//
+//go:nosplit
+func writeConsole(t *task.Task, as *mm.AddressSpace, va, n uintptr) int64 {
+	if !mm.RangeOK(va, n) {
+		return -abi.EFAULT
+	}
+	if n > console.MaxWrite {
+		n = console.MaxWrite
+	}
+	done := uintptr(0)
+	for done < n {
+		k, ok := as.UserPage(va+done, false)
+		if !ok {
+			if done == 0 {
+				return -abi.EFAULT
+			}
+			break
+		}
+		chunk := mm.PageSize - (va+done)&(mm.PageSize-1)
+		if chunk > n-done {
+			chunk = n - done
+		}
+		console.Write(t, k, int(chunk))
+		done += chunk
+	}
+	return int64(done)
+}
+
+// Write is write(fd, buf, n).
+//
+//go:nosplit
+func Write(c task.Call) task.Result {
+	d := lookupFor(c, c.FD(0))
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	switch d.Kind {
+	case task.FDConsole:
+		return task.Ret(writeConsole(c.T, c.Space(), c.Ptr(1), c.Size(2)))
+	case task.FDEventfd:
+		return task.Ret(eventfdWrite(c, d.Obj, c.Ptr(1), c.Size(2)))
+	case task.FDPipeWrite:
+		return pipeWrite(c, c.FD(0), d, c.Ptr(1), c.Size(2))
+	}
+	return task.Err(abi.EBADF)
+}
+
+// Writev is writev(fd, iov, n): the console only.
+//
+//go:nosplit
+func Writev(c task.Call) task.Result {
+	d := lookup(c.T, c.FD(0))
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	if d.Kind != task.FDConsole {
+		return task.Err(abi.EINVAL)
+	}
+	as := c.Space()
+	iov, cnt := c.Ptr(1), c.Arg(2)
+	if cnt > 1024 {
+		return task.Err(abi.EINVAL)
+	}
+	var total int64
+	for i := uint64(0); i < cnt && total < console.MaxWrite; i++ {
+		base, ok1 := as.Read64(iov + uintptr(i)*16)
+		n, ok2 := as.Read64(iov + uintptr(i)*16 + 8)
+		if !ok1 || !ok2 {
+			if total > 0 {
+				break
+			}
+			return task.Err(abi.EFAULT)
+		}
+		if left := uint64(console.MaxWrite - total); n > left {
+			n = left
+		}
+		r := writeConsole(c.T, as, uintptr(base), uintptr(n))
+		if r < 0 {
+			if total > 0 {
+				break
+			}
+			return task.Ret(r)
+		}
+		total += r
+		if uint64(r) < n {
+			break // a short write ends the call, as Linux's writev does
+		}
+	}
+	return task.Ret(total)
+}
+
+// Read is read(fd, buf, n).
+//
+//go:nosplit
+func Read(c task.Call) task.Result {
+	d := lookupFor(c, c.FD(0))
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	switch d.Kind {
+	case task.FDConsole:
+		return task.Ret(0) // no console input yet: end of file
+	case task.FDEventfd:
+		return task.Ret(eventfdRead(c, d.Obj, c.Ptr(1), c.Size(2)))
+	case task.FDPipeRead:
+		return pipeRead(c, c.FD(0), d, c.Ptr(1), c.Size(2))
+	}
+	return task.Err(abi.EBADF)
+}
+
+// Open is open and openat: there are no files to open.
+//
+//go:nosplit
+func Open(c task.Call) task.Result { return task.Err(abi.ENOENT) }
+
+// Close is close(fd).
+//
+//go:nosplit
+func Close(c task.Call) task.Result {
+	d := c.T.FDs.Get(c.FD(0))
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	closeFD(c.T, d)
+	return task.Ret(0)
+}
+
+// Fstat is fstat(fd, buf): mode, nlink and block size.
+//
+//go:nosplit
+func Fstat(c task.Call) task.Result { return fstat(c, c.FD(0), c.Ptr(1)) }
+
+//go:nosplit
+func fstat(c task.Call, fd uint64, st uintptr) task.Result {
+	d := lookup(c.T, fd)
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	// struct stat is 144 bytes; report a character device for the console.
+	as := c.Space()
+	if !as.ZeroOut(st, 144) {
+		return task.Err(abi.EFAULT)
+	}
+	mode := uint32(0o600)
+	if d.Kind == task.FDConsole {
+		mode |= 0o020000
+	}
+	as.Write32(st+24, mode)
+	as.Write64(st+16, 1) // nlink
+	as.Write64(st+56, 4096)
+	return task.Ret(0)
+}
+
+// Newfstatat serves fstatat(fd, "", buf, AT_EMPTY_PATH), which C libraries use as fstat;
+// there are no paths to look up.
+//
+//go:nosplit
+func Newfstatat(c task.Call) task.Result {
+	const atEmptyPath = 0x1000
+	if c.Arg(3)&atEmptyPath == 0 {
+		return task.Err(abi.ENOENT)
+	}
+	return fstat(c, c.FD(0), c.Ptr(2))
+}
+
+// Fcntl is fcntl(fd, cmd, arg): descriptor and status flags.
+//
+//go:nosplit
+func Fcntl(c task.Call) task.Result {
+	d := lookup(c.T, c.FD(0))
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	switch c.Arg(1) {
+	case fGetfd, fSetfd:
+		return task.Ret(0)
+	case fSetfl:
+		d.Flags = uint32(c.Arg(2)) & oNonblock
+		return task.Ret(0)
+	case fGetfl:
+		switch d.Kind {
+		case task.FDPipeRead:
+			return task.Ret(int64(d.Flags))
+		case task.FDPipeWrite:
+			return task.Ret(int64(d.Flags) | 1) // O_WRONLY
+		case task.FDEpoll, task.FDEventfd:
+			return task.Ret(oRdwr | oNonblock)
+		}
+		return task.Ret(oRdwr | int64(d.Flags))
+	}
+	return task.Err(abi.EINVAL)
+}
+
+// Ioctl is ioctl(fd, ...): no descriptor here is a terminal.
+//
+//go:nosplit
+func Ioctl(c task.Call) task.Result {
+	if lookup(c.T, c.FD(0)) == nil {
+		return task.Err(abi.EBADF)
+	}
+	return task.Err(abi.ENOTTY)
+}

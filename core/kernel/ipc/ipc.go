@@ -1,0 +1,438 @@
+// Package ipc is synchronous message passing between tasks through endpoints, in the manner
+// of seL4.
+//
+// A server registers an endpoint under a name; clients look the name up and call it. A call
+// carries a message (abi.Message: a label and four inline words, and optionally a page grant)
+// and blocks the caller until the server replies. The receiver learns the caller's identity
+// from the badge the kernel writes into the message (the caller's pid), which no task can
+// forge. Calls, receives and replies take a timeout. When the server's task ends, every call
+// waiting on its endpoints fails at once with ECONNRESET (ipc.ErrPeerDied); a restarted
+// server registers the name again, and the name then resolves to its new endpoint (handles
+// carry a generation, so stale ones fail too). The policy decides who may serve and call
+// which name, on every call (handles can be guessed), and an eBPF filter may screen the calls
+// to an endpoint (package filter).
+//
+// An endpoint owns its wait queues, as seL4's do: callers whose message no server has taken,
+// server threads waiting for a call, and callers waiting for their reply. Nothing scans the
+// thread table. A caller may lend up to abi.MaxGrantPages pages of its own memory to the
+// server for the call: package mm's loans, read-only in the server's grant window (one per
+// server thread slot), ended the moment the call ends in any way — the server replies, the
+// caller gives up (timeout, signal), the lender unmaps the pages or either task dies.
+//
+// The fast path (fast.go) hands a call straight to a waiting server thread and a reply
+// straight back to the waiting caller, switching threads directly.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+package ipc
+
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/console"
+	"github.com/simpleos/simpleos/core/kernel/filter"
+	"github.com/simpleos/simpleos/core/kernel/mm"
+	"github.com/simpleos/simpleos/core/kernel/sched"
+	"github.com/simpleos/simpleos/core/kernel/task"
+)
+
+const maxEndpoints = 64
+
+// grantSlotBytes is one grant window: room for the most pages a call lends, and an unmapped
+// page before the next window.
+const grantSlotBytes = (abi.MaxGrantPages + 1) * mm.PageSize
+
+type endpoint struct {
+	used      bool
+	filter    filter.ID
+	owner     int32 // task slot
+	gen       uint32
+	name      abi.Name
+	senders   sched.Queue // callers whose message no server has taken yet, oldest first
+	receivers sched.Queue // server threads waiting for a call
+	replies   sched.Queue // callers whose call a server took, waiting for its reply
+}
+
+var endpoints [maxEndpoints]endpoint
+
+// call is a thread's part in IPC: the message it sends or receives, and whom it owes a reply
+// or waits on.
+type call struct {
+	msg     abi.Message // the message being sent, in the kernel
+	buf     uintptr     // caller: where the reply goes; server: where the next call goes
+	ep      int32       // the endpoint it calls or serves
+	replyTo int32       // server: slot of the caller it owes a reply, -1 if none
+	callerT int32       // server: that caller's tid, to detect a slot reused meanwhile
+	server  int32       // caller: slot of the server thread handling its call, 0 if none
+	serverT int32       // caller: that server's tid
+	loan    mm.Loan     // server: the pages its caller lent it for the call
+}
+
+var calls sched.PerThread[call]
+
+// Counters, for statistics and benchmarks.
+var stats struct {
+	calls, fastCalls, fastReplies uint64
+}
+
+// fastPath can be turned off (kernel command line ipcfast=off) to measure the slow path.
+var fastPath = true
+
+// SetFastPath turns the fast path on or off (at boot).
+//
+//go:nosplit
+func SetFastPath(on bool) { fastPath = on }
+
+//go:nosplit
+func ep(i int) *endpoint { return &endpoints[i&(maxEndpoints-1)] }
+
+//go:nosplit
+func handleOf(i int) int64 { return int64(ep(i).gen)<<16 | int64(i) }
+
+// endpointOf resolves a handle; -1 if it is stale or bad.
+//
+//go:nosplit
+func endpointOf(h uint64) int {
+	i := int(h & 0xffff)
+	if i >= maxEndpoints || !endpoints[i].used || uint64(endpoints[i].gen) != h>>16 {
+		return -1
+	}
+	return i
+}
+
+// grantWindowOf is where server thread slot s sees the pages lent to it.
+//
+//go:nosplit
+func grantWindowOf(s int) uintptr {
+	return mm.GrantWindow + uintptr(s&(sched.MaxThreads-1))*grantSlotBytes
+}
+
+// SysRegister is ipc_register(name, len): an endpoint served by the calling task, if its
+// policy lets it serve the name.
+//
+//go:nosplit
+func SysRegister(c task.Call) task.Result {
+	var name abi.Name
+	if !task.ReadName(c.Space(), c.Ptr(0), c.Size(1), &name) {
+		return task.Err(abi.EINVAL)
+	}
+	if !c.T.IsCore() && !c.T.Grants.Serves.Has(&name) {
+		console.Deny(c.T, "register", &name, "serves")
+		return task.Err(abi.EPERM)
+	}
+	free := -1
+	for i := range endpoints {
+		e := &endpoints[i]
+		if e.used && e.name.Equal(&name) {
+			return task.Err(abi.EEXIST)
+		}
+		if !e.used && free < 0 {
+			free = i
+		}
+	}
+	if free < 0 {
+		return task.Err(abi.ENOMEM)
+	}
+	e := ep(free)
+	e.used, e.owner = true, c.T.Slot()
+	e.gen++
+	e.name = name
+	e.filter = filter.ForEndpoint(&name)
+	return task.Ret(handleOf(free))
+}
+
+// SysLookup is ipc_lookup(name, len): the handle of the endpoint registered under name, if the
+// policy lets the caller call it.
+//
+//go:nosplit
+func SysLookup(c task.Call) task.Result {
+	var name abi.Name
+	if !task.ReadName(c.Space(), c.Ptr(0), c.Size(1), &name) {
+		return task.Err(abi.EINVAL)
+	}
+	if !c.T.IsCore() && !c.T.Grants.Calls.Has(&name) {
+		console.Deny(c.T, "call", &name, "calls")
+		return task.Err(abi.EPERM)
+	}
+	for i := range endpoints {
+		if endpoints[i].used && endpoints[i].name.Equal(&name) {
+			return task.Ret(handleOf(i))
+		}
+	}
+	return task.Err(abi.ENOENT)
+}
+
+// SysCall is ipc_call(handle, msg, timeout ns): it sends the message at msg and waits for the
+// reply, which overwrites it.
+//
+//go:nosplit
+func SysCall(c task.Call) task.Result {
+	if c.Again {
+		// The wait ended without a reply delivered by the fast path: a reply (0, or EFAULT
+		// if it could not be written), the server's death, the deadline or a signal.
+		r := sched.WokenWith()
+		if r != 0 {
+			abandon(c.Slot)
+		}
+		return task.Ret(r)
+	}
+	i := endpointOf(c.Arg(0))
+	if i < 0 {
+		return task.Err(abi.ECONNRESET)
+	}
+	e := ep(i)
+	// Handles can be guessed: the policy is checked on every call, not only at lookup.
+	if !c.T.IsCore() && !c.T.Grants.Calls.Has(&e.name) {
+		console.Deny(c.T, "call", &e.name, "calls")
+		return task.Err(abi.EPERM)
+	}
+	cs := calls.Of(c.Slot)
+	buf := c.Ptr(1)
+	if !c.Space().CopyIn(arch.Addr(&cs.msg), buf, abi.MessageSize) {
+		return task.Err(abi.EFAULT)
+	}
+	if e.owner == c.T.Slot() {
+		return task.Err(abi.EDEADLK) // a task calling itself would wait forever
+	}
+	if r := checkCall(&cs.msg, c.T.PID()); r != 0 {
+		return task.Ret(r)
+	}
+	m := &cs.msg
+	if ok, verdict := filter.Run(e.filter, m.Badge, uint64(handleOf(i)), m.Label, m.Words[0], m.Words[1], m.Words[2], m.Words[3]); !ok {
+		denyFilter(c.T, &e.name, verdict)
+		return task.Err(abi.EPERM)
+	}
+	if sched.SignalPending() {
+		return task.Err(abi.EINTR)
+	}
+	cs.buf, cs.ep, cs.server = buf, int32(i), 0
+	stats.calls++
+	deadline := c.Deadline(c.Arg(2))
+	s := e.receivers.First()
+	if s == 0 {
+		return task.Waiting(sched.Block(&e.senders, deadline, -abi.ETIMEDOUT, sched.ResumeAlways))
+	}
+	if !takeCall(e, s, c.Slot) {
+		return task.Err(abi.EFAULT)
+	}
+	sched.Block(&e.replies, deadline, -abi.ETIMEDOUT, sched.ResumeAlways)
+	if fastPath {
+		stats.fastCalls++
+		return task.DonateTo(s)
+	}
+	// Slow path (ipcfast=off, for comparison): hand the call over and let the scheduler run.
+	sched.WakeWith(s, 0)
+	return task.Waiting(true)
+}
+
+// takeCall moves caller cl's message to server s's buffer (in the server's address space),
+// lending it the caller's pages, and makes s owe cl a reply; the caller now waits for it.
+//
+//go:nosplit
+func takeCall(e *endpoint, s, cl int) bool {
+	srv, ccs := calls.Of(s), calls.Of(cl)
+	if ccs.msg.GrantPages != 0 && !lend(s, cl) {
+		ccs.msg.GrantAddr, ccs.msg.GrantPages = 0, 0
+	}
+	if !sched.T(s).Space().CopyOut(srv.buf, arch.Addr(&ccs.msg), abi.MessageSize) {
+		endLoan(s)
+		return false
+	}
+	srv.replyTo, srv.callerT = int32(cl), sched.T(cl).TID()
+	ccs.server, ccs.serverT = int32(s), sched.T(s).TID()
+	sched.Requeue(cl, &e.replies)
+	return true
+}
+
+// lend lends caller cl's granted pages to server s for the call, read-only in s's grant
+// window, and rewrites the message's address to the server's view.
+//
+//go:nosplit
+func lend(s, cl int) bool {
+	m := &calls.Of(cl).msg
+	w := grantWindowOf(s)
+	loan, ok := mm.Lend(sched.T(cl).Space(), sched.T(s).Space(), uintptr(m.GrantAddr), uintptr(m.GrantPages), w)
+	if !ok {
+		return false
+	}
+	calls.Of(s).loan = loan
+	m.GrantAddr = uint64(w)
+	return true
+}
+
+// endLoan ends the loan server thread s holds for its call, if any.
+//
+//go:nosplit
+func endLoan(s int) {
+	srv := calls.Of(s)
+	srv.loan.End()
+	srv.loan = 0
+}
+
+// abandon ends the call of caller cl, which stopped waiting for its reply (timeout, signal,
+// its server died): the server that took it loses the pages it lent, and a late reply finds
+// no caller.
+//
+//go:nosplit
+func abandon(cl int) {
+	ccs := calls.Of(cl)
+	if s := int(ccs.server); s != 0 && sched.T(s).TID() == ccs.serverT && calls.Of(s).replyTo == int32(cl) {
+		endLoan(s)
+	}
+	ccs.server = 0
+}
+
+// SysRecv is ipc_recv(handle, msg, timeout ns): it waits for a call on an endpoint the task
+// serves.
+//
+//go:nosplit
+func SysRecv(c task.Call) task.Result {
+	i := endpointOf(c.Arg(0))
+	if i < 0 || ep(i).owner != c.T.Slot() {
+		return task.Err(abi.EBADF)
+	}
+	return recvOn(c, i, c.Ptr(1), c.Deadline(c.Arg(2)))
+}
+
+//go:nosplit
+func recvOn(c task.Call, i int, buf uintptr, deadline int64) task.Result {
+	e := ep(i)
+	cs := calls.Of(c.Slot)
+	cs.buf, cs.ep, cs.replyTo = buf, int32(i), -1
+	if cl := e.senders.First(); cl != 0 {
+		if !takeCall(e, c.Slot, cl) {
+			return task.Err(abi.EFAULT)
+		}
+		return task.Ret(0)
+	}
+	// A caller's fast path fills our buffer and sets replyTo before the CPU comes back here.
+	return task.Waiting(sched.Block(&e.receivers, deadline, -abi.ETIMEDOUT, sched.ResumeResult))
+}
+
+// SysReply is ipc_reply(0, msg): the reply in msg goes to the caller this thread received
+// from.
+//
+//go:nosplit
+func SysReply(c task.Call) task.Result {
+	cl, r, err := prepareReply(c, c.Ptr(1))
+	if err != 0 {
+		return task.Ret(err)
+	}
+	sched.WakeWith(cl, r)
+	return task.Ret(0)
+}
+
+// prepareReply copies the reply at buf into the caller's buffer and ends the call's loan. It
+// returns the caller's slot and the result its call returns, or err (nothing to reply to).
+//
+//go:nosplit
+func prepareReply(c task.Call, buf uintptr) (cl int, r, err int64) {
+	cs := calls.Of(c.Slot)
+	cl = int(cs.replyTo)
+	cs.replyTo = -1
+	if cl <= 0 {
+		return 0, 0, -abi.EINVAL
+	}
+	endLoan(c.Slot)
+	ccs := calls.Of(cl)
+	if sched.T(cl).TID() != cs.callerT || !sched.Waiting(cl, &ep(int(ccs.ep)).replies) || ccs.server != int32(c.Slot) {
+		return 0, 0, -abi.ESRCH // the caller timed out or died meanwhile
+	}
+	var m abi.Message
+	if !c.Space().CopyIn(arch.Addr(&m), buf, abi.MessageSize) {
+		return 0, 0, -abi.EFAULT
+	}
+	m.Badge = uint64(c.T.PID())
+	if !sched.T(cl).Space().CopyOut(ccs.buf, arch.Addr(&m), abi.MessageSize) {
+		r = -abi.EFAULT
+	}
+	ccs.server = 0
+	return cl, r, 0
+}
+
+// SysReplyRecv is ipc_replyrecv(handle, msg, timeout ns): it replies to the current caller (if
+// any) and waits for the next call, the server loop in one system call.
+//
+//go:nosplit
+func SysReplyRecv(c task.Call) task.Result {
+	i := endpointOf(c.Arg(0))
+	if i < 0 || ep(i).owner != c.T.Slot() {
+		return task.Err(abi.EBADF)
+	}
+	buf := c.Ptr(1)
+	if calls.Of(c.Slot).replyTo > 0 {
+		if cl, r, err := prepareReply(c, buf); err == 0 {
+			if fastPath && r == 0 {
+				return replyRecvFast(c, cl, i, buf, c.Deadline(c.Arg(2)))
+			}
+			sched.WakeWith(cl, r)
+		}
+	}
+	return recvOn(c, i, buf, c.Deadline(c.Arg(2)))
+}
+
+// TaskEnded fails every call the ended task t was serving or had queued for, and drops its
+// endpoints: the waiting callers get ECONNRESET at once. (The pages t lent and those lent to it
+// are taken back with its address space: package mm's loans.)
+//
+//go:nosplit
+func TaskEnded(t *task.Task) {
+	for i := range endpoints {
+		e := &endpoints[i]
+		if !e.used || e.owner != t.Slot() {
+			continue
+		}
+		e.used = false
+		e.senders.WakeAllWith(-abi.ECONNRESET)
+		e.replies.WakeAllWith(-abi.ECONNRESET)
+		// Its receivers are t's own threads, which end next.
+	}
+}
+
+// checkCall validates a call message the kernel copied in from a task and stamps the badge:
+// the sender's pid, which the sender cannot choose. A page grant must be whole pages of the
+// lower half, at most abi.MaxGrantPages.
+//
+//go:nosplit
+func checkCall(m *abi.Message, pid int32) int64 {
+	m.Badge = uint64(pid)
+	g, a := m.GrantPages, m.GrantAddr
+	if g == 0 {
+		m.GrantAddr = 0
+		return 0
+	}
+	if g > abi.MaxGrantPages || a&(mm.PageSize-1) != 0 || !mm.UserRange(uintptr(a), uintptr(a+g*mm.PageSize)) {
+		return -abi.EINVAL
+	}
+	return 0
+}
+
+// denyFilter writes the audit line of a call an endpoint's filter refused.
+//
+//go:nosplit
+func denyFilter(t *task.Task, name *abi.Name, verdict uint64) {
+	if !console.AuditHead(t) {
+		return
+	}
+	console.Puts("call \"")
+	console.PutName(name)
+	console.Puts("\": its eBPF filter returned ")
+	console.PutDec(verdict)
+	console.Putc('\n')
+}
+
+// Server returns the slot of the task serving the endpoint name, ok=false if none does.
+//
+//go:nosplit
+func Server(name *abi.Name) (int32, bool) {
+	for i := range endpoints {
+		if e := &endpoints[i]; e.used && e.name.Equal(name) {
+			return e.owner, true
+		}
+	}
+	return 0, false
+}
+
+// Stats reports the number of calls and how many took the fast paths.
+func Stats() (calls, fastCalls, fastReplies uint64) {
+	return stats.calls, stats.fastCalls, stats.fastReplies
+}

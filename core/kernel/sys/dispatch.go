@@ -1,0 +1,127 @@
+package sys
+
+// The dispatcher: the table's handler for the call's number, then what the handler said
+// happens next — the one place a system call switches threads.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/crash"
+	"github.com/simpleos/simpleos/core/kernel/sched"
+	"github.com/simpleos/simpleos/core/kernel/task"
+)
+
+// trace prints every system call (kernel command line: trace=syscalls).
+var trace bool
+
+// SetTrace turns tracing on (at boot).
+//
+//go:nosplit
+func SetTrace(on bool) { trace = on }
+
+// unknownLogged has a bit per number logged once as unsupported (numbers past the table share
+// the last bit).
+var unknownLogged [(abi.SimpleOSLast + 1 + 63) / 64]uint64
+
+var count uint64
+
+// Dispatch serves the system call in tf, made by the running thread.
+//
+//go:nosplit
+func Dispatch(tf *arch.TrapFrame) {
+	if tf.FromKernel() {
+		crash.Frame("system call from kernel code", tf)
+	}
+	count++
+	if trace {
+		traceCall(tf)
+	}
+	nr := tf.RAX
+	var h task.Handler
+	if nr < uint64(len(Table)) {
+		h = Table[nr].Handler
+	}
+	if h == nil {
+		finish(tf, task.Ret(unknown(nr)))
+		return
+	}
+	th := sched.Cur()
+	c := task.Call{T: task.Of(th), Thread: th, Slot: sched.Current(), Frame: tf}
+	for {
+		r := h(c)
+		switch r.Next {
+		case task.Wait:
+			sched.Schedule()
+			if again, res := sched.Resumed(); again {
+				c.Again = true
+				continue
+			} else {
+				r = task.Ret(res)
+			}
+		case task.Donate:
+			sched.Donate(int(r.To))
+			_, res := sched.Resumed()
+			r = task.Ret(res)
+		case task.Yield:
+			sched.Yield()
+		case task.Gone:
+			sched.Schedule() // a zombie never runs again
+			arch.Panic("an ended thread was scheduled again", uint64(th.TID()))
+		}
+		finish(tf, r)
+		return
+	}
+}
+
+// finish writes the result the caller sees: RAX the result, RCX and R11 what SYSCALL left in
+// them (the return address and RFLAGS), as on Linux — never the trampoline's scratch values.
+// A handler that set every register (rt_sigreturn) says Keep.
+//
+//go:nosplit
+func finish(tf *arch.TrapFrame, r task.Result) {
+	if r.Next == task.Keep {
+		return
+	}
+	tf.RAX = uint64(r.Ret)
+	tf.RCX, tf.R11 = tf.RIP, tf.RFLAGS
+}
+
+//go:nosplit
+func traceCall(tf *arch.TrapFrame) {
+	arch.Puts("trace: tid ")
+	arch.PutDec(uint64(sched.Cur().TID()))
+	arch.Puts(" syscall ")
+	arch.PutDec(tf.RAX)
+	arch.Puts(" ")
+	arch.PutHex(tf.RDI)
+	arch.Puts(" ")
+	arch.PutHex(tf.RSI)
+	arch.Puts(" ")
+	arch.PutHex(tf.RDX)
+	arch.Putc('\n')
+}
+
+// unknown returns -ENOSYS and logs the number once.
+//
+//go:nosplit
+func unknown(nr uint64) int64 {
+	i := nr
+	if i >= uint64(len(unknownLogged)*64) {
+		i = uint64(len(unknownLogged)*64) - 1
+	}
+	w := &unknownLogged[(i/64)%uint64(len(unknownLogged))]
+	if *w&(1<<(i%64)) == 0 {
+		*w |= 1 << (i % 64)
+		arch.Puts("kernel: unsupported system call ")
+		arch.PutDec(nr)
+		arch.Puts(" from tid ")
+		arch.PutDec(uint64(sched.Cur().TID()))
+		arch.Puts(": ENOSYS\n")
+	}
+	return -abi.ENOSYS
+}
+
+// Count returns the number of system calls served since boot.
+func Count() uint64 { return count }

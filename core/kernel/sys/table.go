@@ -1,0 +1,152 @@
+// Package sys is the system-call layer: one table, number -> name, handler, how much of the
+// call is implemented and a note where that is not all of it, for Linux's calls (the ones the
+// Go runtime and static C programs make) and SimpleOS's own (abi/syscall.go has the numbers);
+// the dispatcher, where a handler's "what happens next" is carried out; and the Linux
+// families no service owns, one file each: mem.go, thread.go, futex.go, time.go, misc.go. The
+// services' calls are theirs (package files, signal, ipc, notify, event, console, content,
+// mmio, inject).
+//
+// SYSCALL enters at the trampoline's trampSyscall (core/kernel/arch), which builds a trap frame
+// with vector arch.VectorSyscall; the kernel's trap handler passes it to Dispatch. Arguments
+// are in RDI, RSI, RDX, R10, R8, R9 (task.Call's Arg and its typed cousins); the result (or
+// -errno) goes back in RAX.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+package sys
+
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/console"
+	"github.com/simpleos/simpleos/core/kernel/content"
+	"github.com/simpleos/simpleos/core/kernel/event"
+	"github.com/simpleos/simpleos/core/kernel/files"
+	"github.com/simpleos/simpleos/core/kernel/inject"
+	"github.com/simpleos/simpleos/core/kernel/ipc"
+	"github.com/simpleos/simpleos/core/kernel/mmio"
+	"github.com/simpleos/simpleos/core/kernel/notify"
+	"github.com/simpleos/simpleos/core/kernel/signal"
+	"github.com/simpleos/simpleos/core/kernel/task"
+)
+
+// Support says how much of a system call the core implements.
+type Support uint8
+
+const (
+	Full    Support = iota + 1 // as Linux specifies it
+	Partial                    // what the programs SimpleOS runs use; the rest fails (see the note)
+	Stub                       // answers without doing anything (see the note)
+	Own                        // SimpleOS's own call (abi/syscall.go)
+)
+
+// Entry is one row of the table. core/trapcheck reads the table from the built core with this
+// layout (EntrySize, HandlerOffset).
+type Entry struct {
+	Name    string
+	Handler task.Handler
+	Support Support
+	Note    string
+}
+
+// Table maps each system-call number to its entry. It is static data: it must work before the
+// Go runtime has run any initialisation code.
+var Table = [abi.SimpleOSLast + 1]Entry{
+	// memory (mem.go; mmio)
+	abi.SysMmap:     {"mmap", mmap, Partial, "anonymous memory only (ENODEV for files); demand-zero"},
+	abi.SysMunmap:   {"munmap", munmap, Full, ""},
+	abi.SysMprotect: {"mprotect", mprotect, Full, ""},
+	abi.SysMadvise:  {"madvise", madvise, Partial, "MADV_DONTNEED and MADV_FREE drop pages; other advice is ignored"},
+	abi.SysBrk:      {"brk", brk, Stub, "no program break: returns 0, callers fall back to mmap"},
+	abi.SysMMIOMap:  {"mmio_map", mmio.SysMap, Own, "(phys, length) -> address of device memory the policy grants (ring 1)"},
+
+	// threads (thread.go) and futexes (futex.go)
+	abi.SysClone:         {"clone", clone, Partial, "threads only (CLONE_VM|CLONE_THREAD): no fork"},
+	abi.SysExit:          {"exit", exit, Full, ""},
+	abi.SysExitGroup:     {"exit_group", exitGroup, Full, ""},
+	abi.SysSchedYield:    {"sched_yield", schedYield, Full, ""},
+	abi.SysGettid:        {"gettid", gettid, Full, ""},
+	abi.SysSetTidAddress: {"set_tid_address", setTidAddress, Full, ""},
+	abi.SysFutex:         {"futex", futex, Partial, "WAIT, WAKE and their BITSET forms (bitsets ignored); every futex is process-private"},
+
+	// time (time.go)
+	abi.SysClockGettime:   {"clock_gettime", clockGettime, Full, ""},
+	abi.SysClockGetres:    {"clock_getres", clockGetres, Full, ""},
+	abi.SysGettimeofday:   {"gettimeofday", gettimeofday, Full, ""},
+	abi.SysTime:           {"time", timeNow, Full, ""},
+	abi.SysNanosleep:      {"nanosleep", nanosleep, Full, ""},
+	abi.SysClockNanosleep: {"clock_nanosleep", clockNanosleep, Full, ""},
+
+	// signals (package signal)
+	abi.SysRtSigaction:   {"rt_sigaction", signal.SysAction, Full, ""},
+	abi.SysRtSigprocmask: {"rt_sigprocmask", signal.SysProcmask, Full, ""},
+	abi.SysRtSigreturn:   {"rt_sigreturn", signal.SysReturn, Full, ""},
+	abi.SysSigaltstack:   {"sigaltstack", signal.SysAltstack, Full, ""},
+	abi.SysKill:          {"kill", signal.SysKill, Partial, "the caller's own process only"},
+	abi.SysTkill:         {"tkill", signal.SysTkill, Partial, "threads of the caller's process only"},
+	abi.SysTgkill:        {"tgkill", signal.SysTgkill, Partial, "threads of the caller's process only"},
+
+	// files (package files) and the console driver's calls (package console)
+	abi.SysRead:          {"read", files.Read, Partial, "pipes, eventfds; the console reads end of file"},
+	abi.SysWrite:         {"write", files.Write, Partial, "the console (4 KiB per call), pipes, eventfds"},
+	abi.SysWritev:        {"writev", files.Writev, Partial, "the console only"},
+	abi.SysOpen:          {"open", files.Open, Stub, "no file system: ENOENT"},
+	abi.SysOpenat:        {"openat", files.Open, Stub, "no file system: ENOENT"},
+	abi.SysClose:         {"close", files.Close, Full, ""},
+	abi.SysFstat:         {"fstat", files.Fstat, Partial, "mode, nlink and block size only"},
+	abi.SysNewfstatat:    {"newfstatat", files.Newfstatat, Partial, "AT_EMPTY_PATH (fstat) only"},
+	abi.SysFcntl:         {"fcntl", files.Fcntl, Partial, "F_GETFD, F_SETFD, F_GETFL, F_SETFL (O_NONBLOCK)"},
+	abi.SysIoctl:         {"ioctl", files.Ioctl, Stub, "ENOTTY"},
+	abi.SysPipe:          {"pipe", files.Pipe, Full, ""},
+	abi.SysPipe2:         {"pipe2", files.Pipe2, Partial, "O_NONBLOCK; other flags ignored"},
+	abi.SysEpollCreate:   {"epoll_create", files.EpollCreate, Full, ""},
+	abi.SysEpollCreate1:  {"epoll_create1", files.EpollCreate, Full, ""},
+	abi.SysEpollCtl:      {"epoll_ctl", files.EpollCtl, Partial, "level-triggered; 16 descriptors per instance"},
+	abi.SysEpollWait:     {"epoll_wait", files.EpollWait, Full, ""},
+	abi.SysEpollPwait:    {"epoll_pwait", files.EpollWait, Partial, "the signal mask is ignored"},
+	abi.SysEventfd:       {"eventfd", files.Eventfd, Full, ""},
+	abi.SysEventfd2:      {"eventfd2", files.Eventfd, Partial, "reads never block (EAGAIN when zero)"},
+	abi.SysConsoleAttach: {"console_attach", console.SysAttach, Own, "the caller becomes the console driver (policy: serves console)"},
+	abi.SysConsoleFetch:  {"console_fetch", console.SysFetch, Own, "(buf, len) -> buffered output, not consumed"},
+	abi.SysConsoleCommit: {"console_commit", console.SysCommit, Own, "(n) consumes n bytes written out"},
+
+	// process and machine (misc.go)
+	abi.SysArchPrctl:        {"arch_prctl", archPrctl, Partial, "ARCH_SET_FS and ARCH_GET_FS"},
+	abi.SysGetpid:           {"getpid", getpid, Full, ""},
+	abi.SysGetppid:          {"getppid", zero, Stub, "0: no parent"},
+	abi.SysGetuid:           {"getuid", zero, Stub, "0"},
+	abi.SysGeteuid:          {"geteuid", zero, Stub, "0"},
+	abi.SysGetgid:           {"getgid", zero, Stub, "0"},
+	abi.SysGetegid:          {"getegid", zero, Stub, "0"},
+	abi.SysUname:            {"uname", uname, Full, ""},
+	abi.SysSchedGetaffinity: {"sched_getaffinity", schedGetaffinity, Full, "one CPU"},
+	abi.SysPrlimit64:        {"prlimit64", prlimit64, Partial, "reads fixed limits; setting is ignored"},
+	abi.SysGetrlimit:        {"getrlimit", getrlimit, Partial, "fixed limits"},
+	abi.SysPrctl:            {"prctl", einval, Stub, "EINVAL"},
+	abi.SysGetrandom:        {"getrandom", getrandom, Full, "4 KiB per call"},
+	abi.SysSetRobustList:    {"set_robust_list", zero, Stub, "ignored"},
+	abi.SysWaitEvent:        {"wait_event", waitEvent, Own, "(kind) the core's goroutines wait for a task's end or a content write; the core only"},
+	abi.SysHeartbeat:        {"heartbeat", heartbeat, Own, "the caller tells the watchdog it is alive"},
+
+	// IPC (package ipc), notifications (notify), events (event)
+	abi.SysIPCRegister:    {"ipc_register", ipc.SysRegister, Own, "(name, len) -> handle (policy: serves)"},
+	abi.SysIPCLookup:      {"ipc_lookup", ipc.SysLookup, Own, "(name, len) -> handle (policy: calls)"},
+	abi.SysIPCCall:        {"ipc_call", ipc.SysCall, Own, "(handle, msg, timeout ns)"},
+	abi.SysIPCRecv:        {"ipc_recv", ipc.SysRecv, Own, "(handle, msg, timeout ns)"},
+	abi.SysIPCReply:       {"ipc_reply", ipc.SysReply, Own, "(0, msg)"},
+	abi.SysIPCReplyRecv:   {"ipc_replyrecv", ipc.SysReplyRecv, Own, "(handle, msg, timeout ns)"},
+	abi.SysNotifyWait:     {"notify_wait", notify.SysWait, Own, "(mask, timeout ns; 1 = poll) -> bits"},
+	abi.SysEventSubscribe: {"event_subscribe", event.SysSubscribe, Own, "(name, len) -> subscription (ring 2, policy: events)"},
+	abi.SysEventPost:      {"event_post", event.SysPost, Own, "(name, len, args *[4]u64) -> deliveries (policy: publishes)"},
+	abi.SysEventRecv:      {"event_recv", event.SysRecv, Own, "(buf *Event, timeout ns)"},
+
+	// content files (package content) and the fault-injection and fuzzing reports (inject)
+	abi.SysContentRead:  {"content_read", content.SysRead, Own, "(name, len, buf, size) -> file length (policy: content)"},
+	abi.SysContentWrite: {"content_write", content.SysWrite, Own, "(name, len, buf, n), decided by the core's content service"},
+	abi.SysInjectReport: {"inject_report", inject.SysReport, Own, "(outcome) what an injected fault did"},
+	abi.SysFuzzReport:   {"fuzz_report", inject.SysFuzzReport, Own, "(batch, calls, findings) a fuzzer's progress"},
+}
+
+// EntrySize and HandlerOffset are the table's layout, for core/trapcheck.
+const (
+	EntrySize     = 48
+	HandlerOffset = 16
+)

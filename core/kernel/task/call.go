@@ -1,0 +1,115 @@
+package task
+
+// A system call as its handler sees it, and what the handler says happens next.
+//
+// Runs in trap context: nosplit, no allocation, no heap pointer writes.
+
+import (
+	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/mm"
+	"github.com/simpleos/simpleos/core/kernel/sched"
+)
+
+// Call is one system call being served: the task and thread making it and its arguments.
+type Call struct {
+	T      *Task
+	Thread *sched.Thread
+	Slot   int // the thread's slot
+	Frame  *arch.TrapFrame
+	// Again says the call runs again after a wait (a pipe has data now): its deadline is the
+	// one it set the first time (Deadline).
+	Again bool
+}
+
+// Arg returns raw argument i (0-5: RDI, RSI, RDX, R10, R8, R9).
+//
+//go:nosplit
+func (c Call) Arg(i int) uint64 { return c.Frame.Arg(i) }
+
+// Ptr returns argument i as a user address (checked when it is used: package mm).
+//
+//go:nosplit
+func (c Call) Ptr(i int) uintptr { return uintptr(c.Frame.Arg(i)) }
+
+// Size returns argument i as a length.
+//
+//go:nosplit
+func (c Call) Size(i int) uintptr { return uintptr(c.Frame.Arg(i)) }
+
+// Int returns argument i as a C int.
+//
+//go:nosplit
+func (c Call) Int(i int) int { return int(int32(c.Frame.Arg(i))) }
+
+// FD returns argument i as a descriptor number: the whole register, so that a number with
+// garbage in its upper bits names no descriptor rather than another one.
+//
+//go:nosplit
+func (c Call) FD(i int) uint64 { return c.Frame.Arg(i) }
+
+// Space is the caller's address space.
+//
+//go:nosplit
+func (c Call) Space() *mm.AddressSpace { return c.Thread.Space() }
+
+// Deadline returns the deadline of a wait of timeoutNs (0 or past 2^62: none): now plus the
+// timeout, or, for a call run again, the deadline it set the first time.
+//
+//go:nosplit
+func (c Call) Deadline(timeoutNs uint64) int64 {
+	if c.Again {
+		return sched.Deadline()
+	}
+	if timeoutNs == 0 || timeoutNs > 1<<62 {
+		return 0
+	}
+	return arch.Nanotime() + int64(timeoutNs)
+}
+
+// Next is what happens after a handler returns.
+type Next uint8
+
+const (
+	Return Next = iota // back to the caller with the result
+	Wait               // the caller waits (sched.Block); the CPU goes to the next thread
+	Donate             // the caller waits; the CPU goes straight to thread To
+	Yield              // back to the caller with the result, after the others' turn
+	Gone               // the caller's thread has ended: it never runs again
+	Keep               // back to the caller with its registers as the handler left them
+)
+
+// Result is a handler's result and what happens next.
+type Result struct {
+	Ret  int64
+	Next Next
+	To   int32
+}
+
+// Ret returns r to the caller.
+//
+//go:nosplit
+func Ret(r int64) Result { return Result{Ret: r} }
+
+// Err returns -errno to the caller.
+//
+//go:nosplit
+func Err(errno int) Result { return Result{Ret: -int64(errno)} }
+
+// Waiting says the caller waits: sched.Block put it on its queue (or EINTR if it could not).
+//
+//go:nosplit
+func Waiting(blocked bool) Result {
+	if !blocked {
+		return Err(abi.EINTR)
+	}
+	return Result{Next: Wait}
+}
+
+// DonateTo says the caller waits and the CPU goes straight to thread to.
+//
+//go:nosplit
+func DonateTo(to int) Result { return Result{Next: Donate, To: int32(to)} }
+
+// Handler serves one system call.
+type Handler func(c Call) Result
