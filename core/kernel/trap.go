@@ -40,8 +40,11 @@ func handleTrap(tf *arch.TrapFrame) {
 		}
 		arch.EOI()
 	}
-	if t := task.Cur(); !tf.FromKernel() && !t.Ending() {
-		signal.Deliver(t, tf)
+	th := sched.Cur()
+	if t := task.Of(th); !tf.FromKernel() && !t.Ending() {
+		if sg := &th.Sig; sg.Fault.Sig != 0 || sg.Pending&^sg.Mask != 0 {
+			signal.Deliver(t, tf)
+		}
 		if tf.FromTask() && !(arch.Canonical(tf.RIP) && arch.Canonical(tf.RSP)) {
 			// IRETQ to a non-canonical address can fault in ring 0 on some CPUs: the task
 			// gets SIGSEGV instead (its handler runs on its signal stack, if it has one).
@@ -55,8 +58,8 @@ func handleTrap(tf *arch.TrapFrame) {
 			sched.Schedule() // the thread's task is gone: it never returns to it
 			arch.Panic("a torn-down task was scheduled again", uint64(task.Cur().Slot()))
 		}
+		th = sched.Cur()
 	}
-	th := sched.Cur()
 	arch.SetReturn(th.FSBase, uint64(th.Space().Root()))
 }
 

@@ -73,6 +73,7 @@ var Tables = []Table{
 // registered interrupt handler (checked at registration).
 var Dispatchers = map[string]string{
 	sysPkg + "Dispatch":       "tables",
+	sysPkg + "next":           "tables",
 	kernelPkg + "finishEnded": "tables",
 	kernelPkg + "handleTrap":  "handlers",
 }

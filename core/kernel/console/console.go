@@ -127,7 +127,7 @@ func Write(t *task.Task, k uintptr, n int) {
 //
 //go:nosplit
 func SysAttach(c task.Call) task.Result {
-	t := c.T
+	t := c.Task()
 	if t.Ring() != 1 || !t.Grants.Serves.Has(&name) {
 		Deny(t, "attach as", &name, "serves")
 		return task.Err(abi.EPERM)
@@ -159,7 +159,7 @@ func SysAttach(c task.Call) task.Result {
 //
 //go:nosplit
 func SysFetch(c task.Call) task.Result {
-	if con.driver != c.T.Slot()+1 {
+	if con.driver != c.Task().Slot()+1 {
 		return task.Err(abi.EPERM)
 	}
 	buf, n := c.Ptr(0), c.Size(1)
@@ -190,7 +190,7 @@ func SysFetch(c task.Call) task.Result {
 //
 //go:nosplit
 func SysCommit(c task.Call) task.Result {
-	if con.driver != c.T.Slot()+1 {
+	if con.driver != c.Task().Slot()+1 {
 		return task.Err(abi.EPERM)
 	}
 	n := int(c.Arg(0))

@@ -84,8 +84,8 @@ func fileArg(c task.Call, what string) int {
 	if !task.ReadName(c.Space(), c.Ptr(0), c.Size(1), &name) {
 		return -abi.EINVAL
 	}
-	if !c.T.IsCore() && !c.T.Grants.Content.Has(&name) {
-		console.Deny(c.T, what, &name, "content")
+	if !c.Task().IsCore() && !c.Task().Grants.Content.Has(&name) {
+		console.Deny(c.Task(), what, &name, "content")
 		return -abi.EPERM
 	}
 	if i := find(&name); i >= 0 {
@@ -140,7 +140,7 @@ func SysWrite(c task.Call) task.Result {
 	}
 	stage.busy, stage.taken, stage.orphan = true, false, false
 	stage.seq++
-	stage.file, stage.n, stage.writer, stage.writerTask, stage.pid = i, int(size), int32(c.Slot), c.T.Slot(), c.T.PID()
+	stage.file, stage.n, stage.writer, stage.writerTask, stage.pid = i, int(size), int32(c.Slot), c.Task().Slot(), c.Task().PID()
 	stage.service.WakeAll()
 	sched.BlockQuiet(&stage.deciding, sched.ResumeResult) // FinishWrite wakes it with the result
 	return task.Result{Next: task.Wait}

@@ -90,7 +90,7 @@ func SysSubscribe(c task.Call) task.Result {
 	if !task.ReadName(c.Space(), c.Ptr(0), c.Size(1), &name) {
 		return task.Err(abi.EINVAL)
 	}
-	t := c.T
+	t := c.Task()
 	if !t.IsCore() && (t.Ring() != 2 || !t.Grants.Listen.Has(&name)) {
 		console.Deny(t, "subscribe to", &name, "events")
 		return task.Err(abi.EPERM)
@@ -119,15 +119,15 @@ func SysPost(c task.Call) task.Result {
 	if !task.ReadName(c.Space(), c.Ptr(0), c.Size(1), &name) {
 		return task.Err(abi.EINVAL)
 	}
-	if !c.T.IsCore() && !c.T.Grants.Publish.Has(&name) {
-		console.Deny(c.T, "publish", &name, "publishes")
+	if !c.Task().IsCore() && !c.Task().Grants.Publish.Has(&name) {
+		console.Deny(c.Task(), "publish", &name, "publishes")
 		return task.Err(abi.EPERM)
 	}
 	var ev abi.Event
 	if !c.Space().CopyIn(arch.Addr(&ev.Args), c.Ptr(2), 32) {
 		return task.Err(abi.EFAULT)
 	}
-	ev.Subject = uint64(c.T.PID())
+	ev.Subject = uint64(c.Task().PID())
 	delivered := 0
 	for i := 0; i < task.Max; i++ { // 0: the core itself, when it runs a security module (sensor=monolithic)
 		t := task.Get(i)
@@ -164,13 +164,13 @@ func SysPost(c task.Call) task.Result {
 //
 //go:nosplit
 func SysRecv(c task.Call) task.Result {
-	b := boxes.Of(c.T)
+	b := boxes.Of(c.Task())
 	if b.n == 0 {
-		notify.Take(c.T, 1<<abi.NotifyEvent)
+		notify.Take(c.Task(), 1<<abi.NotifyEvent)
 		if c.Arg(1) == abi.NotifyPoll {
 			return task.Err(abi.ETIMEDOUT)
 		}
-		return task.Waiting(notify.Block(c.T, c.Deadline(c.Arg(1)), -abi.ETIMEDOUT))
+		return task.Waiting(notify.Block(c.Task(), c.Deadline(c.Arg(1)), -abi.ETIMEDOUT))
 	}
 	ev := b.queue[b.head&(queueLen-1)]
 	b.head = (b.head + 1) % queueLen

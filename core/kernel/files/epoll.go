@@ -58,7 +58,7 @@ var epollWaiters sched.Queue
 //
 //go:nosplit
 func EpollCreate(c task.Call) task.Result {
-	t := c.T
+	t := c.Task()
 	s := share(t, &epollPool)
 	if !epollPool.Take(s) {
 		return task.Err(abi.EMFILE)
@@ -102,13 +102,13 @@ func freeEventfd(t *task.Task, i int32) {
 //
 //go:nosplit
 func EpollCtl(c task.Call) task.Result {
-	d := lookup(c.T, c.FD(0))
+	d := lookup(c.Task(), c.FD(0))
 	if d == nil || d.Kind != task.FDEpoll {
 		return task.Err(abi.EBADF)
 	}
 	ep := &epolls[d.Obj&(maxEpolls-1)]
 	op, target, ev := c.Arg(1), int32(c.Arg(2)), c.Ptr(3)
-	if lookup(c.T, uint64(uint32(target))) == nil {
+	if lookup(c.Task(), uint64(uint32(target))) == nil {
 		return task.Err(abi.EBADF)
 	}
 	var events uint32
@@ -161,12 +161,12 @@ func EpollCtl(c task.Call) task.Result {
 func epollCollect(c task.Call, ep *epollInstance, out uintptr, max int) (int, bool) {
 	as := c.Space()
 	n := 0
-	if !ep.used || ep.owner != c.T.Slot() {
+	if !ep.used || ep.owner != c.Task().Slot() {
 		return 0, true // never another task's interests
 	}
 	for i := 0; i < ep.n && n < max; i++ {
 		in := &ep.interest[i&(maxInterest-1)]
-		d := lookup(c.T, uint64(uint32(in.fd)))
+		d := lookup(c.Task(), uint64(uint32(in.fd)))
 		if d == nil {
 			continue
 		}
@@ -228,7 +228,7 @@ func EpollWait(c task.Call) task.Result {
 //
 //go:nosplit
 func Eventfd(c task.Call) task.Result {
-	t := c.T
+	t := c.Task()
 	s := share(t, &eventfdPool)
 	if !eventfdPool.Take(s) {
 		return task.Err(abi.EMFILE)

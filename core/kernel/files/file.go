@@ -155,7 +155,7 @@ var held sched.PerThread[heldFD]
 //
 //go:nosplit
 func lookupFor(c task.Call, n uint64) *task.FD {
-	d := lookup(c.T, n)
+	d := lookup(c.Task(), n)
 	if c.Again {
 		h := held.Of(c.Slot)
 		if d == nil || h.n != n || d.Kind != h.fd.Kind || d.Obj != h.fd.Obj || d.Gen != h.fd.Gen {
@@ -236,7 +236,7 @@ func Write(c task.Call) task.Result {
 	}
 	switch d.Kind {
 	case task.FDConsole:
-		return task.Ret(writeConsole(c.T, c.Space(), c.Ptr(1), c.Size(2)))
+		return task.Ret(writeConsole(c.Task(), c.Space(), c.Ptr(1), c.Size(2)))
 	case task.FDEventfd:
 		return task.Ret(eventfdWrite(c, d.Obj, c.Ptr(1), c.Size(2)))
 	case task.FDPipeWrite:
@@ -249,7 +249,7 @@ func Write(c task.Call) task.Result {
 //
 //go:nosplit
 func Writev(c task.Call) task.Result {
-	d := lookup(c.T, c.FD(0))
+	d := lookup(c.Task(), c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
 	}
@@ -274,7 +274,7 @@ func Writev(c task.Call) task.Result {
 		if left := uint64(console.MaxWrite - total); n > left {
 			n = left
 		}
-		r := writeConsole(c.T, as, uintptr(base), uintptr(n))
+		r := writeConsole(c.Task(), as, uintptr(base), uintptr(n))
 		if r < 0 {
 			if total > 0 {
 				break
@@ -317,11 +317,11 @@ func Open(c task.Call) task.Result { return task.Err(abi.ENOENT) }
 //
 //go:nosplit
 func Close(c task.Call) task.Result {
-	d := c.T.FDs.Get(c.FD(0))
+	d := c.Task().FDs.Get(c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
 	}
-	closeFD(c.T, d)
+	closeFD(c.Task(), d)
 	return task.Ret(0)
 }
 
@@ -332,7 +332,7 @@ func Fstat(c task.Call) task.Result { return fstat(c, c.FD(0), c.Ptr(1)) }
 
 //go:nosplit
 func fstat(c task.Call, fd uint64, st uintptr) task.Result {
-	d := lookup(c.T, fd)
+	d := lookup(c.Task(), fd)
 	if d == nil {
 		return task.Err(abi.EBADF)
 	}
@@ -367,7 +367,7 @@ func Newfstatat(c task.Call) task.Result {
 //
 //go:nosplit
 func Fcntl(c task.Call) task.Result {
-	d := lookup(c.T, c.FD(0))
+	d := lookup(c.Task(), c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
 	}
@@ -395,7 +395,7 @@ func Fcntl(c task.Call) task.Result {
 //
 //go:nosplit
 func Ioctl(c task.Call) task.Result {
-	if lookup(c.T, c.FD(0)) == nil {
+	if lookup(c.Task(), c.FD(0)) == nil {
 		return task.Err(abi.EBADF)
 	}
 	return task.Err(abi.ENOTTY)

@@ -32,7 +32,7 @@ var pipes [maxPipes]pipe
 //
 //go:nosplit
 func Pipe2(c task.Call) task.Result {
-	t := c.T
+	t := c.Task()
 	fds, flags := c.Ptr(0), c.Arg(1)
 	s := share(t, &pipePool)
 	if !pipePool.Take(s) {

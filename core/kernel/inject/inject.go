@@ -38,7 +38,7 @@ func SysReport(c task.Call) task.Result {
 	if o := c.Arg(0); o != abi.InjectHandled && o != abi.InjectBreach {
 		return task.Err(abi.EINVAL)
 	}
-	byTask.Of(c.T).outcome = c.Arg(0)
+	byTask.Of(c.Task()).outcome = c.Arg(0)
 	return task.Ret(0)
 }
 
@@ -47,7 +47,7 @@ func SysReport(c task.Call) task.Result {
 //
 //go:nosplit
 func SysFuzzReport(c task.Call) task.Result {
-	r := byTask.Of(c.T)
+	r := byTask.Of(c.Task())
 	r.batch, r.calls, r.findings = c.Arg(0), c.Arg(1), c.Arg(2)
 	r.numFuzz++
 	return task.Ret(0)

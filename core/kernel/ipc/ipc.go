@@ -115,8 +115,8 @@ func SysRegister(c task.Call) task.Result {
 	if !task.ReadName(c.Space(), c.Ptr(0), c.Size(1), &name) {
 		return task.Err(abi.EINVAL)
 	}
-	if !c.T.IsCore() && !c.T.Grants.Serves.Has(&name) {
-		console.Deny(c.T, "register", &name, "serves")
+	if !c.Task().IsCore() && !c.Task().Grants.Serves.Has(&name) {
+		console.Deny(c.Task(), "register", &name, "serves")
 		return task.Err(abi.EPERM)
 	}
 	free := -1
@@ -133,7 +133,7 @@ func SysRegister(c task.Call) task.Result {
 		return task.Err(abi.ENOMEM)
 	}
 	e := ep(free)
-	e.used, e.owner = true, c.T.Slot()
+	e.used, e.owner = true, c.Task().Slot()
 	e.gen++
 	e.name = name
 	e.filter = filter.ForEndpoint(&name)
@@ -149,8 +149,8 @@ func SysLookup(c task.Call) task.Result {
 	if !task.ReadName(c.Space(), c.Ptr(0), c.Size(1), &name) {
 		return task.Err(abi.EINVAL)
 	}
-	if !c.T.IsCore() && !c.T.Grants.Calls.Has(&name) {
-		console.Deny(c.T, "call", &name, "calls")
+	if !c.Task().IsCore() && !c.Task().Grants.Calls.Has(&name) {
+		console.Deny(c.Task(), "call", &name, "calls")
 		return task.Err(abi.EPERM)
 	}
 	for i := range endpoints {
@@ -181,8 +181,8 @@ func SysCall(c task.Call) task.Result {
 	}
 	e := ep(i)
 	// Handles can be guessed: the policy is checked on every call, not only at lookup.
-	if !c.T.IsCore() && !c.T.Grants.Calls.Has(&e.name) {
-		console.Deny(c.T, "call", &e.name, "calls")
+	if !c.Task().IsCore() && !c.Task().Grants.Calls.Has(&e.name) {
+		console.Deny(c.Task(), "call", &e.name, "calls")
 		return task.Err(abi.EPERM)
 	}
 	cs := calls.Of(c.Slot)
@@ -190,15 +190,15 @@ func SysCall(c task.Call) task.Result {
 	if !c.Space().CopyIn(arch.Addr(&cs.msg), buf, abi.MessageSize) {
 		return task.Err(abi.EFAULT)
 	}
-	if e.owner == c.T.Slot() {
+	if e.owner == c.Task().Slot() {
 		return task.Err(abi.EDEADLK) // a task calling itself would wait forever
 	}
-	if r := checkCall(&cs.msg, c.T.PID()); r != 0 {
+	if r := checkCall(&cs.msg, c.Task().PID()); r != 0 {
 		return task.Ret(r)
 	}
 	m := &cs.msg
 	if ok, verdict := filter.Run(e.filter, m.Badge, uint64(handleOf(i)), m.Label, m.Words[0], m.Words[1], m.Words[2], m.Words[3]); !ok {
-		denyFilter(c.T, &e.name, verdict)
+		denyFilter(c.Task(), &e.name, verdict)
 		return task.Err(abi.EPERM)
 	}
 	if sched.SignalPending() {
@@ -287,7 +287,7 @@ func abandon(cl int) {
 //go:nosplit
 func SysRecv(c task.Call) task.Result {
 	i := endpointOf(c.Arg(0))
-	if i < 0 || ep(i).owner != c.T.Slot() {
+	if i < 0 || ep(i).owner != c.Task().Slot() {
 		return task.Err(abi.EBADF)
 	}
 	return recvOn(c, i, c.Ptr(1), c.Deadline(c.Arg(2)))
@@ -341,7 +341,7 @@ func prepareReply(c task.Call, buf uintptr) (cl int, r, err int64) {
 	if !c.Space().CopyIn(arch.Addr(&m), buf, abi.MessageSize) {
 		return 0, 0, -abi.EFAULT
 	}
-	m.Badge = uint64(c.T.PID())
+	m.Badge = uint64(c.Task().PID())
 	if !sched.T(cl).Space().CopyOut(ccs.buf, arch.Addr(&m), abi.MessageSize) {
 		r = -abi.EFAULT
 	}
@@ -355,7 +355,7 @@ func prepareReply(c task.Call, buf uintptr) (cl int, r, err int64) {
 //go:nosplit
 func SysReplyRecv(c task.Call) task.Result {
 	i := endpointOf(c.Arg(0))
-	if i < 0 || ep(i).owner != c.T.Slot() {
+	if i < 0 || ep(i).owner != c.Task().Slot() {
 		return task.Err(abi.EBADF)
 	}
 	buf := c.Ptr(1)

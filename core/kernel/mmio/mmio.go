@@ -29,11 +29,11 @@ func SysMap(c task.Call) task.Result {
 	if phys&(mm.PageSize-1) != 0 || n == 0 || n&(mm.PageSize-1) != 0 || phys+n < phys {
 		return task.Err(abi.EINVAL)
 	}
-	if c.T.Ring() != 1 || !c.T.Grants.MayMap(phys, n) {
-		deny(c.T, phys)
+	if c.Task().Ring() != 1 || !c.Task().Grants.MayMap(phys, n) {
+		deny(c.Task(), phys)
 		return task.Err(abi.EPERM)
 	}
-	next := windows.Of(c.T)
+	next := windows.Of(c.Task())
 	va := uintptr(mm.MMIOWindow) + *next
 	if va+uintptr(n) > mm.GrantWindow || !c.Space().MapDevice(va, phys, n) {
 		return task.Err(abi.ENOMEM)

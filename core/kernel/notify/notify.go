@@ -84,13 +84,13 @@ func SysWait(c task.Call) task.Result {
 	if mask == 0 {
 		return task.Err(abi.EINVAL)
 	}
-	if bits := Take(c.T, mask); bits != 0 {
+	if bits := Take(c.Task(), mask); bits != 0 {
 		return task.Ret(int64(bits))
 	}
 	if timeout == abi.NotifyPoll {
 		return task.Ret(0)
 	}
-	return task.Waiting(Block(c.T, c.Deadline(timeout), 0))
+	return task.Waiting(Block(c.Task(), c.Deadline(timeout), 0))
 }
 
 // Route delivers the task's granted IRQ lines to it (its start hook).

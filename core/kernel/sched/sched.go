@@ -1,8 +1,13 @@
 package sched
 
-// The scheduler: preemptive round robin over the run queue, driven by the local APIC timer. A
-// thread runs for its time slice (in ticks), then goes to the back of the queue. The kernel
-// itself is not preemptible: it runs with interrupts disabled, except in the idle loop.
+// The scheduler: preemptive round robin, driven by the local APIC timer. A thread runs for its
+// time slice (in ticks), then the runnable thread with the next slot after it runs: round robin
+// in slot order, the order SimpleOS has always had (a first-in first-out pick starves the
+// console driver, woken by every byte its UART sends, of its turns, and the sensor pipeline
+// runs a third slower under it). The run queue holds the runnable threads, so a pick looks at
+// those alone, never at the whole table, and a thread that yields with nothing else runnable
+// finds an empty queue at once. The kernel itself is not preemptible: it runs with interrupts
+// disabled, except in the idle loop.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
@@ -13,7 +18,7 @@ import (
 	"github.com/simpleos/simpleos/core/x86"
 )
 
-// runq holds the runnable threads that are not running, in the order they get the CPU.
+// runq holds the runnable threads that are not running.
 var runq Queue
 
 var timeSlice int32 = 10 // ticks
@@ -25,16 +30,30 @@ var ticks, contextSwitches uint64
 //go:nosplit
 func SetTimeSlice(t int32) { timeSlice = t }
 
-// Schedule gives the CPU to the thread at the head of the run queue, or to idle. The caller has
-// already set the running thread's state: Runnable (it yields or is preempted: it goes to the
-// back of the queue), Blocked, or Zombie. It returns when the thread runs again.
+// Schedule gives the CPU to the next runnable thread in slot order after the running one, or
+// to idle. The caller has already set the running thread's state: Runnable (it yields or is
+// preempted, and runs again in its turn), Blocked, or Zombie. It returns when the thread runs
+// again.
 //
 //go:nosplit
 func Schedule() {
 	if current != 0 && Cur().state == Runnable {
 		runq.push(current)
 	}
-	switchTo(runq.pop(), timeSlice)
+	next, dist := 0, MaxThreads+1
+	for i := runq.First(); i != 0; i = After(i) {
+		d := (i - current) & (MaxThreads - 1)
+		if d == 0 {
+			d = MaxThreads // itself: last
+		}
+		if d < dist {
+			next, dist = i, d
+		}
+	}
+	if next != 0 {
+		dequeue(next)
+	}
+	switchTo(next, timeSlice)
 }
 
 // Yield puts the running thread at the back of the run queue.

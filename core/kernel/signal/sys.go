@@ -26,7 +26,7 @@ func SysAction(c task.Call) task.Result {
 	if sig < 1 || sig > 64 || c.Arg(3) != 8 {
 		return task.Err(abi.EINVAL)
 	}
-	t, as := c.T, c.Space()
+	t, as := c.Task(), c.Space()
 	if old != 0 && !as.CopyOut(old, arch.Addr(&t.Actions[sig]), 32) {
 		return task.Err(abi.EFAULT)
 	}
@@ -51,7 +51,7 @@ func SysProcmask(c task.Call) task.Result {
 	if c.Arg(3) != 8 {
 		return task.Err(abi.EINVAL)
 	}
-	sg := &c.Thread.Sig
+	sg := &c.Thread().Sig
 	as := c.Space()
 	prev := sg.Mask
 	if set != 0 {
@@ -82,8 +82,8 @@ func SysProcmask(c task.Call) task.Result {
 //
 //go:nosplit
 func SysReturn(c task.Call) task.Result {
-	if !sigreturn(c.Thread, c.Frame, uintptr(c.Frame.RSP)) {
-		kill(c.T, c.Frame, SIGSEGV, task.BadSignalFrame, "bad signal frame")
+	if !sigreturn(c.Thread(), c.Frame, uintptr(c.Frame.RSP)) {
+		kill(c.Task(), c.Frame, SIGSEGV, task.BadSignalFrame, "bad signal frame")
 	}
 	return task.Result{Next: task.Keep}
 }
@@ -93,7 +93,7 @@ func SysReturn(c task.Call) task.Result {
 //go:nosplit
 func SysAltstack(c task.Call) task.Result {
 	ss, old := c.Ptr(0), c.Ptr(1)
-	sg := &c.Thread.Sig
+	sg := &c.Thread().Sig
 	as := c.Space()
 	if old != 0 {
 		flags := uint64(0)
@@ -128,7 +128,7 @@ func signalThread(c task.Call, tid int32, sig int) task.Result {
 	if sig < 0 || sig > 64 {
 		return task.Err(abi.EINVAL)
 	}
-	i := sched.Find(c.T.Slot(), tid)
+	i := sched.Find(c.Task().Slot(), tid)
 	if i < 0 {
 		return task.Err(abi.ESRCH)
 	}
@@ -142,7 +142,7 @@ func signalThread(c task.Call, tid int32, sig int) task.Result {
 //
 //go:nosplit
 func SysTgkill(c task.Call) task.Result {
-	if int32(c.Arg(0)) != c.T.PID() {
+	if int32(c.Arg(0)) != c.Task().PID() {
 		return task.Err(abi.ESRCH)
 	}
 	return signalThread(c, int32(c.Arg(1)), int(c.Arg(2)))
@@ -161,19 +161,19 @@ func SysKill(c task.Call) task.Result {
 	if sig < 0 || sig > 64 {
 		return task.Err(abi.EINVAL)
 	}
-	if pid != c.T.PID() && pid != 0 && pid != -1 {
+	if pid != c.Task().PID() && pid != 0 && pid != -1 {
 		return task.Err(abi.ESRCH)
 	}
 	if sig == 0 {
 		return task.Ret(0)
 	}
 	// A process-directed signal goes to the current thread unless it blocks it.
-	sg := &c.Thread.Sig
+	sg := &c.Thread().Sig
 	if sg.Mask&Bit(sig) == 0 {
 		sg.Pending |= Bit(sig)
 		return task.Ret(0)
 	}
-	for i := sched.Next(c.T.Slot(), 0); i != 0; i = sched.Next(c.T.Slot(), i) {
+	for i := sched.Next(c.Task().Slot(), 0); i != 0; i = sched.Next(c.Task().Slot(), i) {
 		if sched.T(i).Sig.Mask&Bit(sig) == 0 {
 			send(i, sig)
 			return task.Ret(0)

@@ -47,31 +47,40 @@ func Dispatch(tf *arch.TrapFrame) {
 		finish(tf, task.Ret(unknown(nr)))
 		return
 	}
-	th := sched.Cur()
-	c := task.Call{T: task.Of(th), Thread: th, Slot: sched.Current(), Frame: tf}
+	r := h(task.Call{Slot: sched.Current(), Frame: tf})
+	if r.Next != task.Return {
+		r = next(h, tf, r)
+	}
+	finish(tf, r)
+}
+
+// next carries out what handler h, serving the call in tf, said happens next — running the call
+// again as long as its waits end that way — and returns the call's result.
+//
+//go:nosplit
+func next(h task.Handler, tf *arch.TrapFrame, r task.Result) task.Result {
 	for {
-		r := h(c)
 		switch r.Next {
 		case task.Wait:
 			sched.Schedule()
-			if again, res := sched.Resumed(); again {
-				c.Again = true
-				continue
-			} else {
-				r = task.Ret(res)
+			again, res := sched.Resumed()
+			if !again {
+				return task.Ret(res)
 			}
+			r = h(task.Call{Slot: sched.Current(), Frame: tf, Again: true})
 		case task.Donate:
 			sched.Donate(int(r.To))
 			_, res := sched.Resumed()
-			r = task.Ret(res)
+			return task.Ret(res)
 		case task.Yield:
 			sched.Yield()
+			return task.Ret(r.Ret)
 		case task.Gone:
 			sched.Schedule() // a zombie never runs again
-			arch.Panic("an ended thread was scheduled again", uint64(th.TID()))
+			arch.Panic("an ended thread was scheduled again", uint64(sched.Cur().TID()))
+		default:
+			return r
 		}
-		finish(tf, r)
-		return
 	}
 }
 

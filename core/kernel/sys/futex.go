@@ -71,10 +71,10 @@ func futex(c task.Call) task.Result {
 				deadline = 1
 			}
 		}
-		*futexWaits.Of(c.Slot) = futexKey{c.Thread.Space().ID(), addr}
-		return task.Waiting(sched.Block(futexBucket(c.Thread.Space().ID(), addr), deadline, -abi.ETIMEDOUT, sched.ResumeResult))
+		*futexWaits.Of(c.Slot) = futexKey{c.Thread().Space().ID(), addr}
+		return task.Waiting(sched.Block(futexBucket(c.Thread().Space().ID(), addr), deadline, -abi.ETIMEDOUT, sched.ResumeResult))
 	case futexWakeOp, futexWakeBitset:
-		return task.Ret(int64(FutexWake(c.Thread, addr, int(int32(val)))))
+		return task.Ret(int64(FutexWake(c.Thread(), addr, int(int32(val)))))
 	}
 	return task.Err(abi.ENOSYS)
 }

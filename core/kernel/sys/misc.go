@@ -30,13 +30,13 @@ func archPrctl(c task.Call) task.Result {
 		if fs >= mm.UserTop {
 			return task.Err(abi.EPERM)
 		}
-		c.Thread.FSBase = fs
-		if c.T.IsCore() {
+		c.Thread().FSBase = fs
+		if c.Task().IsCore() {
 			x86.WriteMSR(x86.MSR_FS_BASE, fs) // a task's is loaded on the way back to it
 		}
 		return task.Ret(0)
 	case archGetFS:
-		if !c.Space().Write64(c.Ptr(1), c.Thread.FSBase) {
+		if !c.Space().Write64(c.Ptr(1), c.Thread().FSBase) {
 			return task.Err(abi.EFAULT)
 		}
 		return task.Ret(0)
@@ -45,7 +45,7 @@ func archPrctl(c task.Call) task.Result {
 }
 
 //go:nosplit
-func getpid(c task.Call) task.Result { return task.Ret(int64(c.T.PID())) }
+func getpid(c task.Call) task.Result { return task.Ret(int64(c.Task().PID())) }
 
 //go:nosplit
 func zero(c task.Call) task.Result { return task.Ret(0) }
@@ -101,7 +101,7 @@ func writeRlimit(as *mm.AddressSpace, va uintptr, res uint64) bool {
 
 //go:nosplit
 func prlimit64(c task.Call) task.Result {
-	if pid := c.Arg(0); pid != 0 && int32(pid) != c.T.PID() {
+	if pid := c.Arg(0); pid != 0 && int32(pid) != c.Task().PID() {
 		return task.Err(abi.ESRCH)
 	}
 	if old := c.Ptr(3); old != 0 && !writeRlimit(c.Space(), old, c.Arg(1)) {
@@ -130,7 +130,7 @@ func getrandom(c task.Call) task.Result {
 	if n > rng.MaxRead {
 		n = rng.MaxRead
 	}
-	if n > 0 && !c.T.RNG.Fill(c.Space(), buf, n) {
+	if n > 0 && !c.Task().RNG.Fill(c.Space(), buf, n) {
 		return task.Err(abi.EFAULT)
 	}
 	return task.Ret(int64(n))
@@ -140,7 +140,7 @@ func getrandom(c task.Call) task.Result {
 //
 //go:nosplit
 func heartbeat(c task.Call) task.Result {
-	c.T.LastBeat = arch.Nanotime()
+	c.Task().LastBeat = arch.Nanotime()
 	return task.Ret(0)
 }
 
@@ -150,7 +150,7 @@ func heartbeat(c task.Call) task.Result {
 //
 //go:nosplit
 func waitEvent(c task.Call) task.Result {
-	if !c.T.IsCore() {
+	if !c.Task().IsCore() {
 		return task.Err(abi.EPERM)
 	}
 	var ready bool

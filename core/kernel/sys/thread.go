@@ -31,7 +31,7 @@ func clone(c task.Call) task.Result {
 	if stack >= mm.UserTop || (flags&cloneSetTLS != 0 && tls >= mm.UserTop) {
 		return task.Err(abi.EINVAL) // IRETQ or the FS base would fault in the kernel
 	}
-	t, parent := c.T, c.Thread
+	t, parent := c.Task(), c.Thread()
 	i, ok := sched.New(t.Slot(), parent.Space().ID(), parent.Ring(), threadShare(t)) // its share caps a thread bomb
 	if !ok {
 		return task.Err(abi.EAGAIN)
@@ -84,16 +84,16 @@ func exitGroup(c task.Call) task.Result { return exitTask(c, c.Int(0)) }
 //
 //go:nosplit
 func exitThread(c task.Call, status int) task.Result {
-	t := c.Thread
+	t := c.Thread()
 	if t.ClearTID != 0 {
 		c.Space().Write32(t.ClearTID, 0)
 		FutexWake(t, t.ClearTID, 1)
 	}
-	if sched.LiveOf(c.T.Slot()) <= 1 {
+	if sched.LiveOf(c.Task().Slot()) <= 1 {
 		return exitTask(c, status) // the task ends on the way out of this trap
 	}
-	c.T.ExitedCPU += t.CPU()
-	sched.End(c.Slot, threadShare(c.T))
+	c.Task().ExitedCPU += t.CPU()
+	sched.End(c.Slot, threadShare(c.Task()))
 	return task.Result{Next: task.Gone}
 }
 
@@ -101,10 +101,10 @@ func exitThread(c task.Call, status int) task.Result {
 //
 //go:nosplit
 func exitTask(c task.Call, status int) task.Result {
-	if c.T.IsCore() {
+	if c.Task().IsCore() {
 		crash.CoreExit(status)
 	}
-	c.T.Exit(status)
+	c.Task().Exit(status)
 	return task.Ret(0)
 }
 
@@ -112,10 +112,10 @@ func exitTask(c task.Call, status int) task.Result {
 func schedYield(c task.Call) task.Result { return task.Result{Next: task.Yield} }
 
 //go:nosplit
-func gettid(c task.Call) task.Result { return task.Ret(int64(c.Thread.TID())) }
+func gettid(c task.Call) task.Result { return task.Ret(int64(c.Thread().TID())) }
 
 //go:nosplit
 func setTidAddress(c task.Call) task.Result {
-	c.Thread.ClearTID = c.Ptr(0)
-	return task.Ret(int64(c.Thread.TID()))
+	c.Thread().ClearTID = c.Ptr(0)
+	return task.Ret(int64(c.Thread().TID()))
 }

@@ -13,14 +13,22 @@ import (
 
 // Call is one system call being served: the task and thread making it and its arguments.
 type Call struct {
-	T      *Task
-	Thread *sched.Thread
-	Slot   int // the thread's slot
-	Frame  *arch.TrapFrame
+	Slot  int // the calling thread's slot
+	Frame *arch.TrapFrame
 	// Again says the call runs again after a wait (a pipe has data now): its deadline is the
 	// one it set the first time (Deadline).
 	Again bool
 }
+
+// Thread is the calling thread.
+//
+//go:nosplit
+func (c Call) Thread() *sched.Thread { return sched.T(c.Slot) }
+
+// Task is the calling task.
+//
+//go:nosplit
+func (c Call) Task() *Task { return Of(sched.T(c.Slot)) }
 
 // Arg returns raw argument i (0-5: RDI, RSI, RDX, R10, R8, R9).
 //
@@ -51,7 +59,7 @@ func (c Call) FD(i int) uint64 { return c.Frame.Arg(i) }
 // Space is the caller's address space.
 //
 //go:nosplit
-func (c Call) Space() *mm.AddressSpace { return c.Thread.Space() }
+func (c Call) Space() *mm.AddressSpace { return c.Thread().Space() }
 
 // Deadline returns the deadline of a wait of timeoutNs (0 or past 2^62: none): now plus the
 // timeout, or, for a call run again, the deadline it set the first time.
