@@ -28,6 +28,10 @@ const (
 
 //go:nosplit
 func Putc(c byte) {
+	if hosted {
+		hostPut(c)
+		return
+	}
 	for x86.Inb(com1LSR)&lsrTHRE == 0 {
 	}
 	x86.Outb(com1Data, c)

@@ -83,7 +83,7 @@ var entryStackOwner int32 = -1
 //
 //go:nosplit
 func ShowEntryStacks(s int32) {
-	if s == entryStackOwner {
+	if hosted || s == entryStackOwner {
 		return
 	}
 	entryStackOwner = s

@@ -57,7 +57,11 @@ var DirectMapEnd uint64
 // DirectMap returns the kernel virtual address of physical address pa.
 //
 //go:nosplit
-func DirectMap(pa uint64) uintptr { return uintptr(pa) + DirectMapBase }
+func DirectMap(pa uint64) uintptr { return uintptr(pa) + directBase }
+
+// directBase is where the direct map starts: DirectMapBase, or a host test's memory
+// (UseHostMemory).
+var directBase uintptr = DirectMapBase
 
 //go:nosplit
 func IsKernelAddr(va uintptr) bool { return va >= DirectMapBase }

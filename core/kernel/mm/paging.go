@@ -165,6 +165,9 @@ func (pt PageTable) SetFlags(va uintptr, flags uint64) {
 
 //go:nosplit
 func (pt PageTable) flush(va uintptr) {
+	if hosted {
+		return // no page table is ever loaded: nothing to flush
+	}
 	if x86.CR3()&PTEAddrMask == uint64(pt) {
 		x86.Invlpg(va)
 	}

@@ -93,6 +93,11 @@ func (p *Pool) Release(s *Share) {
 	*s = Share{}
 }
 
+// Used is how many entries are taken, by the core and by tasks.
+//
+//go:nosplit
+func (p *Pool) Used() int64 { return p.used }
+
 // Headroom is how many entries a task beyond its reservation could still take.
 //
 //go:nosplit

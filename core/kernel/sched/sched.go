@@ -98,6 +98,9 @@ func switchTo(next int, slice int32) {
 	}
 	contextSwitches++
 	current = next
+	if hosted {
+		return // on a host: the switch is the bookkeeping above (hosted.go)
+	}
 	arch.SetKernelStack(n.kstackTop)
 	mm.ShowEntryStacks(n.space)
 	arch.SetReturn(n.FSBase, uint64(mm.Space(n.space).Root()))
@@ -299,8 +302,11 @@ func Run(i int) {
 	t := T(i)
 	t.state = Runnable
 	current = i
-	arch.SetKernelStack(t.kstackTop)
 	runStart = arch.Nanotime()
+	if hosted {
+		return // on a host: thread i is the running one from now on
+	}
+	arch.SetKernelStack(t.kstackTop)
 	arch.EnterThread(t.savedSP)
 }
 

@@ -153,6 +153,10 @@ func mapKernelStack(i int) bool {
 	if T(i).kstackTop != 0 {
 		return true
 	}
+	if hosted {
+		T(i).kstackTop = hostStacks + uintptr(i+1)*mm.KernelStackSize
+		return true
+	}
 	top := uintptr(mm.KernelStackBase) + uintptr(i+1)*mm.KernelStackSlot
 	for va := top - mm.KernelStackSize; va < top; va += mm.PageSize {
 		f, ok := mm.AllocFrame()
