@@ -17,7 +17,6 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/sched"
 	"github.com/simpleos/simpleos/core/kernel/sys"
 	"github.com/simpleos/simpleos/core/kernel/task"
-	"github.com/simpleos/simpleos/core/x86"
 )
 
 // SetEndpointFilter attaches a program that policy/bpf has verified for the IPC-call hook to
@@ -27,8 +26,8 @@ func SetEndpointFilter(name string, raw []byte, maps []bpfvm.MapInfo) error {
 	if !ok {
 		return errors.New("kernel: " + abi.CheckName(name).Error())
 	}
-	x86.Cli()
-	defer x86.Sti()
+	interruptsOff()
+	defer interruptsOn()
 	_, err := filter.Install(task.Core, true, n, raw, maps)
 	return err
 }
@@ -39,8 +38,8 @@ func EndpointServer(name string) int {
 	if !ok {
 		return 0
 	}
-	x86.Cli()
-	defer x86.Sti()
+	interruptsOff()
+	defer interruptsOn()
 	if slot, ok := ipc.Server(&n); ok {
 		return int(task.Get(slot).PID())
 	}
@@ -49,16 +48,16 @@ func EndpointServer(name string) int {
 
 // ConsoleAttached reports whether a console driver is attached now.
 func ConsoleAttached() bool {
-	x86.Cli()
-	defer x86.Sti()
+	interruptsOff()
+	defer interruptsOn()
 	_, ok := console.Driver()
 	return ok
 }
 
 // ConsoleDriver returns the pid of the attached console driver (0 if none).
 func ConsoleDriver() int {
-	x86.Cli()
-	defer x86.Sti()
+	interruptsOff()
+	defer interruptsOn()
 	if slot, ok := console.Driver(); ok {
 		return int(task.Get(slot).PID())
 	}
@@ -69,8 +68,8 @@ func ConsoleDriver() int {
 // console driver is doing: for lines that must arrive whole even while the driver is down or
 // flooded. It may land between two chunks of the driver's output, so it starts with a newline.
 func ConsoleLine(s string) {
-	x86.Cli()
-	defer x86.Sti()
+	interruptsOff()
+	defer interruptsOn()
 	arch.Putc('\n')
 	arch.Puts(s)
 	arch.Putc('\n')
@@ -78,8 +77,8 @@ func ConsoleLine(s string) {
 
 // ThreadCount returns the number of live threads, idle excluded.
 func ThreadCount() int {
-	x86.Cli()
-	defer x86.Sti()
+	interruptsOff()
+	defer interruptsOn()
 	return sched.Count()
 }
 
@@ -94,8 +93,8 @@ func Frames() mm.FrameStats { return mm.Frames() }
 // fixed structures plus everything tasks hold. Once every task has ended it must come back to
 // its value before the first one started.
 func FramesOutsideCore() uint64 {
-	x86.Cli()
-	defer x86.Sti()
+	interruptsOff()
+	defer interruptsOn()
 	sched.ReapZombies()
 	f := mm.Frames()
 	return f.Total - f.Free - mm.Space(mm.CoreSpace).Resident() - mm.CoreTablePages - sched.KernelStacksOf(task.Core)

@@ -8,7 +8,6 @@ import (
 	"unsafe"
 
 	"github.com/simpleos/simpleos/core/kernel/arch"
-	"github.com/simpleos/simpleos/core/x86"
 )
 
 // Handler is a custom interrupt handler. It runs in trap context: it must be nosplit,
@@ -31,9 +30,9 @@ func RegisterHandler(vector int, h Handler) error {
 	if handlers[vector] != nil {
 		return errors.New("kernel: vector already has a handler")
 	}
-	x86.Cli()
+	interruptsOff()
 	handlers[vector] = h
-	x86.Sti()
+	interruptsOn()
 	return nil
 }
 
@@ -42,9 +41,9 @@ func UnregisterHandler(vector int) {
 	if vector < 0 || vector > 255 {
 		return
 	}
-	x86.Cli()
+	interruptsOff()
 	handlers[vector] = nil
-	x86.Sti()
+	interruptsOn()
 }
 
 // SelfInterrupt raises vector on this CPU through the local APIC (for tests of handlers).

@@ -26,11 +26,11 @@ func ProtocolLine(s string) {
 	defer protocolMu.Unlock()
 	for len(s) > 0 {
 		n := min(len(s), 256)
-		x86.Cli()
+		interruptsOff()
 		for i := 0; i < n; i++ {
 			x86.Outb(ProtocolPort, s[i])
 		}
-		x86.Sti()
+		interruptsOn()
 		s = s[n:]
 	}
 	x86.Outb(ProtocolPort, '\n')

@@ -27,7 +27,6 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/sched"
 	"github.com/simpleos/simpleos/core/kernel/task"
 	"github.com/simpleos/simpleos/core/multiboot"
-	"github.com/simpleos/simpleos/core/x86"
 )
 
 // TaskSpec describes a task to start.
@@ -133,49 +132,82 @@ func StartTask(spec TaskSpec) (int, error) {
 	if spec.Ring < 1 || spec.Ring > 3 {
 		return 0, fmt.Errorf("task %s: ring %d: want 1, 2 or 3", spec.Name, spec.Ring)
 	}
-	f, err := elf.NewFile(bytes.NewReader(spec.Image))
+	img, err := parseImage(&spec)
 	if err != nil {
-		return 0, fmt.Errorf("task %s: not an ELF file: %v", spec.Name, err)
-	}
-	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 || f.Type != elf.ET_EXEC {
-		return 0, fmt.Errorf("task %s: not a static x86-64 executable (%v %v %v)", spec.Name, f.Class, f.Machine, f.Type)
-	}
-	var loads []*elf.Prog
-	var phdr uint64
-	for _, p := range f.Progs {
-		switch p.Type {
-		case elf.PT_INTERP:
-			return 0, fmt.Errorf("task %s: dynamically linked; build it with CGO_ENABLED=0", spec.Name)
-		case elf.PT_LOAD:
-			if p.Vaddr < 0x10000 || p.Vaddr+p.Memsz > mm.MMapTop || p.Vaddr+p.Memsz < p.Vaddr || p.Filesz > p.Memsz ||
-				p.Off+p.Filesz > uint64(len(spec.Image)) {
-				return 0, fmt.Errorf("task %s: segment at %#x+%#x is outside the task's half of memory or the file", spec.Name, p.Vaddr, p.Memsz)
-			}
-			if p.Off == 0 {
-				phdr = p.Vaddr + binary.LittleEndian.Uint64(spec.Image[0x20:])
-			}
-			loads = append(loads, p)
-		}
-	}
-	if len(loads) == 0 {
-		return 0, fmt.Errorf("task %s: no loadable segment", spec.Name)
-	}
-	entryOK := false
-	for _, l := range loads {
-		if l.Flags&elf.PF_X != 0 && f.Entry >= l.Vaddr && f.Entry < l.Vaddr+l.Memsz {
-			entryOK = true
-		}
-	}
-	if !entryOK {
-		return 0, fmt.Errorf("task %s: entry point %#x is not in an executable segment", spec.Name, f.Entry)
+		return 0, err
 	}
 	for _, r := range spec.Memory {
 		if IsRAM(r[0], r[1]) {
 			return 0, fmt.Errorf("task %s: memory %#x-%#x is RAM, not device memory", spec.Name, r[0], r[1]-1)
 		}
 	}
-	stack, sp, random := initialStack(spec, f, phdr)
+	stack, sp, random := initialStack(spec, img.file, img.phdr)
+	interruptsOff()
+	defer interruptsOn()
+	t, err := admit(&spec)
+	if err != nil {
+		return 0, err
+	}
+	binary.LittleEndian.PutUint64(stack[random:], t.RNG.Word()) // AT_RANDOM: the task's own
+	binary.LittleEndian.PutUint64(stack[random+8:], t.RNG.Word())
+	if err := load(t, &spec, img, stack, sp); err != nil {
+		for i := range teardown {
+			teardown[i].end(t)
+		}
+		return 0, fmt.Errorf("task %s: %w", spec.Name, err)
+	}
+	return int(t.PID()), nil
+}
 
+// image is a checked ELF executable: its loadable segments and where its program headers are.
+type image struct {
+	file  *elf.File
+	loads []*elf.Prog
+	phdr  uint64
+}
+
+// parseImage checks that spec.Image is a static x86-64 executable whose segments lie in the
+// task's half of memory and whose entry point is in an executable segment.
+func parseImage(spec *TaskSpec) (image, error) {
+	f, err := elf.NewFile(bytes.NewReader(spec.Image))
+	if err != nil {
+		return image{}, fmt.Errorf("task %s: not an ELF file: %v", spec.Name, err)
+	}
+	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 || f.Type != elf.ET_EXEC {
+		return image{}, fmt.Errorf("task %s: not a static x86-64 executable (%v %v %v)", spec.Name, f.Class, f.Machine, f.Type)
+	}
+	img := image{file: f}
+	entryOK := false
+	for _, p := range f.Progs {
+		switch p.Type {
+		case elf.PT_INTERP:
+			return image{}, fmt.Errorf("task %s: dynamically linked; build it with CGO_ENABLED=0", spec.Name)
+		case elf.PT_LOAD:
+			if p.Vaddr < 0x10000 || p.Vaddr+p.Memsz > mm.MMapTop || p.Vaddr+p.Memsz < p.Vaddr || p.Filesz > p.Memsz ||
+				p.Off+p.Filesz > uint64(len(spec.Image)) {
+				return image{}, fmt.Errorf("task %s: segment at %#x+%#x is outside the task's half of memory or the file", spec.Name, p.Vaddr, p.Memsz)
+			}
+			if p.Off == 0 {
+				img.phdr = p.Vaddr + binary.LittleEndian.Uint64(spec.Image[0x20:])
+			}
+			if p.Flags&elf.PF_X != 0 && f.Entry >= p.Vaddr && f.Entry < p.Vaddr+p.Memsz {
+				entryOK = true
+			}
+			img.loads = append(img.loads, p)
+		}
+	}
+	if len(img.loads) == 0 {
+		return image{}, fmt.Errorf("task %s: no loadable segment", spec.Name)
+	}
+	if !entryOK {
+		return image{}, fmt.Errorf("task %s: entry point %#x is not in an executable segment", spec.Name, f.Entry)
+	}
+	return img, nil
+}
+
+// admit makes the task of spec: a slot, its reservations and address space (task.New), its
+// grants, and every service's per-task state (the start hooks). Interrupts are off.
+func admit(spec *TaskSpec) (*task.Task, error) {
 	quota, reserve := spec.MemQuota, spec.MemReserve
 	if quota == 0 {
 		quota = DefaultMemQuota
@@ -184,33 +216,34 @@ func StartTask(spec TaskSpec) (int, error) {
 		reserve = min(quota, DefaultMemReserve)
 	}
 	if reserve > quota {
-		return 0, fmt.Errorf("task %s: memory reservation %d above its quota %d", spec.Name, reserve, quota)
+		return nil, fmt.Errorf("task %s: memory reservation %d above its quota %d", spec.Name, reserve, quota)
 	}
-	x86.Cli()
-	defer x86.Sti()
 	t, why := task.New(spec.Ring, spec.Name, (reserve+mm.PageSize-1)/mm.PageSize, (quota+mm.PageSize-1)/mm.PageSize)
 	switch why {
 	case task.NewNoSlot:
-		return 0, ErrNoSlot
+		return nil, ErrNoSlot
 	case task.NewNoMemory:
-		return 0, fmt.Errorf("task %s: %w (%d MiB; %d MiB can still be promised)", spec.Name, ErrNoMemory, reserve>>20, mm.FramePool.Headroom()*mm.PageSize>>20)
+		return nil, fmt.Errorf("task %s: %w (%d MiB; %d MiB can still be promised)", spec.Name, ErrNoMemory, reserve>>20, mm.FramePool.Headroom()*mm.PageSize>>20)
 	case task.NewNoTables:
-		return 0, fmt.Errorf("task %s: %w", spec.Name, ErrNoTables)
+		return nil, fmt.Errorf("task %s: %w", spec.Name, ErrNoTables)
 	}
-	fail := func(what error) (int, error) {
-		for i := range teardown {
-			teardown[i].end(t)
-		}
-		return 0, fmt.Errorf("task %s: %w", spec.Name, what)
-	}
-	grant(t, &spec)
+	grant(t, spec)
 	for _, s := range start {
-		if err := s.fn(t, &spec); err != nil {
-			return fail(err)
+		if err := s.fn(t, spec); err != nil {
+			for i := range teardown {
+				teardown[i].end(t)
+			}
+			return nil, fmt.Errorf("task %s: %w", spec.Name, err)
 		}
 	}
+	return t, nil
+}
+
+// load maps the image's segments and the initial stack into t's space, opens its ports and
+// starts its first thread.
+func load(t *task.Task, spec *TaskSpec, img image, stack []byte, sp uintptr) error {
 	as := t.Space()
-	for _, l := range loads {
+	for _, l := range img.loads {
 		prot := uint32(0)
 		if l.Flags&elf.PF_R != 0 {
 			prot |= mm.ProtRead
@@ -226,22 +259,20 @@ func StartTask(spec TaskSpec) (int, error) {
 			data = uintptr(unsafe.Pointer(&spec.Image[l.Off]))
 		}
 		if !as.LoadSegment(uintptr(l.Vaddr), uintptr(l.Memsz), prot, data, uintptr(l.Filesz)) {
-			return fail(errors.New("out of memory loading its segments"))
+			return errors.New("out of memory loading its segments")
 		}
 	}
-	binary.LittleEndian.PutUint64(stack[random:], t.RNG.Word()) // AT_RANDOM: the task's own
-	binary.LittleEndian.PutUint64(stack[random+8:], t.RNG.Word())
 	if !as.AddRegion(mm.UserStackTop-mm.UserStackSize, mm.UserStackTop, mm.ProtRead|mm.ProtWrite, mm.KindAnon) ||
 		!as.CopyOut(sp, uintptr(unsafe.Pointer(&stack[0])), uintptr(len(stack))) {
-		return fail(errors.New("out of memory building its stack"))
+		return errors.New("out of memory building its stack")
 	}
 	for _, port := range spec.Ports {
 		as.TSS().AllowPort(port)
 	}
-	if !t.StartThread(f.Entry, uint64(sp)) {
-		return fail(errors.New("no thread slot"))
+	if t.StartThread(img.file.Entry, uint64(sp)) == 0 {
+		return errors.New("no thread slot")
 	}
-	return int(t.PID()), nil
+	return nil
 }
 
 // grant gives t the grants of its spec (its policy module).
@@ -320,12 +351,12 @@ func initialStack(spec TaskSpec, f *elf.File, phdr uint64) ([]byte, uintptr, int
 // WaitTaskEvent blocks until a task ends and returns what happened.
 func WaitTaskEvent() TaskEvent {
 	for {
-		x86.Cli()
+		interruptsOff()
 		if e, ok := task.NextEnd(); ok {
-			x86.Sti()
+			interruptsOn()
 			return export(&e)
 		}
-		x86.Sti()
+		interruptsOn()
 		syscall.Syscall(abi.SysWaitEvent, abi.WaitTaskEnded, 0, 0)
 	}
 }
@@ -352,8 +383,8 @@ func export(e *task.End) TaskEvent {
 
 // KillTask ends task pid (the watchdog's and the operator's way out).
 func KillTask(pid int) bool {
-	x86.Cli()
-	defer x86.Sti()
+	interruptsOff()
+	defer interruptsOn()
 	i := task.ByPID(pid)
 	if i < 0 {
 		return false
@@ -374,8 +405,8 @@ type TaskUsage struct {
 
 // Usage returns task pid's usage; ok=false if it is not running.
 func Usage(pid int) (TaskUsage, bool) {
-	x86.Cli()
-	defer x86.Sti()
+	interruptsOff()
+	defer interruptsOn()
 	i := task.ByPID(pid)
 	if i < 0 {
 		return TaskUsage{}, false

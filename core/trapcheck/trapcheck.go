@@ -37,10 +37,11 @@ type Config struct {
 	Roots, BootRoots []string
 	Tables           []Table
 	Dispatchers      map[string]string // "tables": its indirect calls go through Tables; "handlers": to registered handlers
+	HostOnly         []string          // functions that run only in a host test binary: not followed
 }
 
 // Core is the configuration of the SimpleOS core.
-var Core = Config{Roots: Roots, BootRoots: BootRoots, Tables: Tables, Dispatchers: Dispatchers}
+var Core = Config{Roots: Roots, BootRoots: BootRoots, Tables: Tables, Dispatchers: Dispatchers, HostOnly: HostOnly}
 
 // Roots are the functions trap context starts in.
 var Roots = []string{
@@ -76,6 +77,14 @@ var Dispatchers = map[string]string{
 	sysPkg + "next":           "tables",
 	kernelPkg + "finishEnded": "tables",
 	kernelPkg + "handleTrap":  "handlers",
+}
+
+// HostOnly are the functions the kernel calls only when it runs in a host's test binary
+// (behind its packages' hosted flags, never set on the machine): there a thread switch is a
+// goroutine handing over to another, and a halt is a Go panic.
+var HostOnly = []string{
+	schedPkg + "hostSwitch",
+	"github.com/simpleos/simpleos/core/kernel/arch.hostHalt",
 }
 
 // forbidden names what a trap-context function must never call, by prefix.
@@ -119,6 +128,7 @@ func shortAll(p []string) []string {
 // binary is the parts of the ELF the check reads.
 type binaryFile struct {
 	dispatchers map[string]string
+	hostOnly    map[string]bool
 	f           *elf.File
 	funcs       []elf.Symbol // sorted by address
 	byNm        map[string]elf.Symbol
@@ -251,6 +261,13 @@ func Check(path string, c Config) ([]Finding, error) {
 	}
 	defer b.f.Close()
 	b.dispatchers = c.Dispatchers
+	b.hostOnly = map[string]bool{}
+	for _, f := range c.HostOnly {
+		if _, ok := b.byNm[f]; !ok {
+			return nil, fmt.Errorf("%s: no function %s (a host-only function renamed?)", path, f)
+		}
+		b.hostOnly[f] = true
+	}
 	var tables []uint64
 	for _, t := range c.Tables {
 		ts, err := b.tableTargets(t)
@@ -306,6 +323,9 @@ func (b *binaryFile) walk(path string, roots []string, tables []uint64, strict b
 			continue
 		}
 		seen[fn.Name] = true
+		if b.hostOnly[fn.Name] {
+			continue
+		}
 		e, err := b.scan(fn)
 		if err != nil {
 			return nil, err

@@ -69,6 +69,9 @@ func Panic(msg string, v uint64) {
 //
 //go:nosplit
 func Halt(status int) {
+	if hosted {
+		hostHalt(status)
+	}
 	x86.Cli()
 	x86.Outl(0xf4, uint32(status))
 	Puts("kernel: halted (no isa-debug-exit device)\n")

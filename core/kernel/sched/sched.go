@@ -99,7 +99,10 @@ func switchTo(next int, slice int32) {
 	contextSwitches++
 	current = next
 	if hosted {
-		return // on a host: the switch is the bookkeeping above (hosted.go)
+		if hostThreads {
+			hostSwitch(prev, next)
+		}
+		return // on a host: the switch is the bookkeeping above and a goroutine's turn (hosted.go)
 	}
 	arch.SetKernelStack(n.kstackTop)
 	mm.ShowEntryStacks(n.space)

@@ -61,17 +61,19 @@ func Dispatch(tf *arch.TrapFrame) {
 func next(h task.Handler, tf *arch.TrapFrame, r task.Result) task.Result {
 	for {
 		switch r.Next {
-		case task.Wait:
-			sched.Schedule()
+		case task.Wait, task.Donate:
+			if r.Next == task.Donate {
+				sched.Donate(int(r.To))
+			} else {
+				sched.Schedule()
+			}
+			// However the wait ends — a reply, the deadline, a signal — its Resume decides
+			// whether the call runs again (an IPC call that gave up must end its loan).
 			again, res := sched.Resumed()
 			if !again {
 				return task.Ret(res)
 			}
 			r = h(task.Call{Slot: sched.Current(), Frame: tf, Again: true})
-		case task.Donate:
-			sched.Donate(int(r.To))
-			_, res := sched.Resumed()
-			return task.Ret(res)
 		case task.Yield:
 			sched.Yield()
 			return task.Ret(r.Ret)

@@ -180,20 +180,21 @@ func InitCore() *Task {
 	return t
 }
 
-// StartThread creates the task's first thread at rip with stack pointer rsp, in its ring.
+// StartThread creates a thread of the task at rip with stack pointer rsp, in its ring, and
+// makes it runnable; it returns its slot, 0 if the task may not have another.
 //
 //go:nosplit
-func (t *Task) StartThread(rip, rsp uint64) bool {
+func (t *Task) StartThread(rip, rsp uint64) int {
 	i, ok := sched.New(t.slot, t.slot, t.ring, &t.Threads)
 	if !ok {
-		return false
+		return 0
 	}
 	tf := sched.Frame(i)
 	tf.RIP, tf.RSP = rip, rsp
 	tf.CS, tf.SS = arch.SelectorsForRing(int(t.ring))
 	tf.RFLAGS = 0x202 // IF; IOPL 0: ports only through the I/O bitmap
 	sched.Start(i)
-	return true
+	return i
 }
 
 // EndThreads ends every thread of the task (teardown): none of them runs again.
