@@ -141,13 +141,15 @@ func grantCall(args []string) {
 		failed = true
 		return
 	}
-	// 1: give up by timeout, then unmap the lent page and reuse its frame.
+	// 1: give up by timeout, then keep the page and write a secret in it: the server must not
+	// see it (the call has ended, and the loan with it), nor the frame once it is unmapped.
 	p := mapPage("PAGE-ONE")
 	_, err := ep.Call(ipc.Msg{Label: 1, GrantAddr: uint64(p), GrantPages: 1}, 300*time.Millisecond)
 	say("grant-call: call 1: %v", err)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(p)), 4096), "SECRET-1")
+	time.Sleep(2 * time.Second) // the server is done with call 1 and waits for the next
 	syscall.RawSyscall(syscall.SYS_MUNMAP, p, 4096, 0)
 	fillPages(64, "SECRET-1")
-	time.Sleep(2 * time.Second) // the server is done with call 1 and waits for the next
 
 	// 2: give up because a signal interrupts the call.
 	p = mapPage("PAGE-TWO")
