@@ -400,3 +400,8 @@ func Ioctl(c task.Call) task.Result {
 	}
 	return task.Err(abi.ENOTTY)
 }
+
+// InUse counts the pipes, epoll instances and eventfds in use, the core's and the tasks'.
+func InUse() (pipes, epolls, eventfds int64) {
+	return pipePool.Used(), epollPool.Used(), eventfdPool.Used()
+}
