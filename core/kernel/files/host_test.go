@@ -157,7 +157,7 @@ func TestHostATasksEndClosesEverythingItHeld(t *testing.T) {
 		efd := th.Syscall(abi.SysEventfd2, 0, 0)
 		assert.Positive(t, ep)
 		assert.Positive(t, efd)
-		tk.Write(tk.Map(1<<20), make([]byte, 1<<20)) // 256 pages, and their page tables
+		tk.Write(tk.Map(1<<20), make([]byte, 1<<20))                  // 256 pages, and their page tables
 		th.Syscall(abi.SysNanosleep, uint64(timespec(tk, 1_000_000))) // the sibling makes its pipe and waits
 		p, e, v := files.InUse()
 		during = [3]int64{p, e, v}
