@@ -195,6 +195,55 @@ func rulesFromArgs(args map[string]string) (func(ring int) supervisor.Rules, err
 // supervise runs the apps to completion and returns the core's exit status: 0 only if every
 // app's last instance exited 0.
 func supervise(apps []*app, args map[string]string) int {
+	st, err := newSupervisor(apps, args)
+	if err != nil {
+		fmt.Printf("core: %v\n", err)
+		return 2
+	}
+	before := kernel.FramesOutsideCore()
+	fmt.Printf("supervisor: %d apps; frames in use outside the core runtime before the first start: %d\n", len(st.apps), before)
+	if args["fuzz"] == "on" {
+		st.fuzz = newFuzzRunner(st)
+	}
+	st.startServices()
+	plan, hasPlan, err := loadPlan()
+	if err != nil {
+		fmt.Printf("core: inject: %v\n", err)
+		return 2
+	}
+	if hasPlan && args["inject"] == "on" {
+		// A campaign: the services run, the jobs do not; the runner powers off when done.
+		seed, _ := strconv.ParseUint(args["inject.seed"], 10, 64)
+		st.injector = newInjector(st, plan, st.sensorMode, seed)
+		go st.watchdog()
+		go st.injector.run()
+		for {
+			st.ended(kernel.WaitTaskEvent())
+		}
+	}
+	if st.fuzz != nil {
+		st.fuzz.waitServices()
+		go st.fuzz.run()
+	}
+	for _, a := range st.apps {
+		if !a.service() {
+			st.start(a)
+		}
+	}
+	go st.watchdog()
+	for !st.finished() {
+		st.ended(kernel.WaitTaskEvent())
+	}
+	if st.fuzz != nil {
+		st.fuzz.finish()
+	}
+	return st.report(before)
+}
+
+// newSupervisor reads the supervisor's settings from the kernel command line (taskmem,
+// maxstarts, sensor) and the apps' symbols; in the monolithic sensor mode the core runs the
+// sensor itself, so it has no task.
+func newSupervisor(apps []*app, args map[string]string) (*supervisorState, error) {
 	st := &supervisorState{apps: apps, byPID: map[int]*app{}, quota: 64 << 20}
 	if v, ok := args["taskmem"]; ok {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 {
@@ -209,26 +258,25 @@ func supervise(apps []*app, args map[string]string) int {
 	}
 	mode, err := sensorMode(args)
 	if err != nil {
-		fmt.Printf("core: %v\n", err)
-		return 2
+		return nil, err
 	}
 	st.sensorMode = mode
-	if mode == "monolithic" { // the core runs the sensor itself: no task for it
+	if mode == "monolithic" {
 		kept := apps[:0]
 		for _, a := range apps {
 			if a.spec.Name != sensorModule {
 				kept = append(kept, a)
 			}
 		}
-		apps, st.apps = kept, kept
+		st.apps = kept
 	}
-	before := kernel.FramesOutsideCore()
-	fmt.Printf("supervisor: %d apps; frames in use outside the core runtime before the first start: %d\n", len(apps), before)
-	if args["fuzz"] == "on" {
-		st.fuzz = newFuzzRunner(st)
-	}
-	// Services first (the console driver among them), so that jobs find them running.
-	for _, a := range apps {
+	return st, nil
+}
+
+// startServices starts the services (the console driver among them) before the jobs, so that
+// jobs find them running, and waits for a console driver to attach.
+func (st *supervisorState) startServices() {
+	for _, a := range st.apps {
 		if a.service() {
 			st.start(a)
 		}
@@ -241,38 +289,11 @@ func supervise(apps []*app, args map[string]string) int {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	plan, hasPlan, err := loadPlan()
-	if err != nil {
-		fmt.Printf("core: inject: %v\n", err)
-		return 2
-	}
-	if hasPlan && args["inject"] == "on" {
-		// A campaign: the services run, the jobs do not; the runner powers off when done.
-		seed, _ := strconv.ParseUint(args["inject.seed"], 10, 64)
-		st.injector = newInjector(st, plan, mode, seed)
-		go st.watchdog()
-		go st.injector.run()
-		for {
-			st.ended(kernel.WaitTaskEvent())
-		}
-	}
-	if st.fuzz != nil {
-		st.fuzz.waitServices()
-		go st.fuzz.run()
-	}
-	for _, a := range apps {
-		if !a.service() {
-			st.start(a)
-		}
-	}
-	go st.watchdog()
-	for !st.finished() {
-		ev := kernel.WaitTaskEvent()
-		st.ended(ev)
-	}
-	if st.fuzz != nil {
-		st.fuzz.finish()
-	}
+}
+
+// report prints the frames and console figures and each job's last line, and returns the
+// machine's exit status: 1 if a job did not end as it should.
+func (st *supervisorState) report(before uint64) int {
 	after := kernel.FramesOutsideCore()
 	if st.servicesRunning() {
 		fmt.Printf("supervisor: all apps finished; frames in use outside the core runtime: %d (services still running)\n", after)
@@ -286,7 +307,7 @@ func supervise(apps []*app, args map[string]string) int {
 			written, attached, dropped, n)
 	}
 	status := 0
-	for _, a := range apps {
+	for _, a := range st.apps {
 		if a.service() {
 			continue
 		}
