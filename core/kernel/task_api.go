@@ -151,9 +151,7 @@ func StartTask(spec TaskSpec) (int, error) {
 	binary.LittleEndian.PutUint64(stack[random:], t.RNG.Word()) // AT_RANDOM: the task's own
 	binary.LittleEndian.PutUint64(stack[random+8:], t.RNG.Word())
 	if err := load(t, &spec, img, stack, sp); err != nil {
-		for i := range teardown {
-			teardown[i].end(t)
-		}
+		discard(t)
 		return 0, fmt.Errorf("task %s: %w", spec.Name, err)
 	}
 	return int(t.PID()), nil
@@ -230,13 +228,19 @@ func admit(spec *TaskSpec) (*task.Task, error) {
 	grant(t, spec)
 	for _, s := range start {
 		if err := s.fn(t, spec); err != nil {
-			for i := range teardown {
-				teardown[i].end(t)
-			}
+			discard(t)
 			return nil, fmt.Errorf("task %s: %w", spec.Name, err)
 		}
 	}
 	return t, nil
+}
+
+// discard undoes a task StartTask could not finish making: the teardown hooks release what
+// was attached, and no end is queued for the supervisor (the task never ran).
+func discard(t *task.Task) {
+	for i := range teardown {
+		teardown[i].end(t)
+	}
 }
 
 // load maps the image's segments and the initial stack into t's space, opens its ports and

@@ -80,9 +80,9 @@ func PutHex16(v uint64) {
 	}
 }
 
-// PutDec prints v in decimal, one digit at a time. conPutDec and kputDec repeat this loop on
-// purpose: a shared helper would add a frame to the deepest nosplit chains (the linker's
-// 800-byte budget), and a digit buffer would add 20 bytes to each.
+// PutDec prints v in decimal, one digit at a time. Package console's putDec and PutDec repeat
+// this loop on purpose: a shared helper would add a frame to the deepest nosplit chains (the
+// linker's 800-byte budget), and a digit buffer would add 20 bytes to each.
 //
 //go:nosplit
 func PutDec(v uint64) {

@@ -68,7 +68,7 @@ func EpollCreate(c task.Call) task.Result {
 			epolls[i] = epollInstance{used: true, owner: t.Slot(), gen: epolls[i].gen + 1}
 			n := alloc(t, task.FDEpoll, int32(i))
 			if n < 0 {
-				freeEpoll(t, int32(i))
+				freeEpoll(int32(i))
 				return task.Err(abi.EMFILE)
 			}
 			return task.Ret(int64(n))
@@ -81,7 +81,7 @@ func EpollCreate(c task.Call) task.Result {
 // freeEpoll frees epoll instance i and gives its entry back to its owner's share.
 //
 //go:nosplit
-func freeEpoll(t *task.Task, i int32) {
+func freeEpoll(i int32) {
 	if e := &epolls[i&(maxEpolls-1)]; e.used {
 		e.used = false
 		epollPool.Give(share(task.Get(e.owner), &epollPool))
@@ -91,7 +91,7 @@ func freeEpoll(t *task.Task, i int32) {
 // freeEventfd frees eventfd i and gives its entry back to its owner's share.
 //
 //go:nosplit
-func freeEventfd(t *task.Task, i int32) {
+func freeEventfd(i int32) {
 	if e := &eventfds[i&(maxEventfds-1)]; e.used {
 		e.used = false
 		eventfdPool.Give(share(task.Get(e.owner), &eventfdPool))
@@ -238,7 +238,7 @@ func Eventfd(c task.Call) task.Result {
 			eventfds[i] = eventfd{used: true, owner: t.Slot(), count: uint64(uint32(c.Arg(0))), gen: eventfds[i].gen + 1}
 			n := alloc(t, task.FDEventfd, int32(i))
 			if n < 0 {
-				freeEventfd(t, int32(i))
+				freeEventfd(int32(i))
 				return task.Err(abi.EMFILE)
 			}
 			return task.Ret(int64(n))

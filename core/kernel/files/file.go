@@ -98,12 +98,12 @@ func TaskEnded(t *task.Task) {
 	}
 	for i := range epolls {
 		if epolls[i].used && epolls[i].owner == t.Slot() {
-			freeEpoll(t, int32(i))
+			freeEpoll(int32(i))
 		}
 	}
 	for i := range eventfds {
 		if eventfds[i].used && eventfds[i].owner == t.Slot() {
-			freeEventfd(t, int32(i))
+			freeEventfd(int32(i))
 		}
 	}
 	q := quota.Of(t)
@@ -188,9 +188,9 @@ func alloc(t *task.Task, kind task.FDKind, obj int32) int {
 func closeFD(t *task.Task, d *task.FD) {
 	switch d.Kind {
 	case task.FDEpoll:
-		freeEpoll(t, d.Obj)
+		freeEpoll(d.Obj)
 	case task.FDEventfd:
-		freeEventfd(t, d.Obj)
+		freeEventfd(d.Obj)
 	case task.FDPipeRead, task.FDPipeWrite:
 		closePipeEnd(t, d)
 	}
