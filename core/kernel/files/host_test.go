@@ -117,12 +117,12 @@ func TestHostTableQuotasProtectTheCoreAndOtherTasks(t *testing.T) {
 				}
 				got[i]++
 			}
-			th.Syscall(abi.SysNanosleep, uint64(timespec(h, 10_000_000))) // hold them while the bystander runs
+			th.Syscall(abi.SysNanosleep, uint64(h.Timespec(10_000_000))) // hold them while the bystander runs
 		})
 	}
 	var bystanderPipes, bystanderErr int64
 	bystander.Thread(func(th *hosted.Thread) {
-		th.Syscall(abi.SysNanosleep, uint64(timespec(bystander, 1_000_000))) // after the hogs
+		th.Syscall(abi.SysNanosleep, uint64(bystander.Timespec(1_000_000))) // after the hogs
 		for range 2 {
 			if _, _, e := pipe(th); e != 0 {
 				bystanderErr = e
@@ -157,8 +157,8 @@ func TestHostATasksEndClosesEverythingItHeld(t *testing.T) {
 		efd := th.Syscall(abi.SysEventfd2, 0, 0)
 		assert.Positive(t, ep)
 		assert.Positive(t, efd)
-		tk.Write(tk.Map(1<<20), make([]byte, 1<<20))                  // 256 pages, and their page tables
-		th.Syscall(abi.SysNanosleep, uint64(timespec(tk, 1_000_000))) // the sibling makes its pipe and waits
+		tk.Write(tk.Map(1<<20), make([]byte, 1<<20))                 // 256 pages, and their page tables
+		th.Syscall(abi.SysNanosleep, uint64(tk.Timespec(1_000_000))) // the sibling makes its pipe and waits
 		p, e, v := files.InUse()
 		during = [3]int64{p, e, v}
 		th.Syscall(abi.SysExitGroup, 0) // nothing closed by hand
@@ -175,13 +175,4 @@ func TestHostATasksEndClosesEverythingItHeld(t *testing.T) {
 	ends := hosted.Ends()
 	require.Len(t, ends, 1)
 	assert.Equal(t, kernel.TaskExited, ends[0].Reason)
-}
-
-func timespec(tk *hosted.Task, ns int64) uintptr {
-	va := tk.Map(16)
-	b := make([]byte, 16)
-	binary.LittleEndian.PutUint64(b, uint64(ns/1e9))
-	binary.LittleEndian.PutUint64(b[8:], uint64(ns%1e9))
-	tk.Write(va, b)
-	return va
 }

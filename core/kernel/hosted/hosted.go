@@ -17,6 +17,7 @@
 package hosted
 
 import (
+	"encoding/binary"
 	"fmt"
 	"unsafe"
 
@@ -159,6 +160,17 @@ func Ends() []task.End {
 
 // Output is what the kernel printed since Start (audit lines, warnings).
 func Output() string { return arch.HostOutput() }
+
+// Timespec puts a struct timespec of ns nanoseconds in fresh memory of the task and returns
+// its address: nanosleep's argument.
+func (t *Task) Timespec(ns int64) uintptr {
+	va := t.Map(16)
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(ns/1e9))
+	binary.LittleEndian.PutUint64(b[8:], uint64(ns%1e9))
+	t.Write(va, b[:])
+	return va
+}
 
 // Peek is Read for memory that may not be there: ok=false if any of it is not the task's
 // readable memory.

@@ -5,6 +5,7 @@ package ipc_test
 
 import (
 	"fmt"
+	"syscall"
 	"testing"
 	"unsafe"
 
@@ -283,12 +284,12 @@ func TestHostTimeoutsEndCallsAndReceives(t *testing.T) {
 		recvR = th.Syscall(abi.SysIPCRecv, uint64(h), uint64(buf), 1_000_000) // nobody calls
 		r := th.Syscall(abi.SysIPCRecv, uint64(h), uint64(buf), forever)
 		if assert.Zero(t, r) {
-			th.Syscall(abi.SysNanosleep, uint64(putTimespec(srv, 5_000_000))) // past the caller's deadline
+			th.Syscall(abi.SysNanosleep, uint64(srv.Timespec(5_000_000))) // past the caller's deadline
 			lateReply = th.Syscall(abi.SysIPCReply, 0, uint64(buf))
 		}
 	})
 	cli.Thread(func(th *hosted.Thread) {
-		th.Syscall(abi.SysNanosleep, uint64(putTimespec(cli, 2_000_000))) // after the first receive timed out
+		th.Syscall(abi.SysNanosleep, uint64(cli.Timespec(2_000_000))) // after the first receive timed out
 		buf := cli.Map(abi.MessageSize)
 		callR = th.Syscall(abi.SysIPCCall, uint64(lookup(th, "sensor")), uint64(buf), 1_000_000)
 	})
@@ -297,21 +298,6 @@ func TestHostTimeoutsEndCallsAndReceives(t *testing.T) {
 	assert.Equal(t, int64(-abi.ETIMEDOUT), callR)
 	assert.Equal(t, int64(-abi.ESRCH), lateReply, "the caller gave up: the reply finds nobody")
 }
-
-func putTimespec(tk *hosted.Task, ns int64) uintptr {
-	va := tk.Map(16)
-	b := make([]byte, 16)
-	*(*[2]int64)(unsafe.Pointer(&b[0])) = [2]int64{ns / 1e9, ns % 1e9}
-	tk.Write(va, b)
-	return va
-}
-
-// Linux's mmap and mprotect flags.
-const (
-	protRead, protWrite        = 1, 2
-	mapPrivate, mapFixed, anon = 0x02, 0x10, 0x20
-	clockMonotonic             = 1
-)
 
 // grantServer receives one call on name and hands its code the message, then replies.
 func grantServer(t *testing.T, srv *hosted.Task, name string, code func(th *hosted.Thread, m abi.Message), replyR *int64) {
@@ -337,7 +323,7 @@ func lender(t *testing.T, cli *hosted.Task, name string, pages int, timeout uint
 		buf := cli.Map(abi.MessageSize)
 		putMsg(cli, buf, abi.Message{GrantAddr: uint64(lent), GrantPages: uint64(pages)})
 		*callR = th.Syscall(abi.SysIPCCall, uint64(lookup(th, name)), uint64(buf), timeout)
-		th.Syscall(abi.SysNanosleep, uint64(putTimespec(cli, 20_000_000)))
+		th.Syscall(abi.SysNanosleep, uint64(cli.Timespec(20_000_000)))
 	})
 	return lent
 }
@@ -360,10 +346,10 @@ func TestHostGrantsAreReadOnlyAndEndWithTheCall(t *testing.T) {
 		}
 		w := window
 		attacks = map[string]int64{
-			"write through a system call": th.Syscall(abi.SysClockGettime, clockMonotonic, w),
+			"write through a system call": th.Syscall(abi.SysGetrandom, w, 8, 0),
 			"munmap":                      th.Syscall(abi.SysMunmap, w, mm.PageSize),
-			"mprotect writable":           th.Syscall(abi.SysMprotect, w, mm.PageSize, protRead|protWrite),
-			"mmap MAP_FIXED over it":      th.Syscall(abi.SysMmap, w, mm.PageSize, protRead|protWrite, mapPrivate|mapFixed|anon),
+			"mprotect writable":           th.Syscall(abi.SysMprotect, w, mm.PageSize, syscall.PROT_READ|syscall.PROT_WRITE),
+			"mmap MAP_FIXED over it":      th.Syscall(abi.SysMmap, w, mm.PageSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_FIXED|syscall.MAP_ANON),
 		}
 	}, &replyR)
 	lender(t, cli, "sensor", 2, forever, &callR)
@@ -387,7 +373,7 @@ func TestHostAGrantEndsWhenItsCallerGivesUp(t *testing.T) {
 	var before, after bool
 	grantServer(t, srv, "sensor", func(th *hosted.Thread, m abi.Message) {
 		_, before = srv.Peek(uintptr(m.GrantAddr), 1)
-		th.Syscall(abi.SysNanosleep, uint64(putTimespec(srv, 5_000_000))) // past the caller's deadline
+		th.Syscall(abi.SysNanosleep, uint64(srv.Timespec(5_000_000))) // past the caller's deadline
 		_, after = srv.Peek(uintptr(m.GrantAddr), 1)
 	}, &replyR)
 	lender(t, cli, "sensor", 1, 1_000_000, &callR)
@@ -406,13 +392,13 @@ func TestHostAGrantEndsWhenTheLenderUnmapsIt(t *testing.T) {
 	var before, after bool
 	grantServer(t, srv, "sensor", func(th *hosted.Thread, m abi.Message) {
 		_, before = srv.Peek(uintptr(m.GrantAddr), 1)
-		th.Syscall(abi.SysNanosleep, uint64(putTimespec(srv, 5_000_000)))
+		th.Syscall(abi.SysNanosleep, uint64(srv.Timespec(5_000_000)))
 		_, after = srv.Peek(uintptr(m.GrantAddr), 1)
 	}, &replyR)
 	lent := lender(t, cli, "sensor", 2, forever, &callR)
 	// A sibling of the caller frees the lent pages while the server holds them.
 	cli.Thread(func(th *hosted.Thread) {
-		th.Syscall(abi.SysNanosleep, uint64(putTimespec(cli, 1_000_000)))
+		th.Syscall(abi.SysNanosleep, uint64(cli.Timespec(1_000_000)))
 		unmapR = th.Syscall(abi.SysMunmap, uint64(lent), 2*mm.PageSize)
 	})
 	frames := kernel.Frames().Free
