@@ -19,3 +19,7 @@ func TestLayouts(t *testing.T) {
 	assert.Equal(t, uintptr(EventSize), unsafe.Sizeof(e))
 	assert.Equal(t, uintptr(16), unsafe.Offsetof(e.Args))
 }
+
+func TestDeviceInfoSize(t *testing.T) {
+	assert.Equal(t, uintptr(DeviceInfoSize), unsafe.Sizeof(DeviceInfo{}))
+}

@@ -85,6 +85,12 @@ const (
 	SysConsoleCommit = 0x423 // (n) consumes n bytes written out
 	SysMMIOMap       = 0x424 // (phys, length) -> address of granted device memory
 
+	// A ring-1 driver's PCI device and its DMA memory (abi/device.go).
+	SysDeviceInfo   = 0x425 // (buf *DeviceInfo, size) -> 0: the device the caller's policy grants
+	SysDeviceConfig = 0x426 // (offset, width 1|2|4, value, write 0|1) -> value read: its config space, mediated
+	SysDMAAlloc     = 0x427 // (length, iova *uint64) -> address: memory mapped in the caller and in its device's IOMMU domain
+	SysDMAFree      = 0x428 // (address, length): gone from both, the IOTLB invalidated
+
 	// System events.
 	SysEventSubscribe = 0x430 // (name, len) -> subscription index (ring 2, policy: events)
 	SysEventPost      = 0x431 // (name, len, args *[4]u64) -> deliveries (policy: publishes)
