@@ -33,6 +33,7 @@ var Calls = []Call{
 	{"ipc_recv", SysIPCRecv}, {"ipc_reply", SysIPCReply}, {"ipc_replyrecv", SysIPCReplyRecv},
 	{"notify_wait", SysNotifyWait}, {"console_attach", SysConsoleAttach}, {"console_fetch", SysConsoleFetch},
 	{"console_commit", SysConsoleCommit}, {"mmio_map", SysMMIOMap},
+	{"device_info", SysDeviceInfo}, {"device_config", SysDeviceConfig}, {"dma_alloc", SysDMAAlloc}, {"dma_free", SysDMAFree},
 	{"event_subscribe", SysEventSubscribe}, {"event_post", SysEventPost}, {"event_recv", SysEventRecv},
 	{"content_read", SysContentRead}, {"content_write", SysContentWrite}, {"inject_report", SysInjectReport},
 	{"fuzz_report", SysFuzzReport},

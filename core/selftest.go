@@ -33,6 +33,7 @@ var selftests = map[string]selftest{
 	"fault":   {"fault:ud|gp|pf|div0|panic", testFault},
 	"irq":     {"irq:N (raise a custom interrupt N times)", testIRQ},
 	"cf291":   {"cf291:monolithic|verified", testCF291},
+	"dma":     {"dma:iommu|none", testDMA},
 }
 
 func runSelftest(spec string) int {
@@ -51,7 +52,7 @@ func runSelftest(spec string) int {
 
 func knownTests() string {
 	var names []string
-	for _, n := range []string{"primes", "gc", "sleep", "preempt", "fault", "irq", "cf291"} {
+	for _, n := range []string{"primes", "gc", "sleep", "preempt", "fault", "irq", "cf291", "dma"} {
 		names = append(names, selftests[n].usage)
 	}
 	return strings.Join(names, ", ")

@@ -15,6 +15,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/filter"
 	"github.com/simpleos/simpleos/core/kernel/ipc"
 	"github.com/simpleos/simpleos/core/kernel/notify"
+	"github.com/simpleos/simpleos/core/kernel/pcidev"
 	"github.com/simpleos/simpleos/core/kernel/task"
 )
 
@@ -35,8 +36,9 @@ var teardown = [...]hook{
 	{"filter", filter.TaskEnded},   // its event filters
 	{"content", content.TaskEnded}, // a content write it waits on is cancelled or orphaned
 	{"threads", (*task.Task).EndThreads},
-	{"files", files.TaskEnded},  // its descriptors, pipes, epoll instances and eventfds
-	{"task", (*task.Task).Free}, // its address space and its thread reservation
+	{"device", pcidev.TaskEnded}, // its device stops, then its IOMMU domain and DMA memory go
+	{"files", files.TaskEnded},   // its descriptors, pipes, epoll instances and eventfds
+	{"task", (*task.Task).Free},  // its address space and its thread reservation
 }
 
 // finishEnded tears down every task marked ending and queues its end for the supervisor. A

@@ -24,6 +24,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/mm"
 	"github.com/simpleos/simpleos/core/kernel/mmio"
 	"github.com/simpleos/simpleos/core/kernel/notify"
+	"github.com/simpleos/simpleos/core/kernel/pcidev"
 	"github.com/simpleos/simpleos/core/kernel/sched"
 	"github.com/simpleos/simpleos/core/kernel/task"
 	"github.com/simpleos/simpleos/core/multiboot"
@@ -50,7 +51,11 @@ type TaskSpec struct {
 	Publish    []string    // events it may publish
 	Content    []string    // content files it may read and write
 	Filters    []EventFilter
+	Device     *DeviceSpec // the PCI device it drives (ring 1), found at boot; nil: none
 }
+
+// DeviceSpec is a driver's PCI device as the core found it (package pcidev).
+type DeviceSpec = pcidev.Spec
 
 // EventFilter is a verified program for the event hook, for one event a module subscribes to.
 type EventFilter = event.Filter
@@ -92,6 +97,7 @@ var causeText = [...]string{
 	task.BySignal:       "killed by a signal",
 	task.BadSignalFrame: "bad signal frame",
 	task.BySupervisor:   "killed by the supervisor",
+	task.BlockedDMA:     "its device's DMA was blocked by the IOMMU",
 }
 
 // Errors of StartTask when the kernel cannot take another task.
@@ -124,6 +130,15 @@ var start = [...]struct {
 	{"event", func(t *task.Task, spec *TaskSpec) error { return event.Attach(t, spec.Filters) }},
 	{"mmio", func(t *task.Task, _ *TaskSpec) error { mmio.Attach(t); return nil }},
 	{"inject", func(t *task.Task, _ *TaskSpec) error { inject.Attach(t); return nil }},
+	{"device", func(t *task.Task, spec *TaskSpec) error {
+		if spec.Device == nil {
+			return nil
+		}
+		if ok, why := pcidev.Attach(t, spec.Device, notify.FreeMSILine()); !ok {
+			return fmt.Errorf("device %s: %s", pcidev.SourceString(spec.Device.Source), why)
+		}
+		return nil
+	}},
 }
 
 // StartTask loads spec.Image into a new address space and starts its first thread on
@@ -288,7 +303,7 @@ func grant(t *task.Task, spec *TaskSpec) {
 	g.Publish.Set(spec.Publish)
 	g.Content.Set(spec.Content)
 	for _, irq := range spec.IRQs {
-		if irq >= 0 && irq < task.MaxIRQs {
+		if irq >= 0 && irq < task.IOAPICLines {
 			g.IRQs |= 1 << irq
 		}
 	}

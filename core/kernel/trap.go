@@ -13,6 +13,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/crash"
 	"github.com/simpleos/simpleos/core/kernel/mm"
 	"github.com/simpleos/simpleos/core/kernel/notify"
+	"github.com/simpleos/simpleos/core/kernel/pcidev"
 	"github.com/simpleos/simpleos/core/kernel/sched"
 	"github.com/simpleos/simpleos/core/kernel/signal"
 	"github.com/simpleos/simpleos/core/kernel/sys"
@@ -32,6 +33,9 @@ func handleTrap(tf *arch.TrapFrame) {
 		arch.EOI()
 		sched.Tick()
 	case v == arch.VectorSpurious:
+	case v == arch.VectorIOMMU:
+		pcidev.DMAFaults()
+		arch.EOI()
 	default:
 		if !notify.Interrupt(v) {
 			if h := handlers[v&255]; h != nil {

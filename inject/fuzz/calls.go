@@ -249,6 +249,20 @@ var Calls = []Call{
 				e.mmio = append(e.mmio, r)
 			}
 		}},
+	// No fuzzer's policy grants a PCI device: every device call must be refused.
+	{Name: "device_info", Nr: abi.SysDeviceInfo, gen: func(g *gen) []val {
+		n := g.size()
+		return args(g.ptr(n.v, true), n)
+	}, check: never("no fuzzer owns a device")},
+	{Name: "device_config", Nr: abi.SysDeviceConfig, gen: func(g *gen) []val {
+		return args(g.oneOf(0, 4, 0x10, 0x34, 0x40, 0xfff, 4096, ^uintptr(0)), g.oneOf(1, 2, 4, 0, 3, 8), g.oneOf(0, 4, 0xffff_ffff), g.oneOf(0, 1, 2))
+	}, check: never("no fuzzer owns a device")},
+	{Name: "dma_alloc", Nr: abi.SysDMAAlloc, gen: func(g *gen) []val {
+		return args(g.oneOf(pageSize, 16*pageSize, 0, 1, 1<<30), g.ptr(8, true))
+	}, check: never("no fuzzer owns a device")},
+	{Name: "dma_free", Nr: abi.SysDMAFree, gen: func(g *gen) []val {
+		return args(g.oneOf(dmaWindow, dmaWindow+pageSize, 0, mmioWindow), g.oneOf(pageSize, 0, 1<<20))
+	}, check: never("no fuzzer owns a device")},
 	{Name: "event_subscribe", Nr: abi.SysEventSubscribe, gen: func(g *gen) []val { p, n := g.name(g.e.cfg.Events); return args(p, n) },
 		names: func(c *Config) []string { return c.Events }},
 	{Name: "event_post", Nr: abi.SysEventPost, gen: func(g *gen) []val {

@@ -20,6 +20,7 @@ const (
 	userLimit    = 0x7fff_ffff_f000
 	userTop      = 0x8000_0000_0000
 	mmioWindow   = 0x7d00_0000_0000
+	dmaWindow    = 0x7d80_0000_0000
 	grantWindow  = 0x7e00_0000_0000
 	windowsEnd   = 0x7f00_0000_0000
 	directMap    = 0xffff_8000_0000_0000

@@ -55,7 +55,7 @@ func checkMMIO(e *env, a []val, r uintptr) string {
 	if !e.granted(a[0].v, a[1].v) {
 		return fmt.Sprintf("mapped physical memory [%#x, +%#x), which the policy does not grant", a[0].v, a[1].v)
 	}
-	if r < mmioWindow || r >= grantWindow {
+	if r < mmioWindow || r >= dmaWindow {
 		return fmt.Sprintf("device memory mapped at %#x, outside the device window", r)
 	}
 	return ""

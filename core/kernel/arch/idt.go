@@ -15,7 +15,8 @@ import (
 // Fixed vectors.
 const (
 	VectorTimer    = 32
-	VectorIRQBase  = 48 // I/O APIC input n arrives at VectorIRQBase+n
+	VectorIOMMU    = 47 // the IOMMU's fault event (package iommu)
+	VectorIRQBase  = 48 // I/O APIC input n arrives at VectorIRQBase+n; MSI lines above them
 	VectorSpurious = 255
 )
 

@@ -98,3 +98,20 @@ func BuildKernelSpace() {
 		core.AddRegion(dev, dev+PageSize, ProtRead|ProtWrite, KindDevice)
 	}
 }
+
+// MapCoreDevice maps n bytes (whole pages) of device registers at phys into the core's page
+// table at the same address, uncached, and records them as a device region of the core's
+// space so that its Go runtime never places memory there. Boot-time, interrupts off.
+func MapCoreDevice(phys, n uint64) bool {
+	core := &spaces[CoreSpace]
+	start, end := uintptr(phys), uintptr(phys+n)
+	if !core.IsFree(start, end) {
+		return core.Find(start) >= 0 && core.At(core.Find(start)).Kind == KindDevice && core.At(core.Find(start)).End >= end
+	}
+	for p := start; p < end; p += PageSize {
+		if !KernelPML4.MapPage(p, uint64(p), PTEPresent|PTEWrite|PTENoCache|PTEWriteThrough|PTENX, nil) {
+			return false
+		}
+	}
+	return core.AddRegion(start, end, ProtRead|ProtWrite, KindDevice)
+}

@@ -6,7 +6,8 @@ package mm
 //	0x0000_0000_001f_f000  the core image (ELF header page, text, rodata, data, bss), identity-mapped
 //	0x0000_0000_fec0_0000  I/O APIC and local APIC registers, identity-mapped, uncached
 //	      ...              the Go runtime's mmap regions (hints it chooses, or top-down from MMapTop)
-//	0x0000_7d00_0000_0000  kernel-managed windows of every task: device memory (mmio_map), then
+//	0x0000_7d00_0000_0000  kernel-managed windows of every task: device memory (mmio_map), DMA
+//	0x0000_7d80_0000_0000  memory (dma_alloc), then
 //	0x0000_7e00_0000_0000  page grants (one window per thread slot); no task maps, unmaps or
 //	0x0000_7f00_0000_0000  protects anything here (UserRange)
 //	0x0000_7fff_ffff_f000  top of the main thread's stack
@@ -32,7 +33,8 @@ const (
 	UserStackSize = 8 << 20
 	MMapTop       = MMIOWindow // top-down mmap starts below the kernel-managed windows
 
-	MMIOWindow  = 0x7d00_0000_0000 // device memory granted to a driver (sys_mmio.go)
+	MMIOWindow  = 0x7d00_0000_0000 // device memory granted to a driver (package mmio)
+	DMAWindow   = 0x7d80_0000_0000 // a driver's DMA memory (package pcidev), page i at DMAWindow+i*PageSize
 	GrantWindow = 0x7e00_0000_0000 // pages lent to a server for one call (ipc.go)
 	WindowsEnd  = 0x7f00_0000_0000
 	UserTop     = 0x8000_0000_0000 // the end of the canonical lower half

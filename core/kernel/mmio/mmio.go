@@ -35,7 +35,7 @@ func SysMap(c task.Call) task.Result {
 	}
 	next := windows.Of(c.Task())
 	va := uintptr(mm.MMIOWindow) + *next
-	if va+uintptr(n) > mm.GrantWindow || !c.Space().MapDevice(va, phys, n) {
+	if va+uintptr(n) > mm.DMAWindow || !c.Space().MapDevice(va, phys, n) {
 		return task.Err(abi.ENOMEM)
 	}
 	*next += uintptr(n)

@@ -96,12 +96,30 @@ func SysWait(c task.Call) task.Result {
 // Route delivers the task's granted IRQ lines to it (its start hook).
 func Route(t *task.Task) {
 	*words.Of(t) = word{}
-	for irq := 0; irq < task.MaxIRQs; irq++ {
+	for irq := 0; irq < task.IOAPICLines; irq++ {
 		if t.Grants.IRQs&(1<<irq) != 0 {
 			owner[irq] = t.Slot() + 1
 			arch.EnableIRQ(irq)
 		}
 	}
+}
+
+// RouteMSI delivers message-signalled line irq (task.IOAPICLines and above: no I/O APIC
+// input) to t: package pcidev programmed its device to raise it.
+func RouteMSI(t *task.Task, irq int) {
+	if irq >= task.IOAPICLines && irq < task.MaxIRQs {
+		owner[irq] = t.Slot() + 1
+	}
+}
+
+// FreeMSILine returns a message-signalled line no task owns, or -1.
+func FreeMSILine() int {
+	for irq := task.IOAPICLines; irq < task.MaxIRQs; irq++ {
+		if owner[irq] == 0 {
+			return irq
+		}
+	}
+	return -1
 }
 
 // TaskEnded gives the lines of an ended task back to the core (masked) and drops its bits.
@@ -111,7 +129,9 @@ func TaskEnded(t *task.Task) {
 	for i := range owner {
 		if owner[i] == t.Slot()+1 {
 			owner[i] = 0
-			arch.MaskIRQ(i)
+			if i < task.IOAPICLines {
+				arch.MaskIRQ(i)
+			}
 		}
 	}
 	words.Of(t).bits = 0

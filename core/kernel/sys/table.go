@@ -24,6 +24,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/ipc"
 	"github.com/simpleos/simpleos/core/kernel/mmio"
 	"github.com/simpleos/simpleos/core/kernel/notify"
+	"github.com/simpleos/simpleos/core/kernel/pcidev"
 	"github.com/simpleos/simpleos/core/kernel/signal"
 	"github.com/simpleos/simpleos/core/kernel/task"
 )
@@ -57,6 +58,12 @@ var Table = [abi.SimpleOSLast + 1]Entry{
 	abi.SysMadvise:  {"madvise", madvise, Partial, "MADV_DONTNEED and MADV_FREE drop pages; other advice is ignored"},
 	abi.SysBrk:      {"brk", brk, Stub, "no program break: returns 0, callers fall back to mmap"},
 	abi.SysMMIOMap:  {"mmio_map", mmio.SysMap, Own, "(phys, length) -> address of device memory the policy grants (ring 1)"},
+
+	// a driver's PCI device (pcidev)
+	abi.SysDeviceInfo:   {"device_info", pcidev.SysInfo, Own, "(buf, size): the PCI device the policy grants"},
+	abi.SysDeviceConfig: {"device_config", pcidev.SysConfig, Own, "(offset, width, value, write): its config space, writes mediated"},
+	abi.SysDMAAlloc:     {"dma_alloc", pcidev.SysDMAAlloc, Own, "(length, iova *u64) -> address: memory in its IOMMU domain"},
+	abi.SysDMAFree:      {"dma_free", pcidev.SysDMAFree, Own, "(address, length)"},
 
 	// threads (thread.go) and futexes (futex.go)
 	abi.SysClone:         {"clone", clone, Partial, "threads only (CLONE_VM|CLONE_THREAD): no fork"},

@@ -34,6 +34,7 @@ const (
 	BySignal             // a signal's default action
 	BadSignalFrame       // its signal frame could not be written or read
 	BySupervisor         // the supervisor killed it (watchdog, request)
+	BlockedDMA           // the IOMMU blocked a DMA access of its device
 )
 
 // NoVector marks an End without a CPU fault.

@@ -19,8 +19,12 @@ const MaxNames = 8
 // MaxMMIO bounds the device-memory ranges of a policy module.
 const MaxMMIO = 4
 
-// MaxIRQs is the number of interrupt lines the kernel routes (I/O APIC inputs).
-const MaxIRQs = 24
+// MaxIRQs is the number of interrupt lines the kernel routes: the I/O APIC's inputs
+// (0 to IOAPICLines-1) and, above them, message-signalled lines for PCI devices (pcidev).
+const MaxIRQs = 32
+
+// IOAPICLines is the number of I/O APIC inputs.
+const IOAPICLines = 24
 
 // Grants is a task's policy.
 type Grants struct {
