@@ -22,6 +22,10 @@
 //	    ports    R...    # I/O port ranges: 0x3f8-0x3ff or a single port 0x61       (ring 1 only)
 //	    irqs     N...    # interrupt lines 0-23                                       (ring 1 only)
 //	    memory   R...    # MMIO ranges of whole 4 KiB pages: 0xfed00000-0xfed00fff    (ring 1 only)
+//	    device   ID      # the PCI function it drives: 1af4:1042 (vendor:device, hex)  (ring 1 only)
+//	                     # or 00:03.0 (bus:device.function); its memory BARs, MSI-X
+//	                     # interrupts and an IOMMU domain come with it
+//	    dma      SIZE    # the most DMA memory it may hold at once, whole pages, <= 16MiB (ring 1 only)
 //	    quota    SIZE    # memory quota (pages and page tables), 1MiB to 1GiB: 16MiB, 1GiB, 65536
 //	    reserve  SIZE    # memory promised at start, which no other task can take (<= quota)
 //	    cpu      B...    # CPU budget: a total (5s), USED/PERIOD (200ms/1s), or both
@@ -38,7 +42,7 @@
 //	                     # deliveries of event E it subscribes to
 //	end
 //
-// binary, ring, quota, reserve, cpu, restart, crashes, watchdog and args may appear once per module;
+// binary, ring, quota, reserve, cpu, restart, crashes, watchdog, args, device and dma may appear once per module;
 // ports, irqs, memory, serves, calls, events, publishes and content add to a list each time.
 //
 // Numbers are decimal or 0x hexadecimal (a leading 0 is still decimal). Sizes are a number
@@ -93,8 +97,8 @@
 //	binary-path         the binary is a clean relative path (no leading /, no .., no spaces)
 //	ring-range          every module has a ring, and it is 1, 2 or 3
 //	binary-tier         a binary under tier1/, tier2/ or ring3/ runs in that folder's ring (1, 2, 3)
-//	ring2-hardware      a ring-2 module has ports, IRQs or memory
-//	ring3-ports         a ring-3 module has ports, IRQs or memory
+//	ring2-hardware      a ring-2 module has ports, IRQs, memory, a device or DMA memory
+//	ring3-ports         a ring-3 module has ports, IRQs, memory, a device or DMA memory
 //	port-overlap        two port ranges overlap (in two modules or one); names both and their lines
 //	irq-shared          an IRQ is granted twice
 //	memory-overlap      two memory ranges overlap
@@ -117,6 +121,10 @@
 //	content-name        a content or rollback file name is not a name the core's store keeps
 //	memory-ram          a memory range is RAM on the machine the core boots on (checked by the
 //	                    core at boot, with the firmware's memory map: Manifest.CheckMemory)
+//	dma-quota           dma without a device, or not whole pages, or above 16MiB
+//	device-shared       two modules name the same device (on the host: the same words; at boot:
+//	                    the same PCI function, Manifest.CheckDevices)
+//	device-missing      a device the machine does not have (checked by the core at boot)
 //	filter-endpoint     a filter's target is neither an endpoint the module serves nor an event it subscribes to
 //
 // The CLI adds one rule of its own, binary-exists (with --root: a binary's directory is missing).

@@ -53,6 +53,12 @@ func Format(m *Manifest) []byte {
 			}
 			stmt("memory", vs...)
 		}
+		if mod.Device != nil {
+			stmt("device", mod.Device.String())
+		}
+		if mod.DMA != 0 {
+			stmt("dma", formatSize(mod.DMA))
+		}
 		if mod.Reserve != 0 {
 			stmt("reserve", formatSize(mod.Reserve))
 		}

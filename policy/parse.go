@@ -46,7 +46,7 @@ type parser struct {
 // once lists the keywords a module may say only once; the others add to a list.
 var once = map[string]bool{
 	"binary": true, "ring": true, "quota": true, "reserve": true, "cpu": true, "restart": true,
-	"crashes": true, "watchdog": true, "args": true,
+	"crashes": true, "watchdog": true, "args": true, "device": true, "dma": true,
 }
 
 // arity is how many values each keyword takes: min, max (-1 = any number).
@@ -54,7 +54,7 @@ var arity = map[string][2]int{
 	"binary": {1, 1}, "ring": {1, 1}, "ports": {1, -1}, "irqs": {1, -1}, "memory": {1, -1},
 	"quota": {1, 2}, "reserve": {1, 2}, "cpu": {1, 2}, "serves": {1, -1}, "calls": {1, -1}, "events": {1, -1}, "publishes": {1, -1},
 	"restart": {1, 1}, "crashes": {1, 1}, "watchdog": {1, 1}, "content": {1, 3}, "args": {0, -1},
-	"filter": {2, 2},
+	"filter": {2, 2}, "device": {1, 1}, "dma": {1, 2},
 }
 
 func (p *parser) syntax(line int, format string, args ...any) {
@@ -299,6 +299,21 @@ func (p *parser) statement(line int, kw string, vals []string) {
 		default:
 			m.CrashBudget, m.CrashWindow = int(n), t
 		}
+	case "device":
+		d, ok := ParseDevice(vals[0])
+		if !ok {
+			p.syntax(line, "device %q: want VENDOR:DEVICE in hex (1af4:1042) or a slot BUS:DEV.FN (00:03.0)", vals[0])
+			return
+		}
+		m.Device = &d
+	case "dma":
+		s := strings.Join(vals, "")
+		n, ok := parseSize(s)
+		if !ok || len(vals) == 2 && vals[1] != "KiB" && vals[1] != "MiB" && vals[1] != "GiB" {
+			p.syntax(line, "dma %q: want a size such as 1MiB (units KiB, MiB, GiB; none = bytes)", strings.Join(vals, " "))
+			return
+		}
+		m.DMA = n
 	case "watchdog":
 		d, err := time.ParseDuration(vals[0])
 		switch {

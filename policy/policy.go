@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,10 @@ type Module struct {
 	Ports  []PortRange // I/O ports
 	IRQs   []int       // interrupt lines (I/O APIC inputs 0-23)
 	Memory []Range     // MMIO ranges, whole pages
+	// Device is the PCI function the module drives (its memory BARs, its MSI-X interrupts,
+	// its IOMMU domain); DMA is the most DMA memory it may hold at once, in bytes (0: none).
+	Device *DeviceRef
+	DMA    uint64
 
 	Quota uint64 // memory quota in bytes (pages and page tables); 0 = the core's default
 	// Reserve is the memory the core promises the module when it starts (no other task can
@@ -54,6 +59,48 @@ type Module struct {
 	// lines maps "keyword" and "keyword item" to the line that first said it, for errors.
 	lines map[string]int
 }
+
+// DeviceRef names a PCI function: by vendor and device ID (the first such function found), or
+// by its slot.
+type DeviceRef struct {
+	BySlot           bool
+	Vendor, DeviceID uint16
+	Bus, Dev, Fn     uint8
+}
+
+// ParseDevice reads VVVV:DDDD (hex IDs) or BB:DD.F (a slot).
+func ParseDevice(s string) (DeviceRef, bool) {
+	a, b, ok := strings.Cut(s, ":")
+	if !ok {
+		return DeviceRef{}, false
+	}
+	if dev, fn, slot := strings.Cut(b, "."); slot {
+		bus, e1 := strconv.ParseUint(a, 16, 8)
+		d, e2 := strconv.ParseUint(dev, 16, 8)
+		f, e3 := strconv.ParseUint(fn, 16, 8)
+		if e1 != nil || e2 != nil || e3 != nil || len(a) != 2 || len(dev) != 2 || len(fn) != 1 || d > 31 || f > 7 {
+			return DeviceRef{}, false
+		}
+		return DeviceRef{BySlot: true, Bus: uint8(bus), Dev: uint8(d), Fn: uint8(f)}, true
+	}
+	v, e1 := strconv.ParseUint(a, 16, 16)
+	d, e2 := strconv.ParseUint(b, 16, 16)
+	if e1 != nil || e2 != nil || len(a) != 4 || len(b) != 4 || v == 0xffff {
+		return DeviceRef{}, false
+	}
+	return DeviceRef{Vendor: uint16(v), DeviceID: uint16(d)}, true
+}
+
+// String formats r as ParseDevice reads it.
+func (r DeviceRef) String() string {
+	if r.BySlot {
+		return fmt.Sprintf("%02x:%02x.%x", r.Bus, r.Dev, r.Fn)
+	}
+	return fmt.Sprintf("%04x:%04x", r.Vendor, r.DeviceID)
+}
+
+// MaxDMA is the largest DMA quota a module may have: the core's limit per device (16 MiB).
+const MaxDMA = 16 << 20
 
 // PortRange is an inclusive range of I/O ports.
 type PortRange struct{ Lo, Hi uint16 }

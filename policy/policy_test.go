@@ -382,3 +382,41 @@ func TestCheckMemoryRefusesRAM(t *testing.T) {
 	assert.Equal(t, `f:4: rule memory-ram: module "d": memory 0x200000-0x200fff is RAM, not device memory: the core never grants its own or its tasks' frames`, err.Error())
 	assert.NoError(t, m.CheckMemory(func(lo, hi uint64) bool { return false }))
 }
+
+func TestCheckDevicesResolvesOnTheMachine(t *testing.T) {
+	src := "module a\n binary tier1/a\n ring 1\n device 1af4:1042\n dma 1MiB\nend\n" +
+		"module b\n binary tier1/b\n ring 1\n device 00:03.0\nend\n" +
+		"module c\n binary tier1/c\n ring 1\n device 8086:10d3\nend\n"
+	m, err := Parse("f", []byte(src))
+	require.NoError(t, err)
+	resolve := func(r DeviceRef) (uint16, bool) {
+		switch {
+		case !r.BySlot && r.Vendor == 0x1af4 && r.DeviceID == 0x1042:
+			return 3 << 3, true
+		case r.BySlot && r.Bus == 0 && r.Dev == 3 && r.Fn == 0:
+			return 3 << 3, true
+		}
+		return 0, false
+	}
+	slots, err := m.CheckDevices(resolve)
+	assert.Equal(t, map[string]uint16{"a": 3 << 3}, slots)
+	assert.EqualError(t, err, "f:10: rule device-shared: module \"b\" device 00:03.0 is the device module \"a\" drives (line 4): one driver per device\n"+
+		"f:15: rule device-missing: module \"c\": device 8086:10d3: no such PCI device on this machine")
+}
+
+func TestParseDevice(t *testing.T) {
+	for s, want := range map[string]DeviceRef{
+		"1af4:1042": {Vendor: 0x1af4, DeviceID: 0x1042},
+		"00:03.0":   {BySlot: true, Dev: 3},
+		"ff:1f.7":   {BySlot: true, Bus: 0xff, Dev: 0x1f, Fn: 7},
+	} {
+		got, ok := ParseDevice(s)
+		assert.True(t, ok, s)
+		assert.Equal(t, want, got, s)
+		assert.Equal(t, s, got.String())
+	}
+	for _, s := range []string{"", "1af4", "1af4:", ":1042", "ffff:1042", "1af4:10420", "00:20.0", "00:03.8", "0:3.0", "xx:03.0"} {
+		_, ok := ParseDevice(s)
+		assert.False(t, ok, s)
+	}
+}

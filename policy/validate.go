@@ -186,7 +186,7 @@ func (v *validator) hardware(m *Module) {
 	for _, kind := range []struct {
 		kw, what string
 		n        int
-	}{{"ports", "I/O ports", len(m.Ports)}, {"irqs", "IRQs", len(m.IRQs)}, {"memory", "memory ranges", len(m.Memory)}} {
+	}{{"ports", "I/O ports", len(m.Ports)}, {"irqs", "IRQs", len(m.IRQs)}, {"memory", "memory ranges", len(m.Memory)}, {"device", "a PCI device", btoi(m.Device != nil)}, {"dma", "DMA memory", btoi(m.DMA != 0)}} {
 		if kind.n == 0 {
 			continue
 		}
@@ -196,6 +196,12 @@ func (v *validator) hardware(m *Module) {
 		case 3:
 			v.add(m.LineOf(kind.kw, ""), "ring3-ports", "module %q runs in ring 3 and may not be granted %s", m.Name, kind.what)
 		}
+	}
+	switch {
+	case m.DMA != 0 && m.Device == nil:
+		v.add(m.LineOf("dma", ""), "dma-quota", "module %q has a dma quota but names no device to do DMA with", m.Name)
+	case m.DMA != 0 && (m.DMA%PageSize != 0 || m.DMA > MaxDMA):
+		v.add(m.LineOf("dma", ""), "dma-quota", "module %q: dma %s: want whole %d-byte pages, at most %s", m.Name, formatSize(m.DMA), PageSize, formatSize(MaxDMA))
 	}
 	for _, r := range m.Ports {
 		line := m.LineOf("ports", r.String())
@@ -274,6 +280,55 @@ func (v *validator) overlaps() {
 	}
 	v.sweep(ports, "port-overlap")
 	v.sweep(mem, "memory-overlap")
+	devices := map[DeviceRef]*Module{}
+	for i := range v.m.Modules {
+		mod := &v.m.Modules[i]
+		if mod.Device == nil {
+			continue
+		}
+		if prev, dup := devices[*mod.Device]; dup {
+			v.add(mod.LineOf("device", ""), "device-shared", "module %q device %s is already driven by module %q (line %d): one driver per device", mod.Name, mod.Device, prev.Name, prev.LineOf("device", ""))
+			continue
+		}
+		devices[*mod.Device] = mod
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// CheckDevices resolves every device statement against the machine the manifest runs on:
+// resolve returns the slot (bus<<8 | dev<<3 | fn) a reference names, or false when the machine
+// has no such device (rule device-missing); two modules whose devices resolve to one slot
+// break rule device-shared. The core runs it at boot, after enumerating PCI; it returns the
+// slot of each module that names a device.
+func (m *Manifest) CheckDevices(resolve func(DeviceRef) (uint16, bool)) (map[string]uint16, error) {
+	l := errorList{file: m.File}
+	slots := map[string]uint16{}
+	owner := map[uint16]*Module{}
+	for i := range m.Modules {
+		mod := &m.Modules[i]
+		if mod.Device == nil {
+			continue
+		}
+		line := mod.LineOf("device", "")
+		slot, ok := resolve(*mod.Device)
+		if !ok {
+			l.add(line, "device-missing", "module %q: device %s: no such PCI device on this machine", mod.Name, mod.Device)
+			continue
+		}
+		if prev, dup := owner[slot]; dup {
+			l.add(line, "device-shared", "module %q device %s is the device module %q drives (line %d): one driver per device", mod.Name, mod.Device, prev.Name, prev.LineOf("device", ""))
+			continue
+		}
+		owner[slot] = mod
+		slots[mod.Name] = slot
+	}
+	return slots, l.result()
 }
 
 // sweep reports ranges that overlap an earlier one in address order: O(n log n).

@@ -243,14 +243,16 @@ func takeCall(e *endpoint, s, cl int) bool {
 	return true
 }
 
-// lend lends caller cl's granted pages to server s for the call, read-only in s's grant
-// window, and rewrites the message's address to the server's view.
+// lend lends caller cl's granted pages to server s for the call, in s's grant window
+// (read-only, or writable if the caller asked with abi.GrantWrite), and rewrites the
+// message's address to the server's view; GrantPages keeps the flag, so the server knows.
 //
 //go:nosplit
 func lend(s, cl int) bool {
 	m := &calls.Of(cl).msg
 	w := grantWindowOf(s)
-	loan, ok := mm.Lend(sched.T(cl).Space(), sched.T(s).Space(), uintptr(m.GrantAddr), uintptr(m.GrantPages), w)
+	pages, write := uintptr(m.GrantPages&^abi.GrantWrite), m.GrantPages&abi.GrantWrite != 0
+	loan, ok := mm.Lend(sched.T(cl).Space(), sched.T(s).Space(), uintptr(m.GrantAddr), pages, w, write)
 	if !ok {
 		return false
 	}
@@ -395,8 +397,9 @@ func TaskEnded(t *task.Task) {
 //go:nosplit
 func checkCall(m *abi.Message, pid int32) int64 {
 	m.Badge = uint64(pid)
-	g, a := m.GrantPages, m.GrantAddr
+	g, a := m.GrantPages&^abi.GrantWrite, m.GrantAddr
 	if g == 0 {
+		m.GrantPages = 0
 		m.GrantAddr = 0
 		return 0
 	}

@@ -371,6 +371,7 @@ func (as *AddressSpace) UnmapRange(start, end uintptr) {
 //
 //go:nosplit
 func (as *AddressSpace) ProtectRange(start, end uintptr, prot uint32) {
+	revokeLoans(as, start, end) // a writable loan must not outlive the pages' write permission
 	flags := as.PTEFlags(prot) | PTEOwned
 	for va := start; va < end; {
 		e, ok := as.root.Walk(va, false, nil)

@@ -146,7 +146,7 @@ func TestLoansAreReadOnlyAndEndBeforeTheLenderLetsGo(t *testing.T) {
 	msg := []byte("lent for one call")
 	require.True(t, lender.CopyOut(data+PageSize, addr(msg), uintptr(len(msg))))
 
-	l, ok := Lend(lender, server, data, 2, GrantWindow)
+	l, ok := Lend(lender, server, data, 2, GrantWindow, false)
 	require.True(t, ok)
 	assert.True(t, l.Active())
 	got := make([]byte, len(msg))
@@ -166,7 +166,7 @@ func TestLoansAreReadOnlyAndEndBeforeTheLenderLetsGo(t *testing.T) {
 	assert.False(t, l.Active())
 
 	// A new loan in the same slot is a new name: the old one stays dead.
-	l2, ok := Lend(lender, server, data, 1, GrantWindow)
+	l2, ok := Lend(lender, server, data, 1, GrantWindow, false)
 	require.True(t, ok)
 	assert.False(t, l.Active())
 	l.End()
@@ -201,15 +201,44 @@ func TestLendRefusesWhatIsNotTheLendersMemory(t *testing.T) {
 		{"the kernel", DirectMapBase, 1, GrantWindow},
 	}
 	for _, c := range refused {
-		_, ok := Lend(lender, server, c.va, c.pages, c.w)
+		_, ok := Lend(lender, server, c.va, c.pages, c.w, false)
 		assert.False(t, ok, c.name)
 		assert.Equal(t, -1, server.Find(GrantWindow), "%s: nothing left mapped", c.name)
 		assert.Zero(t, server.root.Lookup(GrantWindow)&PTEPresent, c.name)
 	}
 
 	// A borrower cannot lend on what it was lent: the loan could outlive its lender.
-	_, ok := Lend(lender, server, data, 1, GrantWindow)
+	_, ok := Lend(lender, server, data, 1, GrantWindow, false)
 	require.True(t, ok)
-	_, ok = Lend(server, third, GrantWindow, 1, GrantWindow)
+	_, ok = Lend(server, third, GrantWindow, 1, GrantWindow, false)
 	assert.False(t, ok)
+}
+
+func TestWritableLoansNeedWritablePagesAndEndWhenTheLenderProtectsThem(t *testing.T) {
+	freshMachine(t)
+	before := Frames().Free
+	lender, server := space(t, 1, 256), space(t, 2, 256)
+	require.True(t, lender.AddRegion(data, data+4*PageSize, ProtRead|ProtWrite, KindAnon))
+	require.True(t, lender.AddRegion(data+8*PageSize, data+9*PageSize, ProtRead, KindAnon))
+
+	_, ok := Lend(lender, server, data+8*PageSize, 1, GrantWindow, true)
+	assert.False(t, ok, "read-only pages are never lent writable")
+	assert.Equal(t, -1, server.Find(GrantWindow))
+
+	l, ok := Lend(lender, server, data, 2, GrantWindow, true)
+	require.True(t, ok)
+	msg := []byte("written by the server")
+	require.True(t, server.CopyOut(GrantWindow+PageSize, addr(msg), uintptr(len(msg))), "the server writes the loan")
+	got := make([]byte, len(msg))
+	require.True(t, lender.CopyIn(addr(got), data+PageSize, uintptr(len(got))))
+	assert.Equal(t, msg, got, "into the lender's own frame")
+	assert.False(t, server.Changeable(GrantWindow, GrantWindow+PageSize), "but cannot unmap, remap or protect it")
+
+	// The lender makes its pages read-only: the writable loan ends first.
+	lender.ProtectRange(data, data+PageSize, ProtRead)
+	assert.False(t, l.Active())
+	assert.False(t, server.CopyOut(GrantWindow, addr(msg), 1))
+	lender.Destroy()
+	server.Destroy()
+	assert.Equal(t, before, Frames().Free, "no frame lost, none freed twice")
 }

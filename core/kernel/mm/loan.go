@@ -1,10 +1,12 @@
 package mm
 
-// Loans: pages of one address space mapped, read-only, into a window of another's for a while
-// — the IPC page grants, where a caller lends a server pages of its memory for one call. The
-// lender may unmap those pages or end at any time; the loan ends first (revokeLoans,
-// endLoansOf), so a borrower never keeps a mapping of a frame its lender has freed, and a
-// loaned page is never writable in the borrower. Ending a loan unmaps it from the borrower.
+// Loans: pages of one address space mapped into a window of another's for a while — the IPC
+// page grants, where a caller lends a server pages of its memory for one call: read-only, or
+// writable when the caller asks (abi.GrantWrite: a block driver reading into the caller's
+// buffer) and its own pages are writable. The lender may unmap or protect those pages or end
+// at any time; the loan ends first (revokeLoans, endLoansOf), so a borrower never keeps a
+// mapping of a frame its lender has freed, nor writes a page its lender made read-only.
+// Ending a loan unmaps it from the borrower.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
@@ -56,13 +58,14 @@ func (l Loan) End() {
 	}
 }
 
-// Lend maps pages whole pages of from's memory at va read-only into to at window, a range of
+// Lend maps pages whole pages of from's memory at va (writable if write, else read-only) into
+// to at window, a range of
 // to's that only the kernel manages (GrantWindow), and records the loan. The pages must be
-// from's own anonymous memory, readable: never device memory, nor pages lent to from (so a
+// from's own anonymous memory, readable (and writable, for a writable loan): never device memory, nor pages lent to from (so a
 // loan cannot outlive its lender by being lent on). ok=false, and nothing mapped, otherwise.
 //
 //go:nosplit
-func Lend(from, to *AddressSpace, va, pages, window uintptr) (Loan, bool) {
+func Lend(from, to *AddressSpace, va, pages, window uintptr, write bool) (Loan, bool) {
 	if pages == 0 || pages > MaxLoanPages || va&(PageSize-1) != 0 || !UserRange(va, va+pages*PageSize) {
 		return 0, false
 	}
@@ -73,25 +76,28 @@ func Lend(from, to *AddressSpace, va, pages, window uintptr) (Loan, bool) {
 			break
 		}
 	}
-	if free < 0 || !to.AddRegion(window, window+pages*PageSize, ProtRead, KindGrant) {
+	prot, flags := uint32(ProtRead), uint64(PTENX)
+	if write {
+		prot, flags = ProtRead|ProtWrite, PTENX|PTEWrite
+	}
+	if to.user {
+		flags |= PTEUser
+	}
+	if free < 0 || !to.AddRegion(window, window+pages*PageSize, prot, KindGrant) {
 		return 0, false
 	}
 	for i := uintptr(0); i < pages; i++ {
 		p := va + i*PageSize
 		r := from.Find(p)
-		if r < 0 || from.At(r).Kind != KindAnon {
+		if r < 0 || from.At(r).Kind != KindAnon || write && from.At(r).Prot&ProtWrite == 0 {
 			unmapWindow(to, window, i, pages)
 			return 0, false
 		}
-		if _, ok := from.UserPage(p, false); !ok {
+		if _, ok := from.UserPage(p, write); !ok {
 			unmapWindow(to, window, i, pages)
 			return 0, false
 		}
 		pa := from.root.Lookup(p) & PTEAddrMask
-		flags := uint64(PTENX)
-		if to.user {
-			flags |= PTEUser
-		}
 		if !to.root.MapPage(window+i*PageSize, pa, flags, to.src()) { // not owned: the lender's frame
 			unmapWindow(to, window, i, pages)
 			return 0, false
