@@ -9,14 +9,26 @@ import (
 // its start. Nothing else is memory.
 const fuzzBase = biosAreaStart
 
-// fuzzImage is physical memory holding only data at fuzzBase.
+// fuzzImage is physical memory holding only data at fuzzBase, in whole 4 KiB pages (the
+// rest of the last page reads as zeros).
 type fuzzImage []byte
 
+func (m fuzzImage) size() int64 { return (int64(len(m)) + 4095) &^ 4095 }
+
 func (m fuzzImage) ReadAt(p []byte, pa int64) (int, error) {
-	if pa < fuzzBase || pa-fuzzBase >= int64(len(m)) {
+	if pa < fuzzBase || pa-fuzzBase >= m.size() {
 		return 0, errNoMemory
 	}
-	return copy(p, m[pa-fuzzBase:]), nil
+	off := pa - fuzzBase
+	n := min(int64(len(p)), m.size()-off)
+	clear(p[:n])
+	if off < int64(len(m)) {
+		copy(p[:n], m[off:])
+	}
+	if n < int64(len(p)) {
+		return int(n), errNoMemory
+	}
+	return int(n), nil
 }
 
 var errNoMemory = &memError{}
@@ -110,6 +122,7 @@ func FuzzParse(f *testing.F) {
 		if len(img) > 1<<16 {
 			return
 		}
+		img = append([]byte(nil), img...) // the fuzzer's input is not ours to change
 		fixChecksums(img)
 		mem := fuzzImage(img)
 		pa, err := FindRSDP(mem)
@@ -124,7 +137,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, tab := range tabs.All {
-			if tab.Addr < fuzzBase || tab.Addr-fuzzBase+uint64(tab.Length) > uint64(len(img)) {
+			if tab.Addr < fuzzBase || tab.Addr-fuzzBase+uint64(tab.Length) > uint64(mem.size()) {
 				t.Fatalf("table %s at %#x+%#x outside the image", tab.Signature, tab.Addr, tab.Length)
 			}
 		}

@@ -44,22 +44,22 @@ func FindRSDP(mem Memory) (uint64, error) {
 	return 0, errors.New("acpi: no RSDP in the EBDA's first KiB or in 0xe0000-0xfffff")
 }
 
-// scanRSDP looks for a valid RSDP in [start, start+n), reading it in one piece when it can
-// and 16 bytes at a time when part of it cannot be read.
+// scanRSDP looks for a valid RSDP in [start, start+n), a page at a time: a page that
+// cannot be read is skipped.
 func scanRSDP(mem Memory, start uint64, n int) (uint64, bool) {
-	area, err := read(mem, start, n)
-	for off := 0; off+16 <= n; off += 16 {
-		if err == nil && string(area[off:off+8]) != rsdpSignature {
+	const page = 4096
+	for at := start; at < start+uint64(n); at += page {
+		buf, err := read(mem, at, int(min(page, start+uint64(n)-at)))
+		if err != nil {
 			continue
 		}
-		if err != nil {
-			head, rerr := read(mem, start+uint64(off), 8)
-			if rerr != nil || string(head) != rsdpSignature {
+		for off := 0; off+16 <= len(buf); off += 16 {
+			if string(buf[off:off+8]) != rsdpSignature {
 				continue
 			}
-		}
-		if _, cerr := readRSDP(mem, start+uint64(off)); cerr == nil {
-			return start + uint64(off), true
+			if _, err := readRSDP(mem, at+uint64(off)); err == nil {
+				return at + uint64(off), true
+			}
 		}
 	}
 	return 0, false
