@@ -44,6 +44,12 @@ func main() {
 		fmt.Fprintf(os.Stderr, "core: policy rejected, no task started:\n%v\n", err)
 		os.Exit(3)
 	}
+	discoverHardware(args)
+	slots, err := man.CheckDevices(resolveDevice)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "core: policy rejected, no task started:\n%v\n", err)
+		os.Exit(3)
+	}
 	fmt.Printf("core: policy %s: %d modules\n", man.File, len(man.Modules))
 	if err := loadContent(man); err != nil {
 		fmt.Fprintf(os.Stderr, "core: content rejected, no task started: %v\n", err)
@@ -54,6 +60,9 @@ func main() {
 		os.Exit(3)
 	}
 	apps, err := appsFromModules(args, man)
+	if err == nil {
+		err = giveDevices(apps, slots)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "core: %v\n", err)
 		os.Exit(2)

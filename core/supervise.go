@@ -42,7 +42,8 @@ import (
 // app is one program passed at boot and its supervision state.
 type app struct {
 	spec    appspec.Spec
-	module  *policy.Module // its entry in the manifest, nil if it has none
+	module  *policy.Module     // its entry in the manifest, nil if it has none
+	device  *kernel.DeviceSpec // the PCI device it drives, nil if none
 	image   []byte
 	rules   supervisor.Rules
 	tracker *supervisor.Tracker
@@ -333,6 +334,7 @@ func (st *supervisorState) start(a *app) {
 	if m := a.module; m != nil {
 		spec.Ports, spec.Serves, spec.Calls, spec.IRQs = m.PortList(), m.Serves, m.Calls, m.IRQs
 		spec.MemReserve = m.Reserve
+		spec.Device = a.device
 		if m.Quota != 0 {
 			spec.MemQuota = m.Quota
 		}

@@ -49,7 +49,7 @@ var domains [MaxDomains]Domain
 //
 //go:nosplit
 func Attach(source uint16, quotaPages int) (*Domain, bool) {
-	if !unit.on || quotaPages <= 0 || quotaPages > MaxDMAPages || ForSource(source) != nil {
+	if !unit.on || quotaPages < 0 || quotaPages > MaxDMAPages || ForSource(source) != nil {
 		return nil, false
 	}
 	for i := range domains {

@@ -44,6 +44,7 @@ type Spec struct {
 	MSIXTable   uint64 // physical address of the MSI-X table (mapped in the core by the caller)
 	MSIXVectors int
 	DMAPages    int
+	Confined    bool // the IOMMU translates its DMA: only then does it get a domain and DMA memory
 }
 
 // owned is the device state of a driver task.
@@ -137,7 +138,7 @@ func Attach(t *task.Task, s *Spec, line int) (ok bool, why string) {
 	o := devices.Of(t)
 	*o = owned{spec: *s, domain: -1}
 	quiesce(&o.spec)
-	if iommu.Enabled() {
+	if iommu.Enabled() && s.Confined {
 		d, ok := iommu.Attach(s.Source, s.DMAPages)
 		if !ok {
 			return false, "no IOMMU domain (or the DMA quota cannot be promised)"

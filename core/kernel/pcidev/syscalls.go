@@ -134,6 +134,10 @@ func SysDMAAlloc(c task.Call) task.Result {
 		deny(c.Task(), "dma_alloc", "no IOMMU domain: DMA is not confined, so none is given")
 		return task.Err(abi.EPERM)
 	}
+	if o.spec.DMAPages == 0 {
+		deny(c.Task(), "dma_alloc", "its policy grants it no DMA memory (dma)")
+		return task.Err(abi.EPERM)
+	}
 	pages := int(n / mm.PageSize)
 	if d.Pages()+pages > o.spec.DMAPages {
 		deny(c.Task(), "dma_alloc", "over its policy's dma quota")
