@@ -171,7 +171,7 @@ func (d *Domain) Alloc(n int, as *mm.AddressSpace, base uintptr) (iova uint64, i
 			mm.FreeFrameFor(&d.mem, f)
 			ok = false
 		}
-		if ok && as != nil && !as.Root().MapPage(base+uintptr(i)*mm.PageSize, f, mm.PTEWrite|mm.PTENX, nil) {
+		if ok && as != nil && !as.Root().MapPage(base+uintptr(i)*mm.PageSize, f, mm.PTEWrite|mm.PTENX, as.Mem()) {
 			d.unmapPage(i)
 			ok = false
 		}
