@@ -29,10 +29,10 @@ type Client struct {
 	// Sleep waits between resubmissions (default time.Sleep); tests replace it.
 	Sleep func(time.Duration)
 
-	c     Caller
-	mu    sync.Mutex
-	info  *Info
-	stage []byte // page-aligned bounce for buffers that are not whole aligned pages
+	c       Caller
+	mu      sync.Mutex
+	info    *Info
+	stage   []byte // page-aligned bounce for buffers that are not whole aligned pages
 	retries atomic.Int64
 }
 
@@ -46,7 +46,9 @@ func NewClient(name string, timeout time.Duration) *Client {
 }
 
 // NewClientWith returns a client that calls through c.
-func NewClientWith(c Caller) *Client { return &Client{c: c, RetryFor: 5 * time.Second, Sleep: time.Sleep} }
+func NewClientWith(c Caller) *Client {
+	return &Client{c: c, RetryFor: 5 * time.Second, Sleep: time.Sleep}
+}
 
 // call sends m, resubmitting it while the driver is dead or restarting, and turns an error
 // label into a syscall.Errno.

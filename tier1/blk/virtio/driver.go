@@ -101,9 +101,9 @@ var (
 
 // Config tunes the driver; zero fields take the defaults.
 type Config struct {
-	QueueSize   int                             // upper bound on the queue size (default 128)
-	MaxTransfer int                             // bounce buffer, the most bytes per request (default 64 KiB)
-	Timeout     time.Duration                   // a request not completed by then is a hang (default 2 s)
+	QueueSize   int                              // upper bound on the queue size (default 128)
+	MaxTransfer int                              // bounce buffer, the most bytes per request (default 64 KiB)
+	Timeout     time.Duration                    // a request not completed by then is a hang (default 2 s)
 	Logf        func(format string, args ...any) // progress and fallbacks (default: silent)
 }
 
@@ -129,7 +129,7 @@ type Info struct {
 	BlockSize   int    // logical block size: requests are aligned to it
 	Flush       bool   // VIRTIO_BLK_F_FLUSH negotiated: Flush makes completed writes durable
 	ReadOnly    bool
-	MaxTransfer int    // most bytes per request
+	MaxTransfer int // most bytes per request
 	QueueSize   int
 	Polling     bool   // the device refused an MSI-X vector: completion is polled
 	Features    uint64 // negotiated
@@ -666,5 +666,7 @@ func (d *Driver) freeDMA() error {
 	return err
 }
 
-func putLE32(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
+func putLE32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
 func putLE64(b []byte, v uint64) { putLE32(b, uint32(v)); putLE32(b[4:], uint32(v>>32)) }

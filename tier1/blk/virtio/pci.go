@@ -151,10 +151,10 @@ func (w window) check(off, width int) int {
 	return w.off + off
 }
 
-func (w window) load8(off int) uint8      { return w.r.Load8(w.check(off, 1)) }
-func (w window) load16(off int) uint16    { return w.r.Load16(w.check(off, 2)) }
-func (w window) load32(off int) uint32    { return w.r.Load32(w.check(off, 4)) }
-func (w window) store8(off int, v uint8)  { w.r.Store8(w.check(off, 1), v) }
+func (w window) load8(off int) uint8       { return w.r.Load8(w.check(off, 1)) }
+func (w window) load16(off int) uint16     { return w.r.Load16(w.check(off, 2)) }
+func (w window) load32(off int) uint32     { return w.r.Load32(w.check(off, 4)) }
+func (w window) store8(off int, v uint8)   { w.r.Store8(w.check(off, 1), v) }
 func (w window) store16(off int, v uint16) { w.r.Store16(w.check(off, 2), v) }
 func (w window) store32(off int, v uint32) { w.r.Store32(w.check(off, 4), v) }
 
