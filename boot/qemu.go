@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,25 +19,40 @@ import (
 // DefaultQEMU is the emulator binary looked up in PATH.
 const DefaultQEMU = "qemu-system-x86_64"
 
+// The machine's IOMMU and the disk's PCI address (device 3 on bus 0: 00:03.0).
+const (
+	IOMMUDevice = "intel-iommu,intremap=off"
+	DiskSlot    = "addr=0x3"
+)
+
 // Defaults applied to zero Options fields.
 const (
 	DefaultMemMB = 256
 	DefaultSMP   = 1
+	// ScratchDiskSize is the size of the sparse, all-zero image a boot without Options.Disk gets.
+	ScratchDiskSize = 64 << 20
 )
 
 // Options describes one boot of a SimpleOS image in QEMU.
 type Options struct {
-	Image     string        // build/simpleos.img
-	Modules   []string      // Multiboot modules (each "path" or "path args"); passed with -initrd joined by ","
-	Append    string        // kernel command line (-append)
-	Timeout   time.Duration // 0 = none
-	MemMB     int           // default 256
-	SMP       int           // default 1
-	GDB       bool          // -s -S: wait for GDB on :1234
-	Accel     string        // "auto" (default), "kvm", "tcg"
-	Icount    string        // "" or e.g. "shift=0": adds -icount <value> (TCG only; error with kvm)
-	Stdout    io.Writer     // serial console output is copied here as it arrives (may be nil)
-	Protocol  io.Writer     // the core's protocol channel is copied here as it arrives (may be nil)
+	Image    string        // build/simpleos.img
+	Modules  []string      // Multiboot modules (each "path" or "path args"); passed with -initrd joined by ","
+	Append   string        // kernel command line (-append)
+	Timeout  time.Duration // 0 = none
+	MemMB    int           // default 256
+	SMP      int           // default 1
+	GDB      bool          // -s -S: wait for GDB on :1234
+	Accel    string        // "auto" (default), "kvm", "tcg"
+	Icount   string        // "" or e.g. "shift=0": adds -icount <value> (TCG only; error with kvm)
+	Stdout   io.Writer     // serial console output is copied here as it arrives (may be nil)
+	Protocol io.Writer     // the core's protocol channel is copied here as it arrives (may be nil)
+	// Disk is the raw image attached as the virtio-blk disk at PCI slot 00:03.0. When empty,
+	// Run creates a fresh sparse scratch image of ScratchDiskSize for this boot alone and
+	// removes it afterwards: QEMU locks an image for writing, so parallel boots never share one.
+	Disk string
+	// NoIOMMU leaves out the intel-iommu device (and iommu_platform=on on the disk): the same
+	// machine without DMA remapping, to measure what the IOMMU costs.
+	NoIOMMU   bool
 	ExtraArgs []string
 	QEMU      string // binary; default "qemu-system-x86_64" found in PATH
 }
@@ -57,6 +73,13 @@ type Result struct {
 }
 
 // Args builds QEMU's command line for a resolved accelerator ("kvm" or "tcg").
+//
+// The machine is q35 with an Intel IOMMU (DMA remapping; interrupt remapping off) and a
+// modern-only virtio-blk disk at 00:03.0 whose DMA goes through the IOMMU; no VGA and no NIC,
+// so that the PCI bus holds only the host bridge, the disk and q35's own LPC, SATA and SMBus
+// functions (00:1f.0, .2, .3). isa-debug-exit and isa-debugcon sit on the LPC bridge's ISA bus.
+// Args attaches o.Disk as it is; with an empty Disk the machine has no disk (Run never boots
+// one that way: it makes a scratch image first).
 func (o Options) Args(accel string) ([]string, error) {
 	if o.Image == "" {
 		return nil, errors.New("boot: no kernel image given")
@@ -77,7 +100,8 @@ func (o Options) Args(accel string) ([]string, error) {
 		return nil, fmt.Errorf("boot: accel %q: want kvm or tcg", accel)
 	}
 
-	args := []string{"-kernel", o.Image}
+	args := []string{"-machine", "q35"}
+	args = append(args, "-kernel", o.Image)
 	if len(o.Modules) > 0 {
 		escaped := make([]string, len(o.Modules))
 		for i, m := range o.Modules {
@@ -99,6 +123,11 @@ func (o Options) Args(accel string) ([]string, error) {
 		// The protocol channel: Run passes a pipe as descriptor 3.
 		"-chardev", "file,id=protocol,path=/dev/fd/3",
 		"-device", "isa-debugcon,iobase=0xe9,chardev=protocol",
+		"-vga", "none",
+		"-nic", "none",
+	)
+	args = append(args, o.diskArgs()...)
+	args = append(args,
 		"-accel", accel,
 		"-cpu", cpu,
 	)
@@ -109,6 +138,23 @@ func (o Options) Args(accel string) ([]string, error) {
 		args = append(args, "-s", "-S")
 	}
 	return append(args, o.ExtraArgs...), nil
+}
+
+// diskArgs attaches o.Disk: the IOMMU first (QEMU wants it before the devices it translates
+// for), then the image as a virtio-blk device without the legacy interface, at slot 3.
+func (o Options) diskArgs() []string {
+	if o.Disk == "" {
+		if o.NoIOMMU {
+			return nil
+		}
+		return []string{"-device", IOMMUDevice}
+	}
+	drive := "file=" + strings.ReplaceAll(o.Disk, ",", ",,") + ",if=none,id=disk0,format=raw"
+	if o.NoIOMMU {
+		return []string{"-drive", drive, "-device", "virtio-blk-pci,drive=disk0,disable-legacy=on," + DiskSlot}
+	}
+	return []string{"-device", IOMMUDevice, "-drive", drive,
+		"-device", "virtio-blk-pci,drive=disk0,disable-legacy=on,iommu_platform=on," + DiskSlot}
 }
 
 // orDefault returns v, or def when v is zero.
@@ -132,6 +178,16 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	accel, note, err := ResolveAccel(o.Accel)
 	if err != nil {
 		return Result{}, err
+	}
+	if o.Disk == "" {
+		disk, remove, err := scratchDisk()
+		if err != nil {
+			return Result{}, err
+		}
+		defer remove()
+		o.Disk = disk
+	} else if _, err := os.Stat(o.Disk); err != nil {
+		return Result{}, fmt.Errorf("boot: disk image %s: %w", o.Disk, errors.Unwrap(err))
 	}
 	args, err := o.Args(accel)
 	if err != nil {
@@ -211,6 +267,29 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	res.Crashed = res.Crashed || crashed
 	res.Note = joinNotes(res.Note, exitNote)
 	return res, nil
+}
+
+// scratchDisk creates a sparse image of ScratchDiskSize in a directory of its own and returns
+// its path and the function that removes both.
+func scratchDisk() (string, func(), error) {
+	dir, err := os.MkdirTemp("", "simpleos-disk-")
+	if err != nil {
+		return "", nil, fmt.Errorf("boot: scratch disk: %w", err)
+	}
+	remove := func() { _ = os.RemoveAll(dir) }
+	path := filepath.Join(dir, "scratch.img")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err == nil {
+		err = f.Truncate(ScratchDiskSize)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		remove()
+		return "", nil, fmt.Errorf("boot: scratch disk: %w", err)
+	}
+	return path, remove, nil
 }
 
 func findQEMU(name string) (string, error) {

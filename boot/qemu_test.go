@@ -18,12 +18,17 @@ import (
 func TestArgs(t *testing.T) {
 	base := []string{"-m", "256", "-smp", "1", "-display", "none", "-monitor", "none", "-serial", "stdio",
 		"-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-		"-chardev", "file,id=protocol,path=/dev/fd/3", "-device", "isa-debugcon,iobase=0xe9,chardev=protocol"}
+		"-chardev", "file,id=protocol,path=/dev/fd/3", "-device", "isa-debugcon,iobase=0xe9,chardev=protocol",
+		"-vga", "none", "-nic", "none"}
+	disk := []string{"-device", "intel-iommu,intremap=off",
+		"-drive", "file=build/disk.img,if=none,id=disk0,format=raw",
+		"-device", "virtio-blk-pci,drive=disk0,disable-legacy=on,iommu_platform=on,addr=0x3"}
 
-	args, err := Options{Image: "build/simpleos.img"}.Args("tcg")
+	args, err := Options{Image: "build/simpleos.img", Disk: "build/disk.img"}.Args("tcg")
 	require.NoError(t, err)
-	assert.Equal(t, append(append([]string{"-kernel", "build/simpleos.img"}, base...),
-		"-accel", "tcg", "-cpu", "max"), args)
+	want := append([]string{"-machine", "q35", "-kernel", "build/simpleos.img"}, base...)
+	want = append(want, disk...)
+	assert.Equal(t, append(want, "-accel", "tcg", "-cpu", "max"), args)
 
 	args, err = Options{Image: "img"}.Args("kvm")
 	require.NoError(t, err)
@@ -37,21 +42,43 @@ func TestArgs(t *testing.T) {
 		SMP:       2,
 		GDB:       true,
 		Icount:    "shift=0",
+		Disk:      "/tmp/a,b.img",
 		ExtraArgs: []string{"-d", "int"},
 	}.Args("tcg")
 	require.NoError(t, err)
 	assert.Equal(t, []string{
+		"-machine", "q35",
 		"-kernel", "img",
 		"-initrd", "build/simpleos.elf,apps/a,,b.elf name=ab",
 		"-append", "selftest=primes:100000 x=1,2",
 		"-m", "512", "-smp", "2", "-display", "none", "-monitor", "none", "-serial", "stdio",
 		"-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
 		"-chardev", "file,id=protocol,path=/dev/fd/3", "-device", "isa-debugcon,iobase=0xe9,chardev=protocol",
+		"-vga", "none", "-nic", "none",
+		"-device", "intel-iommu,intremap=off",
+		"-drive", "file=/tmp/a,,b.img,if=none,id=disk0,format=raw",
+		"-device", "virtio-blk-pci,drive=disk0,disable-legacy=on,iommu_platform=on,addr=0x3",
 		"-accel", "tcg", "-cpu", "max",
 		"-icount", "shift=0",
 		"-s", "-S",
 		"-d", "int",
 	}, args)
+}
+
+func TestArgsNoIOMMU(t *testing.T) {
+	args, err := Options{Image: "img", Disk: "d.img", NoIOMMU: true}.Args("tcg")
+	require.NoError(t, err)
+	joined := strings.Join(args, " ")
+	assert.NotContains(t, joined, "intel-iommu")
+	assert.NotContains(t, joined, "iommu_platform")
+	assert.Contains(t, joined, "-drive file=d.img,if=none,id=disk0,format=raw "+
+		"-device virtio-blk-pci,drive=disk0,disable-legacy=on,addr=0x3 ")
+
+	// Without a disk the machine keeps its IOMMU (Run always gives it a disk).
+	args, err = Options{Image: "img"}.Args("tcg")
+	require.NoError(t, err)
+	assert.Contains(t, args, "intel-iommu,intremap=off")
+	assert.NotContains(t, strings.Join(args, " "), "virtio-blk")
 }
 
 func TestArgsErrors(t *testing.T) {
@@ -133,7 +160,7 @@ func TestRunDecodesExitCodes(t *testing.T) {
 			assert.Contains(t, res.Note, c.note)
 			assert.False(t, res.TimedOut)
 			assert.Equal(t, "tcg", res.Accel)
-			assert.Contains(t, string(res.Output), "args: -kernel "+img+" ")
+			assert.Contains(t, string(res.Output), "args: -machine q35 -kernel "+img+" ")
 			assert.Equal(t, res.Output, live.Bytes(), "console is copied to Stdout")
 		})
 	}
@@ -208,6 +235,47 @@ func TestRunMissingQEMU(t *testing.T) {
 	_, err = Run(context.Background(), Options{QEMU: "/nonexistent/qemu", Image: img, Accel: "tcg"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "/nonexistent/qemu")
+}
+
+// diskOf is the file QEMU was given as disk0 in a fake QEMU's echoed arguments.
+func diskOf(t *testing.T, out string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(out, "-drive file=")
+	require.True(t, ok, "no -drive in %q", out)
+	path, _, ok := strings.Cut(rest, ",if=none")
+	require.True(t, ok)
+	return path
+}
+
+func TestRunScratchDisk(t *testing.T) {
+	// The fake QEMU reports the disk's apparent size and how many blocks it really holds.
+	qemu, img := fakeQEMU(t, `disk=$(echo "$*" | sed 's/.*-drive file=\([^,]*\),.*/\1/')
+echo "args: $*"
+echo "size: $(stat -c %s "$disk") blocks: $(stat -c %b "$disk")"
+exit 1`)
+	res, err := Run(context.Background(), Options{QEMU: qemu, Image: img, Accel: "tcg"})
+	require.NoError(t, err)
+	out := string(res.Output)
+	assert.Contains(t, out, fmt.Sprintf("size: %d blocks: 0\n", ScratchDiskSize), "a sparse 64 MiB image")
+	first := diskOf(t, out)
+	assert.NoFileExists(t, first, "removed after the boot")
+
+	res, err = Run(context.Background(), Options{QEMU: qemu, Image: img, Accel: "tcg"})
+	require.NoError(t, err)
+	assert.NotEqual(t, first, diskOf(t, string(res.Output)), "every boot gets its own image")
+}
+
+func TestRunGivenDisk(t *testing.T) {
+	qemu, img := fakeQEMU(t, "echo \"args: $*\"\nexit 1")
+	disk := filepath.Join(t.TempDir(), "disk.img")
+	require.NoError(t, os.WriteFile(disk, []byte("data"), 0o644))
+	res, err := Run(context.Background(), Options{QEMU: qemu, Image: img, Accel: "tcg", Disk: disk})
+	require.NoError(t, err)
+	assert.Equal(t, disk, diskOf(t, string(res.Output)))
+	assert.FileExists(t, disk, "a given disk is kept")
+
+	_, err = Run(context.Background(), Options{QEMU: qemu, Image: img, Accel: "tcg", Disk: disk + ".missing"})
+	assert.ErrorContains(t, err, disk+".missing")
 }
 
 func TestRunMissingImage(t *testing.T) {

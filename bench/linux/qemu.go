@@ -28,6 +28,8 @@ type Options struct {
 	Stdout    io.Writer     // the serial console, copied as it arrives (may be nil)
 	Log       io.Writer     // notes such as the TCG fallback (may be nil)
 	QEMU      string        // default qemu-system-x86_64 in PATH
+	Disk      string        // the virtio-blk disk's image, as boot.Options.Disk (default: a scratch image)
+	NoIOMMU   bool          // the machine without intel-iommu, as boot.Options.NoIOMMU
 }
 
 // CommandLine is the kernel command line: the serial console, no boot chatter, QEMU ends on a
@@ -47,8 +49,8 @@ func (o Options) CommandLine() (string, error) {
 }
 
 // QEMUArgs is QEMU's command line for a resolved accelerator ("kvm" or "tcg"). It is
-// SimpleOS's own (boot.Options.Args): the same machine, CPU model, memory, one CPU and
-// devices, so that both kernels are measured alike; the initramfs takes the place of
+// SimpleOS's own (boot.Options.Args): the same machine (q35 with intel-iommu and the
+// virtio-blk disk), CPU model, memory, one CPU and devices, so that both kernels are measured alike; the initramfs takes the place of
 // SimpleOS's Multiboot modules.
 func (o Options) QEMUArgs(accel string) ([]string, error) {
 	if o.Kernel == "" || o.Initramfs == "" {
@@ -72,6 +74,8 @@ func (o Options) bootOptions(cmdline string) boot.Options {
 		Timeout: o.Timeout,
 		Stdout:  o.Stdout,
 		QEMU:    o.QEMU,
+		Disk:    o.Disk,
+		NoIOMMU: o.NoIOMMU,
 	}
 }
 

@@ -53,6 +53,15 @@ func TestQEMUArgs(t *testing.T) {
 	assert.Equal(t, "stdio", after(t, args, "-serial"))
 	assert.Contains(t, args, "-no-reboot")
 	assert.NotContains(t, args, "-icount")
+	assert.Equal(t, "q35", after(t, args, "-machine"))
+	assert.Contains(t, args, "intel-iommu,intremap=off")
+
+	withDisk := o
+	withDisk.Disk, withDisk.NoIOMMU = "disk.img", true
+	diskArgs, err := withDisk.QEMUArgs(boot.AccelTCG)
+	require.NoError(t, err)
+	assert.Equal(t, "file=disk.img,if=none,id=disk0,format=raw", after(t, diskArgs, "-drive"))
+	assert.NotContains(t, diskArgs, "intel-iommu,intremap=off")
 
 	// Like for like: exactly the flags SimpleOS boots with, but for the kernel and its initrd.
 	simpleos, err := boot.Options{Image: "k/vmlinuz", Modules: []string{"initramfs.cpio.gz"}, Append: after(t, args, "-append")}.Args(boot.AccelTCG)

@@ -31,6 +31,8 @@ type RunOptions struct {
 	Accel   string        // as Options.Accel
 	Icount  string        // as Options.Icount
 	MemMB   int           // as Options.MemMB
+	Disk    string        // as Options.Disk
+	NoIOMMU bool          // as Options.NoIOMMU
 	Timeout time.Duration // the boot; default DefaultRunTimeout
 	Stdout  io.Writer     // the serial console as it arrives (may be nil)
 	Log     io.Writer     // progress: apt, the Go build, notes (may be nil)
@@ -78,7 +80,7 @@ func Run(ctx context.Context, o RunOptions) ([]result.Result, []byte, error) {
 	}
 	out, err := Boot(ctx, Options{
 		Kernel: k.Path, Initramfs: initramfs, Accel: o.Accel, Icount: o.Icount, MemMB: o.MemMB,
-		Args: args, Timeout: o.Timeout, Stdout: o.Stdout, Log: o.Log,
+		Args: args, Timeout: o.Timeout, Stdout: o.Stdout, Log: o.Log, Disk: o.Disk, NoIOMMU: o.NoIOMMU,
 	})
 	if err != nil {
 		return nil, out, err

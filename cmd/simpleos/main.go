@@ -29,6 +29,7 @@ var commands = []command{
 	{"demo", "`simpleos demo cf291`: the Channel File 291 incident in three deployments", runDemo},
 	{"content", "`simpleos content check FILE...`: parse and validate channel files", runContent},
 	{"bench", "run the benchmark suite; `simpleos bench -h` for flags", runBench},
+	{"disk", "`simpleos disk create|ls|cat|put|get IMAGE ...`: the FAT32 disk image", runDisk},
 }
 
 func main() {

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/simpleos/simpleos/boot"
+	"github.com/simpleos/simpleos/boot/disk"
 )
 
 // exitInterrupted is the status after Ctrl-C, as shells report SIGINT.
@@ -45,6 +46,8 @@ func newRunFlags(o *boot.Options, apps *appFlag, noModules *bool, policyFile *st
 	fs.BoolVar(&o.GDB, "gdb", false, "wait for GDB on :1234 before the first instruction")
 	fs.StringVar(&o.Accel, "accel", boot.AccelAuto, "accelerator: auto, kvm or tcg")
 	fs.StringVar(&o.Icount, "icount", "", "deterministic instruction counting for TCG, e.g. shift=0")
+	fs.StringVar(&o.Disk, "disk", "", "attach this raw image `FILE` as the virtio-blk disk (default build/disk.img, created as a 64 MiB FAT32 image when missing)")
+	fs.BoolVar(&o.NoIOMMU, "no-iommu", false, "leave out the intel-iommu device (to measure what the IOMMU costs)")
 	return fs
 }
 
@@ -78,6 +81,11 @@ func parseRunArgs(args []string) (runArgs, error) {
 	}
 	if o.Icount != "" && o.Accel == boot.AccelKVM {
 		return runArgs{}, usageErrorf("run: --icount needs TCG; it cannot be combined with --accel kvm")
+	}
+	if o.Disk != "" {
+		if _, err := os.Stat(o.Disk); err != nil {
+			return runArgs{}, usageErrorf("run: --disk: %w (make an image with `simpleos disk create %s`)", err, o.Disk)
+		}
 	}
 	if len(apps) > boot.MaxApps {
 		return runArgs{}, usageErrorf("run: %d --app flags: the core takes at most %d", len(apps), boot.MaxApps)
@@ -137,6 +145,11 @@ func runRun(args []string) int {
 	}
 	o := r.Options
 	o.Image, o.Modules, o.Append = sys.Image, sys.Modules, sys.Append
+	if o.Disk == "" {
+		if o.Disk, err = defaultDisk(p, os.Stderr); err != nil {
+			return fail(err)
+		}
+	}
 
 	accel, note, err := boot.ResolveAccel(o.Accel)
 	if err != nil {
@@ -165,6 +178,24 @@ func runRun(args []string) int {
 		fmt.Fprintln(os.Stderr, "simpleos:", res.Note)
 	}
 	return res.Status
+}
+
+// defaultDisk returns build/disk.img, creating it as an empty FAT32 image of disk.DefaultSize
+// when it is missing.
+func defaultDisk(p boot.Paths, log io.Writer) (string, error) {
+	img := filepath.Join(p.BuildDir, "disk.img")
+	if _, err := os.Stat(img); err == nil {
+		return img, nil
+	}
+	if err := os.MkdirAll(p.BuildDir, 0o755); err != nil {
+		return "", err
+	}
+	if err := disk.Create(img, disk.DefaultSize); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(log, "simpleos: created %s (%s FAT32; `simpleos disk` reads and writes it)\n",
+		relativeTo(p.Root, img), disk.FormatSize(disk.DefaultSize))
+	return img, nil
 }
 
 // relativeTo shortens path for display when it lies under the working directory's root.

@@ -27,7 +27,7 @@ func TestParseRunArgsDefaults(t *testing.T) {
 func TestParseRunArgsAllFlags(t *testing.T) {
 	r, err := parseRunArgs([]string{
 		"--append", "selftest=primes:100000", "--timeout", "90s", "--mem", "512", "--smp=2",
-		"--gdb", "--accel", "tcg", "-icount", "shift=0",
+		"--gdb", "--accel", "tcg", "-icount", "shift=0", "--disk", "run_test.go", "--no-iommu",
 	})
 	require.NoError(t, err)
 	assert.Equal(t, boot.Options{
@@ -38,8 +38,28 @@ func TestParseRunArgsAllFlags(t *testing.T) {
 		GDB:     true,
 		Accel:   "tcg",
 		Icount:  "shift=0",
+		Disk:    "run_test.go",
+		NoIOMMU: true,
 	}, r.Options)
 	assert.Nil(t, r.Apps)
+}
+
+func TestDefaultDisk(t *testing.T) {
+	p := boot.DefaultPaths(t.TempDir())
+	var log bytes.Buffer
+	img, err := defaultDisk(p, &log)
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(p.BuildDir, "disk.img"), img)
+	assert.Contains(t, log.String(), "created")
+	st, err := os.Stat(img)
+	require.NoError(t, err)
+	assert.EqualValues(t, 64<<20, st.Size())
+
+	log.Reset()
+	again, err := defaultDisk(p, &log)
+	require.NoError(t, err)
+	assert.Equal(t, img, again)
+	assert.Empty(t, log.String(), "an existing image is used as it is")
 }
 
 func TestParseRunArgsRejectsBadInput(t *testing.T) {
@@ -58,6 +78,7 @@ func TestParseRunArgsRejectsBadInput(t *testing.T) {
 		{[]string{"--gdb", "extra"}, `"extra"`},
 		{[]string{"--accel", "kvm", "--icount", "shift=0"}, "icount"},
 		{[]string{"--append"}, "append"},
+		{[]string{"--disk", "no/such.img"}, "simpleos disk create no/such.img"},
 	} {
 		_, err := parseRunArgs(c.args)
 		if assert.Error(t, err, "%q", c.args) {
