@@ -88,21 +88,22 @@ func TestADriverGetsItsDeviceAndNothingElse(t *testing.T) {
 	drv.Thread(func(th *hosted.Thread) {
 		call := func(nr uint64, a ...uint64) int64 { return th.Syscall(nr, a...) }
 		got = map[string]int64{
-			"info":            call(abi.SysDeviceInfo, uint64(buf), abi.DeviceInfoSize),
-			"info short":      call(abi.SysDeviceInfo, uint64(buf), abi.DeviceInfoSize-1),
-			"read id":         call(abi.SysDeviceConfig, 0, 4, 0, 0),
-			"read device id":  call(abi.SysDeviceConfig, 2, 2, 0, 0),
-			"unaligned":       call(abi.SysDeviceConfig, 1, 2, 0, 0),
-			"bad width":       call(abi.SysDeviceConfig, 0, 3, 0, 0),
-			"past 4K":         call(abi.SysDeviceConfig, 4096, 4, 0, 0),
-			"write BAR":       call(abi.SysDeviceConfig, 0x20, 4, 0x1000, 1),
-			"write MSI-X ctl": call(abi.SysDeviceConfig, 0x52, 2, 0, 1),
-			"write cap ptr":   call(abi.SysDeviceConfig, 0x34, 1, 0x60, 1),
-			"bus master":      call(abi.SysDeviceConfig, 4, 2, 0x6, 1),
-			"SERR enable":     call(abi.SysDeviceConfig, 4, 2, 0x106, 1),
-			"vendor cap":      call(abi.SysDeviceConfig, 0x48, 4, 0xabcd, 1),
-			"vendor cap hdr":  call(abi.SysDeviceConfig, 0x40, 4, 0x09, 1),
-			"past vendor cap": call(abi.SysDeviceConfig, 0x4c+4, 4, 1, 1),
+			"info":             call(abi.SysDeviceInfo, uint64(buf), abi.DeviceInfoSize),
+			"info short":       call(abi.SysDeviceInfo, uint64(buf), abi.DeviceInfoSize-1),
+			"read id":          call(abi.SysDeviceConfig, 0, 4, 0, 0),
+			"read device id":   call(abi.SysDeviceConfig, 2, 2, 0, 0),
+			"unaligned":        call(abi.SysDeviceConfig, 1, 2, 0, 0),
+			"bad width":        call(abi.SysDeviceConfig, 0, 3, 0, 0),
+			"past 4K":          call(abi.SysDeviceConfig, 4096, 4, 0, 0),
+			"write BAR":        call(abi.SysDeviceConfig, 0x20, 4, 0x1000, 1),
+			"write MSI-X ctl":  call(abi.SysDeviceConfig, 0x52, 2, 0, 1),
+			"write cap ptr":    call(abi.SysDeviceConfig, 0x34, 1, 0x60, 1),
+			"bus master":       call(abi.SysDeviceConfig, 4, 2, 0x6, 1),
+			"SERR enable":      call(abi.SysDeviceConfig, 4, 2, 0x106, 1),
+			"bits as they are": call(abi.SysDeviceConfig, 4, 2, 0x6, 1),
+			"vendor cap":       call(abi.SysDeviceConfig, 0x48, 4, 0xabcd, 1),
+			"vendor cap hdr":   call(abi.SysDeviceConfig, 0x40, 4, 0x09, 1),
+			"past vendor cap":  call(abi.SysDeviceConfig, 0x4c+4, 4, 1, 1),
 		}
 		copy(unsafe.Slice((*byte)(unsafe.Pointer(&info)), abi.DeviceInfoSize), drv.Read(buf, abi.DeviceInfoSize))
 		command, msixControl = le32(cfg(), 4), le32(cfg(), 0x50)
@@ -122,7 +123,7 @@ func TestADriverGetsItsDeviceAndNothingElse(t *testing.T) {
 		"info": 0, "info short": -abi.EINVAL, "read id": 0x1042_1af4, "read device id": 0x1042,
 		"unaligned": -abi.EINVAL, "bad width": -abi.EINVAL, "past 4K": -abi.EINVAL,
 		"write BAR": -abi.EPERM, "write MSI-X ctl": -abi.EPERM, "write cap ptr": -abi.EPERM,
-		"bus master": 0, "SERR enable": -abi.EPERM, "vendor cap": 0, "vendor cap hdr": -abi.EPERM,
+		"bus master": 0, "SERR enable": -abi.EPERM, "bits as they are": 0, "vendor cap": 0, "vendor cap hdr": -abi.EPERM,
 		"past vendor cap": -abi.EPERM,
 	}, got)
 	assert.Equal(t, uint32(0xfe00_000c), le32(cfg(), 0x20), "the BAR is untouched")

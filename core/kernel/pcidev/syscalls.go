@@ -84,18 +84,20 @@ func SysConfig(c task.Call) task.Result {
 	return task.Ret(0)
 }
 
-// mayWrite reports whether a driver may write width bytes at off: the command register's
-// I/O, memory, bus-master and INTx-disable bits (bus mastering only with an IOMMU domain),
-// and registers inside vendor-specific capabilities (virtio's configuration windows).
+// mayWrite reports whether a driver may write width bytes at off: in the command register,
+// changes to the I/O, memory, bus-master and INTx-disable bits only (bus mastering only with
+// an IOMMU domain; other bits must be written as they are); and registers inside
+// vendor-specific capabilities (virtio's configuration windows).
 //
 //go:nosplit
 func mayWrite(o *owned, off, width uint64, value uint32) bool {
-	if off == 4 && width == 2 || off == 4 && width == 4 {
+	if off == 4 && (width == 2 || width == 4) {
 		allowed := uint32(cmdIO | cmdMemory | cmdINTxOff)
 		if o.dom() != nil {
 			allowed |= cmdBusMaster
 		}
-		return value&0xffff&^allowed == 0
+		changed := (value ^ read32(o.spec.Source, 4)) & 0xffff
+		return changed&^allowed == 0
 	}
 	if off < 0x40 {
 		return false
