@@ -231,3 +231,30 @@ func TestDriverWithoutADMAGrantGetsEPERM(t *testing.T) {
 	assert.Regexp(t, `\[blk\] blk: .*operation not permitted`, out)
 	assert.NotContains(t, out, "iommu: blocked")
 }
+
+// The device interface attacked: by the driver that owns the disk (what its grant does not
+// give, DMA past its quota, its DMA window abused, four threads racing allocations while it
+// exits), and by tasks in rings 1, 2 and 3 that own no device. Every frame comes back.
+func TestDeviceInterfaceUnderAttack(t *testing.T) {
+	t.Parallel()
+	manifest := `
+module attack
+    binary  tests/testdata/apps/attack
+    ring    1
+    device  1af4:1042
+    dma     64KiB
+    restart never
+end
+`
+	res := bootAppsWithPolicy(t, manifest, "", 2*time.Minute, nil,
+		"ring=1 attack device", "ring=1 attack device-none", "ring=2 attack device-none", "ring=3 attack device-none")
+	out := string(res.Output)
+	assert.NotContains(t, out, "BREACH")
+	for _, name := range []string{"attack", "attack-2", "attack-3", "attack-4"} {
+		assert.Equal(t, "app "+name+" exited 0", summary(t, res.Output, name))
+	}
+	assert.Contains(t, out, "[attack] attack: device: raced 800 allocations; exiting with DMA memory held")
+	before := field(t, res.Output, `frames in use outside the core runtime before the first start: (\d+)`)
+	after := field(t, res.Output, `all apps finished; frames in use outside the core runtime: (\d+)`)
+	assert.Equal(t, before[0]+1, after[0], "every frame back but bus 0's context table, which stays")
+}

@@ -24,6 +24,8 @@
 //	post EVENT          publish EVENT
 //	random              read getrandom twice and try to predict the second from the first
 //	forge-disk          print a "disk: write" line that would rewrite sensor.chan
+//	device              attack the device interface as the driver owning the disk (device.go)
+//	device-none         the device system calls from a task that owns no device
 //
 // Exit status: 0 when every step behaved as a contained task should, 1 otherwise, 2 on bad
 // usage.
@@ -67,6 +69,8 @@ var modes = map[string]func(args []string){
 	"post":          post,
 	"random":        random,
 	"forge-disk":    forgeDisk,
+	"device":        device,
+	"device-none":   deviceNone,
 }
 
 func main() {
