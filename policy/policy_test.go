@@ -28,7 +28,7 @@ func TestSystemPolicy(t *testing.T) {
 	m, err := parseFile(t, "system.policy")
 	require.NoError(t, err)
 	assert.Equal(t, "system.policy", m.File)
-	require.Len(t, m.Modules, 6)
+	require.Len(t, m.Modules, 8)
 
 	console, ok := m.Module("console")
 	require.True(t, ok)
@@ -57,8 +57,12 @@ func TestSystemPolicy(t *testing.T) {
 	app, _ := m.Module("app")
 	assert.Equal(t, []string{"pipes", "console"}, app.Calls)
 	assert.Equal(t, supervisor.OnFailure, app.Restart)
+	blk, _ := m.Module("blk")
+	assert.Equal(t, &DeviceRef{Vendor: 0x1af4, DeviceID: 0x1042}, blk.Device)
+	assert.Equal(t, uint64(1<<20), blk.DMA)
+	assert.Equal(t, []string{"blk"}, blk.Serves)
 
-	assert.Equal(t, []string{"tier1/console", "tier2/sensor", "ring3/pipesvc", "ring3/app", "ring3/updater", "ring3/sysinfo"}, m.Binaries())
+	assert.Equal(t, []string{"tier1/console", "tier2/sensor", "ring3/pipesvc", "ring3/app", "ring3/updater", "ring3/sysinfo", "tier1/blk", "ring3/blktest"}, m.Binaries())
 	for _, mod := range m.Modules {
 		assert.NoError(t, mod.Rules().Validate(), mod.Name)
 	}
