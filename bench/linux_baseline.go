@@ -40,7 +40,7 @@ func (s *suite) runLinux(ctx context.Context, e Env) {
 	if len(out) > 0 {
 		_ = os.WriteFile(filepath.Join(s.cfg.Out, "logs", name+".log"), out, 0o644)
 	}
-	args := "-poweroff"
+	args := "-poweroff -disk /dev/vda"
 	if o.Quick {
 		args += " -quick"
 	}
