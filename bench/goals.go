@@ -116,6 +116,10 @@ func linuxTwin(name string) (linuxName string, factor float64, ok bool) {
 		return "Guest/futex/roundtrip/thread/linux", 0.5, true // a round trip is two switches
 	case name == "PageFault/first-touch":
 		return "Guest/pagefault/first-touch/linux", 1, true
+	case strings.HasPrefix(name, "Disk/") && strings.HasSuffix(name, "/"+SimpleOSNoIOMMU):
+		return strings.TrimSuffix(name, "/"+SimpleOSNoIOMMU) + "/linux", 1, true
+	case strings.HasPrefix(name, "Disk/") && strings.HasSuffix(name, "/simpleos"):
+		return strings.TrimSuffix(name, "/simpleos") + "/linux", 1, true
 	case strings.HasPrefix(name, "Guest/") && strings.HasSuffix(name, "/simpleos"):
 		return strings.TrimSuffix(name, "/simpleos") + "/linux", 1, true
 	}

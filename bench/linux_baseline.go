@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/simpleos/simpleos/bench/linux"
@@ -26,11 +27,15 @@ func (s *suite) runLinux(ctx context.Context, e Env) {
 	if dir == "" {
 		dir = filepath.Join(s.cfg.Out, "linux")
 	}
+	only := s.cfg.Sizes.GuestOnly
+	if len(only) > 0 && s.has(PartDisk) {
+		only = append(slices.Clone(only), DiskBenchmarks...) // the disk figures' twins
+	}
 	o := linux.RunOptions{
 		Dir:     dir,
 		Root:    s.cfg.Paths.Root,
 		Quick:   s.cfg.Sizes.GuestQuick,
-		Only:    s.cfg.Sizes.GuestOnly,
+		Only:    only,
 		Accel:   e.Accel,
 		Icount:  e.Icount,
 		Timeout: s.cfg.Sizes.LinuxTimeout,
@@ -40,12 +45,17 @@ func (s *suite) runLinux(ctx context.Context, e Env) {
 	if len(out) > 0 {
 		_ = os.WriteFile(filepath.Join(s.cfg.Out, "logs", name+".log"), out, 0o644)
 	}
-	args := "-poweroff"
+	args := "-poweroff -disk /dev/vda"
 	if o.Quick {
 		args += " -quick"
 	}
 	for _, r := range rs {
-		s.add(figureOf(r, "Guest/"+r.Name+"/linux", e, Linux, "bench/guest "+args+" as /init of Debian's cloud kernel"))
+		source := "bench/guest " + args + " as /init of Debian's cloud kernel"
+		if f, ok := diskFigure(r, e, Linux, source+", /dev/vda opened O_DIRECT (virtio-blk, IOMMU left off: Debian's default)"); ok {
+			s.add(f)
+			continue
+		}
+		s.add(figureOf(r, "Guest/"+r.Name+"/linux", e, Linux, source))
 	}
 	switch {
 	case err != nil && len(rs) == 0:

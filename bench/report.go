@@ -114,6 +114,7 @@ func (r *Report) WriteMarkdown(w io.Writer, plots map[string]string) error {
 		r.envTable(&b, e)
 	}
 	r.pipelineTable(&b)
+	r.diskTable(&b)
 	r.goalTable(&b)
 	if len(plots) > 0 {
 		p("## Plots\n\n")

@@ -56,12 +56,13 @@ const (
 	PartRestart  = "restart"  // module restart latency (kill campaign)
 	PartBoot     = "boot"     // boot to ready
 	PartPipeline = "pipeline" // the sensor pipeline, tiered and monolithic
+	PartDisk     = "disk"     // disk throughput through the ring-1 driver, IOMMU on and off (disk.go)
 	PartLinux    = "linux"    // the Linux baseline
 	// PartHost (host.go): host figures, bench/guest and the eBPF filter on the host itself.
 )
 
 // AllParts lists every part.
-var AllParts = []string{PartMicro, PartSlowIPC, PartGuest, PartRestart, PartBoot, PartPipeline, PartLinux, PartHost}
+var AllParts = []string{PartMicro, PartSlowIPC, PartGuest, PartRestart, PartBoot, PartPipeline, PartDisk, PartLinux, PartHost}
 
 // Config describes one run of the suite.
 type Config struct {
@@ -161,6 +162,7 @@ type suite struct {
 	progress *progress
 	micro    string // the built bench/progs/micro
 	guest    string // the built bench/guest
+	blk      string // the built tier1/blk (the disk boots)
 	bundled  []boot.AppSpec
 	starved  []string // pipeline runs whose sensor screened less than half the events
 }
@@ -178,6 +180,8 @@ func (s *suite) steps() int {
 			n += max(1, s.cfg.Sizes.BootRuns)
 		case PartPipeline:
 			n += 2 * max(1, s.cfg.Sizes.PipelineRuns)
+		case PartDisk:
+			n += len(diskVariants)
 		default:
 			n++
 		}
@@ -208,6 +212,8 @@ func (s *suite) runPart(ctx context.Context, e Env, part string) {
 		s.runBootTime(ctx, e)
 	case PartPipeline:
 		s.runPipeline(ctx, e)
+	case PartDisk:
+		s.runDisk(ctx, e)
 	case PartLinux:
 		s.runLinux(ctx, e)
 	}
@@ -235,7 +241,7 @@ func (s *suite) prepare(ctx context.Context) error {
 			return err
 		}
 	}
-	if need(PartGuest, PartHost) {
+	if need(PartGuest, PartHost, PartDisk) {
 		s.guest = filepath.Join(progs, "guest")
 		if err := goBuild(ctx, p.Root, GuestPackage, s.guest); err != nil {
 			// Written by another part of the project: the rest of the suite goes on.
@@ -243,7 +249,7 @@ func (s *suite) prepare(ctx context.Context) error {
 			s.guest = ""
 		}
 	}
-	if need(PartPipeline) {
+	if need(PartPipeline, PartDisk) {
 		mods, err := boot.FindModules(p)
 		if err != nil {
 			return err
@@ -255,9 +261,11 @@ func (s *suite) prepare(ctx context.Context) error {
 			switch m.Pkg {
 			case "./tier1/console", "./tier2/sensor", "./ring3/pipesvc", "./ring3/app":
 				s.bundled = append(s.bundled, boot.AppSpec{Ring: m.Ring, Path: m.Out})
+			case "./tier1/blk":
+				s.blk = m.Out
 			}
 		}
-		if len(s.bundled) != 4 {
+		if need(PartPipeline) && len(s.bundled) != 4 {
 			return fmt.Errorf("bench: the sensor pipeline needs tier1/console, tier2/sensor, ring3/pipesvc and ring3/app; found %d of them", len(s.bundled))
 		}
 	}

@@ -129,7 +129,7 @@ func TestPipelinePolicyFromTheSystemPolicy(t *testing.T) {
 			assert.Equal(t, []string{"2000", "0"}, mod.Args)
 		}
 	}
-	assert.ElementsMatch(t, []string{"console", "sensor", "pipesvc", "app"}, names, "no updater, no sysinfo")
+	assert.ElementsMatch(t, []string{"console", "sensor", "pipesvc", "app"}, names, "no updater, no sysinfo, no disk")
 
 	_, err = PipelinePolicy([]byte("module x\n binary ring3/x\n ring 3\nend\n"), 10)
 	assert.Error(t, err)

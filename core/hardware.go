@@ -6,7 +6,8 @@ package main
 //
 // Without an MCFG there is no PCI (and no device a policy can grant); without a DMAR there is
 // no IOMMU, and drivers get their devices but no DMA memory: their DMA could not be confined.
-// iommu=off on the command line leaves the unit off (to measure what it costs).
+// iommu=off on the command line leaves the unit off (to measure what it costs); dma=unconfined
+// then (or on a machine without one) gives drivers DMA memory that nothing confines.
 
 import (
 	"fmt"
@@ -56,12 +57,26 @@ func discoverHardware(args map[string]string) {
 	}
 	switch {
 	case t.DMAR == nil || len(t.DMAR.DRHDs) == 0:
-		fmt.Println("iommu: none (no DMAR table): drivers get no DMA memory")
+		noIOMMU("none (no DMAR table)", args)
 	case args["iommu"] == "off":
-		fmt.Println("iommu: off (iommu=off): drivers get no DMA memory")
+		noIOMMU("off (iommu=off)", args)
 	default:
 		startIOMMU(t.DMAR)
 	}
+}
+
+// noIOMMU says what drivers get without an IOMMU: no DMA memory, unless dma=unconfined asks
+// for it at physical addresses (to measure what the IOMMU costs: nothing confines the device).
+func noIOMMU(why string, args map[string]string) {
+	if args["dma"] != "unconfined" {
+		fmt.Printf("iommu: %s: drivers get no DMA memory\n", why)
+		return
+	}
+	if err := kernel.UnconfinedDMA(); err != nil {
+		fmt.Printf("%v: drivers get no DMA memory\n", err)
+		return
+	}
+	fmt.Printf("iommu: %s; dma=unconfined: drivers get DMA memory at physical addresses, NOT confined\n", why)
 }
 
 func enumeratePCI(e acpi.ECAM) error {

@@ -31,7 +31,7 @@ var benchTiny = bench.Sizes{
 func TestBenchSuiteRunsEveryBenchmark(t *testing.T) {
 	t.Parallel()
 	p := kernelPaths(t)
-	parts := []string{bench.PartMicro, bench.PartSlowIPC, bench.PartGuest, bench.PartRestart, bench.PartBoot, bench.PartPipeline}
+	parts := []string{bench.PartMicro, bench.PartSlowIPC, bench.PartGuest, bench.PartRestart, bench.PartBoot, bench.PartPipeline, bench.PartDisk}
 	withLinux := false
 	if _, err := exec.LookPath("apt-get"); err == nil {
 		parts, withLinux = append(parts, bench.PartLinux), true // the baseline needs Debian's kernel package
@@ -106,6 +106,21 @@ func TestBenchSuiteRunsEveryBenchmark(t *testing.T) {
 		}
 	}
 
+	// The disk group: through the ring-1 driver with and without the IOMMU, and Linux's
+	// virtio-blk when the baseline ran.
+	for _, sys := range append([]string{bench.SimpleOSNoIOMMU}, systems...) {
+		for _, b := range bench.DiskBenchmarks {
+			name := "Disk/" + strings.TrimPrefix(b, "disk/") + "/" + sys
+			f, ok := report.Find(name, env, map[bool]string{true: bench.Linux, false: bench.SimpleOS}[sys == bench.Linux])
+			if !assert.True(t, ok, "no figure %s", name) {
+				continue
+			}
+			assert.Positive(t, f.NsPerOp, name)
+			assert.NotEmpty(t, f.Samples, name)
+			assert.Len(t, f.Extra, 1, "%s: MB/s or IOPS", name)
+		}
+	}
+
 	written, err := report.WriteAll(out)
 	require.NoError(t, err)
 	for _, f := range []string{bench.BenchFile, bench.JSONFile, bench.MarkdownFile, "bench-ipccallreply.svg", "bench-syscall.svg"} {
@@ -126,4 +141,5 @@ func TestBenchSuiteRunsEveryBenchmark(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "## tcg-icount\n\naccel tcg, -icount shift=0")
 	assert.Contains(t, string(md), "## Goals")
+	assert.Contains(t, string(md), "## Disk")
 }

@@ -2,7 +2,7 @@
 // Linux (as a normal process, or as /init of an initramfs), so that both kernels are measured
 // with the same code on the same emulator.
 //
-//	guest [-quick] [-only NAMES] [-poweroff]
+//	guest [-quick] [-only NAMES] [-disk /dev/vda|blk] [-poweroff]
 //
 // It prints one line per benchmark in the protocol of package bench/result, "bench skip
 // name=NAME reason=..." for a benchmark the system cannot run (pipe/roundtrip/process where
@@ -36,15 +36,21 @@ type benchmark struct {
 	name string
 	n    int // operations per batch in a full run
 	run  func(name string, batches, n int) (result.Result, error)
+	// sizes, if set, gives the batch count and size instead of batchCount and n.
+	sizes func(name string, quick bool) (batches, n int)
 }
 
 var benchmarks = []benchmark{
-	{"pipe/roundtrip/process", 1000, pipeProcess},
-	{"pipe/roundtrip/thread", 1000, pipeThread},
-	{"futex/roundtrip/thread", 1000, measure.FutexRoundTrip},
-	{"syscall/getppid", 20000, getppid},
-	{"sched/yield", 10000, schedYield},
-	{"pagefault/first-touch", 64 << 20 / measure.PageSize, measure.FirstTouch}, // pages of a 64 MiB region
+	{"pipe/roundtrip/process", 1000, pipeProcess, nil},
+	{"pipe/roundtrip/thread", 1000, pipeThread, nil},
+	{"futex/roundtrip/thread", 1000, measure.FutexRoundTrip, nil},
+	{"syscall/getppid", 20000, getppid, nil},
+	{"sched/yield", 10000, schedYield, nil},
+	{"pagefault/first-touch", 64 << 20 / measure.PageSize, measure.FirstTouch, nil}, // pages of a 64 MiB region
+	// disk.go: only with -disk; seq-read and rand-read-4k read what seq-write wrote.
+	{"disk/seq-write", 0, diskSeqWrite, diskSizes},
+	{"disk/seq-read", 0, diskSeqRead, diskSizes},
+	{"disk/rand-read-4k", 0, diskRandRead, diskSizes},
 }
 
 // skipError says a benchmark cannot run on this system (it is not a failure).
@@ -57,6 +63,7 @@ type options struct {
 	quick    bool
 	only     []string // benchmark names; empty = all
 	poweroff bool
+	disk     string // the disk benchmarks' disk: a block device, or "blk" (SimpleOS); "" skips them
 }
 
 func parseArgs(args []string, stderr io.Writer) (options, error) {
@@ -67,8 +74,9 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.quick, "quick", false, "cut every batch "+fmt.Sprint(quickDivisor)+"x (a few seconds under TCG)")
 	fs.StringVar(&only, "only", "", "comma-separated benchmark `NAMES` to run (default all)")
 	fs.BoolVar(&o.poweroff, "poweroff", false, "as PID 1 on Linux, power the machine off at the end")
+	fs.StringVar(&o.disk, "disk", "", "the disk/ benchmarks' `DISK`, overwritten from sector 0: a block device (/dev/vda, opened O_DIRECT) or blk (SimpleOS's driver endpoint); none: they are skipped")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: guest [-quick] [-only NAMES] [-poweroff]")
+		fmt.Fprintln(fs.Output(), "usage: guest [-quick] [-only NAMES] [-disk DISK] [-poweroff]")
 		fs.PrintDefaults()
 		fmt.Fprintln(fs.Output(), "benchmarks:")
 		for _, b := range benchmarks {
@@ -124,12 +132,17 @@ func run(w io.Writer, o options) (failed bool) {
 	// No collection while threads sit in raw blocking system calls holding their Ps: a
 	// stop-the-world could wait for them while their partner is already stopped.
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	diskState.spec = o.disk
+	defer closeDisk()
 	for _, b := range o.selected() {
-		n := b.n
+		count, n := batchCount, b.n
 		if o.quick {
 			n = max(1, n/quickDivisor)
 		}
-		r, err := b.run(b.name, batchCount, n)
+		if b.sizes != nil {
+			count, n = b.sizes(b.name, o.quick)
+		}
+		r, err := b.run(b.name, count, n)
 		var skip skipError
 		switch {
 		case errors.As(err, &skip):

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,11 @@ func names(bs []benchmark) []string {
 var allNames = []string{
 	"pipe/roundtrip/process", "pipe/roundtrip/thread", "futex/roundtrip/thread",
 	"syscall/getppid", "sched/yield", "pagefault/first-touch",
+	"disk/seq-write", "disk/seq-read", "disk/rand-read-4k",
 }
+
+// diskNames are the benchmarks that need -disk.
+var diskNames = allNames[6:]
 
 func TestParseArgs(t *testing.T) {
 	o, err := parseArgs(nil, io.Discard)
@@ -58,7 +63,7 @@ func TestParseArgsErrors(t *testing.T) {
 	var usage bytes.Buffer
 	_, err := parseArgs([]string{"-h"}, &usage)
 	assert.ErrorIs(t, err, flag.ErrHelp)
-	assert.Contains(t, usage.String(), "usage: guest [-quick] [-only NAMES] [-poweroff]")
+	assert.Contains(t, usage.String(), "usage: guest [-quick] [-only NAMES] [-disk DISK] [-poweroff]")
 	assert.Contains(t, usage.String(), "pagefault/first-touch")
 }
 
@@ -89,12 +94,41 @@ func TestNativeQuick(t *testing.T) {
 	t.Logf("%s", out)
 	results, err := result.Parse(out)
 	require.NoError(t, err)
-	assert.Equal(t, allNames, resultNames(results))
+	assert.Equal(t, allNames[:6], resultNames(results), "no disk without -disk")
 	for _, r := range results {
 		assert.Positive(t, r.Iters, r.Name)
 		assert.Len(t, r.Samples, batchCount, r.Name)
 	}
+	for _, name := range diskNames {
+		assert.Contains(t, string(out), "bench skip name="+name+" reason=no disk given")
+	}
 	assert.Contains(t, string(out), "\nbench done\n")
+
+	// The disk benchmarks on a file standing in for the device.
+	img := filepath.Join(t.TempDir(), "disk.img")
+	require.NoError(t, os.WriteFile(img, nil, 0o644))
+	require.NoError(t, os.Truncate(img, 8<<20))
+	out, err = exec.Command(bin, "-quick", "-disk", img, "-only", strings.Join(diskNames, ",")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	results, err = result.Parse(out)
+	require.NoError(t, err)
+	assert.Equal(t, diskNames, resultNames(results))
+	for _, r := range results {
+		batches, n := diskSizes(r.Name, true)
+		assert.Equal(t, int64(batches*n), r.Iters, r.Name)
+		assert.Len(t, r.Samples, batches, r.Name)
+		assert.Positive(t, r.NsPerOp, r.Name)
+	}
+	// 5 MiB written from sector 0: the pattern of seq-write, not zeros.
+	b, err := os.ReadFile(img)
+	require.NoError(t, err)
+	assert.NotEqual(t, make([]byte, 64), b[5<<20-64:5<<20], "the last request's data")
+	assert.Equal(t, make([]byte, 64), b[5<<20:5<<20+64], "nothing past the region")
+
+	// A disk too small for the region is an error, not a crash.
+	require.NoError(t, os.Truncate(img, 1<<20))
+	out, _ = exec.Command(bin, "-quick", "-disk", img, "-only", "disk/seq-write").CombinedOutput()
+	assert.Contains(t, string(out), "bench error name=disk/seq-write err=the disk (1 MiB) is smaller than the 5 MiB")
 
 	out, err = exec.Command(bin, "-quick", "-only", "sched/yield").CombinedOutput()
 	require.NoError(t, err, "%s", out)

@@ -28,8 +28,8 @@ type cpioEntry struct {
 // initramfsEntries is the whole root file system the guest program boots with. /dev/console
 // is there so that init's standard streams are the console even if the kernel's built-in
 // initramfs lacks it.
-func initramfsEntries(guest []byte) []cpioEntry {
-	return []cpioEntry{
+func initramfsEntries(guest []byte, modules []cpioEntry) []cpioEntry {
+	out := []cpioEntry{
 		{Name: "dev", Mode: modeDir | 0o755},
 		{Name: "dev/console", Mode: modeChar | 0o600, RdevMajor: 5, RdevMinor: 1},
 		{Name: "proc", Mode: modeDir | 0o755},
@@ -37,15 +37,45 @@ func initramfsEntries(guest []byte) []cpioEntry {
 		{Name: "tmp", Mode: modeDir | 0o1777},
 		{Name: "init", Mode: modeReg | 0o755, Data: guest},
 	}
+	if len(modules) > 0 {
+		out = append(out, cpioEntry{Name: "lib", Mode: modeDir | 0o755},
+			cpioEntry{Name: "lib/modules", Mode: modeDir | 0o755},
+			cpioEntry{Name: ModuleDir, Mode: modeDir | 0o755})
+		out = append(out, modules...)
+	}
+	return out
+}
+
+// ModuleDir holds the kernel modules of the initramfs, which the guest program loads in
+// file-name order when it is init (bench/guest, -disk).
+const ModuleDir = "lib/modules/bench"
+
+// DiskModules are the modules, in load order, that give Debian's cloud kernel (where virtio
+// is modular) the virtio-blk disk: paths under the kernel package's lib/modules/RELEASE/kernel.
+var DiskModules = []string{
+	"drivers/virtio/virtio_ring.ko",
+	"drivers/virtio/virtio.ko",
+	"drivers/virtio/virtio_pci_modern_dev.ko",
+	"drivers/virtio/virtio_pci_legacy_dev.ko",
+	"drivers/virtio/virtio_pci.ko",
+	"drivers/block/virtio_blk.ko",
 }
 
 // BuildInitramfs writes an initramfs to out holding guestBinary as /init (mode 0755), the
-// directories /dev, /proc, /sys and /tmp, and /dev/console. It is a newc cpio archive,
-// gzip-compressed when out ends in ".gz".
-func BuildInitramfs(guestBinary, out string) error {
+// directories /dev, /proc, /sys and /tmp, /dev/console and the kernel modules, in this order,
+// as ModuleDir/NN-NAME.ko. It is a newc cpio archive, gzip-compressed when out ends in ".gz".
+func BuildInitramfs(guestBinary, out string, modules ...string) error {
 	guest, err := os.ReadFile(guestBinary)
 	if err != nil {
 		return fmt.Errorf("linux: initramfs: %w", err)
+	}
+	var mods []cpioEntry
+	for i, m := range modules {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			return fmt.Errorf("linux: initramfs: %w", err)
+		}
+		mods = append(mods, cpioEntry{Name: fmt.Sprintf("%s/%02d-%s", ModuleDir, i+1, filepath.Base(m)), Mode: modeReg | 0o644, Data: b})
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".tmp*")
 	if err != nil {
@@ -58,7 +88,7 @@ func BuildInitramfs(guestBinary, out string) error {
 		zw = gzip.NewWriter(tmp)
 		w = zw
 	}
-	err = writeCPIO(w, initramfsEntries(guest))
+	err = writeCPIO(w, initramfsEntries(guest, mods))
 	if zw != nil && err == nil {
 		err = zw.Close()
 	}

@@ -108,4 +108,21 @@ func TestBuildInitramfs(t *testing.T) {
 	assert.Empty(t, left, "no temporary files left")
 
 	assert.Error(t, BuildInitramfs(filepath.Join(dir, "missing"), plain))
+
+	// Kernel modules follow, numbered in load order.
+	ring, blk := filepath.Join(dir, "virtio_ring.ko"), filepath.Join(dir, "virtio_blk.ko")
+	require.NoError(t, os.WriteFile(ring, []byte("ring"), 0o600))
+	require.NoError(t, os.WriteFile(blk, []byte("blk"), 0o600))
+	require.NoError(t, BuildInitramfs(guest, plain, ring, blk))
+	m, err := os.Open(plain)
+	require.NoError(t, err)
+	defer m.Close()
+	assert.Equal(t, append(want,
+		cpioEntry{Name: "lib", Mode: 0o040755},
+		cpioEntry{Name: "lib/modules", Mode: 0o040755},
+		cpioEntry{Name: "lib/modules/bench", Mode: 0o040755},
+		cpioEntry{Name: "lib/modules/bench/01-virtio_ring.ko", Mode: 0o100644, Data: []byte("ring")},
+		cpioEntry{Name: "lib/modules/bench/02-virtio_blk.ko", Mode: 0o100644, Data: []byte("blk")},
+	), readCPIO(t, m))
+	assert.Error(t, BuildInitramfs(guest, plain, filepath.Join(dir, "missing.ko")))
 }

@@ -65,10 +65,16 @@ func Run(ctx context.Context, o RunOptions) ([]result.Result, []byte, error) {
 		return nil, nil, err
 	}
 	initramfs := filepath.Join(o.Dir, "initramfs.cpio.gz")
-	if err := BuildInitramfs(guest, initramfs); err != nil {
+	var mods []string
+	for _, m := range DiskModules {
+		mods = append(mods, filepath.Join(filepath.Dir(filepath.Dir(k.Path)), "lib", "modules", k.Release, "kernel", m))
+	}
+	if err := BuildInitramfs(guest, initramfs, mods...); err != nil {
 		return nil, nil, err
 	}
-	args := []string{"-poweroff"}
+	// The machine always has the disk (a fresh scratch image unless Disk names one): the guest
+	// loads the virtio modules and overwrites it from sector 0.
+	args := []string{"-poweroff", "-disk", "/dev/vda"}
 	if o.Quick {
 		args = append(args, "-quick")
 	}

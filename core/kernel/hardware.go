@@ -63,6 +63,19 @@ func StartIOMMU(regs uint64) error {
 	return nil
 }
 
+// UnconfinedDMA lets drivers have DMA memory on a machine whose IOMMU is absent or off
+// (dma=unconfined): physically consecutive pages, the device told their physical addresses.
+// Nothing confines the device: for measuring what the IOMMU costs, never for a system that
+// trusts its drivers' devices less than the core. It fails if the IOMMU is on.
+func UnconfinedDMA() error {
+	interruptsOff()
+	defer interruptsOn()
+	if !iommu.UseIdentity() {
+		return errors.New("iommu: dma=unconfined: the IOMMU is on (or no memory for the record)")
+	}
+	return nil
+}
+
 // IOMMUState returns the unit's description and how many DMA accesses it has blocked.
 func IOMMUState() (on bool, version uint32, levels, faultRecords int, blocked uint64) {
 	if !iommu.Enabled() {

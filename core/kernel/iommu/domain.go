@@ -49,7 +49,7 @@ var domains [MaxDomains]Domain
 //
 //go:nosplit
 func Attach(source uint16, quotaPages int) (*Domain, bool) {
-	if !unit.on || quotaPages < 0 || quotaPages > MaxDMAPages || ForSource(source) != nil {
+	if !unit.on && !unit.identity || quotaPages < 0 || quotaPages > MaxDMAPages || ForSource(source) != nil {
 		return nil, false
 	}
 	for i := range domains {
@@ -65,6 +65,11 @@ func Attach(source uint16, quotaPages int) (*Domain, bool) {
 		if !ok {
 			mm.FramePool.Release(&d.mem)
 			return nil, false
+		}
+		if unit.identity {
+			// No unit: the table only records the frames; the device reaches everything.
+			d.table, d.inuse = top, true
+			return d, true
 		}
 		ctx, ok := contextEntry(source, true)
 		if !ok {
@@ -135,7 +140,7 @@ func (d *Domain) Detach() {
 	if !d.inuse {
 		return
 	}
-	if ctx, ok := contextEntry(d.source, false); ok {
+	if ctx, ok := contextEntry(d.source, false); ok && !unit.identity {
 		arch.Store64(ctx, 0)
 		arch.Store64(ctx+8, 0)
 	}
@@ -154,7 +159,8 @@ func (d *Domain) Detach() {
 // Alloc takes n pages of DMA memory, maps them at consecutive IOVAs of the domain (readable
 // and writable by the device) and, through mapTo, at consecutive addresses from base in the
 // driver's space (as nil: the core's own use, through the direct map). It returns the first IOVA; ok=false (nothing held) when the domain's quota
-// or IOVA space or memory runs out.
+// or IOVA space or memory runs out. Without a unit (UseIdentity) the pages are physically
+// consecutive and the IOVA is their physical address.
 //
 //go:nosplit
 func (d *Domain) Alloc(n int, as *mm.AddressSpace, base uintptr) (iova uint64, index int, ok bool) {
@@ -165,8 +171,17 @@ func (d *Domain) Alloc(n int, as *mm.AddressSpace, base uintptr) (iova uint64, i
 	if !found {
 		return 0, 0, false
 	}
+	var run uint64 // identity: the physical run, frame i-first of it for page i
+	if unit.identity {
+		if run, ok = mm.AllocRunFor(&d.mem, n); !ok {
+			return 0, 0, false
+		}
+	}
 	for i := first; i < first+n; i++ {
-		f, ok := mm.AllocFrameFor(&d.mem)
+		f, ok := run+uint64(i-first)*mm.PageSize, true
+		if !unit.identity {
+			f, ok = mm.AllocFrameFor(&d.mem)
+		}
 		if ok && !d.mapPage(i, f) {
 			mm.FreeFrameFor(&d.mem, f)
 			ok = false
@@ -182,6 +197,9 @@ func (d *Domain) Alloc(n int, as *mm.AddressSpace, base uintptr) (iova uint64, i
 				}
 				d.unmapPage(j)
 			}
+			for j := i + 1; unit.identity && j < first+n; j++ {
+				mm.FreeFrameFor(&d.mem, run+uint64(j-first)*mm.PageSize) // never mapped
+			}
 			flushDomain(d.did)
 			return 0, 0, false
 		}
@@ -189,6 +207,9 @@ func (d *Domain) Alloc(n int, as *mm.AddressSpace, base uintptr) (iova uint64, i
 	d.cursor = (first + n) % MaxDMAPages
 	if unit.caching {
 		flushDomain(d.did)
+	}
+	if unit.identity {
+		return run, first, true
 	}
 	return IOVABase + uint64(first)*mm.PageSize, first, true
 }

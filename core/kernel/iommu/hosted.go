@@ -15,6 +15,15 @@ func UseHostUnit(levels int) {
 	domains = [MaxDomains]Domain{}
 	root, _ := mm.AllocFrame()
 	unit.root, unit.on, unit.levels, unit.aw = root, true, levels, uint64(levels-2)
+	unit.flushes, unit.blocked, unit.identity = 0, 0, false
+}
+
+// UseHostNoUnit starts afresh with no remapping unit at all (as on a machine without
+// intel-iommu): nothing is on until UseIdentity. For host tests.
+func UseHostNoUnit() {
+	hosted = true
+	domains = [MaxDomains]Domain{}
+	unit.root, unit.on, unit.levels, unit.aw, unit.identity = 0, false, 0, 0, false
 	unit.flushes, unit.blocked = 0, 0
 }
 

@@ -148,3 +148,51 @@ func TestNoPointerInTheTables(t *testing.T) {
 	// The domain table lives in a global the trap path writes: it must hold no Go pointer.
 	assert.Equal(t, uintptr(0), unsafe.Sizeof(Domain{})%8)
 }
+
+// dma=unconfined: no unit, yet drivers get DMA memory, at physical addresses.
+func TestIdentityDomainsWithoutAUnit(t *testing.T) {
+	mm.UseHostMemory(hostRAM)
+	UseHostNoUnit()
+	_, ok := Attach(disk, 32)
+	assert.False(t, ok, "no unit and no dma=unconfined: no domain, no DMA memory")
+	require.True(t, UseIdentity())
+	defer UseHostNoUnit()
+	before := mm.Frames().Free // after the (empty) root table UseIdentity keeps
+	assert.True(t, Identity())
+	assert.False(t, Enabled(), "nothing is confined")
+
+	as, ok := mm.NewSpace(1, 1, 16, 64)
+	require.True(t, ok)
+	d, ok := Attach(disk, 32)
+	require.True(t, ok)
+	q, qFirst, ok := d.Alloc(2, as, mm.DMAWindow)
+	require.True(t, ok)
+	iova, first, ok := d.Alloc(16, as, mm.DMAWindow)
+	require.True(t, ok)
+	assert.Equal(t, qFirst+2, first, "the driver's window is handed out as with a unit")
+	for i := 0; i < 16; i++ {
+		va := mm.DMAWindow + uintptr(first+i)*mm.PageSize
+		assert.Equal(t, iova+uint64(i)*mm.PageSize, as.Root().Lookup(va)&mm.PTEAddrMask,
+			"page %d: the IOVA is the physical address, and the pages are consecutive", i)
+		f, ok := d.Lookup(IOVABase + uint64(first+i)*mm.PageSize)
+		assert.True(t, ok)
+		assert.Equal(t, iova+uint64(i)*mm.PageSize, f, "the domain's record of page %d", i)
+	}
+	assert.NotEqual(t, q, iova)
+	_, _, ok = d.Alloc(15, as, mm.DMAWindow)
+	assert.False(t, ok, "beyond the quota (32 pages, 18 held)")
+
+	flushes := Flushes()
+	require.True(t, d.Free(first, 16, as, mm.DMAWindow))
+	assert.Zero(t, as.Root().Lookup(mm.DMAWindow+uintptr(first)*mm.PageSize)&mm.PTEPresent)
+	assert.Greater(t, Flushes(), flushes, "counted; no registers are touched")
+	d.Detach()
+	assert.Nil(t, ForSource(disk))
+	as.Destroy()
+	assert.Equal(t, before, mm.Frames().Free, "every frame back: the run, the record's tables")
+
+	// A unit that is on is never bypassed.
+	fresh(t, 3)
+	assert.False(t, UseIdentity())
+	assert.False(t, Identity())
+}

@@ -69,7 +69,36 @@ var unit struct {
 	blocked uint64 // DMA faults recorded
 	vector  int
 	flushes uint64 // invalidations issued
+	// identity: there is no unit and the core hands out DMA memory anyway (dma=unconfined):
+	// domains keep their tables as a record of the driver's frames, and IOVAs are physical
+	// addresses. Never together with on.
+	identity bool
 }
+
+// UseIdentity makes domains work without a remapping unit: Attach gives a device a domain
+// that confines nothing, and Alloc hands out physically consecutive pages at IOVA = physical
+// address. For measuring what the IOMMU costs (dma=unconfined), on a machine whose unit is off
+// or absent; it reports false if the unit is on. Boot, before any driver starts.
+func UseIdentity() bool {
+	if unit.on {
+		return false
+	}
+	unit.identity, unit.levels = true, 3 // 3 levels cover the MaxDMAPages IOVA pages of the record
+	if unit.root == 0 {
+		root, ok := mm.AllocFrame() // an empty root table: contextEntry finds nothing in it
+		if !ok {
+			unit.identity = false
+			return false
+		}
+		unit.root = root
+	}
+	return true
+}
+
+// Identity reports whether domains are identity records (UseIdentity).
+//
+//go:nosplit
+func Identity() bool { return unit.identity }
 
 // Enabled reports whether DMA remapping is on.
 //
@@ -160,7 +189,7 @@ func Describe() (version uint32, levels, faultRecords int, caching bool) {
 //go:nosplit
 func invalidateAll() {
 	unit.flushes++
-	if hosted {
+	if hosted || unit.identity {
 		return
 	}
 	store64(regCtxCmd, ctxInvalidate|ctxGlobal)
@@ -177,7 +206,7 @@ func flushDomain(did uint16) { flushIOTLB(tlbDomain | uint64(did)<<32) }
 //go:nosplit
 func flushIOTLB(cmd uint64) {
 	unit.flushes++
-	if hosted {
+	if hosted || unit.identity {
 		return
 	}
 	reg := unit.iotlb + 8

@@ -92,6 +92,53 @@ func takeFrame() (pa uint64, ok bool) {
 	return 0, false
 }
 
+// AllocRunFor returns the physical address of n physically consecutive zeroed frames charged
+// to share s, or ok=false (nothing taken) when s may not have n more or no such run is free.
+// For DMA without an IOMMU (dma=unconfined), where the device sees physical addresses. Each
+// frame is freed on its own (FreeFrameFor). It scans the whole bitmap: rare calls only.
+//
+//go:nosplit
+func AllocRunFor(s *Share, n int) (pa uint64, ok bool) {
+	if n <= 0 || uint64(n) > frameTop {
+		return 0, false
+	}
+	taken := 0
+	for ; taken < n; taken++ {
+		if !FramePool.Take(s) {
+			break
+		}
+	}
+	if taken < n {
+		for ; taken > 0; taken-- {
+			FramePool.Give(s)
+		}
+		return 0, false
+	}
+	run := uint64(0)
+	for f := uint64(1); f < frameTop; f++ { // never frame 0: address 0 is what a zeroed descriptor names
+		if frameBitmap[(f/64)&(uint64(len(frameBitmap))-1)]&(1<<(f%64)) == 0 {
+			run = 0
+			continue
+		}
+		run++
+		if run < uint64(n) {
+			continue
+		}
+		first := f + 1 - run
+		for g := first; g <= f; g++ {
+			frameBitmap[(g/64)&(uint64(len(frameBitmap))-1)] &^= 1 << (g % 64)
+			frames.Free--
+			frames.Allocs++
+			arch.Memzero(DirectMap(g<<PageShift), PageSize)
+		}
+		return first << PageShift, true
+	}
+	for ; taken > 0; taken-- {
+		FramePool.Give(s)
+	}
+	return 0, false
+}
+
 // FreeFrame returns a frame of the core's. Freeing a frame twice is a kernel bug and stops
 // the machine.
 //

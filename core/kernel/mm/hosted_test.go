@@ -242,3 +242,43 @@ func TestWritableLoansNeedWritablePagesAndEndWhenTheLenderProtectsThem(t *testin
 	server.Destroy()
 	assert.Equal(t, before, Frames().Free, "no frame lost, none freed twice")
 }
+
+func TestAllocRunForIsPhysicallyConsecutive(t *testing.T) {
+	freshMachine(t)
+	before := Frames().Free
+	// Break up low memory: every other frame of the first 64 taken.
+	var singles []uint64
+	for range 128 {
+		f, ok := AllocFrame()
+		require.True(t, ok)
+		singles = append(singles, f)
+	}
+	for i := 0; i < len(singles); i += 2 {
+		FreeFrame(singles[i])
+	}
+	var s Share
+	require.True(t, FramePool.Admit(&s, 16, 16))
+	pa, ok := AllocRunFor(&s, 16)
+	require.True(t, ok)
+	assert.NotZero(t, pa)
+	for i := uint64(0); i < 16; i++ {
+		f := (pa >> PageShift) + i
+		assert.Zero(t, frameBitmap[f/64]&(1<<(f%64)), "frame %d of the run is taken", i)
+		assert.Equal(t, make([]byte, 64), unsafe.Slice((*byte)(unsafe.Pointer(DirectMap(pa+i*PageSize))), 64), "zeroed")
+	}
+	_, ok = AllocRunFor(&s, 1)
+	assert.False(t, ok, "over the share's limit: nothing taken")
+	assert.Equal(t, int64(16), s.held)
+	_, ok = AllocRunFor(nil, int(Frames().Total))
+	assert.False(t, ok, "no run that long")
+	_, ok = AllocRunFor(&s, 0)
+	assert.False(t, ok)
+	for i := uint64(0); i < 16; i++ {
+		FreeFrameFor(&s, pa+i*PageSize)
+	}
+	FramePool.Release(&s)
+	for i := 1; i < len(singles); i += 2 {
+		FreeFrame(singles[i])
+	}
+	assert.Equal(t, before, Frames().Free, "every frame back")
+}

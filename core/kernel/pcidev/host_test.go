@@ -227,3 +227,31 @@ func TestNoDMAWithoutAGrantOrAnIOMMU(t *testing.T) {
 		}
 	}
 }
+
+// dma=unconfined on a machine without an IOMMU: the driver gets DMA memory anyway, at
+// physical addresses (what measuring the IOMMU's cost needs), and may turn bus mastering on.
+func TestUnconfinedDMAWithoutAnIOMMU(t *testing.T) {
+	boot(t)
+	iommu.UseHostNoUnit()
+	require.True(t, iommu.UseIdentity())
+	defer iommu.UseHostNoUnit()
+	drv := driver(t, spec(4, false))
+	var ret, cmd, over int64
+	var iova, frame0, frame1 uint64
+	drv.Thread(func(th *hosted.Thread) {
+		out := drv.Map(4096)
+		ret = th.Syscall(abi.SysDMAAlloc, 2*4096, uint64(out))
+		iova = binary.LittleEndian.Uint64(drv.Read(out, 8))
+		frame0 = drv.Space().Root().Lookup(mm.DMAWindow) & mm.PTEAddrMask
+		frame1 = drv.Space().Root().Lookup(mm.DMAWindow+4096) & mm.PTEAddrMask
+		over = th.Syscall(abi.SysDMAAlloc, 3*4096, uint64(out))
+		cmd = th.Syscall(abi.SysDeviceConfig, 4, 2, 0x6, 1)
+	})
+	hosted.Run()
+	assert.Equal(t, int64(mm.DMAWindow), ret)
+	assert.Equal(t, frame0, iova, "the device is told the physical address")
+	assert.Equal(t, frame0+4096, frame1, "physically consecutive")
+	assert.Equal(t, int64(-abi.ENOMEM), over, "the quota still holds")
+	assert.Zero(t, cmd, "bus mastering allowed: the driver has DMA memory")
+	assert.Nil(t, iommu.ForSource(slot), "the driver's end took its domain and frames back")
+}

@@ -138,7 +138,7 @@ func Attach(t *task.Task, s *Spec, line int) (ok bool, why string) {
 	o := devices.Of(t)
 	*o = owned{spec: *s, domain: -1}
 	quiesce(&o.spec)
-	if iommu.Enabled() && s.Confined {
+	if iommu.Enabled() && s.Confined || iommu.Identity() { // Identity: dma=unconfined, no unit
 		d, ok := iommu.Attach(s.Source, s.DMAPages)
 		if !ok {
 			return false, "no IOMMU domain (or the DMA quota cannot be promised)"
