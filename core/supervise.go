@@ -519,6 +519,9 @@ func describe(a *app, ev kernel.TaskEvent) (supervisor.End, string) {
 	case kernel.TaskFaulted:
 		end.Reason = supervisor.Faulted
 		end.Fault = ev.Fault
+		if ev.Fault == "" && ev.Why != "" { // no exception: the kernel ended it (a blocked DMA)
+			return end, fmt.Sprintf("app %s faulted: %s (address %#x)", name, ev.Why, ev.Addr)
+		}
 		return end, fmt.Sprintf("app %s faulted: %s at %s addr=%#x", name, ev.Fault, symbolize(a.syms, ev.RIP), ev.Addr)
 	case kernel.TaskSignaled:
 		end.Reason = supervisor.Faulted

@@ -10,7 +10,7 @@
 //	    verifies the pattern a previous run wrote with SEED (after a driver crash or a reboot).
 //	blktest --bench [--bench-mb N] [--start SECTOR]
 //	    sequential write (with the flush) and read MB/s, 4 KiB random read IOPS: "blkbench: ..." lines.
-//	blktest --soak [--soak-rounds N] [--slots N] [--slot-sectors N] [--start SECTOR] [--seed S]
+//	blktest --soak [--soak-rounds N] [--soak-pause D] [--slots N] [--slot-sectors N] [--start SECTOR] [--seed S]
 //	    the data-integrity client of fault-injection campaigns (soak.go): writes, flushes and
 //	    reads back forever (or N rounds); an acknowledged write that is lost or corrupted is
 //	    a "blktest: BREACH: ..." line and an inject_report(breach) to the core.
@@ -60,6 +60,7 @@ func run(args []string, out io.Writer, dial func() disk) int {
 	soakRounds := fs.Int("soak-rounds", 0, "rounds of --soak (0: forever)")
 	slots := fs.Int("slots", 32, "slots --soak writes in turn")
 	slotSectors := fs.Int("slot-sectors", 64, "sectors per --soak slot (a multiple of 8, at most 256)")
+	soakPause := fs.Duration("soak-pause", 20*time.Millisecond, "least pause between --soak rounds; at least as long as the round took (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -72,7 +73,7 @@ func run(args []string, out io.Writer, dial func() disk) int {
 			*start = 16384 // 8 MiB in: clear of anything the other modes write by default
 		}
 		fmt.Fprintf(out, "blktest: soak over %d slots of %d sectors from sector %d\n", *slots, *slotSectors, *start)
-		if err := soak(dial(), out, *start, *slots, *slotSectors, *soakRounds, *seed); err != nil {
+		if err := soak(dial(), out, *start, *slots, *slotSectors, *soakRounds, *seed, *soakPause); err != nil {
 			fmt.Fprintf(out, "blktest: soak: %v\n", err)
 			return 1
 		}

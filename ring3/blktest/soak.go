@@ -36,8 +36,9 @@ type soakStats struct {
 	rounds, writes, flushes, verified, failed, breaches int
 }
 
-// soak runs rounds (0: forever) over slots of slotSectors sectors from first.
-func soak(d disk, out io.Writer, first uint64, slots, slotSectors, rounds int, seed uint64) error {
+// soak runs rounds (0: forever) over slots of slotSectors sectors from first, pausing
+// between rounds.
+func soak(d disk, out io.Writer, first uint64, slots, slotSectors, rounds int, seed uint64, pause time.Duration) error {
 	slot := make([]soakSlot, slots)
 	size := slotSectors * blk.SectorSize
 	aligned := blk.AlignedBuffer(size)
@@ -68,7 +69,14 @@ func soak(d disk, out io.Writer, first uint64, slots, slotSectors, rounds int, s
 		}
 		st.verified++
 	}
+	var took time.Duration
 	for r := 0; rounds == 0 || r < rounds; r++ {
+		if r > 0 && pause > 0 {
+			// At least as long as the round took: the driver is busy at most half the time,
+			// within its CPU budget however slow the machine (TCG) is.
+			time.Sleep(max(pause, took))
+		}
+		began := time.Now()
 		st.rounds++
 		i := r % slots
 		s := first + uint64(i*slotSectors)
@@ -99,6 +107,7 @@ func soak(d disk, out io.Writer, first uint64, slots, slotSectors, rounds int, s
 		}
 		verify(i, "corrupted")
 		verify((i*7+3)%slots, "lost")
+		took = time.Since(began)
 		if time.Since(last) >= 5*time.Second {
 			last = time.Now()
 			fmt.Fprintf(out, "blktest: soak: %d rounds, %d writes and %d flushes acknowledged, %d slots verified, %d calls failed, %d breaches\n",

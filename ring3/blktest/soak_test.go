@@ -39,18 +39,18 @@ func (f *flaky) ReadAt(p []byte, s uint64) error {
 func TestSoak(t *testing.T) {
 	reports := 0
 	reportBreach = func() { reports++ }
-	code, out := runWith(newMemDisk(20000), "--soak", "--soak-rounds", "200", "--slots", "8", "--slot-sectors", "16")
+	code, out := runWith(newMemDisk(20000), "--soak", "--soak-pause", "0", "--soak-rounds", "200", "--slots", "8", "--slot-sectors", "16")
 	assert.Equal(t, 0, code, out)
 	assert.Contains(t, out, "blktest: soak: 200 rounds, 200 writes and 67 flushes acknowledged")
 	assert.Contains(t, out, "0 breaches")
 
 	// Failed calls are not acknowledged: no breach.
-	code, out = runWith(&flaky{memDisk: newMemDisk(20000)}, "--soak", "--soak-rounds", "200", "--slots", "8", "--slot-sectors", "16")
+	code, out = runWith(&flaky{memDisk: newMemDisk(20000)}, "--soak", "--soak-pause", "0", "--soak-rounds", "200", "--slots", "8", "--slot-sectors", "16")
 	assert.Equal(t, 0, code, out)
 	assert.Zero(t, reports)
 
 	// An acknowledged write that never reached the disk is found.
-	code, out = runWith(&flaky{memDisk: newMemDisk(20000), lose: 30}, "--soak", "--soak-rounds", "200", "--slots", "8", "--slot-sectors", "16")
+	code, out = runWith(&flaky{memDisk: newMemDisk(20000), lose: 30}, "--soak", "--soak-pause", "0", "--soak-rounds", "200", "--slots", "8", "--slot-sectors", "16")
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, "blktest: BREACH: corrupted: slot")
 	assert.Equal(t, 1, reports)
@@ -58,7 +58,7 @@ func TestSoak(t *testing.T) {
 	// A disk that corrupts a sector as it is written.
 	d := newMemDisk(20000)
 	d.corrupt = 16384 + 3*16 + 2
-	code, out = runWith(d, "--soak", "--soak-rounds", "50", "--slots", "8", "--slot-sectors", "16")
+	code, out = runWith(d, "--soak", "--soak-pause", "0", "--soak-rounds", "50", "--slots", "8", "--slot-sectors", "16")
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, "blktest: BREACH: corrupted: slot 3 (sectors 16432+16")
 	assert.Contains(t, out, "MISMATCH at sector 16434 word 3")
