@@ -60,7 +60,7 @@ func run(args []string, out io.Writer, dial func() disk) int {
 	soakRounds := fs.Int("soak-rounds", 0, "rounds of --soak (0: forever)")
 	slots := fs.Int("slots", 32, "slots --soak writes in turn")
 	slotSectors := fs.Int("slot-sectors", 64, "sectors per --soak slot (a multiple of 8, at most 256)")
-	soakPause := fs.Duration("soak-pause", 20*time.Millisecond, "least pause between --soak rounds; at least as long as the round took (0: none)")
+	soakPause := fs.Duration("soak-pause", 20*time.Millisecond, "least pause between --soak rounds; at least twice as long as the round took (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

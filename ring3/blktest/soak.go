@@ -72,9 +72,9 @@ func soak(d disk, out io.Writer, first uint64, slots, slotSectors, rounds int, s
 	var took time.Duration
 	for r := 0; rounds == 0 || r < rounds; r++ {
 		if r > 0 && pause > 0 {
-			// At least as long as the round took: the driver is busy at most half the time,
-			// within its CPU budget however slow the machine (TCG) is.
-			time.Sleep(max(pause, took))
+			// Twice as long as the round took: the driver is busy at most a third of the
+			// time, well within its CPU budget however slow the machine (TCG) is.
+			time.Sleep(max(pause, 2*took))
 		}
 		began := time.Now()
 		st.rounds++
