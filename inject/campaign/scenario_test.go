@@ -202,3 +202,21 @@ func TestShippedScenarios(t *testing.T) {
 		}
 	}
 }
+
+// scenarios/disk.scn covers every driver class, against the block driver.
+func TestDiskScenarios(t *testing.T) {
+	names, shown, err := PolicyTargets("")
+	require.NoError(t, err)
+	scs, _, err := LoadScenarios(filepath.Join("..", "..", "scenarios", "disk.scn"))
+	require.NoError(t, err)
+	require.NoError(t, CheckTargets(scs, names, shown))
+	classes := map[string]bool{}
+	for _, s := range scs {
+		assert.Equal(t, "blk", s.Target, s.Name)
+		classes[s.Class] = true
+	}
+	for _, c := range Classes()[len(ModuleClasses()):] {
+		assert.True(t, classes[c], "disk.scn covers %s", c)
+	}
+	assert.Len(t, classes, len(Classes())-len(ModuleClasses()))
+}
