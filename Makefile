@@ -7,7 +7,7 @@ ARGS     ?=
 # checks do not apply to core/.
 VETFLAGS := -unsafeptr=false -framepointer=false
 
-.PHONY: all run debug test demo inject fuzz clean cli
+.PHONY: all run debug test demo inject inject-disk fuzz clean cli
 
 # Build the kernel ELF, the bootable Multiboot image and the bundled modules; check the policy.
 all: cli
@@ -29,6 +29,10 @@ demo: cli
 # The quick fault-injection campaign (docs/fault-injection.md); results in build/inject/.
 inject: cli
 	$(SIMPLEOS) inject --parallel 2 --deployment both scenarios/quick.scn
+
+# The block driver campaign (docs/fault-injection.md, driver classes); results in build/inject-disk/.
+inject-disk: cli
+	$(SIMPLEOS) inject --parallel 1 --deployment both --out build/inject-disk scenarios/disk.scn
 
 # The long system-call fuzzing campaign (docs/security.md): 20 boots, each with a fuzzer in
 # rings 1, 2 and 3 making 170,000 calls, two machines at a time: 10.2 million calls, and the

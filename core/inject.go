@@ -35,7 +35,10 @@ import (
 	"github.com/simpleos/simpleos/core/kernel"
 	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/kernel/inject"
+	"github.com/simpleos/simpleos/core/kernel/mm"
+	"github.com/simpleos/simpleos/core/x86"
 	"github.com/simpleos/simpleos/inject/fault"
+	"github.com/simpleos/simpleos/tier1/blk/blkfault"
 )
 
 // InjectMarker is the second word of the plan module's command line.
@@ -105,6 +108,8 @@ type injector struct {
 		va   uint64
 		want uint64
 	}
+	dmaCanary uint64 // physical address of the page dma-wild aims the device at
+	soak      *app   // the data-integrity client of blk campaigns (blktest --soak)
 }
 
 // taskEnd is what the supervisor tells the runner about an instance's end.
@@ -123,6 +128,7 @@ func newInjector(st *supervisorState, plan []injection, mode string, seed uint64
 		coreCanary[i] = canaryWord
 	}
 	in := &injector{st: st, plan: plan, mode: mode, ends: make(chan taskEnd, 16), seed: seed, layouts: map[*app]layout{}}
+	in.dmaCanary = newDMACanary()
 	if core := kernel.Modules()[0].Data; mode == "monolithic" {
 		in.core = layoutOf(core, functionSymbols(core), "github.com/simpleos/simpleos/tier2/sensor/")
 	}
@@ -142,15 +148,34 @@ func (in *injector) layout(a *app) layout {
 func (in *injector) run() {
 	protocolf("inject: campaign %d injections, deployment %s", len(in.plan), in.mode)
 	for _, j := range in.plan {
+		if j.target == blkModule {
+			in.startSoak()
+			break
+		}
+	}
+	for _, j := range in.plan {
 		protocolf("inject start id=%d class=%s target=%s", j.id, j.class, j.target)
 		var outcome, detail string
 		var recovery time.Duration
-		if in.mode == "monolithic" {
+		inCore := in.mode == "monolithic"
+		if j.target == blkModule {
+			inCore = in.st.blkMode == "monolithic"
+		}
+		switch {
+		case inCore && fault.IsDriver(j.class):
+			outcome, detail = in.inCoreBlk(j)
+		case inCore:
 			outcome, detail = in.inCore(j)
-		} else {
+		default:
 			outcome, recovery, detail = in.inTask(j)
 		}
+		if j.target == blkModule && outcome != "hang" {
+			time.Sleep(time.Second) // the data-integrity client checks what the driver acknowledged
+		}
 		if o, d := in.checkCanaries(); o != "" {
+			outcome, detail = o, d
+		}
+		if o, d := in.checkSoak(); o != "" {
 			outcome, detail = o, d
 		}
 		protocolf("inject result id=%d class=%s target=%s outcome=%s recovery_us=%d detail=%q",
@@ -179,9 +204,13 @@ func (in *injector) seedFor(id int) uint64 {
 }
 
 // targets are the addresses the wild-write classes aim at: the core canary through the
-// direct map, and another task's code page through the direct map.
-func (in *injector) targets(target string) fault.Targets {
+// direct map, and another task's code page through the direct map. The driver classes get
+// the physical address of the DMA canary page instead: dma-wild points the device at it.
+func (in *injector) targets(target, class string) fault.Targets {
 	t := fault.Targets{CoreAddr: inject.DirectMapAddress(uint64(uintptr(unsafe.Pointer(&coreCanary[0]))))}
+	if fault.IsDriver(class) {
+		t.CoreAddr = uintptr(in.dmaCanary)
+	}
 	in.victim.pid = 0
 	in.st.mu.Lock()
 	for _, a := range in.st.apps {
@@ -201,8 +230,12 @@ func (in *injector) targets(target string) fault.Targets {
 	return t
 }
 
-// checkCanaries reports a breach if a wild write reached the core canary or the victim task.
+// checkCanaries reports a breach if a wild write reached the core canary or the victim task,
+// or a wild DMA the DMA canary page.
 func (in *injector) checkCanaries() (string, string) {
+	if off, v, ok := dmaCanaryChanged(in.dmaCanary); !ok {
+		return "breach", fmt.Sprintf("DMA canary page %#x: the word at offset %#x changed to %#x", in.dmaCanary, off, v)
+	}
 	for i, v := range coreCanary {
 		if v != canaryWord {
 			coreCanary[i] = canaryWord
@@ -321,7 +354,7 @@ func (in *injector) inTask(j injection) (string, time.Duration, string) {
 	if a == nil {
 		return "hang", 0, "no module " + j.target + " is running"
 	}
-	spec := fault.Spec{Class: j.class, Delay: j.delay, Seed: in.seedFor(j.id), Targets: in.targets(j.target)}
+	spec := fault.Spec{Class: j.class, Delay: j.delay, Seed: in.seedFor(j.id), Targets: in.targets(j.target, j.class)}
 	var pid int
 	if fault.IsExternal(j.class) {
 		pid = in.fresh(a, "")
@@ -420,7 +453,7 @@ func (in *injector) afterEnd(a *app, e taskEnd) (string, time.Duration, string) 
 
 // inCore runs the fault in the core itself: the monolithic deployment.
 func (in *injector) inCore(j injection) (string, string) {
-	t := in.targets("")
+	t := in.targets("", j.class)
 	time.Sleep(j.delay)
 	done := make(chan fault.Outcome, 1)
 	go func() {
@@ -510,4 +543,114 @@ func (in *injector) flipCoreBit(code bool, seed uint64) fault.Outcome {
 	}
 	time.Sleep(time.Second)
 	return fault.Handled
+}
+
+// newDMACanary allocates the page a dma-wild injection points the device at, outside every
+// DMA allocation (in the tiered deployment outside every IOMMU domain), and fills it.
+func newDMACanary() uint64 {
+	x86.Cli()
+	f, ok := mm.AllocFrame()
+	x86.Sti()
+	if !ok {
+		return 0
+	}
+	for off := uintptr(0); off < mm.PageSize; off += 8 {
+		arch.Store64(mm.DirectMap(f)+off, canaryWord)
+	}
+	return f
+}
+
+// dmaCanaryChanged checks the DMA canary page (and refills it): ok=false, the offset and the
+// value of the first changed word if a device wrote it.
+func dmaCanaryChanged(f uint64) (off uintptr, v uint64, ok bool) {
+	if f == 0 {
+		return 0, 0, true
+	}
+	ok = true
+	for o := uintptr(0); o < mm.PageSize; o += 8 {
+		if w := arch.Load64(mm.DirectMap(f) + o); w != canaryWord {
+			if ok {
+				off, v, ok = o, w, false
+			}
+			arch.Store64(mm.DirectMap(f)+o, canaryWord)
+		}
+	}
+	return off, v, ok
+}
+
+// soakModule is the data-integrity client's module name: blktest, started with --soak.
+const soakModule = "blktest"
+
+// startSoak starts the data-integrity client once the block driver serves.
+func (in *injector) startSoak() {
+	a := in.app(soakModule)
+	if a == nil {
+		fmt.Println("inject: no blktest module: the blk campaign runs without a data-integrity client")
+		return
+	}
+	for i := 0; i < 1500 && kernel.EndpointServer(blkEndpoint) == 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	in.st.mu.Lock()
+	a.injectArg = "--soak"
+	in.st.mu.Unlock()
+	in.st.start(a)
+	in.soak = a
+}
+
+const blkEndpoint = "blk"
+
+// checkSoak reports a breach if the data-integrity client reported acknowledged data lost
+// or corrupted (inject_report; its output is not trusted).
+func (in *injector) checkSoak() (string, string) {
+	if in.soak == nil {
+		return "", ""
+	}
+	in.st.mu.Lock()
+	pid := in.soak.pid
+	in.st.mu.Unlock()
+	if pid != 0 && inject.Report(pid) == uint64(fault.Breach) {
+		inject.ClearReport(pid)
+		return "breach", "the data-integrity client (blktest --soak) read back acknowledged data lost or corrupted"
+	}
+	return "", ""
+}
+
+// inCoreBlk commits a driver class in the block driver the core runs itself (blk=monolithic).
+func (in *injector) inCoreBlk(j injection) (string, string) {
+	inCoreBlk.Lock()
+	b := inCoreBlk.b
+	inCoreBlk.Unlock()
+	if b == nil {
+		return "hang", "no blk driver runs in the core"
+	}
+	spec := fault.Spec{Class: j.class, Delay: j.delay, Seed: in.seedFor(j.id), Targets: in.targets(j.target, j.class)}
+	s := blkfault.New(spec, b.p)
+	s.Logf = b.cfg.Logf
+	struck := make(chan error, 1)
+	s.Struck = func(_ string, err error) { struck <- err }
+	opens, _ := b.state()
+	b.arm(s)
+	defer b.arm(nil)
+	select {
+	case err := <-struck:
+		switch j.class {
+		case fault.DMAStale:
+			if at, ok := b.p.freedLanded(); ok {
+				return "breach", fmt.Sprintf("the device wrote into freed core frame %#x (request: %v)", at, err)
+			}
+			return "handled", fmt.Sprintf("the stale DMA left no trace in the freed frame (request: %v)", err)
+		case fault.DeviceHang:
+			for deadline := time.Now().Add(hangAfter); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if n, ok := b.state(); ok && n > opens {
+					return "handled", fmt.Sprintf("the core's driver timed out (%v), reset the device and initialised it again", err)
+				}
+			}
+			return "hang", fmt.Sprintf("the core's driver timed out (%v) and did not come back", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		return "handled", fmt.Sprintf("the request ended: %v", err)
+	case <-time.After(j.delay + hangAfter):
+		return "hang", j.class + ": no request reached the core's driver within " + (j.delay + hangAfter).String()
+	}
 }

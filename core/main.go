@@ -10,6 +10,8 @@
 //	sensor=MODE           tiered (default): the sensor is the ring-2 task tier2/sensor;
 //	                      verified: the same task, validating every update before accepting it;
 //	                      monolithic: the core runs the sensor's code itself, in ring 0
+//	blk=MODE              tiered (default): the block driver is the ring-1 task tier1/blk;
+//	                      monolithic: the core runs the same driver code itself (blk.go)
 package main
 
 import (

@@ -72,6 +72,7 @@ type supervisorState struct {
 	quota      uint64
 	maxStarts  int
 	sensorMode string                   // tiered, verified or monolithic (sensor=)
+	blkMode    string                   // tiered or monolithic (blk=)
 	injector   *injector                // the fault-injection campaign, if one runs
 	fuzz       *fuzzRunner              // the fuzz runner, if fuzzers run (fuzz=on)
 	early      map[int]kernel.TaskEvent // ends of tasks start() had not recorded yet
@@ -242,8 +243,8 @@ func supervise(apps []*app, args map[string]string) int {
 }
 
 // newSupervisor reads the supervisor's settings from the kernel command line (taskmem,
-// maxstarts, sensor) and the apps' symbols; in the monolithic sensor mode the core runs the
-// sensor itself, so it has no task.
+// maxstarts, sensor, blk) and the apps' symbols; in the monolithic sensor and blk modes the
+// core runs the sensor or the block driver itself, so it has no task.
 func newSupervisor(apps []*app, args map[string]string) (*supervisorState, error) {
 	st := &supervisorState{apps: apps, byPID: map[int]*app{}, quota: 64 << 20}
 	if v, ok := args["taskmem"]; ok {
@@ -262,15 +263,16 @@ func newSupervisor(apps []*app, args map[string]string) (*supervisorState, error
 		return nil, err
 	}
 	st.sensorMode = mode
-	if mode == "monolithic" {
-		kept := apps[:0]
-		for _, a := range apps {
-			if a.spec.Name != sensorModule {
-				kept = append(kept, a)
-			}
-		}
-		st.apps = kept
+	if st.blkMode, err = blkMode(args); err != nil {
+		return nil, err
 	}
+	kept := apps[:0]
+	for _, a := range apps {
+		if !(a.spec.Name == sensorModule && st.sensorMode == "monolithic" || a.spec.Name == blkModule && st.blkMode == "monolithic") {
+			kept = append(kept, a)
+		}
+	}
+	st.apps = kept
 	return st, nil
 }
 
@@ -284,6 +286,9 @@ func (st *supervisorState) startServices() {
 	}
 	if st.sensorMode == "monolithic" {
 		go runSensorInCore()
+	}
+	if st.blkMode == "monolithic" {
+		go runBlkInCore()
 	}
 	if st.hasConsoleDriver() {
 		for i := 0; i < 200 && !kernel.ConsoleAttached(); i++ {
@@ -514,6 +519,9 @@ func describe(a *app, ev kernel.TaskEvent) (supervisor.End, string) {
 	case kernel.TaskFaulted:
 		end.Reason = supervisor.Faulted
 		end.Fault = ev.Fault
+		if ev.Fault == "" && ev.Why != "" { // no exception: the kernel ended it (a blocked DMA)
+			return end, fmt.Sprintf("app %s faulted: %s (address %#x)", name, ev.Why, ev.Addr)
+		}
 		return end, fmt.Sprintf("app %s faulted: %s at %s addr=%#x", name, ev.Fault, symbolize(a.syms, ev.RIP), ev.Addr)
 	case kernel.TaskSignaled:
 		end.Reason = supervisor.Faulted

@@ -7,8 +7,12 @@ import (
 	"github.com/simpleos/simpleos/inject/fault"
 )
 
-// classes are the fault classes the core's campaign runner and its in-task agent know.
-var classes = fault.Classes()
+// classes are the fault classes the core's campaign runner and its in-task agent know: the
+// module classes, then the driver classes (committed by a device driver in its request path).
+var classes = append(fault.Classes(), fault.DriverClasses()...)
+
+// ModuleClasses returns the classes any module can be given (not the driver classes).
+func ModuleClasses() []string { return fault.Classes() }
 
 // Classes returns the fault classes, in their documented order.
 func Classes() []string { return slices.Clone(classes) }

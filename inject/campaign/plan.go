@@ -171,7 +171,12 @@ func PlanModule(path string) (string, error) {
 
 // Cmdline is the kernel command line words that start the in-guest runner: the deployment and
 // the campaign's seed, from which the core derives each injection's random choices (such as
-// which bit flips) together with the injection's id.
+// which bit flips) together with the injection's id. The monolithic deployment also links the
+// block driver into the core (blk=monolithic) and leaves the IOMMU off (iommu=off), as a
+// monolithic kernel runs: its device's DMA is not confined.
 func Cmdline(deployment string, seed uint64) string {
+	if deployment == Monolithic {
+		return fmt.Sprintf("inject=on sensor=%s blk=monolithic iommu=off inject.seed=%d", deployment, seed)
+	}
 	return fmt.Sprintf("inject=on sensor=%s inject.seed=%d", deployment, seed)
 }

@@ -124,7 +124,7 @@ func TestPlanTextAndModule(t *testing.T) {
 	_, err = PlanModule("/my dir/p.plan")
 	assert.ErrorContains(t, err, "spaces")
 	assert.Equal(t, "inject=on sensor=tiered inject.seed=7", Cmdline(Tiered, 7))
-	assert.Equal(t, "inject=on sensor=monolithic inject.seed=1", Cmdline(Monolithic, 1))
+	assert.Equal(t, "inject=on sensor=monolithic blk=monolithic iommu=off inject.seed=1", Cmdline(Monolithic, 1))
 }
 
 func TestBootTimeoutGrowsWithThePlan(t *testing.T) {

@@ -64,7 +64,7 @@ func TestParseScenariosRejectsEveryMalformedForm(t *testing.T) {
 	}{
 		{"", `x.scn: no scenarios (a block starts with "scenario NAME")`},
 		{"# only comments\n\n", `x.scn: no scenarios (a block starts with "scenario NAME")`},
-		{block(map[string]string{"class": "nul-deref"}), `x.scn:3: unknown fault class "nul-deref" (known: null-deref, null-deref-recovered, oob-read, wild-write-core, wild-write-task, div-zero, invalid-opcode, privileged, port-io, stack-overflow, endless-loop, mem-exhaust, thread-bomb, bad-ipc, syscall-storm, panic, bitflip-code, bitflip-data, kill)`},
+		{block(map[string]string{"class": "nul-deref"}), `x.scn:3: unknown fault class "nul-deref" (known: null-deref, null-deref-recovered, oob-read, wild-write-core, wild-write-task, div-zero, invalid-opcode, privileged, port-io, stack-overflow, endless-loop, mem-exhaust, thread-bomb, bad-ipc, syscall-storm, panic, bitflip-code, bitflip-data, kill, dma-wild, dma-stale, device-hang, crash-mid-write)`},
 		{block(map[string]string{"class": "-"}), `x.scn:1: scenario "s": missing "class"`},
 		{block(map[string]string{"target": "-", "count": "-"}), `x.scn:1: scenario "s": missing "target", "count"`},
 		{block(map[string]string{"class": "panic kill"}), `x.scn:3: "class" takes one value, got 2: "panic kill"`},
@@ -185,7 +185,7 @@ func TestShippedScenarios(t *testing.T) {
 			classes[s.Class] = true
 			targets[s.Target] += s.Count
 		}
-		assert.Len(t, classes, len(Classes()), "%s covers every class", c.file)
+		assert.Len(t, classes, len(ModuleClasses()), "%s covers every module class", c.file)
 		for _, m := range []string{"sensor", "console", "pipesvc"} {
 			assert.Positive(t, targets[m], "%s targets %s", c.file, m)
 		}
@@ -198,7 +198,25 @@ func TestShippedScenarios(t *testing.T) {
 			for _, in := range chunk {
 				seen[in.Class] = true
 			}
-			assert.Len(t, seen, len(Classes()), "%s chunk %d", c.file, i)
+			assert.Len(t, seen, len(ModuleClasses()), "%s chunk %d", c.file, i)
 		}
 	}
+}
+
+// scenarios/disk.scn covers every driver class, against the block driver.
+func TestDiskScenarios(t *testing.T) {
+	names, shown, err := PolicyTargets("")
+	require.NoError(t, err)
+	scs, _, err := LoadScenarios(filepath.Join("..", "..", "scenarios", "disk.scn"))
+	require.NoError(t, err)
+	require.NoError(t, CheckTargets(scs, names, shown))
+	classes := map[string]bool{}
+	for _, s := range scs {
+		assert.Equal(t, "blk", s.Target, s.Name)
+		classes[s.Class] = true
+	}
+	for _, c := range Classes()[len(ModuleClasses()):] {
+		assert.True(t, classes[c], "disk.scn covers %s", c)
+	}
+	assert.Len(t, classes, len(Classes())-len(ModuleClasses()))
 }

@@ -31,6 +31,11 @@
 //	bitflip-data          EXTERNAL: the core flips a bit in the task's data
 //	kill                  EXTERNAL: the core kills the task
 //
+// Driver classes (driver.go: dma-wild, dma-stale, device-hang, crash-mid-write) are about a
+// device: only its driver can commit them, in its request path. Arm hands their Spec back to
+// the module instead of running Inject, and Inject refuses them; tier1/blk/blkfault commits
+// them in the virtio-blk driver (ring 1, or the core's copy in the monolithic deployment).
+//
 // EXTERNAL classes are executed by the core, from outside the task: Inject does nothing for
 // them and returns External. For the others, Inject runs the fault at once in the calling
 // goroutine. Classes meant to end the task never return when the fault is contained; if

@@ -10,6 +10,10 @@
 //	    verifies the pattern a previous run wrote with SEED (after a driver crash or a reboot).
 //	blktest --bench [--bench-mb N] [--start SECTOR]
 //	    sequential write (with the flush) and read MB/s, 4 KiB random read IOPS: "blkbench: ..." lines.
+//	blktest --soak [--soak-rounds N] [--soak-pause D] [--slots N] [--slot-sectors N] [--start SECTOR] [--seed S]
+//	    the data-integrity client of fault-injection campaigns (soak.go): writes, flushes and
+//	    reads back forever (or N rounds); an acknowledged write that is lost or corrupted is
+//	    a "blktest: BREACH: ..." line and an inject_report(breach) to the core.
 //
 // Every 8-byte word of sector s holds seed<<48 | s<<8 | word index (s modulo 2^40): a
 // misplaced sector, a shifted word and a stale run all show.
@@ -52,8 +56,28 @@ func run(args []string, out io.Writer, dial func() disk) int {
 	sectors := fs.Uint64("sectors", 0, "sectors for --read-only-check (0: to the end)")
 	bench := fs.Bool("bench", false, "measure sequential and random throughput")
 	benchMB := fs.Int("bench-mb", 16, "MiB written and read sequentially by --bench")
+	soakMode := fs.Bool("soak", false, "write, flush and read back until stopped, reporting lost or corrupted data")
+	soakRounds := fs.Int("soak-rounds", 0, "rounds of --soak (0: forever)")
+	slots := fs.Int("slots", 32, "slots --soak writes in turn")
+	slotSectors := fs.Int("slot-sectors", 64, "sectors per --soak slot (a multiple of 8, at most 256)")
+	soakPause := fs.Duration("soak-pause", 20*time.Millisecond, "least pause between --soak rounds; at least twice as long as the round took (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *soakMode {
+		if *slots < 1 || *slotSectors < 8 || *slotSectors%8 != 0 || *slotSectors > 256 || *soakRounds < 0 {
+			fmt.Fprintln(out, "blktest: --slots must be positive, --slot-sectors a multiple of 8 up to 256")
+			return 2
+		}
+		if *start == 0 {
+			*start = 16384 // 8 MiB in: clear of anything the other modes write by default
+		}
+		fmt.Fprintf(out, "blktest: soak over %d slots of %d sectors from sector %d\n", *slots, *slotSectors, *start)
+		if err := soak(dial(), out, *start, *slots, *slotSectors, *soakRounds, *seed, *soakPause); err != nil {
+			fmt.Fprintf(out, "blktest: soak: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	if *pattern < 0 && *readOnly < 0 && !*bench {
 		fmt.Fprintln(out, "blktest: no mode given (--pattern-check, --read-only-check, --bench): nothing to do")

@@ -9,7 +9,9 @@
 // docs/blk.md has the details.
 //
 // Flags: --crash-after=N dereferences nil once N writes have completed on the device, before
-// the N-th is answered (for the tests of a crash mid-request).
+// the N-th is answered (for the tests of a crash mid-request). A fault-injection campaign's
+// -inject= argument arms one fault; the driver classes (dma-wild, dma-stale, device-hang,
+// crash-mid-write) are committed in the request path by package blkfault.
 package main
 
 import (
@@ -23,11 +25,12 @@ import (
 	"github.com/simpleos/simpleos/inject/fault"
 	"github.com/simpleos/simpleos/ipc"
 	"github.com/simpleos/simpleos/ipc/blk"
+	"github.com/simpleos/simpleos/tier1/blk/blkfault"
 	"github.com/simpleos/simpleos/tier1/blk/virtio"
 )
 
 func main() {
-	fault.Arm() // a fault-injection campaign may pass -inject=... (package inject/fault)
+	spec, armed := fault.Arm() // a fault-injection campaign may pass -inject=... (package inject/fault)
 	crashAfter := -1
 	for _, a := range os.Args[1:] {
 		if v, ok := strings.CutPrefix(a, "--crash-after="); ok {
@@ -44,7 +47,26 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("blk: device %v\n", p)
-	d, err := virtio.Open(p, virtio.Config{Logf: func(f string, a ...any) { fmt.Printf("blk: "+f+"\n", a...) }})
+	logf := func(f string, a ...any) { fmt.Printf("blk: "+f+"\n", a...) }
+	cfg := virtio.Config{Logf: logf}
+	var sab *blkfault.Sabotage
+	if armed {
+		sab = blkfault.New(spec, p)
+		sab.Logf = logf
+		sab.Struck = func(class string, err error) {
+			switch {
+			case class == fault.DeviceHang:
+			case err == nil:
+				// The device completed a DMA outside the driver's allocations: nothing stopped it.
+				logf("fault: %s: the device completed the request: its DMA was not blocked", class)
+				fault.Report(fault.Breach)
+			default:
+				logf("fault: %s: the request failed (%v); the core ends the driver for the blocked DMA", class, err)
+			}
+		}
+		cfg.Tamper = sab.Tamper
+	}
+	d, err := virtio.Open(p, cfg)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "blk: %v\n", err)
 		os.Exit(1)
@@ -61,18 +83,19 @@ func main() {
 		d.Close()
 		os.Exit(1)
 	}}
-	err = ep.Serve(handler(srv, crashAfter))
+	err = ep.Serve(handler(srv, crashAfter, sab))
 	fmt.Fprintf(os.Stderr, "blk: serve: %v\n", err)
 	d.Close()
 	os.Exit(1)
 }
 
-// handler is the server's Handle, with the --crash-after fault.
-func handler(srv *blk.Server, crashAfter int) func(ipc.Msg) ipc.Msg {
+// handler is the server's Handle, with the --crash-after fault and an armed crash-mid-write.
+func handler(srv *blk.Server, crashAfter int, sab *blkfault.Sabotage) func(ipc.Msg) ipc.Msg {
 	writes := 0
 	return func(m ipc.Msg) ipc.Msg {
 		r := srv.Handle(m)
 		if m.Label == blk.LabelWrite && r.Label == 0 {
+			sab.CrashAfterWrite()
 			if writes++; crashAfter >= 0 && writes >= crashAfter {
 				var p *int
 				*p = writes // a driver bug, after the device wrote and before the reply

@@ -92,7 +92,7 @@ func TestHangIsFatal(t *testing.T) {
 
 func TestCrashAfterCountsWrites(t *testing.T) {
 	srv := &blk.Server{Dev: nopDevice{}}
-	h := handler(srv, 2)
+	h := handler(srv, 2, nil)
 	buf := blk.AlignedBuffer(4096)
 	write := ipc.Msg{Label: blk.LabelWrite, Words: [4]uint64{0, 512}, GrantAddr: uint64(uintptr(unsafe.Pointer(&buf[0]))), GrantPages: 1}
 	assert.Zero(t, h(write).Label)

@@ -64,6 +64,16 @@ func Report(pid int) uint64 {
 	return 0
 }
 
+// ClearReport forgets what the fault-injection agent of task pid reported, so that a later
+// report can be told from it.
+func ClearReport(pid int) {
+	x86.Cli()
+	defer x86.Sti()
+	if i := task.ByPID(pid); i >= 0 {
+		byTask.Of(task.Get(i)).outcome = 0
+	}
+}
+
 // FuzzReport is what a fuzzer task last reported (fuzz_report) and how many reports it made.
 type FuzzReport struct{ Batch, Calls, Findings, Reports uint64 }
 

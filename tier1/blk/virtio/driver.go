@@ -105,6 +105,10 @@ type Config struct {
 	MaxTransfer int                              // bounce buffer, the most bytes per request (default 64 KiB)
 	Timeout     time.Duration                    // a request not completed by then is a hang (default 2 s)
 	Logf        func(format string, args ...any) // progress and fallbacks (default: silent)
+	// Tamper, when set, sees every request after its descriptors are written and before the
+	// device does, and may sabotage it (Request.RedirectData, Request.Withhold): fault
+	// injection only.
+	Tamper func(r *Request)
 }
 
 func (c *Config) defaults() {
@@ -570,9 +574,25 @@ func (d *Driver) do(typ uint32, sector uint64, n int) error {
 		}
 	}
 	q.setDesc(next, q.iova+uint64(q.status), 1, descWrite, 0)
-	q.publish(0)
-	d.notify.store16(d.notifyAt, 0)
+	var tr *Request
+	if d.cfg.Tamper != nil {
+		tr = &Request{Type: typ, Sector: sector, Bytes: n, q: q, first: 1, n: next - 1}
+		d.cfg.Tamper(tr)
+	}
+	if tr == nil || !tr.withheld {
+		q.publish(0)
+		d.notify.store16(d.notifyAt, 0)
+	}
+	err := d.complete(typ, writable)
+	if tr != nil && tr.Done != nil {
+		tr.Done(err)
+	}
+	return err
+}
 
+// complete waits for the outstanding request and checks what the device returned.
+func (d *Driver) complete(typ uint32, writable int) error {
+	q := d.q
 	used, err := d.wait()
 	if err != nil {
 		d.broken = err
