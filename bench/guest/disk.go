@@ -12,6 +12,8 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/simpleos/simpleos/bench/measure"
 	"github.com/simpleos/simpleos/bench/result"
 	"github.com/simpleos/simpleos/ipc/blk"
@@ -275,9 +277,6 @@ func (f *fileDisk) Close() error    { return syscall.Close(f.fd) }
 // noParams is an empty module parameter string.
 var noParams = [1]byte{0}
 
-// sysFinitModule is finit_module(2) on linux/amd64 (package syscall does not name it).
-const sysFinitModule = 313
-
 // moduleDir is where the Linux baseline's initramfs holds the virtio modules (bench/linux).
 const moduleDir = "/lib/modules/bench" // "/" + bench/linux.ModuleDir
 
@@ -292,7 +291,7 @@ func linuxDevices(path string) error {
 		if err != nil {
 			return fmt.Errorf("module %s: %v", m, err)
 		}
-		_, _, e := syscall.Syscall(sysFinitModule, uintptr(fd), uintptr(unsafe.Pointer(&noParams[0])), 0)
+		_, _, e := syscall.Syscall(unix.SYS_FINIT_MODULE, uintptr(fd), uintptr(unsafe.Pointer(&noParams[0])), 0)
 		syscall.Close(fd)
 		if e != 0 && e != syscall.EEXIST {
 			return fmt.Errorf("loading %s: %v", filepath.Base(m), e)
