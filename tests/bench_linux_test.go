@@ -24,6 +24,9 @@ var linuxBenchmarks = []string{
 	"syscall/getppid",
 	"sched/yield",
 	"pagefault/first-touch",
+	"disk/seq-write", // Linux's virtio-blk on /dev/vda, O_DIRECT (bench/guest/disk.go)
+	"disk/seq-read",
+	"disk/rand-read-4k",
 }
 
 // TestLinuxBaseline fetches Debian's cloud kernel, boots it under TCG with bench/guest -quick

@@ -150,7 +150,8 @@ func TestQEMUsIOMMUBlocksAVirtioDevicesWildDMA(t *testing.T) {
 	assert.Equal(t, 0, on.Status)
 	assert.Regexp(t, `(?m)^iommu: blocked DMA write by 00:03.0 to 0x[0-9a-f]+ \(fault reason 0x05; no driver owns it\)$`, string(on.Output))
 	assert.Regexp(t, `(?m)^iommu: blocked DMA read by 00:03.0 to 0x[0-9a-f]+ \(fault reason 0x06; no driver owns it\)$`, string(on.Output))
-	assert.Contains(t, string(on.Output), "selftest dma: mode iommu: 2 accesses blocked by the IOMMU; wild write blocked, wild read blocked")
+	// QEMU may record a blocked access more than once (the device retries within a request).
+	assert.Regexp(t, `selftest dma: mode iommu: [2-9] accesses blocked by the IOMMU; wild write blocked, wild read blocked`, string(on.Output))
 	assert.Equal(t, 0, off.Status)
 	assert.Contains(t, string(off.Output), "selftest dma: mode none: 0 accesses blocked by the IOMMU; wild write landed, wild read landed")
 }

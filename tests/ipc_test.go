@@ -71,7 +71,9 @@ func TestIPCPeerDeathThenRestart(t *testing.T) {
 func TestIPCCallTimesOut(t *testing.T) {
 	t.Parallel()
 	res := bootAppsWithPolicy(t, ipcPolicy, "", time.Minute, nil, "ring=2 ipcserver slow lifetime=3s", "ipcclient slow timeout")
-	assert.Regexp(t, `\[ipcclient\] ipcclient: unanswered call timed out after 2\d0ms`, string(res.Output))
+	// 200 ms of guest time; a loaded host (make test runs boots in parallel on 2 cores) can
+	// starve QEMU's CPU thread, which the guest sees as time passing: late, never early.
+	assert.Regexp(t, `\[ipcclient\] ipcclient: unanswered call timed out after [2-9]\d0ms`, string(res.Output))
 	assert.Equal(t, "app ipcclient exited 0", summary(t, res.Output, "ipcclient"))
 }
 
