@@ -574,7 +574,7 @@ func (f *FS) devIO(off int64, p []byte, write bool) error {
 			if err := f.dev.ReadAt(buf[:], s); err != nil {
 				return err
 			}
-			k := copy(buf[within:], p)
+			k := min(len(p), SectorSize-within)
 			if write {
 				copy(buf[within:], p[:k])
 				if err := f.dev.WriteAt(buf[:], s); err != nil {
