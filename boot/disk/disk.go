@@ -2,24 +2,26 @@
 // as the virtio-blk disk (boot.Options.Disk). The image holds one FAT32 file system on the
 // whole image, starting at sector 0, with no partition table (a "superfloppy"), so a driver
 // finds the boot sector at LBA 0. `simpleos disk create|ls|cat|put|get` are this package's
-// functions; github.com/diskfs/go-diskfs does the FAT32 work.
+// functions; github.com/diskfs/go-diskfs formats the image, fs/fat (SimpleOS's own FAT32 code)
+// reads and writes it.
 package disk
 
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	diskfs "github.com/diskfs/go-diskfs"
-	dfsdisk "github.com/diskfs/go-diskfs/disk"
-	"github.com/diskfs/go-diskfs/filesystem"
 	"github.com/diskfs/go-diskfs/filesystem/fat32"
+
+	sfs "github.com/simpleos/simpleos/fs"
+	"github.com/simpleos/simpleos/fs/fat"
 )
 
 // Sizes an image may have.
@@ -72,15 +74,19 @@ func Create(image string, size int64) error {
 	return nil
 }
 
-// Image is an open disk image.
+// Image is an open disk image. Files are read and written by SimpleOS's own FAT32 code
+// (fs/fat), which keeps the file system consistent for fsck.fat: go-diskfs v1.9.4 writes a
+// subdirectory's ".." entry wrongly, never frees a deleted file's clusters and has no
+// truncate, so it only formats (Create).
 type Image struct {
 	path string
-	disk *dfsdisk.Disk
-	fs   filesystem.FileSystem
+	file *os.File
+	fat  *fat.FS
+	rw   bool
 }
 
-// Open opens an image made by Create (or any whole-image FAT32 file system) for reading, and for
-// writing as well when writable is set.
+// Open opens an image made by Create (or any whole-image FAT32 file system with 512-byte
+// sectors) for reading, and for writing as well when writable is set.
 func Open(image string, writable bool) (*Image, error) {
 	st, err := os.Stat(image)
 	if err != nil {
@@ -89,29 +95,29 @@ func Open(image string, writable bool) (*Image, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("disk: %s is not a regular file", image)
 	}
-	mode := diskfs.ReadOnly
+	mode := os.O_RDONLY
 	if writable {
-		mode = diskfs.ReadWrite
+		mode = os.O_RDWR
 	}
-	d, err := diskfs.Open(image, diskfs.WithOpenMode(mode), diskfs.WithSectorSize(diskfs.SectorSize512))
+	f, err := os.OpenFile(image, mode, 0)
 	if err != nil {
 		return nil, fmt.Errorf("disk: opening %s: %w", image, err)
 	}
-	fsys, err := d.GetFilesystem(0)
-	if err == nil && fsys.Type() != filesystem.TypeFat32 {
-		err = errors.New("a file system other than FAT32")
-	}
+	fsys, err := fat.Mount(fat.FileDevice{F: f})
 	if err != nil {
-		_ = d.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("disk: %s is not a SimpleOS disk image (FAT32 on the whole image; make one with `simpleos disk create`): %v", image, err)
 	}
-	return &Image{path: image, disk: d, fs: fsys}, nil
+	return &Image{path: image, file: f, fat: fsys, rw: writable}, nil
 }
 
-// Close closes the image file.
+// Close makes what was written durable (the image file fsynced) and closes it.
 func (im *Image) Close() error {
-	err := im.fs.Close()
-	if cerr := im.disk.Close(); err == nil {
+	var err error
+	if im.rw {
+		err = im.fat.Sync()
+	}
+	if cerr := im.file.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
@@ -139,15 +145,15 @@ func (im *Image) List(dir string) ([]Entry, error) {
 	if !info.IsDir() {
 		return []Entry{entryOf(info)}, nil
 	}
-	des, err := im.fs.ReadDir(p)
+	des, err := im.fat.ReadDir(p)
 	if err != nil {
 		return nil, im.errorf(p, err)
 	}
 	entries := make([]Entry, 0, len(des))
 	for _, de := range des {
-		info, err := de.Info()
+		info, err := im.fat.Stat(path.Join(p, de.Name))
 		if err != nil {
-			return nil, im.errorf(path.Join(p, de.Name()), err)
+			return nil, im.errorf(path.Join(p, de.Name), err)
 		}
 		entries = append(entries, entryOf(info))
 	}
@@ -165,9 +171,21 @@ func (im *Image) ReadFile(name string) ([]byte, error) {
 	if info.IsDir() {
 		return nil, fmt.Errorf("disk: %s: /%s is a directory", im.path, strings.TrimPrefix(p, "."))
 	}
-	data, err := im.fs.ReadFile(p)
+	f, err := im.fat.Open(p, sfs.O_RDONLY, 0)
 	if err != nil {
 		return nil, im.errorf(p, err)
+	}
+	defer f.Close()
+	data := make([]byte, info.Size)
+	for off := 0; off < len(data); {
+		n, err := f.ReadAt(data[off:], int64(off))
+		if err != nil {
+			return nil, im.errorf(p, err)
+		}
+		if n == 0 {
+			return nil, im.errorf(p, errors.New("file shorter than its directory entry says"))
+		}
+		off += n
 	}
 	return data, nil
 }
@@ -179,22 +197,32 @@ func (im *Image) WriteFile(name string, data []byte) error {
 	if p == "." {
 		return fmt.Errorf("disk: %s: no file name given", im.path)
 	}
-	if dir := path.Dir(p); dir != "." {
-		if info, err := im.fs.Stat(dir); err == nil && !info.IsDir() {
-			return fmt.Errorf("disk: %s: /%s is a file, not a directory", im.path, dir)
+	dir := "."
+	for _, part := range strings.Split(path.Dir(p), "/") {
+		if part == "." {
+			break
 		}
-		if err := im.fs.Mkdir(dir); err != nil {
+		dir = path.Join(dir, part)
+		info, err := im.fat.Stat(dir)
+		switch {
+		case err == nil && !info.IsDir():
+			return fmt.Errorf("disk: %s: /%s is a file, not a directory", im.path, dir)
+		case err == syscall.ENOENT:
+			if err := im.fat.Mkdir(dir, 0o755); err != nil {
+				return im.errorf(dir, err)
+			}
+		case err != nil:
 			return im.errorf(dir, err)
 		}
 	}
-	if info, err := im.fs.Stat(p); err == nil && info.IsDir() {
+	if info, err := im.fat.Stat(p); err == nil && info.IsDir() {
 		return fmt.Errorf("disk: %s: /%s is a directory", im.path, p)
 	}
-	f, err := im.fs.OpenFile(p, os.O_CREATE|os.O_RDWR|os.O_TRUNC)
+	f, err := im.fat.Open(p, sfs.O_CREAT|sfs.O_WRONLY|sfs.O_TRUNC, 0o644)
 	if err != nil {
 		return im.errorf(p, err)
 	}
-	if _, err := f.Write(data); err != nil {
+	if _, _, err := f.WriteAt(data, 0); err != nil {
 		_ = f.Close()
 		return im.errorf(p, err)
 	}
@@ -204,14 +232,14 @@ func (im *Image) WriteFile(name string, data []byte) error {
 	return nil
 }
 
-// stat is Stat with the root answered here (the FAT code has no entry for it).
-func (im *Image) stat(p string) (fs.FileInfo, error) {
-	if p == "." {
-		return rootInfo{}, nil
+// stat is Stat, with a clear message for a missing path.
+func (im *Image) stat(p string) (sfs.Stat, error) {
+	info, err := im.fat.Stat(p)
+	if err == syscall.ENOENT {
+		return sfs.Stat{}, fmt.Errorf("disk: %s: /%s: no such file or directory", im.path, p)
 	}
-	info, err := im.fs.Stat(p)
 	if err != nil {
-		return nil, fmt.Errorf("disk: %s: /%s: no such file or directory", im.path, p)
+		return sfs.Stat{}, im.errorf(p, err)
 	}
 	return info, nil
 }
@@ -220,7 +248,7 @@ func (im *Image) errorf(p string, err error) error {
 	return fmt.Errorf("disk: %s: /%s: %w", im.path, strings.TrimPrefix(p, "."), err)
 }
 
-// clean turns a user's path into io/fs form: "a/b", or "." for the root.
+// clean turns a user's path into a file-system path: "a/b", or "." for the root.
 func clean(p string) string {
 	c := strings.TrimPrefix(path.Clean("/"+p), "/")
 	if c == "" {
@@ -229,23 +257,13 @@ func clean(p string) string {
 	return c
 }
 
-func entryOf(info fs.FileInfo) Entry {
-	e := Entry{Name: info.Name(), Dir: info.IsDir(), ModTime: info.ModTime()}
+func entryOf(info sfs.Stat) Entry {
+	e := Entry{Name: info.Name, Dir: info.IsDir(), ModTime: info.ModTime}
 	if !e.Dir {
-		e.Size = info.Size()
+		e.Size = info.Size
 	}
 	return e
 }
-
-// rootInfo describes the root directory.
-type rootInfo struct{}
-
-func (rootInfo) Name() string       { return "/" }
-func (rootInfo) Size() int64        { return 0 }
-func (rootInfo) Mode() fs.FileMode  { return fs.ModeDir | 0o755 }
-func (rootInfo) ModTime() time.Time { return time.Time{} }
-func (rootInfo) IsDir() bool        { return true }
-func (rootInfo) Sys() any           { return nil }
 
 // ParseSize reads a size such as "64M", "1G", "512K" or "67108864" (bytes). The suffixes are
 // binary: K = 1024.
