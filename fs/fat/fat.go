@@ -19,7 +19,8 @@
 //  1. flush the device (the data written so far is durable);
 //  2. write the FAT sectors with every new allocation, but with clusters freed since the last
 //     Sync still marked in use; flush;
-//  3. write the dirty directory sectors (in the order they were dirtied); flush;
+//  3. write the dirty directory sectors: first those of directory clusters allocated since
+//     the last Sync, flush, then the rest in the order they were dirtied; flush;
 //  4. write the FAT sectors that free the clusters released since the last Sync, and FSInfo;
 //     flush. Only now may those clusters be allocated again.
 //
@@ -27,7 +28,10 @@
 // uses, and data a program synced is never overwritten by another file's data. A crash before
 // Sync leaves the file system as the previous Sync left it (plus the data of overwrites in
 // place, which FAT cannot order), mountable and consistent, at worst with lost clusters (in
-// use in the FAT, in no file) that fsck reclaims. What FAT does not give: a write inside the
+// use in the FAT, in no file) that fsck reclaims. A crash inside a Sync may also leave a
+// truncated file's chain longer than its size (the chain's new end is written with the frees),
+// never shorter. TestCrashDuringSync cuts a Sync after each of its device operations and holds
+// fsck.fat to exactly that. What FAT does not give: a write inside the
 // existing length of a file is not atomic (a crash may leave some sectors old and some new); a
 // rename across directories, which writes two directory sectors, may be seen after a crash as
 // both names (two entries sharing one cluster chain) though never as neither; Sync is of the
@@ -81,11 +85,12 @@ type FS struct {
 	clusters     uint32 // data clusters; valid numbers are 2..clusters+1
 
 	fat        []uint32          // the FAT as it is now
-	disk       map[uint32]uint32 // freed clusters not yet freed on disk: their on-disk value
+	disk       map[uint32]uint32 // freed clusters, and chain ends moved by a truncation, not yet written so: their on-disk value
 	fatDirty   map[uint32]bool   // FAT sectors (index within one FAT) to write
 	meta       map[uint64][]byte // cached directory sectors
 	metaDirty  map[uint64]bool
-	metaOrder  []uint64 // dirty directory sectors, in the order they were dirtied
+	metaOrder  []uint64        // dirty directory sectors, in the order they were dirtied
+	fresh      map[uint64]bool // sectors of directory clusters allocated since the last Sync
 	freeCount  uint32
 	nextFree   uint32
 	open       map[entryLoc]*node // open files, by the location of their entry
@@ -104,7 +109,7 @@ func WithClock(now func() time.Time) Option { return func(f *FS) { f.now = now }
 // Mount reads the FAT32 file system at sector 0 of dev.
 func Mount(dev Device, opts ...Option) (*FS, error) {
 	f := &FS{dev: dev, now: time.Now, disk: map[uint32]uint32{}, fatDirty: map[uint32]bool{},
-		meta: map[uint64][]byte{}, metaDirty: map[uint64]bool{}, open: map[entryLoc]*node{}}
+		meta: map[uint64][]byte{}, metaDirty: map[uint64]bool{}, fresh: map[uint64]bool{}, open: map[entryLoc]*node{}}
 	for _, o := range opts {
 		o(f)
 	}
@@ -257,6 +262,12 @@ func (f *FS) truncateChain(first uint32, keep int) (uint32, error) {
 		return first, nil
 	}
 	if keep > 0 {
+		// The new end of the chain reaches the disk with the frees (step 4), after the
+		// directory entry's new size (step 3): until then the chain on disk is longer than
+		// the file, never shorter.
+		if _, ok := f.disk[cs[keep-1]]; !ok {
+			f.disk[cs[keep-1]] = f.fat[cs[keep-1]]
+		}
 		f.setFAT(cs[keep-1], eoc)
 	}
 	f.free(cs[keep:])
@@ -290,6 +301,7 @@ func (f *FS) dirtyMeta(s uint64) {
 func (f *FS) zeroCluster(c uint32) {
 	for s := f.clusterSector(c); s < f.clusterSector(c)+uint64(f.spc); s++ {
 		f.meta[s] = make([]byte, SectorSize)
+		f.fresh[s] = true
 		f.dirtyMeta(s)
 	}
 }
@@ -335,17 +347,27 @@ func (f *FS) doSync() error {
 	if err := f.dev.Flush(); err != nil {
 		return err
 	}
-	// 3: directories
-	for _, s := range f.metaOrder {
-		if !f.metaDirty[s] {
-			continue
+	// 3: directories: new directory clusters first (their "." and ".." and entries), then,
+	// after a flush, the sectors that point at them, in the order they were dirtied: an entry
+	// on disk never names a directory cluster that does not hold a directory yet.
+	for pass := 0; pass < 2; pass++ {
+		for _, s := range f.metaOrder {
+			if !f.metaDirty[s] || f.fresh[s] != (pass == 0) {
+				continue
+			}
+			if err := f.dev.WriteAt(f.meta[s], s); err != nil {
+				return err
+			}
 		}
-		if err := f.dev.WriteAt(f.meta[s], s); err != nil {
-			return err
+		if pass == 0 && len(f.fresh) > 0 {
+			if err := f.dev.Flush(); err != nil {
+				return err
+			}
 		}
 	}
 	f.metaOrder = f.metaOrder[:0]
 	clear(f.metaDirty)
+	clear(f.fresh)
 	if err := f.dev.Flush(); err != nil {
 		return err
 	}
