@@ -12,7 +12,8 @@ package main
 //
 //	restart=never|on-failure|always  restart rule for every app (default never: run once)
 //	crashbudget=N                    crashes within 10 s before quarantine (default 5)
-//	taskmem=MB                       resident-memory quota per task (default 64)
+//	taskmem=MB                       memory quota per task (default: a quarter of the guest's
+//	                                 memory, at least 64 MiB)
 //	taskcpu=MS                       total CPU budget per task instance (default none)
 //	heartbeat=MS                     heartbeat deadline per task (default none)
 //	maxstarts=N                      start each app at most N times (default unlimited)
@@ -242,11 +243,25 @@ func supervise(apps []*app, args map[string]string) int {
 	return st.report(before)
 }
 
+// defaultTaskQuota is the memory quota of a task whose policy module sets none: a quarter of
+// the guest's memory, at least 64 MiB (what a Go program's tests need grows with the machine).
+func defaultTaskQuota() uint64 {
+	return max(uint64(64<<20), kernel.Frames().Total*4096/4)
+}
+
+// quotaOf is the memory quota a's instances get.
+func (st *supervisorState) quotaOf(a *app) uint64 {
+	if a.module != nil && a.module.Quota != 0 {
+		return a.module.Quota
+	}
+	return st.quota
+}
+
 // newSupervisor reads the supervisor's settings from the kernel command line (taskmem,
 // maxstarts, sensor, blk) and the apps' symbols; in the monolithic sensor and blk modes the
 // core runs the sensor or the block driver itself, so it has no task.
 func newSupervisor(apps []*app, args map[string]string) (*supervisorState, error) {
-	st := &supervisorState{apps: apps, byPID: map[int]*app{}, quota: 64 << 20}
+	st := &supervisorState{apps: apps, byPID: map[int]*app{}, quota: defaultTaskQuota()}
 	if v, ok := args["taskmem"]; ok {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 {
 			st.quota = uint64(n) << 20
@@ -478,6 +493,10 @@ func (st *supervisorState) ended(ev kernel.TaskEvent) {
 	st.mu.Unlock()
 
 	fmt.Printf("%s [ring %d, pid %d, cpu %v; %s]\n", line, a.spec.Ring, ev.PID, ev.CPU.Round(time.Millisecond), d.Why)
+	if ev.Why == kernel.WhyMemoryQuota {
+		fmt.Printf("supervisor: %s reached its memory quota of %d MiB: raise it with `quota SIZE` in its policy module, or with taskmem=MB on the kernel command line (simpleos run --append taskmem=MB) for a task the policy does not list\n",
+			a.spec.Name, st.quotaOf(a)>>20)
+	}
 	if d.Restart && st.maxStarts > 0 && a.starts >= st.maxStarts {
 		fmt.Printf("supervisor: %s started %d times (maxstarts): not restarted\n", a.spec.Name, a.starts)
 		d.Restart = false

@@ -218,6 +218,7 @@ func TestMemoryHogStopsAtItsQuota(t *testing.T) {
 	res := bootApps(t, "taskmem=48", time.Minute, nil, "memhog", "hello")
 	assert.Contains(t, string(res.Output), "[memhog] memhog: 16 MiB")
 	assert.Equal(t, "app memhog killed: memory quota exceeded", summary(t, res.Output, "memhog"))
+	assert.Contains(t, string(res.Output), "supervisor: memhog reached its memory quota of 48 MiB: raise it with `quota SIZE` in its policy module, or with taskmem=MB on the kernel command line")
 	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
 }
 

@@ -89,9 +89,12 @@ type TaskEvent struct {
 	FramesFree uint64
 }
 
+// WhyMemoryQuota is TaskEvent.Why of a task that reached its memory quota.
+const WhyMemoryQuota = "memory quota exceeded"
+
 var causeText = [...]string{
 	task.NoCause:        "",
-	task.MemoryQuota:    "memory quota exceeded",
+	task.MemoryQuota:    WhyMemoryQuota,
 	task.NoMemory:       "out of memory (beyond its reservation, nothing left it may take)",
 	task.NoHandler:      "no handler for the fault",
 	task.BySignal:       "killed by a signal",
