@@ -12,8 +12,7 @@ package main
 //
 //	restart=never|on-failure|always  restart rule for every app (default never: run once)
 //	crashbudget=N                    crashes within 10 s before quarantine (default 5)
-//	taskmem=MB                       memory quota per task (default: a quarter of the guest's
-//	                                 memory, at least 64 MiB)
+//	taskmem=MB                       memory quota per task (default 64)
 //	taskcpu=MS                       total CPU budget per task instance (default none)
 //	heartbeat=MS                     heartbeat deadline per task (default none)
 //	maxstarts=N                      start each app at most N times (default unlimited)
@@ -243,12 +242,6 @@ func supervise(apps []*app, args map[string]string) int {
 	return st.report(before)
 }
 
-// defaultTaskQuota is the memory quota of a task whose policy module sets none: a quarter of
-// the guest's memory, at least 64 MiB (what a Go program's tests need grows with the machine).
-func defaultTaskQuota() uint64 {
-	return max(uint64(64<<20), kernel.Frames().Total*4096/4)
-}
-
 // quotaOf is the memory quota a's instances get.
 func (st *supervisorState) quotaOf(a *app) uint64 {
 	if a.module != nil && a.module.Quota != 0 {
@@ -261,7 +254,7 @@ func (st *supervisorState) quotaOf(a *app) uint64 {
 // maxstarts, sensor, blk) and the apps' symbols; in the monolithic sensor and blk modes the
 // core runs the sensor or the block driver itself, so it has no task.
 func newSupervisor(apps []*app, args map[string]string) (*supervisorState, error) {
-	st := &supervisorState{apps: apps, byPID: map[int]*app{}, quota: defaultTaskQuota()}
+	st := &supervisorState{apps: apps, byPID: map[int]*app{}, quota: 64 << 20}
 	if v, ok := args["taskmem"]; ok {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 {
 			st.quota = uint64(n) << 20

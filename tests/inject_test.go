@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -55,6 +56,7 @@ func runCampaign(t *testing.T, deployment string, scs []campaign.Scenario, files
 	require.NoError(t, err)
 
 	out := t.TempDir()
+	t.Cleanup(func() { keepOnFailure(t, out) }) // runs before the temporary directory goes
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	start := time.Now()
@@ -81,6 +83,20 @@ func runCampaign(t *testing.T, deployment string, scs []campaign.Scenario, files
 		}
 	}
 	return rs, out
+}
+
+// keepOnFailure copies a failed campaign's results and boot transcripts to
+// build/test-failures/TEST/, so that a failure in CI leaves its evidence.
+func keepOnFailure(t *testing.T, out string) {
+	if !t.Failed() {
+		return
+	}
+	dst := filepath.Join(appRepoRoot(t), "build", "test-failures", t.Name())
+	if err := os.CopyFS(dst, os.DirFS(out)); err != nil {
+		t.Logf("keeping the campaign's files: %v", err)
+		return
+	}
+	t.Logf("the campaign's results and transcripts are kept in %s", dst)
 }
 
 func TestInjectQuickCampaignTiered(t *testing.T) {
