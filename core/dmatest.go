@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/simpleos/simpleos/core/kernel"
 	"github.com/simpleos/simpleos/core/kernel/arch"
@@ -257,22 +258,12 @@ func (p *probe) request(kind uint32, sector uint64, buf uint64, read bool) (int,
 	return -1, fmt.Errorf("no completion after 500 ms (device status %#x)", arch.Load8(p.common+0x14))
 }
 
-func copyTo(k uintptr, b []byte) {
-	for i, c := range b {
-		arch.Store8(k+uintptr(i), c)
-	}
-}
+func copyTo(k uintptr, b []byte) { arch.Memmove(k, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b))) }
 
 func copyFrom(k uintptr, n int) []byte {
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = arch.Load8(k + uintptr(i))
-	}
+	arch.Memmove(uintptr(unsafe.Pointer(&b[0])), k, uintptr(n))
 	return b
 }
 
-func zero(k uintptr, n int) {
-	for i := 0; i < n; i++ {
-		arch.Store8(k+uintptr(i), 0)
-	}
-}
+func zero(k uintptr, n int) { arch.Memzero(k, uintptr(n)) }

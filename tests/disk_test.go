@@ -62,21 +62,7 @@ func diskImage(t *testing.T, size int64) string {
 func bootDisk(t *testing.T, manifest, cmdline, disk string, timeout time.Duration, programs ...string) boot.Result {
 	t.Helper()
 	p := kernelPaths(t)
-	var specs []boot.AppSpec
-	for _, a := range programs {
-		words := strings.Fields(a)
-		i := 0
-		if strings.HasPrefix(words[0], "ring=") {
-			i = 1
-		}
-		words[i] = repoProgram(t, words[i])
-		s, err := boot.ParseAppSpec(strings.Join(words, " "))
-		require.NoError(t, err)
-		specs = append(specs, s)
-	}
-	boot.NameApps(specs)
-	mods, err := boot.AppModules(specs)
-	require.NoError(t, err)
+	mods := appModules(t, programs, func(pkg string) string { return repoProgram(t, pkg) })
 	file := filepath.Join(t.TempDir(), "test.policy")
 	require.NoError(t, os.WriteFile(file, []byte(manifest), 0o644))
 	m, err := boot.PolicyModules(file)

@@ -43,21 +43,7 @@ func bootAppsWithPolicy(t *testing.T, manifest, cmdline string, timeout time.Dur
 func bootWith(t *testing.T, manifest, cmdline string, timeout time.Duration, extraQEMU []string, apps ...string) boot.Result {
 	t.Helper()
 	p := kernelPaths(t)
-	var specs []boot.AppSpec
-	for _, a := range apps {
-		words := strings.Fields(a)
-		i := 0
-		if strings.HasPrefix(words[0], "ring=") {
-			i = 1
-		}
-		words[i] = appPath(t, words[i])
-		s, err := boot.ParseAppSpec(strings.Join(words, " "))
-		require.NoError(t, err)
-		specs = append(specs, s)
-	}
-	boot.NameApps(specs)
-	mods, err := boot.AppModules(specs)
-	require.NoError(t, err)
+	mods := appModules(t, apps, func(name string) string { return appPath(t, name) })
 	if manifest != "" {
 		file := filepath.Join(t.TempDir(), "test.policy")
 		require.NoError(t, os.WriteFile(file, []byte(manifest), 0o644))
@@ -75,6 +61,28 @@ func bootWith(t *testing.T, manifest, cmdline string, timeout time.Duration, ext
 	require.NoError(t, err)
 	t.Logf("%q: status %d after %v\n%s", cmdline, res.Status, res.Duration.Round(time.Millisecond), res.Output)
 	return res
+}
+
+// appModules turns "[ring=N] NAME [ARGS...]" specs into the apps' Multiboot modules; path
+// gives NAME's built program.
+func appModules(t *testing.T, apps []string, path func(name string) string) []string {
+	t.Helper()
+	var specs []boot.AppSpec
+	for _, a := range apps {
+		words := strings.Fields(a)
+		i := 0
+		if strings.HasPrefix(words[0], "ring=") {
+			i = 1
+		}
+		words[i] = path(words[i])
+		s, err := boot.ParseAppSpec(strings.Join(words, " "))
+		require.NoError(t, err)
+		specs = append(specs, s)
+	}
+	boot.NameApps(specs)
+	mods, err := boot.AppModules(specs)
+	require.NoError(t, err)
+	return mods
 }
 
 // summary returns the final "app NAME ..." line for name (the supervisor prints one per app at

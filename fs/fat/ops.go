@@ -217,23 +217,31 @@ func (f *FS) Mkdir(name string, _ iofs.FileMode) error {
 	return f.maybeSync()
 }
 
+// existing returns the entry name names, which must exist (ENOENT); the root is rootErr:
+// it has no entry to remove.
+func (f *FS) existing(name string, rootErr error) (*dirent, error) {
+	parts, err := fs.Split(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(parts) == 0 {
+		return nil, rootErr
+	}
+	_, _, e, err := f.parent(parts)
+	if err == nil && e == nil {
+		err = syscall.ENOENT
+	}
+	return e, err
+}
+
 // Unlink implements fs.FS.
 func (f *FS) Unlink(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	parts, err := fs.Split(name)
-	if err != nil {
-		return err
-	}
-	if len(parts) == 0 {
-		return syscall.EISDIR
-	}
-	_, _, e, err := f.parent(parts)
+	e, err := f.existing(name, syscall.EISDIR)
 	switch {
 	case err != nil:
 		return err
-	case e == nil:
-		return syscall.ENOENT
 	case e.isDir():
 		return syscall.EISDIR
 	}
@@ -268,19 +276,10 @@ func (f *FS) dropFile(d dirent) error {
 func (f *FS) Rmdir(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	parts, err := fs.Split(name)
-	if err != nil {
-		return err
-	}
-	if len(parts) == 0 {
-		return syscall.EBUSY
-	}
-	_, _, e, err := f.parent(parts)
+	e, err := f.existing(name, syscall.EBUSY)
 	switch {
 	case err != nil:
 		return err
-	case e == nil:
-		return syscall.ENOENT
 	case !e.isDir():
 		return syscall.ENOTDIR
 	}
