@@ -28,7 +28,20 @@ var Calls = []Call{
 	{"eventfd", SysEventfd}, {"eventfd2", SysEventfd2}, {"epoll_create1", SysEpollCreate1}, {"pipe2", SysPipe2},
 	{"prlimit64", SysPrlimit64}, {"getrandom", SysGetrandom},
 
-	{"wait_event", SysWaitEvent}, {"heartbeat", SysHeartbeat},
+	// files (core/kernel/vfs, forwarded to the file-system server)
+	{"stat", SysStat}, {"lstat", SysLstat}, {"lseek", SysLseek}, {"pread64", SysPread64},
+	{"pwrite64", SysPwrite64}, {"readv", SysReadv}, {"access", SysAccess}, {"dup", SysDup}, {"dup2", SysDup2},
+	{"fsync", SysFsync}, {"fdatasync", SysFdatasync}, {"truncate", SysTruncate}, {"ftruncate", SysFtruncate},
+	{"getcwd", SysGetcwd}, {"chdir", SysChdir}, {"fchdir", SysFchdir}, {"rename", SysRename},
+	{"mkdir", SysMkdir}, {"rmdir", SysRmdir}, {"creat", SysCreat}, {"unlink", SysUnlink},
+	{"readlink", SysReadlink}, {"chmod", SysChmod}, {"fchmod", SysFchmod}, {"umask", SysUmask},
+	{"sync", SysSync}, {"getdents64", SysGetdents64}, {"fadvise64", SysFadvise64}, {"mkdirat", SysMkdirat},
+	{"unlinkat", SysUnlinkat}, {"renameat", SysRenameat}, {"readlinkat", SysReadlinkat},
+	{"fchmodat", SysFchmodat}, {"faccessat", SysFaccessat}, {"utimensat", SysUtimensat},
+	{"fallocate", SysFallocate}, {"dup3", SysDup3}, {"renameat2", SysRenameat2}, {"statx", SysStatx},
+	{"faccessat2", SysFaccessat2},
+
+	{"wait_event", SysWaitEvent}, {"heartbeat", SysHeartbeat}, {"files_reap", SysFilesReap},
 	{"ipc_register", SysIPCRegister}, {"ipc_lookup", SysIPCLookup}, {"ipc_call", SysIPCCall},
 	{"ipc_recv", SysIPCRecv}, {"ipc_reply", SysIPCReply}, {"ipc_replyrecv", SysIPCReplyRecv},
 	{"notify_wait", SysNotifyWait}, {"console_attach", SysConsoleAttach}, {"console_fetch", SysConsoleFetch},

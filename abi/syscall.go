@@ -6,7 +6,10 @@ const (
 	SysWrite            = 1
 	SysOpen             = 2
 	SysClose            = 3
+	SysStat             = 4
 	SysFstat            = 5
+	SysLstat            = 6
+	SysLseek            = 8
 	SysMmap             = 9
 	SysMprotect         = 10
 	SysMunmap           = 11
@@ -15,10 +18,16 @@ const (
 	SysRtSigprocmask    = 14
 	SysRtSigreturn      = 15
 	SysIoctl            = 16
+	SysPread64          = 17
+	SysPwrite64         = 18
+	SysReadv            = 19
 	SysWritev           = 20
+	SysAccess           = 21
 	SysPipe             = 22
 	SysSchedYield       = 24
 	SysMadvise          = 28
+	SysDup              = 32
+	SysDup2             = 33
 	SysNanosleep        = 35
 	SysGetpid           = 39
 	SysClone            = 56
@@ -26,6 +35,22 @@ const (
 	SysKill             = 62
 	SysUname            = 63
 	SysFcntl            = 72
+	SysFsync            = 74
+	SysFdatasync        = 75
+	SysTruncate         = 76
+	SysFtruncate        = 77
+	SysGetcwd           = 79
+	SysChdir            = 80
+	SysFchdir           = 81
+	SysRename           = 82
+	SysMkdir            = 83
+	SysRmdir            = 84
+	SysCreat            = 85
+	SysUnlink           = 87
+	SysReadlink         = 89
+	SysChmod            = 90
+	SysFchmod           = 91
+	SysUmask            = 95
 	SysGettimeofday     = 96
 	SysGetrlimit        = 97
 	SysGetuid           = 102
@@ -35,6 +60,7 @@ const (
 	SysGetppid          = 110
 	SysSigaltstack      = 131
 	SysPrctl            = 157
+	SysSync             = 162
 	SysArchPrctl        = 158
 	SysGettid           = 186
 	SysTkill            = 200
@@ -42,7 +68,9 @@ const (
 	SysFutex            = 202
 	SysSchedGetaffinity = 204
 	SysEpollCreate      = 213
+	SysGetdents64       = 217
 	SysSetTidAddress    = 218
+	SysFadvise64        = 221
 	SysClockGettime     = 228
 	SysClockGetres      = 229
 	SysClockNanosleep   = 230
@@ -51,24 +79,37 @@ const (
 	SysEpollCtl         = 233
 	SysTgkill           = 234
 	SysOpenat           = 257
+	SysMkdirat          = 258
 	SysNewfstatat       = 262
+	SysUnlinkat         = 263
+	SysRenameat         = 264
+	SysReadlinkat       = 267
+	SysFchmodat         = 268
+	SysFaccessat        = 269
 	SysSetRobustList    = 273
+	SysUtimensat        = 280
 	SysEpollPwait       = 281
 	SysEventfd          = 284
+	SysFallocate        = 285
 	SysEventfd2         = 290
 	SysEpollCreate1     = 291
+	SysDup3             = 292
 	SysPipe2            = 293
 	SysPrlimit64        = 302
+	SysRenameat2        = 316
 	SysGetrandom        = 318
+	SysStatx            = 332
+	SysFaccessat2       = 439
 
 	// LinuxSyscalls bounds the Linux numbers the table holds.
-	LinuxSyscalls = 335
+	LinuxSyscalls = 440
 )
 
 // SimpleOS's own system calls, outside Linux's numbering (0x400-0x4ff).
 const (
 	SysWaitEvent = 0x400 // the core's supervisor waits for a task event (core only)
 	SysHeartbeat = 0x401 // a task tells the watchdog it is alive
+	SysFilesReap = 0x402 // the core closes the server handles of files left open by ended tasks (core only)
 
 	// IPC (core/kernel/ipc.go; the user side is package ipc).
 	SysIPCRegister  = 0x410 // (name, len) -> handle

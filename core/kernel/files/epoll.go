@@ -108,8 +108,12 @@ func EpollCtl(c task.Call) task.Result {
 	}
 	ep := &epolls[d.Obj&(maxEpolls-1)]
 	op, target, ev := c.Arg(1), int32(c.Arg(2)), c.Ptr(3)
-	if lookup(c.Task(), uint64(uint32(target))) == nil {
+	td := lookup(c.Task(), uint64(uint32(target)))
+	if td == nil {
 		return task.Err(abi.EBADF)
+	}
+	if td.Kind == task.FDFile {
+		return task.Err(abi.EPERM) // as Linux: a regular file is always ready, never polled
 	}
 	var events uint32
 	var data uint64

@@ -1,6 +1,8 @@
-// Package files serves file descriptors: the console (0-2), pipes, and the epoll instances and
-// eventfds the Go runtime's netpoller needs. There is no file system yet: open and openat
-// fail with ENOENT, which the runtime tolerates. The descriptor table is the task's
+// Package files serves file descriptors: the console (0-2), pipes, the epoll instances and
+// eventfds the Go runtime's netpoller needs, and files — which it hands to package vfs, the
+// file ABI forwarded to the file-system server (descriptors of kind task.FDFile: this package
+// is the front door of every call on a descriptor, vfs of every call on a path). The
+// descriptor table is the task's
 // (task.FDTable); the objects are here, in tables each task has a share of (its reservation
 // and limit: the pools), and a descriptor names its object's slot and generation, so a slot
 // reused for another object is never reached through an old descriptor. A call that waits
@@ -16,6 +18,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/mm"
 	"github.com/simpleos/simpleos/core/kernel/sched"
 	"github.com/simpleos/simpleos/core/kernel/task"
+	"github.com/simpleos/simpleos/core/kernel/vfs"
 )
 
 const (
@@ -85,6 +88,12 @@ func Admit(t *task.Task) bool {
 		pipePool.Release(&q.pipes)
 		return false
 	}
+	if !vfs.Admit(t) {
+		eventfdPool.Release(&q.eventfds)
+		epollPool.Release(&q.epolls)
+		pipePool.Release(&q.pipes)
+		return false
+	}
 	return true
 }
 
@@ -106,6 +115,8 @@ func TaskEnded(t *task.Task) {
 			freeEventfd(int32(i))
 		}
 	}
+	vfs.TaskClosed(t)
+	vfs.TaskEnded(t)
 	q := quota.Of(t)
 	eventfdPool.Release(&q.eventfds)
 	epollPool.Release(&q.epolls)
@@ -124,6 +135,8 @@ func gen(kind task.FDKind, obj int32) uint32 {
 		return epolls[obj&(maxEpolls-1)].gen
 	case task.FDEventfd:
 		return eventfds[obj&(maxEventfds-1)].gen
+	case task.FDFile:
+		return vfs.Gen(obj)
 	}
 	return 0
 }
@@ -193,6 +206,8 @@ func closeFD(t *task.Task, d *task.FD) {
 		freeEventfd(d.Obj)
 	case task.FDPipeRead, task.FDPipeWrite:
 		closePipeEnd(t, d)
+	case task.FDFile:
+		vfs.Release(d.Obj)
 	}
 	*d = task.FD{}
 }
@@ -230,6 +245,11 @@ func writeConsole(t *task.Task, as *mm.AddressSpace, va, n uintptr) int64 {
 //
 //go:nosplit
 func Write(c task.Call) task.Result {
+	if r, mine, done := vfs.Resumed(c); done {
+		return r
+	} else if mine {
+		c.Again = false // it waited for the file's lock: start over
+	}
 	d := lookupFor(c, c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
@@ -241,6 +261,8 @@ func Write(c task.Call) task.Result {
 		return task.Ret(eventfdWrite(c, d.Obj, c.Ptr(1), c.Size(2)))
 	case task.FDPipeWrite:
 		return pipeWrite(c, c.FD(0), d, c.Ptr(1), c.Size(2))
+	case task.FDFile:
+		return vfs.Transfer(c, d, c.Ptr(1), c.Size(2), -1, true)
 	}
 	return task.Err(abi.EBADF)
 }
@@ -249,13 +271,28 @@ func Write(c task.Call) task.Result {
 //
 //go:nosplit
 func Writev(c task.Call) task.Result {
+	if r, mine, done := vfs.Resumed(c); done {
+		return r
+	} else if mine {
+		c.Again = false
+	}
 	d := lookup(c.Task(), c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
 	}
+	if d.Kind == task.FDFile || d.Kind == task.FDPipeWrite {
+		return vectored(c, d, true)
+	}
 	if d.Kind != task.FDConsole {
 		return task.Err(abi.EINVAL)
 	}
+	return writevConsole(c)
+}
+
+// writevConsole is writev on the console: every buffer, up to console.MaxWrite in all.
+//
+//go:nosplit
+func writevConsole(c task.Call) task.Result {
 	as := c.Space()
 	iov, cnt := c.Ptr(1), c.Arg(2)
 	if cnt > 1024 {
@@ -289,10 +326,67 @@ func Writev(c task.Call) task.Result {
 	return task.Ret(total)
 }
 
+// Readv is readv(fd, iov, n): files and pipes.
+//
+//go:nosplit
+func Readv(c task.Call) task.Result {
+	if r, mine, done := vfs.Resumed(c); done {
+		return r
+	} else if mine {
+		c.Again = false
+	}
+	d := lookup(c.Task(), c.FD(0))
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	return vectored(c, d, false)
+}
+
+// vectored serves readv and writev on a file or a pipe with the first non-empty buffer of the
+// vector: a short transfer, which readv(2) and writev(2) may return and callers loop on.
+//
+//go:nosplit
+func vectored(c task.Call, d *task.FD, write bool) task.Result {
+	as := c.Space()
+	iov, cnt := c.Ptr(1), c.Arg(2)
+	if cnt > 1024 {
+		return task.Err(abi.EINVAL)
+	}
+	for i := uint64(0); i < cnt; i++ {
+		base, ok1 := as.Read64(iov + uintptr(i)*16)
+		n, ok2 := as.Read64(iov + uintptr(i)*16 + 8)
+		if !ok1 || !ok2 {
+			return task.Err(abi.EFAULT)
+		}
+		if n == 0 {
+			continue
+		}
+		switch d.Kind {
+		case task.FDFile:
+			return vfs.Transfer(c, d, uintptr(base), uintptr(n), -1, write)
+		case task.FDPipeWrite:
+			if write {
+				return pipeWrite(c, c.FD(0), d, uintptr(base), uintptr(n))
+			}
+		case task.FDPipeRead:
+			if !write {
+				return pipeRead(c, c.FD(0), d, uintptr(base), uintptr(n))
+			}
+		}
+		return task.Err(abi.EBADF)
+	}
+	return task.Ret(0)
+}
+
 // Read is read(fd, buf, n).
 //
 //go:nosplit
 func Read(c task.Call) task.Result {
+	if r, mine, done := vfs.Resumed(c); done {
+		return r
+	} else if mine {
+		c.Again = false
+	}
 	d := lookupFor(c, c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
@@ -304,22 +398,25 @@ func Read(c task.Call) task.Result {
 		return task.Ret(eventfdRead(c, d.Obj, c.Ptr(1), c.Size(2)))
 	case task.FDPipeRead:
 		return pipeRead(c, c.FD(0), d, c.Ptr(1), c.Size(2))
+	case task.FDFile:
+		return vfs.Transfer(c, d, c.Ptr(1), c.Size(2), -1, false)
 	}
 	return task.Err(abi.EBADF)
 }
-
-// Open is open and openat: there are no files to open.
-//
-//go:nosplit
-func Open(c task.Call) task.Result { return task.Err(abi.ENOENT) }
 
 // Close is close(fd).
 //
 //go:nosplit
 func Close(c task.Call) task.Result {
+	if r, _, done := vfs.Resumed(c); done {
+		return r
+	}
 	d := c.Task().FDs.Get(c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
+	}
+	if d.Kind == task.FDFile {
+		return vfs.Close(c, d)
 	}
 	closeFD(c.Task(), d)
 	return task.Ret(0)
@@ -328,13 +425,27 @@ func Close(c task.Call) task.Result {
 // Fstat is fstat(fd, buf): mode, nlink and block size.
 //
 //go:nosplit
-func Fstat(c task.Call) task.Result { return fstat(c, c.FD(0), c.Ptr(1)) }
+func Fstat(c task.Call) task.Result {
+	if r, _, done := vfs.Resumed(c); done {
+		return r
+	}
+	return fstat(c, c.FD(0), c.Ptr(1), false)
+}
 
+// fstat serves fstat, fstatat(AT_EMPTY_PATH) and statx(AT_EMPTY_PATH) on a descriptor: files
+// through the server, the console and pipes here.
+//
 //go:nosplit
-func fstat(c task.Call, fd uint64, st uintptr) task.Result {
+func fstat(c task.Call, fd uint64, st uintptr, statx bool) task.Result {
 	d := lookup(c.Task(), fd)
 	if d == nil {
 		return task.Err(abi.EBADF)
+	}
+	if d.Kind == task.FDFile {
+		return vfs.Fstat(c, d, st, statx)
+	}
+	if statx {
+		return statxOther(c, d, st)
 	}
 	// struct stat is 144 bytes; report a character device for the console.
 	as := c.Space()
@@ -351,44 +462,314 @@ func fstat(c task.Call, fd uint64, st uintptr) task.Result {
 	return task.Ret(0)
 }
 
-// Newfstatat serves fstatat(fd, "", buf, AT_EMPTY_PATH), which C libraries use as fstat;
-// there are no paths to look up.
+// Newfstatat is fstatat(dirfd, path, buf, flags): with AT_EMPTY_PATH and an empty path (C
+// libraries' fstat) on the descriptor, else on the path (package vfs).
 //
 //go:nosplit
 func Newfstatat(c task.Call) task.Result {
-	const atEmptyPath = 0x1000
-	if c.Arg(3)&atEmptyPath == 0 {
-		return task.Err(abi.ENOENT)
+	if r, _, done := vfs.Resumed(c); done {
+		return r
 	}
-	return fstat(c, c.FD(0), c.Ptr(2))
+	if c.Arg(3)&abi.AT_EMPTY_PATH != 0 && emptyPath(c, c.Ptr(1)) {
+		return fstat(c, c.FD(0), c.Ptr(2), false)
+	}
+	return vfs.Newfstatat(c)
 }
 
-// Fcntl is fcntl(fd, cmd, arg): descriptor and status flags.
+// Statx is statx(dirfd, path, flags, mask, buf), as Newfstatat.
+//
+//go:nosplit
+func Statx(c task.Call) task.Result {
+	if r, _, done := vfs.Resumed(c); done {
+		return r
+	}
+	if c.Arg(2)&abi.AT_EMPTY_PATH != 0 && emptyPath(c, c.Ptr(1)) {
+		return fstat(c, c.FD(0), c.Ptr(4), true)
+	}
+	return vfs.Statx(c)
+}
+
+// emptyPath reports whether the path argument at va is "" (or NULL, which Linux takes for ""
+// with AT_EMPTY_PATH).
+//
+//go:nosplit
+func emptyPath(c task.Call, va uintptr) bool {
+	if va == 0 {
+		return true
+	}
+	b, ok := c.Space().Read32(va &^ 3)
+	if !ok {
+		return false
+	}
+	return byte(b>>(8*(va&3))) == 0
+}
+
+// statxOther is statx of the console or a pipe: its type and block size.
+//
+//go:nosplit
+func statxOther(c task.Call, d *task.FD, st uintptr) task.Result {
+	as := c.Space()
+	if !as.ZeroOut(st, 256) {
+		return task.Err(abi.EFAULT)
+	}
+	mode := uint32(0o600 | abi.S_IFIFO)
+	if d.Kind == task.FDConsole {
+		mode = 0o600 | abi.S_IFCHR
+	}
+	as.Write32(st, 0x7ff)
+	as.Write32(st+4, 4096)
+	as.Write32(st+16, 1)
+	as.Write32(st+28, mode)
+	return task.Ret(0)
+}
+
+// Fcntl is fcntl(fd, cmd, arg): duplication, descriptor and status flags.
 //
 //go:nosplit
 func Fcntl(c task.Call) task.Result {
-	d := lookup(c.Task(), c.FD(0))
+	const fDupfd, fDupfdCloexec = 0, 1030
+	t := c.Task()
+	d := lookup(t, c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
 	}
 	switch c.Arg(1) {
-	case fGetfd, fSetfd:
+	case fDupfd, fDupfdCloexec:
+		if c.Arg(2) >= task.MaxFDs {
+			return task.Err(abi.EINVAL)
+		}
+		for n := c.Arg(2); n < task.MaxFDs; n++ {
+			if t.FDs[n].Kind == task.FDNone {
+				return dupTo(t, d, n, c.Arg(1) == fDupfdCloexec)
+			}
+		}
+		return task.Err(abi.EMFILE)
+	case fGetfd:
+		if vfs.Cloexec(d) {
+			return task.Ret(1)
+		}
+		return task.Ret(0)
+	case fSetfd:
+		vfs.SetCloexec(d, c.Arg(2)&1 != 0)
 		return task.Ret(0)
 	case fSetfl:
-		d.Flags = uint32(c.Arg(2)) & oNonblock
+		d.Flags = d.Flags&^oNonblock | uint32(c.Arg(2))&oNonblock
+		vfs.SetStatusFlags(d, c.Arg(2))
 		return task.Ret(0)
 	case fGetfl:
+		nb := int64(d.Flags & oNonblock)
 		switch d.Kind {
 		case task.FDPipeRead:
-			return task.Ret(int64(d.Flags))
+			return task.Ret(nb)
 		case task.FDPipeWrite:
-			return task.Ret(int64(d.Flags) | 1) // O_WRONLY
+			return task.Ret(nb | 1) // O_WRONLY
 		case task.FDEpoll, task.FDEventfd:
 			return task.Ret(oRdwr | oNonblock)
+		case task.FDFile:
+			return task.Ret(vfs.StatusFlags(d))
 		}
-		return task.Ret(oRdwr | int64(d.Flags))
+		return task.Ret(oRdwr | nb)
 	}
 	return task.Err(abi.EINVAL)
+}
+
+// dupTo makes descriptor n of t name what d names (n must be free); FD_CLOEXEC is not
+// copied. Epoll instances and eventfds are not shared between descriptors here: EINVAL.
+//
+//go:nosplit
+func dupTo(t *task.Task, d *task.FD, n uint64, cloexec bool) task.Result {
+	switch d.Kind {
+	case task.FDPipeRead:
+		pipes[d.Obj&(maxPipes-1)].readers++
+	case task.FDPipeWrite:
+		pipes[d.Obj&(maxPipes-1)].writers++
+	case task.FDFile:
+		vfs.Dup(d.Obj)
+	case task.FDConsole:
+	default:
+		return task.Err(abi.EINVAL)
+	}
+	nd := &t.FDs[n&(task.MaxFDs-1)]
+	*nd = *d
+	vfs.SetCloexec(nd, cloexec)
+	return task.Ret(int64(n))
+}
+
+// Dup is dup(fd): the lowest free descriptor.
+//
+//go:nosplit
+func Dup(c task.Call) task.Result {
+	t := c.Task()
+	d := lookup(t, c.FD(0))
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	for n := uint64(0); n < task.MaxFDs; n++ {
+		if t.FDs[n].Kind == task.FDNone {
+			return dupTo(t, d, n, false)
+		}
+	}
+	return task.Err(abi.EMFILE)
+}
+
+// Dup3 is dup3(old, new, flags) and dup2(old, new) (dup2=true: old == new is allowed): new is
+// closed first if open. A file's close then does not wait for the server: its description,
+// if that was its last descriptor, is left for Reap.
+//
+//go:nosplit
+func Dup3(c task.Call) task.Result { return dup3(c, c.Arg(2), false) }
+
+// Dup2 is dup2(old, new).
+//
+//go:nosplit
+func Dup2(c task.Call) task.Result { return dup3(c, 0, true) }
+
+//go:nosplit
+func dup3(c task.Call, flags uint64, dup2 bool) task.Result {
+	t := c.Task()
+	d := lookup(t, c.FD(0))
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	n := c.FD(1)
+	if n >= task.MaxFDs || flags&^abi.O_CLOEXEC != 0 {
+		if n >= task.MaxFDs {
+			return task.Err(abi.EBADF)
+		}
+		return task.Err(abi.EINVAL)
+	}
+	if n == c.FD(0) {
+		if dup2 {
+			return task.Ret(int64(n))
+		}
+		return task.Err(abi.EINVAL)
+	}
+	if d.Kind != task.FDConsole && d.Kind != task.FDPipeRead && d.Kind != task.FDPipeWrite && d.Kind != task.FDFile {
+		return task.Err(abi.EINVAL)
+	}
+	if old := &t.FDs[n]; old.Kind != task.FDNone {
+		closeFD(t, old)
+	}
+	return dupTo(t, d, n, flags&abi.O_CLOEXEC != 0)
+}
+
+// fileDesc returns descriptor fd (nil if it is not open) and whether it is a file.
+//
+//go:nosplit
+func fileDesc(c task.Call, fd uint64) (*task.FD, bool) {
+	d := lookup(c.Task(), fd)
+	return d, d != nil && d.Kind == task.FDFile
+}
+
+// Pread64 is pread64(fd, buf, n, offset).
+//
+//go:nosplit
+func Pread64(c task.Call) task.Result { return positioned(c, false) }
+
+// Pwrite64 is pwrite64(fd, buf, n, offset).
+//
+//go:nosplit
+func Pwrite64(c task.Call) task.Result { return positioned(c, true) }
+
+//go:nosplit
+func positioned(c task.Call, write bool) task.Result {
+	if r, _, done := vfs.Resumed(c); done {
+		return r
+	}
+	d, isFile := fileDesc(c, c.FD(0))
+	switch {
+	case d == nil:
+		return task.Err(abi.EBADF)
+	case !isFile:
+		return task.Err(abi.ESPIPE)
+	case int64(c.Arg(3)) < 0:
+		return task.Err(abi.EINVAL)
+	}
+	return vfs.Transfer(c, d, c.Ptr(1), c.Size(2), int64(c.Arg(3)), write)
+}
+
+// Lseek is lseek(fd, offset, whence).
+//
+//go:nosplit
+func Lseek(c task.Call) task.Result {
+	if r, mine, done := vfs.Resumed(c); done {
+		return r
+	} else if mine {
+		c.Again = false
+	}
+	d, isFile := fileDesc(c, c.FD(0))
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	if !isFile {
+		return task.Err(abi.ESPIPE)
+	}
+	return vfs.Lseek(c, d, int64(c.Arg(1)), c.Arg(2))
+}
+
+// Getdents64 is getdents64(fd, buf, n).
+//
+//go:nosplit
+func Getdents64(c task.Call) task.Result {
+	if r, _, done := vfs.Resumed(c); done {
+		return r
+	}
+	d, isFile := fileDesc(c, c.FD(0))
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	if !isFile {
+		return task.Err(abi.ENOTDIR)
+	}
+	return vfs.Getdents(c, d, c.Ptr(1), c.Size(2))
+}
+
+// Ftruncate is ftruncate(fd, size).
+//
+//go:nosplit
+func Ftruncate(c task.Call) task.Result {
+	if r, _, done := vfs.Resumed(c); done {
+		return r
+	}
+	d, isFile := fileDesc(c, c.FD(0))
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	if !isFile {
+		return task.Err(abi.EINVAL)
+	}
+	return vfs.Ftruncate(c, d, int64(c.Arg(1)))
+}
+
+// Fsync is fsync(fd) and fdatasync(fd).
+//
+//go:nosplit
+func Fsync(c task.Call) task.Result {
+	if r, _, done := vfs.Resumed(c); done {
+		return r
+	}
+	d, isFile := fileDesc(c, c.FD(0))
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	if !isFile {
+		return task.Err(abi.EINVAL)
+	}
+	return vfs.Fsync(c, d)
+}
+
+// Fchdir is fchdir(fd).
+//
+//go:nosplit
+func Fchdir(c task.Call) task.Result {
+	d, isFile := fileDesc(c, c.FD(0))
+	if d == nil {
+		return task.Err(abi.EBADF)
+	}
+	if !isFile {
+		return task.Err(abi.ENOTDIR)
+	}
+	return vfs.Fchdir(c, d)
 }
 
 // Ioctl is ioctl(fd, ...): no descriptor here is a terminal.

@@ -65,6 +65,10 @@ type call struct {
 	server  int32       // caller: slot of the server thread handling its call, 0 if none
 	serverT int32       // caller: that server's tid
 	loan    mm.Loan     // server: the pages its caller lent it for the call
+	// caller: a call the core makes on the thread's behalf (kernel.go): the reply goes to msg,
+	// and extraLen bytes at kernel address extra follow the message in the server's buffer.
+	kernel          bool
+	extra, extraLen uintptr
 }
 
 var calls sched.PerThread[call]
@@ -233,7 +237,8 @@ func takeCall(e *endpoint, s, cl int) bool {
 	if ccs.msg.GrantPages != 0 && !lend(s, cl) {
 		ccs.msg.GrantAddr, ccs.msg.GrantPages = 0, 0
 	}
-	if !sched.T(s).Space().CopyOut(srv.buf, arch.Addr(&ccs.msg), abi.MessageSize) {
+	if !sched.T(s).Space().CopyOut(srv.buf, arch.Addr(&ccs.msg), abi.MessageSize) ||
+		ccs.kernel && !copyExtra(s, ccs) {
 		endLoan(s)
 		return false
 	}
@@ -344,7 +349,9 @@ func prepareReply(c task.Call, buf uintptr) (cl int, r, err int64) {
 		return 0, 0, -abi.EFAULT
 	}
 	m.Badge = uint64(c.Task().PID())
-	if !sched.T(cl).Space().CopyOut(ccs.buf, arch.Addr(&m), abi.MessageSize) {
+	if ccs.kernel {
+		deliverKernel(ccs, &m)
+	} else if !sched.T(cl).Space().CopyOut(ccs.buf, arch.Addr(&m), abi.MessageSize) {
 		r = -abi.EFAULT
 	}
 	ccs.server = 0
@@ -363,7 +370,7 @@ func SysReplyRecv(c task.Call) task.Result {
 	buf := c.Ptr(1)
 	if calls.Of(c.Slot).replyTo > 0 {
 		if cl, r, err := prepareReply(c, buf); err == 0 {
-			if fastPath && r == 0 {
+			if fastPath && r == 0 && !calls.Of(cl).kernel {
 				return replyRecvFast(c, cl, i, buf, c.Deadline(c.Arg(2)))
 			}
 			sched.WakeWith(cl, r)

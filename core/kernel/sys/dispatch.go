@@ -11,6 +11,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/crash"
 	"github.com/simpleos/simpleos/core/kernel/sched"
 	"github.com/simpleos/simpleos/core/kernel/task"
+	"github.com/simpleos/simpleos/core/kernel/vfs"
 )
 
 // trace prints every system call (kernel command line: trace=syscalls).
@@ -26,6 +27,11 @@ func SetTrace(on bool) { trace = on }
 var unknownLogged [(abi.SimpleOSLast + 1 + 63) / 64]uint64
 
 var count uint64
+
+// forward sends a request a handler prepared (task.Forward) — called through a handler value,
+// as every handler is: the trap stack (mm.KernelStackSize) has room for the page loans below
+// it, which the linker's nosplit check cannot see through a call by value.
+var forward task.Handler = vfs.Send
 
 // Dispatch serves the system call in tf, made by the running thread.
 //
@@ -74,6 +80,8 @@ func next(h task.Handler, tf *arch.TrapFrame, r task.Result) task.Result {
 				return task.Ret(res)
 			}
 			r = h(task.Call{Slot: sched.Current(), Frame: tf, Again: true})
+		case task.Forward:
+			r = forward(task.Call{Slot: sched.Current(), Frame: tf})
 		case task.Yield:
 			sched.Yield()
 			return task.Ret(r.Ret)

@@ -168,3 +168,15 @@ func waitEvent(c task.Call) task.Result {
 	}
 	return task.Waiting(sched.Block(q, 0, 0, sched.ResumeRetry))
 }
+
+//go:nosplit
+func enosys(c task.Call) task.Result { return task.Err(abi.ENOSYS) }
+
+//go:nosplit
+func eopnotsupp(c task.Call) task.Result {
+	const eopnotsupp = 95
+	return task.Err(eopnotsupp)
+}
+
+//go:nosplit
+func umask(c task.Call) task.Result { return task.Ret(0o022) }

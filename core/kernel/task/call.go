@@ -85,6 +85,9 @@ const (
 	Yield              // back to the caller with the result, after the others' turn
 	Gone               // the caller's thread has ended: it never runs again
 	Keep               // back to the caller with its registers as the handler left them
+	// Forward: the handler prepared a request to a server on the caller's behalf (package
+	// vfs); the dispatcher sends it (vfs.Send), from a shallower stack than the handler's.
+	Forward
 )
 
 // Result is a handler's result and what happens next.

@@ -19,6 +19,7 @@ const (
 	FDEventfd
 	FDPipeRead
 	FDPipeWrite
+	FDFile // an open file or directory (package vfs)
 )
 
 // FD is one descriptor: its kind, the object's slot in its table and the object's
