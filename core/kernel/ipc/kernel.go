@@ -103,8 +103,6 @@ func copyExtra(s int, ccs *call) bool {
 	return sched.T(s).Space().CopyOut(calls.Of(s).buf+abi.MessageSize, ccs.extra, ccs.extraLen)
 }
 
-
-
 // Current returns the handle of the endpoint served under name now, 0 if none: it changes
 // when the server restarts.
 //

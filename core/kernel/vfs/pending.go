@@ -36,17 +36,17 @@ type pending struct {
 	tid       int32 // the thread it belongs to (a slot reused by a new thread has none)
 	file      int32
 	gen       uint32
-	locked    bool   // it holds file's lock
-	offset    bool   // the reply moves the description's offset
-	fd        int32  // open: the descriptor flags
+	locked    bool    // it holds file's lock
+	offset    bool    // the reply moves the description's offset
+	fd        int32   // open: the descriptor flags
 	buf       uintptr // where the result goes in the task (stat buffers)
 	arg       int64
-	view      Path // open, chdir: the path in the task's view
+	view      Path      // open, chdir: the path in the task's view
 	paths     int       // how many path arguments Send resolves: 0, 1 or 2 (rename)
 	dirfd     [2]uint64 // ... relative to these directories
 	va        [2]uintptr
-	write     bool  // ... for writing
-	what      uint8 // ... for this (the audit line's word)
+	write     bool        // ... for writing
+	what      uint8       // ... for this (the audit line's word)
 	req       ipc.Request // the request, until the dispatcher sends it
 	noServer  int         // the errno when nobody serves the file system
 	wire      [2 * (abi.FSPathMax + 1)]byte

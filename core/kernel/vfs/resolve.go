@@ -71,4 +71,3 @@ func resolve(c task.Call, dirfd uint64, va uintptr, view, srv *Path) int {
 	}
 	return 0
 }
-

@@ -15,24 +15,24 @@ import (
 )
 
 const (
-	maxOpen                               = 256
-	coreOpen, taskOpenMin, taskOpenMax    = 16, 4, 64
-	flagCloexec                           = 1 << 31 // in task.FD.Flags: close-on-exec (F_GETFD)
-	statusFlags                           = abi.O_APPEND | abi.O_NONBLOCK
-	openFlagsKept                         = abi.O_ACCMODE | abi.O_APPEND | abi.O_NONBLOCK | abi.O_DIRECTORY
-	orphanNone                            = -1
+	maxOpen                            = 256
+	coreOpen, taskOpenMin, taskOpenMax = 16, 4, 64
+	flagCloexec                        = 1 << 31 // in task.FD.Flags: close-on-exec (F_GETFD)
+	statusFlags                        = abi.O_APPEND | abi.O_NONBLOCK
+	openFlagsKept                      = abi.O_ACCMODE | abi.O_APPEND | abi.O_NONBLOCK | abi.O_DIRECTORY
+	orphanNone                         = -1
 )
 
 type openFile struct {
-	used   bool
-	orphan bool   // no descriptor left: its server handle waits to be closed (Reap)
-	gen    uint32 // changes every time the slot is given to a new description
-	refs   int32  // descriptors naming it
-	owner  int32  // task slot whose share it counts against
-	srv    int64  // the server's endpoint handle when it was opened: a restarted server forgot it
-	handle uint64 // the server's handle (valid while srv is the server's endpoint handle)
-	offset int64
-	flags  uint32 // access mode, O_APPEND, O_NONBLOCK, O_DIRECTORY (it is a directory)
+	used    bool
+	orphan  bool   // no descriptor left: its server handle waits to be closed (Reap)
+	gen     uint32 // changes every time the slot is given to a new description
+	refs    int32  // descriptors naming it
+	owner   int32  // task slot whose share it counts against
+	srv     int64  // the server's endpoint handle when it was opened: a restarted server forgot it
+	handle  uint64 // the server's handle (valid while srv is the server's endpoint handle)
+	offset  int64
+	flags   uint32      // access mode, O_APPEND, O_NONBLOCK, O_DIRECTORY (it is a directory)
 	busy    bool        // an operation on its offset is in flight (Linux's f_pos lock)
 	waiters sched.Queue // threads waiting for it
 	path    Path        // in the owner's view: a directory's path resolves names relative to it
