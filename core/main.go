@@ -78,6 +78,7 @@ func main() {
 		os.Exit(status)
 	}
 	if len(apps) > 0 {
+		kernel.StartReaper()
 		os.Exit(supervise(apps, args))
 	}
 	fmt.Printf("core: up at %s; %d system calls served so far\n", time.Now().UTC().Format(time.RFC3339), kernel.SyscallCount())

@@ -22,12 +22,14 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/appspec"
 	"github.com/simpleos/simpleos/core/bpfvm"
 	"github.com/simpleos/simpleos/core/kernel"
@@ -194,6 +196,30 @@ func rulesFromArgs(args map[string]string) (func(ring int) supervisor.Rules, err
 	}, nil
 }
 
+// waitFileServer waits, if a module serves the file system, until it does (at most
+// fileServerWait): the programs started next expect their files from the first instruction.
+func (st *supervisorState) waitFileServer() {
+	const fileServerWait = 20 * time.Second
+	for _, a := range st.apps {
+		if a.module == nil || !slices.Contains(a.module.Serves, abi.FSEndpoint) {
+			continue
+		}
+		start := time.Now()
+		for time.Since(start) < fileServerWait {
+			st.mu.Lock()
+			up := serving(a, a.pid)
+			st.mu.Unlock()
+			if up {
+				fmt.Printf("supervisor: file system served by %s after %d ms\n", a.spec.Name, time.Since(start).Milliseconds())
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		fmt.Printf("supervisor: %s is not serving the file system after %v: programs find no files\n", a.spec.Name, fileServerWait)
+		return
+	}
+}
+
 // supervise runs the apps to completion and returns the core's exit status: 0 only if every
 // app's last instance exited 0.
 func supervise(apps []*app, args map[string]string) int {
@@ -227,6 +253,7 @@ func supervise(apps []*app, args map[string]string) int {
 		st.fuzz.waitServices()
 		go st.fuzz.run()
 	}
+	st.waitFileServer()
 	for _, a := range st.apps {
 		if !a.service() {
 			st.start(a)
@@ -357,6 +384,11 @@ func (st *supervisorState) start(a *app) {
 		if a.spec.Name == sensorModule && st.sensorMode == "verified" {
 			spec.Args = append(spec.Args, "-verify")
 		}
+		spec.Files, spec.Root, spec.Cwd = m.FileGrants(), m.Root, m.Cwd
+	} else {
+		// A program the manifest does not list (--app): its data directory on the disk and
+		// the scratch space, nothing else.
+		spec.Files, spec.Cwd = []string{"/data:rw", "/tmp:rw"}, "/data"
 	}
 	st.mu.Lock()
 	if st.injector != nil {

@@ -53,8 +53,13 @@ type Module struct {
 	Watchdog    time.Duration // heartbeat deadline; 0 = none
 
 	Content []ContentFile // content (data) files the module reads, each with its rollback
-	Filters []Filter      // eBPF programs that screen calls to endpoints it serves
-	Args    []string      // program arguments after argv[0] (which is Name)
+	// Files are the paths of the file system the module may reach (each with everything
+	// beneath it), read-only or read-write; anything else is EACCES. Root is the directory it
+	// sees as "/" ("" = the real root) and Cwd its working directory in that view ("" = "/").
+	Files     []PathGrant
+	Root, Cwd string
+	Filters   []Filter // eBPF programs that screen calls to endpoints it serves
+	Args      []string // program arguments after argv[0] (which is Name)
 
 	// lines maps "keyword" and "keyword item" to the line that first said it, for errors.
 	lines map[string]int
@@ -124,6 +129,26 @@ type CPUBudget struct {
 type Filter struct {
 	Endpoint string
 	Program  string // path of the program file
+}
+
+// PathGrant is a path of the file system a module may reach, and everything beneath it.
+type PathGrant struct {
+	Path  string // absolute, clean
+	Write bool
+}
+
+// FileGrants returns the module's path grants as the core takes them: "PATH" (read-only) or
+// "PATH:rw".
+func (m *Module) FileGrants() []string {
+	var out []string
+	for _, g := range m.Files {
+		if g.Write {
+			out = append(out, g.Path+":rw")
+		} else {
+			out = append(out, g.Path)
+		}
+	}
+	return out
 }
 
 // ContentFile is a data file a module loads (rules, signatures, channel files). Rollback is

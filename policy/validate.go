@@ -93,6 +93,7 @@ func (v *validator) module(m *Module) {
 		}
 	}
 	v.hardware(m)
+	v.paths(m)
 	for _, list := range []struct {
 		kw    string
 		items []string
@@ -430,4 +431,33 @@ func (m *Manifest) CheckMemory(isRAM func(lo, hi uint64) bool) error {
 		}
 	}
 	return l.result()
+}
+
+// MaxFileGrants is the most files statements a module may have (the core's vfs.MaxGrants).
+const MaxFileGrants = 8
+
+// MaxPath is the longest path a files, root or cwd statement may give (the core's
+// abi.FSPathMax).
+const MaxPath = 1023
+
+// paths checks the files, root and cwd statements: absolute, clean paths within the core's
+// limits.
+func (v *validator) paths(m *Module) {
+	check := func(kw, item, p string) {
+		if p == "" || p[0] != '/' || path.Clean(p) != p || len(p) > MaxPath || strings.ContainsAny(p, "\x00") {
+			v.add(m.LineOf(kw, item), "path", "module %q: %s %q: want an absolute, clean path of at most %d bytes (like /data)", m.Name, kw, p, MaxPath)
+		}
+	}
+	for _, g := range m.Files {
+		check("files", g.Path, g.Path)
+	}
+	if len(m.Files) > MaxFileGrants {
+		v.add(m.LineOf("files", m.Files[MaxFileGrants].Path), "files-count", "module %q: %d files statements: at most %d", m.Name, len(m.Files), MaxFileGrants)
+	}
+	if m.Root != "" {
+		check("root", "", m.Root)
+	}
+	if m.Cwd != "" {
+		check("cwd", "", m.Cwd)
+	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/pcidev"
 	"github.com/simpleos/simpleos/core/kernel/sched"
 	"github.com/simpleos/simpleos/core/kernel/task"
+	"github.com/simpleos/simpleos/core/kernel/vfs"
 	"github.com/simpleos/simpleos/core/multiboot"
 )
 
@@ -52,6 +53,10 @@ type TaskSpec struct {
 	Content    []string    // content files it may read and write
 	Filters    []EventFilter
 	Device     *DeviceSpec // the PCI device it drives (ring 1), found at boot; nil: none
+	// Files are the paths it may reach ("PATH" read-only, "PATH:rw"); Root is the directory
+	// it sees as "/" and Cwd its working directory in that view ("": "/"). Package vfs.
+	Files     []string
+	Root, Cwd string
 }
 
 // DeviceSpec is a driver's PCI device as the core found it (package pcidev).
@@ -305,6 +310,10 @@ func grant(t *task.Task, spec *TaskSpec) {
 	g.Listen.Set(spec.Events)
 	g.Publish.Set(spec.Publish)
 	g.Content.Set(spec.Content)
+	if !vfs.Setup(t, spec.Root, spec.Cwd, spec.Files) {
+		fmt.Printf("kernel: %s: its files grants, root or cwd are not usable paths: it reaches no files\n", spec.Name)
+		vfs.Setup(t, "", "", nil)
+	}
 	for _, irq := range spec.IRQs {
 		if irq >= 0 && irq < task.IOAPICLines {
 			g.IRQs |= 1 << irq
@@ -376,11 +385,38 @@ func WaitTaskEvent() TaskEvent {
 		interruptsOff()
 		if e, ok := task.NextEnd(); ok {
 			interruptsOn()
+			pokeReaper()
 			return export(&e)
 		}
 		interruptsOn()
 		syscall.Syscall(abi.SysWaitEvent, abi.WaitTaskEnded, 0, 0)
 	}
+}
+
+// reap asks the reaper to close the files ended tasks left open.
+var reap = make(chan struct{}, 1)
+
+func pokeReaper() {
+	select {
+	case reap <- struct{}{}:
+	default:
+	}
+}
+
+// StartReaper starts the goroutine that closes, at the file-system server, the files of tasks
+// that ended with them open (vfs.Reap): a task's teardown cannot wait for the server, and the
+// supervisor must not either (the server may be the task that hangs).
+func StartReaper() {
+	go func() {
+		for range reap {
+			for {
+				r, _, _ := syscall.Syscall(abi.SysFilesReap, 0, 0, 0)
+				if int64(r) <= 0 {
+					break
+				}
+			}
+		}
+	}()
 }
 
 func export(e *task.End) TaskEvent {
