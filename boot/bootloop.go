@@ -109,5 +109,9 @@ func (w *bootWatch) result() []Boot {
 
 // bootLoopNote is the one-line summary of a boot loop the launcher stopped.
 func bootLoopNote(reboots int, d time.Duration) string {
-	return fmt.Sprintf("boot loop: %d reboots in %.1f s", reboots, d.Seconds())
+	plural := "s"
+	if reboots == 1 {
+		plural = ""
+	}
+	return fmt.Sprintf("boot loop: %d reboot%s in %.1f s", reboots, plural, d.Seconds())
 }
