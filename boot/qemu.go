@@ -52,7 +52,13 @@ type Options struct {
 	Disk string
 	// NoIOMMU leaves out the intel-iommu device (and iommu_platform=on on the disk): the same
 	// machine without DMA remapping, to measure what the IOMMU costs.
-	NoIOMMU   bool
+	NoIOMMU bool
+	// Reboots, when positive, lets the guest reboot (QEMU runs without -no-reboot) and stops
+	// QEMU when the boot after the Reboots-th reboot begins: a boot loop, reported in the
+	// Result. The core resets the machine after a crash only when the kernel command line
+	// says crash=reboot (otherwise a crash still stops QEMU with status 100). 0 = no reboots:
+	// a reset ends QEMU, as it always has.
+	Reboots   int
 	ExtraArgs []string
 	QEMU      string // binary; default "qemu-system-x86_64" found in PATH
 }
@@ -70,6 +76,14 @@ type Result struct {
 	Crashed  bool // status 100, or a line starting "CORE CRASH:" was seen, or QEMU ended without a status
 	Duration time.Duration
 	Note     string // e.g. the one-line TCG fallback note
+	// Boots lists every boot the console showed (by the core's first line, BootMarker): when
+	// it began and its crash line. More than one only with Options.Reboots.
+	Boots []Boot
+	// Reboots counts the boots after the first. BootLoop says the launcher stopped QEMU when
+	// the boot after the Options.Reboots-th reboot began; Status is then StatusCrashed and
+	// Note says "boot loop: N reboots in X s".
+	Reboots  int
+	BootLoop bool
 }
 
 // Args builds QEMU's command line for a resolved accelerator ("kvm" or "tcg").
@@ -86,6 +100,9 @@ func (o Options) Args(accel string) ([]string, error) {
 	}
 	if o.MemMB < 0 || o.SMP < 0 {
 		return nil, fmt.Errorf("boot: memory (%d MiB) and CPU count (%d) must be positive", o.MemMB, o.SMP)
+	}
+	if o.Reboots < 0 {
+		return nil, fmt.Errorf("boot: reboots (%d) must not be negative", o.Reboots)
 	}
 	var cpu string
 	switch accel {
@@ -118,7 +135,11 @@ func (o Options) Args(accel string) ([]string, error) {
 		"-display", "none",
 		"-monitor", "none",
 		"-serial", "stdio",
-		"-no-reboot", // a triple fault ends QEMU instead of rebooting forever
+	)
+	if o.Reboots == 0 {
+		args = append(args, "-no-reboot") // a triple fault ends QEMU instead of rebooting forever
+	}
+	args = append(args,
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
 		// The protocol channel: Run passes a pipe as descriptor 3.
 		"-chardev", "file,id=protocol,path=/dev/fd/3",
@@ -212,10 +233,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		close(copied)
 	}()
 	var stderr bytes.Buffer
+	var start time.Time
+	watch := newBootWatch(o.Reboots, func() time.Duration { return time.Since(start) })
 	cmd := exec.Command(qemu, args...)
 	cmd.ExtraFiles = []*os.File{pw} // descriptor 3: the protocol channel
 	cmd.Stdin = nil                 // /dev/null: QEMU must never read (or put into raw mode) our terminal
-	cmd.Stdout = console
+	cmd.Stdout = io.MultiWriter(console, watch)
 	cmd.Stderr = &stderr
 	// Its own process group, so that a kill reaches all of it; and killed with us, so that a
 	// test binary stopped by its -timeout leaves no emulator running (a stuck one spins a core).
@@ -223,7 +246,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	cmd.WaitDelay = 2 * time.Second // don't hang on pipes a stray child holds
 
 	res := Result{Accel: accel, Note: note}
-	start := time.Now()
+	start = time.Now()
 	err = cmd.Start()
 	pw.Close() // QEMU holds the write end now: EOF when it exits
 	if err != nil {
@@ -239,6 +262,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done // reap it: no orphan, no zombie
 		res.TimedOut = true
+	case <-watch.limit:
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		res.BootLoop = true
 	}
 	res.Duration = time.Since(start)
 	select {
@@ -248,6 +275,20 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	res.Output = console.Bytes()
 	res.Protocol = protocol.Bytes()
 	res.Crashed = sawCrashMarker(res.Output)
+	res.Boots = watch.result()
+	res.Reboots = max(len(res.Boots)-1, 0)
+
+	if res.BootLoop {
+		// The machine keeps rebooting: what it would do for ever, cut short. The boot that
+		// just began is the one after the last allowed reboot.
+		res.Status = StatusCrashed
+		res.Crashed = true
+		res.Note = joinNotes(res.Note, bootLoopNote(res.Reboots, res.Boots[len(res.Boots)-1].Start))
+		return res, nil
+	}
+	if res.Reboots > 0 {
+		res.Note = joinNotes(res.Note, fmt.Sprintf("the machine rebooted %d times", res.Reboots))
+	}
 
 	if res.TimedOut {
 		res.Status = StatusTimeout

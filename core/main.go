@@ -12,6 +12,11 @@
 //	                      monolithic: the core runs the sensor's code itself, in ring 0
 //	blk=MODE              tiered (default): the block driver is the ring-1 task tier1/blk;
 //	                      monolithic: the core runs the same driver code itself (blk.go)
+//	crash=reboot          a core crash resets the machine after its report (a real PC's
+//	                      reboot), instead of stopping QEMU with status 100; the launcher
+//	                      counts the boots (simpleos run --reboots N)
+//	safemode              start no module the policy marks vendor third-party, and no
+//	                      in-core sensor (supervise.go): the boot an operator repairs from
 package main
 
 import (
@@ -37,6 +42,14 @@ func main() {
 		ms(reachedMain), ms(kernel.Boot().RuntimeEntryNs), fs.Total-fs.Free, fs.Free, kernel.ThreadCount())
 
 	args := parseArgs(os.Args[1:])
+	switch args["crash"] {
+	case "reboot":
+		arch.SetResetOnCrash(true)
+	case "", "stop":
+	default:
+		fmt.Fprintf(os.Stderr, "core: crash=%q: want reboot or stop\n", args["crash"])
+		os.Exit(2)
+	}
 	man, err := loadPolicy()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "core: policy rejected, no task started:\n%v\n", err)
@@ -93,12 +106,18 @@ func main() {
 
 func ms(ns int64) float64 { return float64(ns) / 1e6 }
 
-// parseArgs reads key=value words; other words (the image path QEMU passes first) are ignored.
+// flagWords are the command-line words that stand alone; parseArgs records them as "on".
+var flagWords = map[string]bool{"safemode": true}
+
+// parseArgs reads key=value words and the flag words; other words (the image path QEMU passes
+// first) are ignored.
 func parseArgs(words []string) map[string]string {
 	m := map[string]string{}
 	for _, w := range words {
 		if k, v, ok := strings.Cut(w, "="); ok {
 			m[k] = v
+		} else if flagWords[w] {
+			m[w] = "on"
 		}
 	}
 	return m

@@ -17,6 +17,10 @@ package main
 //	heartbeat=MS                     heartbeat deadline per task (default none)
 //	maxstarts=N                      start each app at most N times (default unlimited)
 //	backoff=MS                       first restart delay, doubling up to 100x (default 10)
+//
+// safemode (a word alone) starts only the modules the policy does not mark vendor third-party,
+// and no in-core sensor: the boot an operator uses to repair a machine whose third-party code
+// crashes it at every boot. The left-out modules are never started, so never restarted.
 
 import (
 	"bytes"
@@ -73,7 +77,7 @@ type supervisorState struct {
 	byPID      map[int]*app
 	quota      uint64
 	maxStarts  int
-	sensorMode string                   // tiered, verified or monolithic (sensor=)
+	sensorMode string                   // tiered, verified or monolithic (sensor=); off in safe mode
 	blkMode    string                   // tiered or monolithic (blk=)
 	injector   *injector                // the fault-injection campaign, if one runs
 	fuzz       *fuzzRunner              // the fuzz runner, if fuzzers run (fuzz=on)
@@ -301,6 +305,9 @@ func newSupervisor(apps []*app, args map[string]string) (*supervisorState, error
 	if st.blkMode, err = blkMode(args); err != nil {
 		return nil, err
 	}
+	if args["safemode"] == "on" {
+		apps = st.leaveOutThirdParty(apps)
+	}
 	kept := apps[:0]
 	for _, a := range apps {
 		if !(a.spec.Name == sensorModule && st.sensorMode == "monolithic" || a.spec.Name == blkModule && st.blkMode == "monolithic") {
@@ -309,6 +316,33 @@ func newSupervisor(apps []*app, args map[string]string) (*supervisorState, error
 	}
 	st.apps = kept
 	return st, nil
+}
+
+// leaveOutThirdParty is safe mode: it returns the apps whose policy module is not marked
+// vendor third-party and says which were left out. The sensor's code is the security
+// vendor's wherever it runs: with sensor=monolithic the core does not run it either.
+func (st *supervisorState) leaveOutThirdParty(apps []*app) []*app {
+	var kept []*app
+	var out []string
+	for _, a := range apps {
+		if a.module == nil || !a.module.ThirdParty {
+			kept = append(kept, a)
+			continue
+		}
+		name := a.spec.Name
+		if name == sensorModule && st.sensorMode == "monolithic" {
+			name += " (in the core, sensor=monolithic)"
+			st.sensorMode = "off"
+		}
+		out = append(out, name)
+	}
+	if len(out) == 0 {
+		fmt.Println("safemode: no third-party modules to leave out")
+	} else {
+		sort.Strings(out)
+		fmt.Printf("safemode: third-party modules not started: %s\n", strings.Join(out, ", "))
+	}
+	return kept
 }
 
 // startServices starts the services (the console driver among them) before the jobs, so that

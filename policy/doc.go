@@ -40,9 +40,10 @@
 //	    args     WORD... # program arguments after argv[0]
 //	    filter   E PROG  # eBPF program (file) screening calls to endpoint E it serves, or
 //	                     # deliveries of event E it subscribes to
+//	    vendor   WHO     # system (default: shipped with the system) or third-party
 //	end
 //
-// binary, ring, quota, reserve, cpu, restart, crashes, watchdog, args, device and dma may appear once per module;
+// binary, ring, quota, reserve, cpu, restart, crashes, watchdog, args, device, dma and vendor may appear once per module;
 // ports, irqs, memory, serves, calls, events, publishes and content add to a list each time.
 //
 // Numbers are decimal or 0x hexadecimal (a leading 0 is still decimal). Sizes are a number
@@ -79,6 +80,13 @@
 // 0xcf8-0xcff; IRQs 0 (PIT),
 // 2 (cascade) and 8 (RTC); conventional memory below 0xa0000 and the I/O APIC and local APIC
 // pages.
+//
+// A module marked vendor third-party is code the system's maker does not ship (a security
+// vendor's sensor, its content delivery). A safe-mode boot (safemode on the kernel command
+// line) starts only the other modules, so that a machine a third-party module crashes at every
+// boot — the Channel File 291 boot loop — still comes up for an operator to repair. That is
+// why a system module may not call an endpoint only a third-party module serves (rule
+// vendor-calls): in safe mode it would run without it.
 //
 // # Rules
 //
@@ -126,6 +134,7 @@
 //	                    the same PCI function, Manifest.CheckDevices)
 //	device-missing      a device the machine does not have (checked by the core at boot)
 //	filter-endpoint     a filter's target is neither an endpoint the module serves nor an event it subscribes to
+//	vendor-calls        a module not marked vendor third-party calls an endpoint a third-party module serves
 //
 // The CLI adds one rule of its own, binary-exists (with --root: a binary's directory is missing).
 //

@@ -76,6 +76,9 @@ func Format(m *Manifest) []byte {
 				stmt(l.kw, l.items...)
 			}
 		}
+		if mod.ThirdParty {
+			stmt("vendor", VendorThirdParty)
+		}
 		stmt("restart", mod.Restart.String())
 		if mod.CrashBudget != 0 || mod.CrashWindow != 0 {
 			stmt("crashes", fmt.Sprintf("%d/%v", mod.CrashBudget, mod.CrashWindow))

@@ -46,7 +46,8 @@ type parser struct {
 // once lists the keywords a module may say only once; the others add to a list.
 var once = map[string]bool{
 	"binary": true, "ring": true, "quota": true, "reserve": true, "cpu": true, "restart": true,
-	"crashes": true, "watchdog": true, "args": true, "device": true, "dma": true, "root": true, "cwd": true,
+	"crashes": true, "watchdog": true, "args": true, "device": true, "dma": true, "vendor": true,
+	"root": true, "cwd": true,
 }
 
 // arity is how many values each keyword takes: min, max (-1 = any number).
@@ -54,7 +55,8 @@ var arity = map[string][2]int{
 	"binary": {1, 1}, "ring": {1, 1}, "ports": {1, -1}, "irqs": {1, -1}, "memory": {1, -1},
 	"quota": {1, 2}, "reserve": {1, 2}, "cpu": {1, 2}, "serves": {1, -1}, "calls": {1, -1}, "events": {1, -1}, "publishes": {1, -1},
 	"restart": {1, 1}, "crashes": {1, 1}, "watchdog": {1, 1}, "content": {1, 3}, "args": {0, -1},
-	"filter": {2, 2}, "device": {1, 1}, "dma": {1, 2}, "files": {2, 2}, "root": {1, 1}, "cwd": {1, 1},
+	"filter": {2, 2}, "device": {1, 1}, "dma": {1, 2}, "vendor": {1, 1},
+	"files": {2, 2}, "root": {1, 1}, "cwd": {1, 1},
 }
 
 func (p *parser) syntax(line int, format string, args ...any) {
@@ -348,6 +350,14 @@ func (p *parser) statement(line int, kw string, vals []string) {
 		m.Cwd = vals[0]
 	case "args":
 		m.Args = append([]string{}, vals...)
+	case "vendor":
+		switch vals[0] {
+		case VendorSystem:
+		case VendorThirdParty:
+			m.ThirdParty = true
+		default:
+			p.syntax(line, "vendor %q: want %s or %s", vals[0], VendorSystem, VendorThirdParty)
+		}
 	case "filter":
 		m.Filters = append(m.Filters, Filter{Endpoint: vals[0], Program: vals[1]})
 		item(vals[0])

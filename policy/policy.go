@@ -61,9 +61,20 @@ type Module struct {
 	Filters   []Filter // eBPF programs that screen calls to endpoints it serves
 	Args      []string // program arguments after argv[0] (which is Name)
 
+	// ThirdParty marks a module not shipped with the system (vendor third-party): a safe-mode
+	// boot (safemode on the kernel command line) does not start it, so that a machine whose
+	// third-party code crashes it at every boot can still be brought up and repaired.
+	ThirdParty bool
+
 	// lines maps "keyword" and "keyword item" to the line that first said it, for errors.
 	lines map[string]int
 }
+
+// The values of the vendor statement: who ships a module's code.
+const (
+	VendorSystem     = "system"      // shipped with the system (the default)
+	VendorThirdParty = "third-party" // someone else's: left out of a safe-mode boot
+)
 
 // DeviceRef names a PCI function: by vendor and device ID (the first such function found), or
 // by its slot.
@@ -214,6 +225,21 @@ func (m *Manifest) Server(endpoint string) (*Module, bool) {
 		}
 	}
 	return nil, false
+}
+
+// ThirdParty returns the names of the modules marked vendor third-party, in manifest order:
+// the ones a safe-mode boot leaves out.
+func (m *Manifest) ThirdParty() []string {
+	if m == nil {
+		return nil
+	}
+	var out []string
+	for _, mod := range m.Modules {
+		if mod.ThirdParty {
+			out = append(out, mod.Name)
+		}
+	}
+	return out
 }
 
 // Binaries returns every module's binary once, in manifest order, for the build system.

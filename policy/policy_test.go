@@ -424,3 +424,25 @@ func TestParseDevice(t *testing.T) {
 		assert.False(t, ok, s)
 	}
 }
+
+func TestVendorThirdParty(t *testing.T) {
+	m, err := parseFile(t, "system.policy")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sensor", "updater"}, m.ThirdParty(), "safe mode leaves out the security vendor's code")
+	console, _ := m.Module("console")
+	assert.False(t, console.ThirdParty)
+
+	// Third-party modules may call each other; a system module may say so explicitly.
+	src := "module s\n binary tier2/s\n ring 2\n serves upd\n vendor third-party\nend\n" +
+		"module u\n binary ring3/u\n ring 3\n calls upd\n vendor third-party\nend\n" +
+		"module a\n binary ring3/a\n ring 3\n vendor system\nend\n"
+	m, err = Parse("f", []byte(src))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"s", "u"}, m.ThirdParty())
+	assert.Contains(t, string(Format(m)), "vendor   third-party")
+
+	_, err = Parse("f", []byte("module a\n binary ring3/a\n ring 3\n vendor third-party\n vendor system\nend\n"))
+	assert.ErrorContains(t, err, "f:5: rule syntax: vendor already given on line 4")
+	_, err = Parse("f", []byte("module a\n binary ring3/a\n ring 3\n calls x\nend\nmodule b\n binary ring3/b\n ring 3\n serves x\n vendor third-party\nend\n"))
+	assert.EqualError(t, err, `f:4: rule vendor-calls: module "a" calls "x", served by third-party module "b" (line 6): a safe-mode boot starts the caller without it (mark the caller vendor third-party, or serve "x" from a system module)`)
+}

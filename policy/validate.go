@@ -371,8 +371,14 @@ func (v *validator) endpoints() {
 	for i := range v.m.Modules {
 		mod := &v.m.Modules[i]
 		for _, e := range mod.Calls {
-			if _, ok := servers[e]; !ok && !IsCoreEndpoint(e) {
+			srv, ok := servers[e]
+			switch {
+			case !ok && !IsCoreEndpoint(e):
 				v.add(mod.LineOf("calls", e), "endpoint-unserved", "module %q calls %q, which no module serves (core endpoints: %s)", mod.Name, e, strings.Join(CoreEndpoints, ", "))
+			case ok && srv.ThirdParty && !mod.ThirdParty:
+				// Safe mode starts the caller but not the server: the system's own modules
+				// must not depend on third-party ones.
+				v.add(mod.LineOf("calls", e), "vendor-calls", "module %q calls %q, served by third-party module %q (line %d): a safe-mode boot starts the caller without it (mark the caller vendor third-party, or serve %q from a system module)", mod.Name, e, srv.Name, srv.Line, e)
 			}
 		}
 	}

@@ -48,6 +48,7 @@ func newRunFlags(o *boot.Options, apps *appFlag, noModules *bool, policyFile *st
 	fs.StringVar(&o.Icount, "icount", "", "deterministic instruction counting for TCG, e.g. shift=0")
 	fs.StringVar(&o.Disk, "disk", "", "attach this raw image `FILE` as the virtio-blk disk (default build/disk.img, created as a 64 MiB FAT32 image when missing)")
 	fs.BoolVar(&o.NoIOMMU, "no-iommu", false, "leave out the intel-iommu device (to measure what the IOMMU costs)")
+	fs.IntVar(&o.Reboots, "reboots", 0, "let the machine reboot (a core crash resets it: adds crash=reboot to the command line) and stop QEMU after `N` reboots, reporting the boot loop (0 = no reboots: a reset ends QEMU)")
 	return fs
 }
 
@@ -73,6 +74,12 @@ func parseRunArgs(args []string) (runArgs, error) {
 		return runArgs{}, usageErrorf("run: --smp must be at least 1, got %d", o.SMP)
 	case o.Timeout < 0:
 		return runArgs{}, usageErrorf("run: --timeout must not be negative, got %v", o.Timeout)
+	case o.Reboots < 0:
+		return runArgs{}, usageErrorf("run: --reboots must not be negative, got %d", o.Reboots)
+	}
+	if o.Reboots > 0 && !hasWordPrefix(o.Append, "crash=") {
+		// Reboots allowed means a crash reboots, as on a real PC; crash=stop says otherwise.
+		o.Append = strings.TrimSpace(o.Append + " crash=reboot")
 	}
 	switch o.Accel {
 	case boot.AccelAuto, boot.AccelKVM, boot.AccelTCG:
@@ -177,7 +184,34 @@ func runRun(args []string) int {
 	if res.Note != "" { // e.g. a timeout or a triple fault; the accel note was printed above
 		fmt.Fprintln(os.Stderr, "simpleos:", res.Note)
 	}
+	if o.Reboots > 0 {
+		printBoots(os.Stderr, res.Boots)
+	}
 	return res.Status
+}
+
+// printBoots lists each boot of a run with reboots: when it began and how it crashed.
+func printBoots(w io.Writer, boots []boot.Boot) {
+	for i, b := range boots {
+		end := b.Crash
+		switch {
+		case end == "" && i == len(boots)-1:
+			end = "(last boot)"
+		case end == "":
+			end = "(rebooted without a crash report)"
+		}
+		fmt.Fprintf(w, "simpleos: boot %d at %.2fs: %s\n", i+1, b.Start.Seconds(), end)
+	}
+}
+
+// hasWordPrefix reports whether a kernel command line has a word starting with prefix.
+func hasWordPrefix(cmdline, prefix string) bool {
+	for _, w := range strings.Fields(cmdline) {
+		if strings.HasPrefix(w, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // defaultDisk returns build/disk.img, creating it as an empty FAT32 image of disk.DefaultSize

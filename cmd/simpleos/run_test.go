@@ -196,3 +196,37 @@ func TestRunUsageMentionsApp(t *testing.T) {
 	assert.Contains(t, b.String(), "-app")
 	assert.Contains(t, b.String(), "ring")
 }
+
+func TestParseRunArgsReboots(t *testing.T) {
+	r, err := parseRunArgs([]string{"--reboots", "2", "--append", "sensor=monolithic"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, r.Options.Reboots)
+	assert.Equal(t, "sensor=monolithic crash=reboot", r.Options.Append, "a crash reboots the machine")
+
+	r, err = parseRunArgs([]string{"--reboots=1"})
+	require.NoError(t, err)
+	assert.Equal(t, "crash=reboot", r.Options.Append)
+
+	r, err = parseRunArgs([]string{"--reboots", "3", "--append", "crash=stop safemode"})
+	require.NoError(t, err)
+	assert.Equal(t, "crash=stop safemode", r.Options.Append, "an explicit crash= word is kept")
+
+	r, err = parseRunArgs([]string{"--append", "safemode"})
+	require.NoError(t, err)
+	assert.Equal(t, boot.Options{Append: "safemode", MemMB: 256, SMP: 1, Accel: "auto"}, r.Options, "no reboots: nothing added")
+
+	_, err = parseRunArgs([]string{"--reboots", "-1"})
+	assert.ErrorContains(t, err, "--reboots")
+}
+
+func TestPrintBoots(t *testing.T) {
+	var b bytes.Buffer
+	printBoots(&b, []boot.Boot{
+		{Start: 610 * time.Millisecond, Crash: "CORE CRASH: page fault (#PF) in x+0x1"},
+		{Start: 980 * time.Millisecond},
+		{Start: 1320 * time.Millisecond},
+	})
+	assert.Equal(t, "simpleos: boot 1 at 0.61s: CORE CRASH: page fault (#PF) in x+0x1\n"+
+		"simpleos: boot 2 at 0.98s: (rebooted without a crash report)\n"+
+		"simpleos: boot 3 at 1.32s: (last boot)\n", b.String())
+}

@@ -65,7 +65,7 @@ func Panic(msg string, v uint64) {
 }
 
 // Halt stops the machine at once: QEMU's isa-debug-exit device turns status into its exit
-// code.
+// code. A crash resets the machine instead when the core asked for it (SetResetOnCrash).
 //
 //go:nosplit
 func Halt(status int) {
@@ -73,6 +73,10 @@ func Halt(status int) {
 		hostHalt(status)
 	}
 	x86.Cli()
+	if status == StatusCrash && resetOnCrash {
+		Puts("kernel: resetting the machine (crash=reboot)\n")
+		Reset()
+	}
 	x86.Outl(0xf4, uint32(status))
 	Puts("kernel: halted (no isa-debug-exit device)\n")
 	for {
