@@ -34,11 +34,12 @@ const MaxGrantPages = abi.MaxGrantPages
 // Grant returns the granted pages of a received call as a byte slice (nil if none). It is
 // valid until the reply.
 func (m *Msg) Grant() []byte {
-	if m.GrantPages == 0 || m.GrantAddr == 0 {
+	pages := m.GrantPages &^ abi.GrantWrite // the flag bit says writable; it is no count
+	if pages == 0 || m.GrantAddr == 0 {
 		return nil
 	}
 	// The address is a mapping the core made in this task for the call, not Go memory.
-	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(m.GrantAddr))), m.GrantPages*4096)
+	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(m.GrantAddr))), pages*4096)
 }
 
 // Errors.

@@ -34,3 +34,21 @@ func TestNamesAreBounded(t *testing.T) {
 	_, err = Lookup("a-name-that-is-longer-than-thirty-two-bytes")
 	assert.Error(t, err)
 }
+
+func TestGrantIgnoresTheWriteFlag(t *testing.T) {
+	// The address is the core's grant window, not Go memory: the slice is never touched here.
+	const window = 0x7f0000000000
+	for _, pages := range []uint64{2, 2 | abi.GrantWrite} {
+		g := GrantOf(&abi.Message{GrantAddr: window, GrantPages: pages})
+		assert.Len(t, g, 2*4096)
+		assert.Equal(t, uintptr(window), uintptr(unsafe.Pointer(unsafe.SliceData(g))))
+	}
+	assert.Nil(t, GrantOf(&abi.Message{GrantAddr: window}))
+	assert.Nil(t, GrantOf(&abi.Message{GrantAddr: window, GrantPages: abi.GrantWrite}))
+}
+
+func TestReplyRecvFSOffSimpleOS(t *testing.T) {
+	var req abi.FSRequest
+	assert.Equal(t, uintptr(abi.FSRequestSize), unsafe.Sizeof(req), "the core writes abi.FSRequestSize bytes")
+	assert.Error(t, (&Endpoint{}).ReplyRecvFS(&req)) // ENOSYS on the host
+}

@@ -28,7 +28,7 @@ func TestSystemPolicy(t *testing.T) {
 	m, err := parseFile(t, "system.policy")
 	require.NoError(t, err)
 	assert.Equal(t, "system.policy", m.File)
-	require.Len(t, m.Modules, 8)
+	require.Len(t, m.Modules, 9)
 
 	console, ok := m.Module("console")
 	require.True(t, ok)
@@ -61,8 +61,18 @@ func TestSystemPolicy(t *testing.T) {
 	assert.Equal(t, &DeviceRef{Vendor: 0x1af4, DeviceID: 0x1042}, blk.Device)
 	assert.Equal(t, uint64(1<<20), blk.DMA)
 	assert.Equal(t, []string{"blk"}, blk.Serves)
+	fs, ok := m.Module("fs")
+	require.True(t, ok)
+	assert.Equal(t, "ring3/fs", fs.Binary)
+	assert.Equal(t, 3, fs.Ring, "a file system needs no privilege beyond IPC")
+	assert.Equal(t, []string{"fs"}, fs.Serves)
+	assert.Equal(t, []string{"blk"}, fs.Calls)
+	assert.Empty(t, fs.Ports)
+	assert.Nil(t, fs.Device)
+	assert.Equal(t, supervisor.Always, fs.Restart)
+	assert.Equal(t, uint64(96<<20), fs.Quota)
 
-	assert.Equal(t, []string{"tier1/console", "tier2/sensor", "ring3/pipesvc", "ring3/app", "ring3/updater", "ring3/sysinfo", "tier1/blk", "ring3/blktest"}, m.Binaries())
+	assert.Equal(t, []string{"tier1/console", "tier2/sensor", "ring3/pipesvc", "ring3/app", "ring3/updater", "ring3/sysinfo", "tier1/blk", "ring3/blktest", "ring3/fs"}, m.Binaries())
 	for _, mod := range m.Modules {
 		assert.NoError(t, mod.Rules().Validate(), mod.Name)
 	}

@@ -25,7 +25,7 @@ const systemPolicy = "../../policy/system.policy"
 func TestPolicyCheckSystemManifest(t *testing.T) {
 	code, out, errs := runPolicyCLI("check", systemPolicy)
 	assert.Equal(t, 0, code, errs)
-	assert.Equal(t, systemPolicy+": ok (8 modules)\n", out)
+	assert.Equal(t, systemPolicy+": ok (9 modules)\n", out)
 	assert.Empty(t, errs)
 }
 
@@ -41,7 +41,7 @@ func TestPolicyCheckReportsEveryError(t *testing.T) {
 
 func TestPolicyCheckRoot(t *testing.T) {
 	root := t.TempDir()
-	for _, d := range []string{"tier1/console", "tier2/sensor", "ring3/pipesvc", "ring3/updater", "ring3/sysinfo", "tier1/blk", "ring3/blktest"} {
+	for _, d := range []string{"tier1/console", "tier2/sensor", "ring3/pipesvc", "ring3/updater", "ring3/sysinfo", "tier1/blk", "ring3/blktest", "ring3/fs"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(root, d), 0o755))
 	}
 	code, out, errs := runPolicyCLI("check", "--root", root, systemPolicy)
@@ -54,7 +54,7 @@ func TestPolicyCheckRoot(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "ring3/app"), 0o755))
 	code, out, errs = runPolicyCLI("check", systemPolicy, "--root", root) // flag after the file
 	assert.Equal(t, 0, code, errs)
-	assert.Equal(t, systemPolicy+": ok (8 modules)\n", out)
+	assert.Equal(t, systemPolicy+": ok (9 modules)\n", out)
 }
 
 func TestPolicyCheckUsage(t *testing.T) {

@@ -22,6 +22,10 @@ type node struct {
 	mtime    time.Time
 	data     []byte
 	children map[string]*node
+	// A file's bytes count against the limit while it has a name or an open handle (as
+	// tmpfs's do): unlinked while open, it still holds them until the last close.
+	unlinked bool
+	opens    int
 }
 
 // FS is an in-memory file system. The zero value is not usable; call New.
@@ -134,7 +138,22 @@ func (m *FS) Open(name string, flag int, perm iofs.FileMode) (fs.File, error) {
 			n.mtime = m.now()
 		}
 	}
+	n.opens++
 	return &file{fs: m, n: n, name: base, flag: flag}, nil
+}
+
+// drop unlinks file n: its bytes stop counting once no handle holds it.
+func (m *FS) drop(n *node) {
+	n.unlinked = true
+	m.release(n)
+}
+
+// release frees an unlinked file's bytes after its last close.
+func (m *FS) release(n *node) {
+	if !n.dir && n.unlinked && n.opens == 0 {
+		m.used -= int64(len(n.data))
+		n.data = nil
+	}
 }
 
 // Stat implements fs.FS.
@@ -223,7 +242,7 @@ func (m *FS) remove(name string, dir bool) error {
 	delete(parent.children, base)
 	parent.mtime = m.now()
 	if !n.dir {
-		m.used -= int64(len(n.data)) // open handles keep the node; its bytes no longer count
+		m.drop(n)
 	}
 	return nil
 }
@@ -278,7 +297,7 @@ func (m *FS) Rename(oldname, newname string) error {
 			return syscall.ENOTEMPTY
 		}
 		if !dst.dir {
-			m.used -= int64(len(dst.data))
+			m.drop(dst)
 		}
 	}
 	delete(oparent.children, obase)
@@ -392,7 +411,7 @@ func (f *file) WriteAt(p []byte, off int64) (int, int64, error) {
 		off = int64(len(f.n.data))
 	}
 	end := off + int64(len(p))
-	if end > MaxSize {
+	if off > MaxSize || end > MaxSize { // off first: off+len(p) may wrap
 		return 0, off, syscall.EFBIG
 	}
 	if len(p) == 0 {
@@ -459,5 +478,7 @@ func (f *file) Close() error {
 		return syscall.EBADF
 	}
 	f.closed = true
+	f.n.opens--
+	f.fs.release(f.n)
 	return nil
 }
