@@ -205,8 +205,8 @@ func rulesFromArgs(args map[string]string) (func(ring int) supervisor.Rules, err
 func (st *supervisorState) waitFileServer() {
 	const fileServerWait = 20 * time.Second
 	for _, a := range st.apps {
-		if a.module == nil || !slices.Contains(a.module.Serves, abi.FSEndpoint) {
-			continue
+		if a.module == nil || !slices.Contains(a.module.Serves, abi.FSEndpoint) || !a.service() {
+			continue // a server that is not a service starts with the programs: nothing to wait for
 		}
 		start := time.Now()
 		for time.Since(start) < fileServerWait {

@@ -52,6 +52,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// /data is where programs the policy does not list keep their files: made when missing.
+	switch err := root.Mkdir("data", 0o755); {
+	case err == nil:
+		if err := root.Sync(); err != nil {
+			fmt.Printf("fs: /data: %v\n", err)
+		}
+		fmt.Println("fs: made /data")
+	case !errors.Is(err, syscall.EEXIST):
+		fmt.Printf("fs: /data: %v\n", err)
+	}
 	if err := s.Mount("/tmp", memfs.New(int64(tmpSize)), server.MountOptions{}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

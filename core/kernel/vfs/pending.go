@@ -206,6 +206,9 @@ func resolvePaths(c task.Call, p *pending) int {
 		if e := resolve(c, p.dirfd[k], p.va[k], view, &srvPath); e != 0 {
 			return e
 		}
+		if srvPath.under(&procPath) || srvPath.under(&sysPath) {
+			return abi.ENOENT // no such file systems here (the Go runtime looks, and copes)
+		}
 		if !allowed(c.Task(), whats[p.what%uint8(len(whats))], &srvPath, p.write) {
 			return abi.EACCES
 		}
@@ -213,6 +216,12 @@ func resolvePaths(c task.Call, p *pending) int {
 	}
 	return 0
 }
+
+// procPath and sysPath are Linux's virtual file systems, which SimpleOS does not have.
+var (
+	procPath = Path{n: 5, b: [abi.FSPathMax + 1]byte{'/', 'p', 'r', 'o', 'c'}}
+	sysPath  = Path{n: 4, b: [abi.FSPathMax + 1]byte{'/', 's', 'y', 's'}}
+)
 
 // scratchView holds rename's second path in the task's view (one system call at a time).
 var scratchView Path

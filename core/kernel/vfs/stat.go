@@ -29,7 +29,7 @@ func pathCall(c task.Call, done, what uint8, dirfd uint64, va uintptr, write boo
 func pathReq(p *pending, what uint8, dirfd uint64, va uintptr, write bool, op, w0 uint64) task.Result {
 	p.paths, p.what, p.write = 1, what, write
 	p.dirfd[0], p.va[0] = dirfd, va
-	p.req.Msg = abi.Message{Label: op}
+	p.req.Name, p.req.Msg = fsName, abi.Message{Label: op}
 	p.req.Msg.Words[0] = w0
 	p.noServer = abi.ENOENT
 	return task.Result{Next: task.Forward}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"math"
+	"sync"
 	"syscall"
 
 	"github.com/simpleos/simpleos/abi"
@@ -61,7 +62,10 @@ func (s *Server) read(m *abi.Message, grant []byte) abi.Message {
 	if err != nil {
 		return fail(syscall.EFAULT)
 	}
-	n, err := of.f.ReadAt(buf, off)
+	bounce := bounces.Get().(*[bounceSize]byte)
+	defer bounces.Put(bounce)
+	n, err := of.f.ReadAt(bounce[:len(buf)], off)
+	copy(buf, bounce[:n])
 	if err != nil {
 		return s.failErr("read "+of.t.abs, err)
 	}
@@ -87,7 +91,9 @@ func (s *Server) write(m *abi.Message, grant []byte) abi.Message {
 	if err != nil {
 		return fail(syscall.EFAULT)
 	}
-	n, end, err := of.f.WriteAt(buf, off)
+	bounce := bounces.Get().(*[bounceSize]byte)
+	defer bounces.Put(bounce)
+	n, end, err := of.f.WriteAt(bounce[:copy(bounce[:], buf)], off)
 	if err != nil {
 		if n == 0 {
 			return s.failErr("write "+of.t.abs, err)
@@ -154,3 +160,11 @@ func (s *Server) sync(m *abi.Message) abi.Message {
 	}
 	return reply(0)
 }
+
+// bounceSize is the most one request moves: what the core lends at most.
+const bounceSize = abi.MaxGrantPages * 4096
+
+// bounces hold a request's data while a file system moves it: the pages the core lent are
+// the task's, which the server may not lend on to the disk driver (the kernel refuses to lend
+// borrowed pages), and a file system may hand its caller's buffer to the device.
+var bounces = sync.Pool{New: func() any { return new([bounceSize]byte) }}
