@@ -169,9 +169,3 @@ func (k *killOn) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
-func TestFilesScratch(t *testing.T) {
-	image := formattedDisk(t)
-	res := bootFiles(t, image, "", 120*time.Second, "./ring3/filetest "+os.Getenv("FILETEST_ARGS"))
-	_ = res
-}

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 )
 
 func main() {
@@ -50,7 +51,9 @@ func main() {
 		if os.Args[1] == "write" {
 			writeFile(args[0], seed, size)
 			if len(args) > 3 && args[3] == "--hang" {
-				select {}
+				for {
+					time.Sleep(time.Hour) // alive when QEMU is killed
+				}
 			}
 		} else {
 			verifyFile(args[0], seed, size)
