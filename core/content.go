@@ -1,17 +1,15 @@
 package main
 
-// Content files: the data files security modules load (the sensor's channel file). The
-// launcher passes them as Multiboot modules ("the disk"); the kernel's content store keeps
-// them with their last-known-good copies (core/kernel/content.go). The content service here
-// decides every write a module makes: it fingerprints the bytes (content.Fingerprint: SHA-256
-// of the canonical rules), refuses quarantined ones and records each change on the protocol
-// channel for the launcher to apply to its disk. The supervisor confirms a module's new
+// Content files: the data files security modules load (the sensor's channel file). They live
+// on the disk (contentdisk.go); the kernel's content store keeps them with their
+// last-known-good copies (core/kernel/content). The content service here decides every write
+// a module makes: it fingerprints the bytes (content.Fingerprint: SHA-256 of the canonical
+// rules), refuses quarantined ones and writes each change to the disk. The supervisor confirms a module's new
 // content once the module has run with it for contentConfirmAfter, rolls it back to
 // last-known-good when the module crashes first, and quarantines its fingerprint when it has
 // caused as many crashes as the module's crash budget.
 
 import (
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -25,25 +23,26 @@ import (
 	"github.com/simpleos/simpleos/tier2/sensor/content"
 )
 
-// quarantine is the set of content fingerprints the core refuses.
+// quarantine is the set of content fingerprints the core refuses, each with what it was.
 var quarantine struct {
 	mu  sync.Mutex
-	set map[[32]byte]bool
+	set map[[32]byte]string
 }
 
 func quarantined(fp [32]byte) bool {
 	quarantine.mu.Lock()
 	defer quarantine.mu.Unlock()
-	return quarantine.set[fp]
+	_, ok := quarantine.set[fp]
+	return ok
 }
 
-func quarantineContent(fp [32]byte) {
+func quarantineContent(fp [32]byte, what ...string) {
 	quarantine.mu.Lock()
 	defer quarantine.mu.Unlock()
 	if quarantine.set == nil {
-		quarantine.set = map[[32]byte]bool{}
+		quarantine.set = map[[32]byte]string{}
 	}
-	quarantine.set[fp] = true
+	quarantine.set[fp] = strings.Join(what, " ")
 }
 
 // serveContentWrites decides the content writes of modules, one at a time, for as long as
@@ -62,19 +61,34 @@ func serveContentWrites() {
 	}
 }
 
-// recordDiskWrite writes the change to a content file on the protocol channel, where the
-// launcher applies it to its disk, and says so on the console.
+// recordDiskWrite writes a content file's new state to the disk — its current file and, when
+// it changed, its last-known-good copy — and says so on the console. Without a file system
+// the change lives in the kernel's store until the machine stops.
 func recordDiskWrite(s store.Status) {
-	kernel.ProtocolLine(fmt.Sprintf("disk: write %s %d base64 %s", s.Name, len(s.Data), base64.StdEncoding.EncodeToString(s.Data)))
-	fmt.Printf("disk: wrote %s (%s)\n", s.Name, describeContent(s.Data))
+	c, ok := places[s.Name]
+	if !onDisk || !ok {
+		fmt.Printf("content: %s is now %s (no file system: not written to a disk)\n", s.Name, describeContent(s.Data))
+		return
+	}
+	p, err := saveCurrent(c, s.Data)
+	if err == nil && s.LKG != nil {
+		err = saveLKG(c, s.LKG)
+	}
+	if err != nil {
+		fmt.Printf("disk: writing %s: %v\n", s.Name, err)
+		return
+	}
+	fmt.Printf("disk: wrote %s as %s (%s)\n", s.Name, p, describeContent(s.Data))
 }
 
 // contentConfirmAfter is how long a module must run with new content before it becomes
 // last-known-good.
 const contentConfirmAfter = time.Second
 
-// loadContent puts the content files passed at boot into the kernel's store.
-func loadContent(man *policy.Manifest) error {
+// loadContent puts the content files into the kernel's store: from the disk when a file
+// server serves it (fromDisk), installing the shipped files (the Multiboot modules) on a disk
+// that has none yet; else the shipped files, kept in memory only.
+func loadContent(man *policy.Manifest, fromDisk bool) error {
 	cur, lkg := map[string][]byte{}, map[string][]byte{}
 	for _, m := range kernel.Modules() {
 		w := strings.Fields(m.Cmdline)
@@ -88,21 +102,69 @@ func loadContent(man *policy.Manifest) error {
 			lkg[w[2]] = m.Data
 		}
 	}
+	onDisk = fromDisk
+	if fromDisk {
+		if err := readQuarantine(); err != nil {
+			return err
+		}
+	}
 	for _, mod := range man.Modules {
 		for _, c := range mod.Content {
-			b, ok := cur[c.Path]
-			if !ok {
+			places[c.Path] = c
+			b, l := cur[c.Path], lkg[c.Path]
+			if fromDisk {
+				var err error
+				if b, l, err = diskContent(c, b, l); err != nil {
+					return fmt.Errorf("content %s: %w", c.Path, err)
+				}
+			}
+			if b == nil {
 				continue // the module will find no content
 			}
-			l := lkg[c.Path]
 			if err := store.Add(c.Path, b, l, content.Fingerprint(b), content.Fingerprint(l)); err != nil {
 				return err
 			}
 			fmt.Printf("core: content %s: %s\n", c.Path, describeContent(b))
 		}
 	}
+	if !fromDisk {
+		fmt.Println("core: content: no file system: the shipped files are in force, and changes are not written to a disk")
+	}
 	go serveContentWrites()
 	return nil
+}
+
+// diskContent returns c's current and last-known-good bytes from the disk, installing the
+// shipped ones there first if the disk has none.
+func diskContent(c policy.ContentFile, shipped, shippedLKG []byte) (cur, lkg []byte, err error) {
+	cur, p, lkg, found, err := readContent(c)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case !found && shipped != nil:
+		if shippedLKG == nil {
+			shippedLKG = shipped
+		}
+		p, err := saveCurrent(c, shipped)
+		if err == nil {
+			err = saveLKG(c, shippedLKG)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("installing it on the disk: %w", err)
+		}
+		fmt.Printf("core: content %s installed on the disk: %s\n", c.Path, p)
+		return shipped, shippedLKG, nil
+	case cur == nil && lkg != nil:
+		fmt.Printf("core: content %s: no current file in %s on the disk (deleted?): its last-known-good copy is in force\n", c.Path, contentDir(c))
+		if _, err := saveCurrent(c, lkg); err != nil {
+			return nil, nil, err
+		}
+		return lkg, lkg, nil
+	}
+	if cur != nil {
+		fmt.Printf("core: content %s from the disk: %s\n", c.Path, p)
+	}
+	return cur, lkg, nil
 }
 
 // describeContent names a content file's version: its channel and sequence when it is a
@@ -174,7 +236,12 @@ func (st *supervisorState) rollbackContent(a *app, ev kernel.TaskEvent, clean bo
 		fmt.Printf("supervisor: %s crashed %v after writing content %s (%s): rolled back to last-known-good (%s); crash %d of %d with this content\n",
 			a.spec.Name, after, c.Path, describeContent(s.Data), describeContent(r.Data), n, budget)
 		if n >= budget {
-			quarantineContent(s.Hash)
+			quarantineContent(s.Hash, c.Path, describeContent(s.Data))
+			if onDisk {
+				if err := saveQuarantine(); err != nil {
+					fmt.Printf("disk: writing %s: %v\n", quarantineFile, err)
+				}
+			}
 			fmt.Printf("supervisor: content %s (%s) quarantined after %d crashes: the core refuses it from now on\n",
 				c.Path, describeContent(s.Data), n)
 		}

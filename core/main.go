@@ -66,10 +66,6 @@ func main() {
 		os.Exit(3)
 	}
 	fmt.Printf("core: policy %s: %d modules\n", man.File, len(man.Modules))
-	if err := loadContent(man); err != nil {
-		fmt.Fprintf(os.Stderr, "core: content rejected, no task started: %v\n", err)
-		os.Exit(3)
-	}
 	if err := installFilters(man); err != nil {
 		fmt.Fprintf(os.Stderr, "core: policy rejected, no task started: %v\n", err)
 		os.Exit(3)
@@ -92,7 +88,7 @@ func main() {
 	}
 	if len(apps) > 0 {
 		kernel.StartReaper()
-		os.Exit(supervise(apps, args))
+		os.Exit(supervise(apps, args, man))
 	}
 	fmt.Printf("core: up at %s; %d system calls served so far\n", time.Now().UTC().Format(time.RFC3339), kernel.SyscallCount())
 	if args["halt"] == "no" {

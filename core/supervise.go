@@ -26,6 +26,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -41,6 +42,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/console"
 	"github.com/simpleos/simpleos/core/kernel/notify"
 	"github.com/simpleos/simpleos/core/supervisor"
+	"github.com/simpleos/simpleos/ipc/blk"
 	"github.com/simpleos/simpleos/policy"
 	"github.com/simpleos/simpleos/policy/bpf"
 )
@@ -77,6 +79,7 @@ type supervisorState struct {
 	byPID      map[int]*app
 	quota      uint64
 	maxStarts  int
+	man        *policy.Manifest         // the policy: its content files
 	sensorMode string                   // tiered, verified or monolithic (sensor=); off in safe mode
 	blkMode    string                   // tiered or monolithic (blk=)
 	injector   *injector                // the fault-injection campaign, if one runs
@@ -202,7 +205,8 @@ func rulesFromArgs(args map[string]string) (func(ring int) supervisor.Rules, err
 
 // waitFileServer waits, if a module serves the file system, until it does (at most
 // fileServerWait): the programs started next expect their files from the first instruction.
-func (st *supervisorState) waitFileServer() {
+// It reports whether the file system is served.
+func (st *supervisorState) waitFileServer() bool {
 	const fileServerWait = 20 * time.Second
 	for _, a := range st.apps {
 		if a.module == nil || !slices.Contains(a.module.Serves, abi.FSEndpoint) || !a.service() {
@@ -215,19 +219,23 @@ func (st *supervisorState) waitFileServer() {
 			st.mu.Unlock()
 			if up {
 				fmt.Printf("supervisor: file system served by %s after %d ms\n", a.spec.Name, time.Since(start).Milliseconds())
-				return
+				return true
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
 		fmt.Printf("supervisor: %s is not serving the file system after %v: programs find no files\n", a.spec.Name, fileServerWait)
-		return
+		return false
 	}
+	return false
 }
 
 // supervise runs the apps to completion and returns the core's exit status: 0 only if every
 // app's last instance exited 0.
-func supervise(apps []*app, args map[string]string) int {
+func supervise(apps []*app, args map[string]string, man *policy.Manifest) int {
 	st, err := newSupervisor(apps, args)
+	if err == nil {
+		st.man = man
+	}
 	if err != nil {
 		fmt.Printf("core: %v\n", err)
 		return 2
@@ -257,7 +265,6 @@ func supervise(apps []*app, args map[string]string) int {
 		st.fuzz.waitServices()
 		go st.fuzz.run()
 	}
-	st.waitFileServer()
 	for _, a := range st.apps {
 		if !a.service() {
 			st.start(a)
@@ -348,8 +355,19 @@ func (st *supervisorState) leaveOutThirdParty(apps []*app) []*app {
 // startServices starts the services (the console driver among them) before the jobs, so that
 // jobs find them running, and waits for a console driver to attach.
 func (st *supervisorState) startServices() {
+	// The storage stack first: the other services' content is on its disk.
 	for _, a := range st.apps {
-		if a.service() {
+		if a.service() && a.storage() {
+			st.start(a)
+		}
+	}
+	fromDisk := st.waitFileServer()
+	if err := loadContent(st.man, fromDisk); err != nil {
+		fmt.Fprintf(os.Stderr, "core: content rejected: %v\n", err)
+		os.Exit(3)
+	}
+	for _, a := range st.apps {
+		if a.service() && !a.storage() {
 			st.start(a)
 		}
 	}
@@ -510,6 +528,12 @@ func (st *supervisorState) servicesRunning() bool {
 
 // service reports whether the app runs as long as the system does: a module the policy
 // restarts always (drivers, security modules, system services such as the pipe service).
+// storage reports whether a is part of the storage stack: it serves the disk or the file
+// system.
+func (a *app) storage() bool {
+	return a.module != nil && (slices.Contains(a.module.Serves, abi.FSEndpoint) || slices.Contains(a.module.Serves, blk.Endpoint))
+}
+
 func (a *app) service() bool {
 	return a.module != nil && a.rules.Restart == supervisor.Always
 }

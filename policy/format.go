@@ -87,11 +87,27 @@ func Format(m *Manifest) []byte {
 			stmt("watchdog", mod.Watchdog.String())
 		}
 		for _, c := range mod.Content {
-			if c.Rollback == "" {
-				stmt("content", c.Path)
-			} else {
-				stmt("content", c.Path, "rollback", c.Rollback)
+			words := []string{c.Path}
+			if c.Rollback != "" {
+				words = append(words, "rollback", c.Rollback)
 			}
+			if c.Dir != "" {
+				words = append(words, "dir", c.Dir)
+			}
+			stmt("content", words...)
+		}
+		for _, g := range mod.Files {
+			mode := "ro"
+			if g.Write {
+				mode = "rw"
+			}
+			stmt("files", g.Path, mode)
+		}
+		if mod.Root != "" {
+			stmt("root", mod.Root)
+		}
+		if mod.Cwd != "" {
+			stmt("cwd", mod.Cwd)
 		}
 		for _, f := range mod.Filters {
 			stmt("filter", f.Endpoint, f.Program)

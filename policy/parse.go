@@ -54,7 +54,7 @@ var once = map[string]bool{
 var arity = map[string][2]int{
 	"binary": {1, 1}, "ring": {1, 1}, "ports": {1, -1}, "irqs": {1, -1}, "memory": {1, -1},
 	"quota": {1, 2}, "reserve": {1, 2}, "cpu": {1, 2}, "serves": {1, -1}, "calls": {1, -1}, "events": {1, -1}, "publishes": {1, -1},
-	"restart": {1, 1}, "crashes": {1, 1}, "watchdog": {1, 1}, "content": {1, 3}, "args": {0, -1},
+	"restart": {1, 1}, "crashes": {1, 1}, "watchdog": {1, 1}, "content": {1, 5}, "args": {0, -1},
 	"filter": {2, 2}, "device": {1, 1}, "dma": {1, 2}, "vendor": {1, 1},
 	"files": {2, 2}, "root": {1, 1}, "cwd": {1, 1},
 }
@@ -328,12 +328,16 @@ func (p *parser) statement(line int, kw string, vals []string) {
 		}
 	case "content":
 		c := ContentFile{Path: vals[0]}
-		switch {
-		case len(vals) == 3 && vals[1] == "rollback":
-			c.Rollback = vals[2]
-		case len(vals) != 1:
-			p.syntax(line, "content: want PATH rollback PATH")
-			return
+		for rest := vals[1:]; len(rest) > 0; rest = rest[2:] {
+			switch {
+			case len(rest) >= 2 && rest[0] == "rollback" && c.Rollback == "":
+				c.Rollback = rest[1]
+			case len(rest) >= 2 && rest[0] == "dir" && c.Dir == "":
+				c.Dir = rest[1]
+			default:
+				p.syntax(line, "content: want NAME [rollback NAME] [dir PATH]")
+				return
+			}
 		}
 		m.Content = append(m.Content, c)
 		item(c.Path)

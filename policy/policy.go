@@ -165,9 +165,16 @@ func (m *Module) FileGrants() []string {
 // ContentFile is a data file a module loads (rules, signatures, channel files). Rollback is
 // the last-known-good copy the core falls back to when an update of Path is rejected or makes
 // the module crash.
+//
+// Dir is where the file lives on the disk (an absolute path of the file system): channel
+// files are named there as the vendor names them (C-00000291-00000000-00000032.sys for
+// channel 291, sequence 32). Without it, the file is /simpleos/content/NAME. The core keeps
+// the last-known-good copies in /simpleos/content and the quarantine list in
+// /simpleos/quarantine.
 type ContentFile struct {
 	Path     string
 	Rollback string
+	Dir      string
 }
 
 func (r PortRange) String() string {

@@ -45,7 +45,7 @@ func TestSystemPolicy(t *testing.T) {
 	assert.Equal(t, []string{"content-update"}, sensor.Serves)
 	assert.Equal(t, []string{"console"}, sensor.Calls)
 	assert.Equal(t, []string{"pipe.created"}, sensor.Events)
-	assert.Equal(t, []ContentFile{{"sensor.chan", "sensor.chan.lkg"}}, sensor.Content)
+	assert.Equal(t, []ContentFile{{"sensor.chan", "sensor.chan.lkg", "/CrowdStrike"}}, sensor.Content)
 	assert.Equal(t, 3, sensor.CrashBudget)
 	assert.Equal(t, 30*time.Second, sensor.CrashWindow)
 	assert.Equal(t, 2*time.Second, sensor.Watchdog)
@@ -186,7 +186,7 @@ func TestGoodEdgeCases(t *testing.T) {
 	s := m.Modules[1]
 	assert.Equal(t, uint64(1536<<10), s.Quota)
 	assert.Equal(t, []string{"pipe.created", "task.exited", "x"}, s.Events)
-	assert.Equal(t, []ContentFile{{"a.chan", "a.lkg"}, {"b", "c"}}, s.Content)
+	assert.Equal(t, []ContentFile{{"a.chan", "a.lkg", ""}, {"b", "c", ""}}, s.Content)
 	q := m.Modules[2]
 	assert.Equal(t, uint64(1<<30), q.Quota)
 	assert.Equal(t, CPUBudget{Total: 5 * time.Second}, q.CPU)

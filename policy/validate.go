@@ -460,6 +460,11 @@ func (v *validator) paths(m *Module) {
 	if len(m.Files) > MaxFileGrants {
 		v.add(m.LineOf("files", m.Files[MaxFileGrants].Path), "files-count", "module %q: %d files statements: at most %d", m.Name, len(m.Files), MaxFileGrants)
 	}
+	for _, c := range m.Content {
+		if c.Dir != "" {
+			check("content", c.Path, c.Dir)
+		}
+	}
 	if m.Root != "" {
 		check("root", "", m.Root)
 	}

@@ -14,8 +14,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/simpleos/simpleos/boot/demo"
 )
 
 // Hole 1: trap entry took "came from the kernel" from bit 63 of the interrupted RSP, which the
@@ -281,10 +279,10 @@ func TestMemoryHeldByHogsLeavesReservationsIntact(t *testing.T) {
 }
 
 // Hole 10: the host applied every "disk: write" line anywhere in the transcript, including
-// lines a task printed: any task could rewrite the persisted channel file. Disk writes (and
-// campaign results) now come from the core's protocol channel only; here a ring-3 task prints
-// the forged line, and a ring-1 task with the serial port writes it to the UART itself, on a
-// line of its own, as a hostile console driver would.
+// lines a task printed: any task could rewrite the persisted channel file. Content now lives
+// on the disk image, written by the core through the file system, and the host reads no
+// transcript line to change it; here a ring-3 task prints the old forged line, and a ring-1
+// task with the serial port writes it to the UART itself: the line is inert.
 func TestTasksCannotForgeDiskWrites(t *testing.T) {
 	t.Parallel()
 	manifest := `
@@ -298,9 +296,7 @@ end
 	res := bootAppsWithPolicy(t, manifest, "", time.Minute, nil, "attack forge-disk", "ring=1 attack forge-disk uart")
 	assert.Contains(t, string(res.Output), "[attack-2] attack: forge-disk: printed")
 	assert.Contains(t, string(res.Output), "\ndisk: write sensor.chan 4 base64 RVZJTA==\n", "the forged line reached the console")
-	writes, err := demo.DiskWrites(res.Protocol)
-	require.NoError(t, err)
-	assert.Empty(t, writes, "a task's line passed for the core's disk write")
+	assert.NotContains(t, string(res.Protocol), "disk: write", "nothing writes content through the protocol channel")
 }
 
 // Hole 11: getrandom was one xorshift generator for every task, its state its last output.

@@ -55,8 +55,7 @@ end
 
 	assert.Contains(t, out, "[owner] contentpeek: read sensor.chan: <nil>")
 	assert.Contains(t, out, "[owner] contentpeek: write sensor.chan: <nil>", "the owner may write")
-	assert.Contains(t, string(res.Protocol), "disk: write sensor.chan 1 base64 eA==", "the core records the write on its protocol channel")
-	assert.Regexp(t, `disk: wrote sensor\.chan \(1 bytes, sha256 [0-9a-f]{12}\)`, out)
+	assert.Regexp(t, `content: sensor\.chan is now 1 bytes, sha256 [0-9a-f]{12} \(no file system: not written to a disk\)`, out)
 	for _, addr := range []string{"0x0", "0xffff800000000000", "0x800000000000"} {
 		assert.Contains(t, out, "[owner] contentpeek: write from "+addr+": bad address")
 		assert.Contains(t, out, "[owner] contentpeek: read with name at "+addr+": invalid argument")

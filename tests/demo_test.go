@@ -33,13 +33,26 @@ func TestDemoCF291(t *testing.T) {
 		return string(b)
 	}
 
-	// Monolithic: the core crashes in the content interpreter, and again on the next boot
-	// from the same disk, which now holds sequence 2.
-	for _, f := range []string{"monolithic-boot1.log", "monolithic-boot2.log"} {
+	// Monolithic: the core crashes in the content interpreter, the machine resets itself and
+	// boots from the same disk, which now holds sequence 2, and crashes again: a boot loop the
+	// launcher stops after 2 reboots. Safe mode starts no third-party module; the operator
+	// deletes C-00000291*.sys; the next boot runs on the last-known-good copy.
+	for _, f := range []string{"monolithic-boot1.log", "monolithic-boot2.log", "monolithic-boot3.log"} {
 		assert.Regexp(t, `CORE CRASH: page fault \(#PF\) in github\.com/simpleos/simpleos/tier2/sensor/content\.\w+\+0x[0-9a-f]+: unexpected fault address 0xdead0000`, read(f), f)
 	}
-	assert.Contains(t, read("monolithic-boot2.log"), "core: content sensor.chan: channel 291 sequence 2", "the bad file survived the crash")
-	assert.Equal(t, 100, results[0].Boots[1].Status)
+	assert.Contains(t, read("monolithic-boot1.log"), "core: content sensor.chan installed on the disk: /CrowdStrike/C-00000291-00000000-00000000.sys")
+	assert.Contains(t, read("monolithic-boot1.log"), "disk: wrote sensor.chan as /CrowdStrike/C-00000291-00000000-00000002.sys")
+	assert.Contains(t, read("monolithic-boot2.log"), "core: content sensor.chan from the disk: /CrowdStrike/C-00000291-00000000-00000002.sys", "the bad file survived the crash")
+	assert.Contains(t, read("monolithic-boot4.log"), "safemode: third-party modules not started: sensor (in the core, sensor=monolithic), updater")
+	assert.NotContains(t, read("monolithic-boot4.log"), "CORE CRASH")
+	assert.Contains(t, read("monolithic-boot5.log"), "core: content sensor.chan: no current file in /CrowdStrike on the disk (deleted?): its last-known-good copy is in force")
+	assert.Contains(t, read("monolithic-boot5.log"), "[app] app: done: 120/120 pipes created")
+	mono := results[0].Boots
+	require.Len(t, mono, 5)
+	assert.Equal(t, 100, mono[2].Status)
+	assert.Equal(t, 0, mono[3].Status)
+	assert.Equal(t, 0, mono[4].Status)
+	assert.Contains(t, results[0].Repair, "removed /CrowdStrike/C-00000291-00000000-00000002.sys")
 
 	// Tiered: only the sensor faults; the supervisor rolls the content back each time and
 	// quarantines it at the third crash; the app finishes; the machine powers off cleanly.
@@ -51,15 +64,22 @@ func TestDemoCF291(t *testing.T) {
 	assert.Contains(t, tiered, "refused by the core: quarantined")
 	assert.Contains(t, tiered, "[app] app: done: 120/120 pipes created")
 	assert.Equal(t, 0, results[1].Boots[0].Status)
-	assert.Contains(t, tiered, "disk: wrote sensor.chan", "the rollback is written to disk")
+	assert.Contains(t, tiered, "disk: wrote sensor.chan as /CrowdStrike/C-00000291-00000000-00000001.sys", "the rollback is written to disk")
+	// The next boot from the same disk: the quarantine is in force; nothing faults.
+	next := read("tiered-boot2.log")
+	assert.Contains(t, next, "core: content: 1 quarantined fingerprints in force (/simpleos/quarantine)")
+	assert.Contains(t, next, "refused by the core: quarantined")
+	assert.NotContains(t, next, "faulted")
+	assert.Equal(t, 0, results[1].Boots[1].Status)
 
 	// Verified: rejected at load, naming the field; nothing faults.
 	verified := read("verified-boot1.log")
 	assert.Contains(t, verified, `update rejected: C-00000291-00000002.sys: instance 7 ("NamedPipeC2") of template type 3 ("IPC") has a non-wildcard criterion on field 21, but the sensor supplies only 20 values`)
 	assert.NotContains(t, verified, "faulted")
 	assert.Contains(t, verified, "[app] app: done: 120/120 pipes created")
+	assert.NotContains(t, results[2].DiskAfter, "sequence 2", "the bad update never reached the disk")
 
 	report := read("report.md")
-	assert.Contains(t, report, "| outcome | CORE CRASH on 2 of 2 boots")
+	assert.Contains(t, report, "| outcome | CORE CRASH on 3 of 3 boots from the same disk: a boot loop")
 	assert.Contains(t, report, "## Timelines")
 }

@@ -61,10 +61,11 @@ func Table(results []*Result) string {
 	row("boots", func(r *Result) string {
 		var s []string
 		for _, b := range r.Boots {
-			s = append(s, fmt.Sprintf("status %d after %v", b.Status, b.Duration.Round(10*time.Millisecond)))
+			s = append(s, fmt.Sprintf("%d (%s): status %d after %v", b.N, b.Label, b.Status, b.Duration.Round(10*time.Millisecond)))
 		}
 		return strings.Join(s, "; ")
 	})
+	row("on the disk at the end", func(r *Result) string { return r.DiskAfter })
 	row("as expected", func(r *Result) string {
 		if r.Expected {
 			return "yes"
@@ -92,10 +93,14 @@ func Report(results []*Result) string {
 	if len(results) > 0 && len(results[0].Boots) > 0 {
 		fmt.Fprintf(&sb, "Accelerator: %s. Times are host times since QEMU started, as the serial lines arrived.\n", results[0].Boots[0].Accel)
 	}
-	sb.WriteString("\n## Summary\n\n" + Table(results) + "\n## Timelines\n\n```\n" + Timelines(results) + "```\n\n## Transcripts\n\n")
+	sb.WriteString("Each deployment boots from its own FAT32 disk image; the core keeps the channel file in\n" +
+		"/CrowdStrike, its last-known-good copy in /simpleos/content and the quarantine list in\n" +
+		"/simpleos/quarantine, so what one boot writes the next one reads.\n")
+	sb.WriteString("\n## Summary\n\n" + Table(results) + "\n## Timelines\n\n```\n" + Timelines(results) + "```\n\n## Disks and transcripts\n\n")
 	for _, r := range results {
+		fmt.Fprintf(&sb, "- %s: disk image `%s`\n", r.Mode, r.Image)
 		for _, b := range r.Boots {
-			fmt.Fprintf(&sb, "- %s, boot %d: `%s`\n", r.Mode, b.N, b.Transcript)
+			fmt.Fprintf(&sb, "- %s, boot %d (%s): `%s`\n", r.Mode, b.N, b.Label, b.Transcript)
 		}
 	}
 	return sb.String()

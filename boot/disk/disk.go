@@ -232,6 +232,36 @@ func (im *Image) WriteFile(name string, data []byte) error {
 	return nil
 }
 
+// Remove deletes the files matching pattern (path.Match syntax in its last element, e.g.
+// /CrowdStrike/C-00000291*.sys, as the operators of 19 July 2024 were told to delete) and
+// returns the paths removed; none matching is an error. Directories are not removed.
+func (im *Image) Remove(pattern string) ([]string, error) {
+	p := clean(pattern)
+	dir, base := path.Dir(p), path.Base(p)
+	if _, err := path.Match(base, ""); err != nil {
+		return nil, fmt.Errorf("disk: %s: bad pattern %q: %w", im.path, pattern, err)
+	}
+	ents, err := im.fat.ReadDir(dir)
+	if err != nil {
+		return nil, im.errorf(dir, err)
+	}
+	var removed []string
+	for _, e := range ents {
+		if ok, _ := path.Match(strings.ToLower(base), strings.ToLower(e.Name)); !ok || e.Dir {
+			continue // FAT names fold case, and so does the match
+		}
+		q := path.Join(dir, e.Name)
+		if err := im.fat.Unlink(q); err != nil {
+			return removed, im.errorf(q, err)
+		}
+		removed = append(removed, "/"+strings.TrimPrefix(q, "./"))
+	}
+	if len(removed) == 0 {
+		return nil, fmt.Errorf("disk: %s: nothing matches /%s", im.path, strings.TrimPrefix(p, "./"))
+	}
+	return removed, nil
+}
+
 // stat is Stat, with a clear message for a missing path.
 func (im *Image) stat(p string) (sfs.Stat, error) {
 	info, err := im.fat.Stat(p)

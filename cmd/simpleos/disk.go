@@ -11,7 +11,7 @@ import (
 	"github.com/simpleos/simpleos/boot/disk"
 )
 
-// runDisk is `simpleos disk create|ls|cat|put|get IMAGE ...`.
+// runDisk is `simpleos disk create|ls|cat|put|get|rm IMAGE ...`.
 func runDisk(args []string) int {
 	return diskMain(args, os.Stdout, os.Stderr)
 }
@@ -27,6 +27,8 @@ Paths inside the image are slash-separated; the leading "/" is optional.
   cat IMAGE PATH                 print a file
   put IMAGE HOSTFILE PATH        copy a host file in, creating directories as needed
   get IMAGE PATH HOSTFILE        copy a file out
+  rm IMAGE PATTERN               delete the files matching PATTERN (a * in the last element:
+                                 rm build/disk.img '/CrowdStrike/C-00000291*.sys')
 
 Exit status: 0 ok, 1 error, 2 bad command line.
 `
@@ -50,6 +52,8 @@ func diskMain(args []string, stdout, stderr io.Writer) int {
 		err = diskPut(rest)
 	case "get":
 		err = diskGet(rest)
+	case "rm":
+		err = diskRm(rest, stdout)
 	default:
 		fmt.Fprintf(stderr, "simpleos disk: unknown subcommand %q\n\n%s", sub, diskUsage)
 		return exitUsage
@@ -186,4 +190,22 @@ func readImageFile(image, name string) ([]byte, error) {
 	}
 	defer im.Close()
 	return im.ReadFile(name)
+}
+
+func diskRm(args []string, stdout io.Writer) error {
+	if err := operands("rm", args, 2, 2, "IMAGE PATTERN"); err != nil {
+		return err
+	}
+	im, err := disk.Open(args[0], true)
+	if err != nil {
+		return err
+	}
+	removed, err := im.Remove(args[1])
+	if cerr := im.Close(); err == nil {
+		err = cerr
+	}
+	for _, p := range removed {
+		fmt.Fprintf(stdout, "removed %s\n", p)
+	}
+	return err
 }

@@ -88,3 +88,26 @@ func TestDiskIsACommand(t *testing.T) {
 	usage(&stderr)
 	assert.True(t, strings.Contains(stderr.String(), "disk "), stderr.String())
 }
+
+func TestDiskRmTakesTheOperatorsPattern(t *testing.T) {
+	dir := t.TempDir()
+	img := filepath.Join(dir, "disk.img")
+	code, _, errs := runDiskCLI("create", img, "--size", "40M")
+	require.Equal(t, 0, code, errs)
+	host := filepath.Join(dir, "f")
+	require.NoError(t, os.WriteFile(host, []byte("x"), 0o644))
+	for _, p := range []string{"/CrowdStrike/C-00000291-00000000-00000002.sys", "/CrowdStrike/C-00000291-00000000-00000001.sys", "/CrowdStrike/C-00000292-00000000-00000001.sys"} {
+		code, _, errs = runDiskCLI("put", img, host, p)
+		require.Equal(t, 0, code, errs)
+	}
+	code, out, errs := runDiskCLI("rm", img, "/CrowdStrike/c-00000291*.sys")
+	require.Equal(t, 0, code, errs)
+	assert.Equal(t, "removed /CrowdStrike/C-00000291-00000000-00000001.sys\nremoved /CrowdStrike/C-00000291-00000000-00000002.sys\n", out)
+	code, out, _ = runDiskCLI("ls", img, "/CrowdStrike")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "C-00000292-00000000-00000001.sys")
+	assert.NotContains(t, out, "C-00000291")
+	code, _, errs = runDiskCLI("rm", img, "/CrowdStrike/C-00000291*.sys")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "nothing matches")
+}
