@@ -128,7 +128,9 @@ func writeDurably(p string, b []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(b)
+	// A copy on the core's heap: the VFS lends the buffer's pages to the file server, and only
+	// anonymous memory can be lent (b may be a Multiboot module's bytes, mapped with the image).
+	_, err = f.Write(bytes.Clone(b))
 	if err == nil {
 		err = f.Sync()
 	}

@@ -24,7 +24,9 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fail("usage: filetest abi DIR | write PATH SEED SIZE [--hang] | verify PATH SEED SIZE | denied PATH... | readable PATH...")
+		// Bundled with the system (make run starts every ring3/ program): nothing to check.
+		fmt.Println("filetest: no mode given (abi DIR | write PATH SEED SIZE [--hang] | verify PATH SEED SIZE | denied PATH... | readable PATH...): nothing to do")
+		return
 	}
 	args := os.Args[2:]
 	switch os.Args[1] {
