@@ -24,7 +24,7 @@ func (g *gen) readableFD() val {
 	}
 	var fds []int
 	for fd, k := range e.own {
-		if k != kNone && (e.nonblock[fd] || k != kPipeR && (k != kEventfd || e.simpleos)) {
+		if k != kNone && k != kConsole && (e.nonblock[fd] || k != kPipeR && (k != kEventfd || e.simpleos)) {
 			fds = append(fds, fd) // Linux blocks on an empty eventfd; SimpleOS never does
 		}
 	}
@@ -48,7 +48,7 @@ func (g *gen) writableFD() val {
 	}
 	var fds []int
 	for fd, k := range e.own {
-		if k != kNone && (e.nonblock[fd] || k != kPipeW && (k != kEventfd || e.simpleos)) {
+		if k != kNone && k != kConsole && (e.nonblock[fd] || k != kPipeW && (k != kEventfd || e.simpleos)) {
 			fds = append(fds, fd)
 		}
 	}
@@ -60,8 +60,9 @@ func (g *gen) writableFD() val {
 }
 
 // iovecs writes an array of struct iovec into the arena and returns it (or a hostile pointer
-// for the array itself). For the console every length is short.
-func (g *gen) iovecs(console bool) val {
+// for the array itself). For the console every length is short. The buffers are ones the
+// kernel reads (writev) or writes (out: readv).
+func (g *gen) iovecs(console, out bool) val {
 	r := g.r
 	if r.chance(6) {
 		return g.ptr(16*16, false)
@@ -73,7 +74,7 @@ func (g *gen) iovecs(console bool) val {
 		if console {
 			size = g.small()
 		}
-		base := g.ptr(size.v, false)
+		base := g.ptr(size.v, out)
 		g.e.word(off+uintptr(i)*16, uint64(base.v))
 		g.e.word(off+uintptr(i)*16+8, uint64(size.v))
 	}

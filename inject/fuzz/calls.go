@@ -27,6 +27,9 @@ type Call struct {
 	// guard runs before the call and returns what undoes the call's effect on the fuzzer's
 	// own thread (a signal mask, a handler) right after it.
 	guard func(e *env, a []val) func()
+	// hostWide marks calls whose effect on Linux reaches past the fuzzer's process (sync
+	// writes out every file system of the host): made on SimpleOS only.
+	hostWide bool
 }
 
 // simpleOSOnly reports whether the call is one of SimpleOS's own (ENOSYS on Linux).
@@ -57,6 +60,14 @@ const (
 	cloneSetTL = 0x80000
 )
 
+// dupToMade records the descriptor dup2 or dup3 made: the one it replaced, if the fuzzer's,
+// is gone (unless it was the old one itself).
+func dupToMade(e *env, a []val, r uintptr) {
+	if a[0].v != r {
+		e.dupMade(int(a[0].v), int(r))
+	}
+}
+
 // Calls is every system call SimpleOS serves, and some it does not.
 var Calls = []Call{
 	// Files, pipes, epoll, eventfd.
@@ -73,33 +84,29 @@ var Calls = []Call{
 	}, bufs: []buf{{arg: 1, lenArg: 2, countResult: true}}},
 	{Name: "writev", Nr: syscall.SYS_WRITEV, gen: func(g *gen) []val {
 		fd := g.writableFD()
-		return args(fd, g.iovecs(fd.v < 3), g.oneOf(0, 1, 2, 3, 16, 1024, 1025, 1<<31))
+		return args(fd, g.iovecs(fd.v < 3, false), g.oneOf(0, 1, 2, 3, 16, 1024, 1025, 1<<31))
 	}},
+	// open and openat make the files the file calls below use (on SimpleOS only when a
+	// file-system server runs and the policy grants the path: else ENOENT or EACCES).
 	{Name: "open", Nr: syscall.SYS_OPEN, gen: func(g *gen) []val {
-		p, _ := g.name(nil)
-		return args(p, g.flags(syscall.O_RDWR, syscall.O_CREAT, syscall.O_EXCL, syscall.O_TRUNC, syscall.O_DIRECTORY), num(0o644))
-	}, after: func(e *env, a []val, r uintptr) { e.made(int(r), kFile) }},
+		return args(g.path(true), g.flags(syscall.O_RDWR, syscall.O_CREAT, syscall.O_EXCL, syscall.O_TRUNC, syscall.O_DIRECTORY), g.mode())
+	}, bufs: []buf{{arg: 0, fixed: 1}}, after: func(e *env, a []val, r uintptr) { e.made(int(r), kFile) }},
 	{Name: "openat", Nr: syscall.SYS_OPENAT, gen: func(g *gen) []val {
-		p, _ := g.name(nil)
-		return args(g.oneOf(uintptr(^uint(99)), 0, 3), p, g.flags(syscall.O_RDWR, syscall.O_CREAT, syscall.O_CLOEXEC), num(0o644))
-	}, after: func(e *env, a []val, r uintptr) { e.made(int(r), kFile) }},
+		return args(g.dirFD(true), g.path(true), g.flags(syscall.O_RDWR, syscall.O_CREAT, syscall.O_CLOEXEC, syscall.O_DIRECTORY, syscall.O_APPEND, oNonblock), g.mode())
+	}, bufs: []buf{{arg: 1, fixed: 1}}, after: func(e *env, a []val, r uintptr) { e.made(int(r), kFile) }},
 	{Name: "close", Nr: syscall.SYS_CLOSE, gen: func(g *gen) []val { return args(g.fd(kNone, true)) },
 		after: func(e *env, a []val, r uintptr) { e.forget(int(a[0].v)) }},
 	{Name: "fstat", Nr: syscall.SYS_FSTAT, gen: func(g *gen) []val { return args(g.fd(kNone, false), g.ptr(144, true)) },
 		bufs: []buf{{arg: 1, fixed: 144}}},
-	{Name: "newfstatat", Nr: syscall.SYS_NEWFSTATAT, gen: func(g *gen) []val {
-		p, _ := g.name(nil)
-		return args(g.fd(kNone, false), p, g.ptr(144, true), g.flags(0x1000, 0x100))
-	}},
 	{Name: "fcntl", Nr: syscall.SYS_FCNTL, gen: func(g *gen) []val {
 		cmd := g.oneOf(syscall.F_GETFD, syscall.F_SETFD, syscall.F_GETFL, fSetFL, syscall.F_DUPFD, 1030, 9999)
 		return args(g.fd(kNone, cmd.v == fSetFL || cmd.v == syscall.F_SETFD), cmd, g.flags(oNonblock, syscall.O_APPEND))
 	}, after: func(e *env, a []val, r uintptr) {
 		if a[1].v == fSetFL && a[0].v < maxFD {
-			e.nonblock[a[0].v] = a[2].v&oNonblock != 0
+			e.setNonblock(int(a[0].v), a[2].v&oNonblock != 0)
 		}
-		if (a[1].v == syscall.F_DUPFD || a[1].v == 1030) && a[0].v < maxFD {
-			e.made(int(r), e.own[a[0].v])
+		if a[1].v == syscall.F_DUPFD || a[1].v == 1030 {
+			e.dupMade(int(a[0].v), int(r))
 		}
 	}},
 	{Name: "ioctl", Nr: syscall.SYS_IOCTL, gen: func(g *gen) []val {
@@ -131,6 +138,140 @@ var Calls = []Call{
 	{Name: "epoll_pwait", Nr: syscall.SYS_EPOLL_PWAIT, gen: func(g *gen) []val {
 		return args(g.fd(kEpoll, true), g.ptr(12*16, true), g.oneOf(1, 16, 0), g.choose(0, 1), g.ptr(8, false), num(8))
 	}, bufs: []buf{{arg: 1, fixed: 12, countResult: true}}},
+
+	// Files on a file system (core/kernel/vfs, behind package files for descriptors): the
+	// core resolves paths and forwards each call to the file-system server. Without one,
+	// paths are ENOENT (EACCES outside the policy's files grants, which the fuzzers have none
+	// of), descriptors of files never exist, and only the calls that need no server (getcwd,
+	// umask, dup, the stubs) succeed; with one, the server decides. Whatever it decides, a
+	// path or buffer no task can own is never read or written (bufs: a path argument's first
+	// byte is read by any success), and a descriptor that names nothing is EBADF.
+	{Name: "stat", Nr: abi.SysStat, gen: func(g *gen) []val { return args(g.path(false), g.ptr(144, true)) },
+		bufs: []buf{{arg: 0, fixed: 1}, {arg: 1, fixed: 144}}},
+	{Name: "lstat", Nr: abi.SysLstat, gen: func(g *gen) []val { return args(g.path(false), g.ptr(144, true)) },
+		bufs: []buf{{arg: 0, fixed: 1}, {arg: 1, fixed: 144}}},
+	{Name: "newfstatat", Nr: syscall.SYS_NEWFSTATAT, gen: func(g *gen) []val {
+		return args(g.dirFD(false), g.path(false), g.ptr(144, true), g.flags(abi.AT_EMPTY_PATH, abi.AT_SYMLINK_NOFOLLOW))
+	}, bufs: []buf{{arg: 1, fixed: 1, optional: true}, {arg: 2, fixed: 144}}}, // NULL with AT_EMPTY_PATH is ""
+	{Name: "statx", Nr: abi.SysStatx, gen: func(g *gen) []val {
+		return args(g.dirFD(false), g.path(false), g.flags(abi.AT_EMPTY_PATH, abi.AT_SYMLINK_NOFOLLOW, 0x800, 0x2000),
+			g.oneOf(0x7ff, 0xfff, 0, 1, ^uintptr(0), 0x8000_0000), g.ptr(256, true))
+	}, bufs: []buf{{arg: 1, fixed: 1, optional: true}, {arg: 4, fixed: 256}}},
+	{Name: "access", Nr: abi.SysAccess, gen: func(g *gen) []val { return args(g.path(false), g.oneOf(0, 1, 2, 4, 6, 7, 8)) },
+		bufs: []buf{{arg: 0, fixed: 1}}},
+	{Name: "faccessat", Nr: abi.SysFaccessat, gen: func(g *gen) []val {
+		return args(g.dirFD(false), g.path(false), g.oneOf(0, 1, 2, 4, 6, 7, 8))
+	}, bufs: []buf{{arg: 1, fixed: 1}}},
+	{Name: "faccessat2", Nr: abi.SysFaccessat2, gen: func(g *gen) []val { // SimpleOS ignores the flags
+		return args(g.dirFD(false), g.path(false), g.oneOf(0, 1, 2, 4, 6, 7, 8), g.flags(abi.AT_EACCESS, abi.AT_SYMLINK_NOFOLLOW, abi.AT_EMPTY_PATH))
+	}, bufs: []buf{{arg: 1, fixed: 1, optional: true}}},
+	// No symbolic links on SimpleOS: readlink of anything that exists is EINVAL, and nothing is
+	// ever written to the buffer. Linux reads links it has (/proc/self/exe) into it.
+	{Name: "readlink", Nr: abi.SysReadlink, gen: func(g *gen) []val {
+		n := g.size()
+		return args(g.path(false), g.ptr(n.v, true), n)
+	}, bufs: []buf{{arg: 0, fixed: 1}, {arg: 1, lenArg: 2, countResult: true}}, check: within(2)},
+	{Name: "readlinkat", Nr: abi.SysReadlinkat, gen: func(g *gen) []val {
+		n := g.size()
+		return args(g.dirFD(false), g.path(false), g.ptr(n.v, true), n)
+	}, bufs: []buf{{arg: 1, fixed: 1}, {arg: 2, lenArg: 3, countResult: true}}, check: within(3)},
+	{Name: "creat", Nr: abi.SysCreat, gen: func(g *gen) []val { return args(g.path(true), g.mode()) },
+		bufs: []buf{{arg: 0, fixed: 1}}, after: func(e *env, a []val, r uintptr) { e.made(int(r), kFile) }},
+	{Name: "mkdir", Nr: abi.SysMkdir, gen: func(g *gen) []val { return args(g.path(true), g.mode()) },
+		bufs: []buf{{arg: 0, fixed: 1}}},
+	{Name: "mkdirat", Nr: abi.SysMkdirat, gen: func(g *gen) []val { return args(g.dirFD(true), g.path(true), g.mode()) },
+		bufs: []buf{{arg: 1, fixed: 1}}},
+	{Name: "rmdir", Nr: abi.SysRmdir, gen: func(g *gen) []val { return args(g.path(true)) }, bufs: []buf{{arg: 0, fixed: 1}}},
+	{Name: "unlink", Nr: abi.SysUnlink, gen: func(g *gen) []val { return args(g.path(true)) }, bufs: []buf{{arg: 0, fixed: 1}}},
+	{Name: "unlinkat", Nr: abi.SysUnlinkat, gen: func(g *gen) []val { // flags but AT_REMOVEDIR: EINVAL
+		return args(g.dirFD(true), g.path(true), g.flags(abi.AT_REMOVEDIR))
+	}, bufs: []buf{{arg: 1, fixed: 1}}},
+	{Name: "rename", Nr: abi.SysRename, gen: func(g *gen) []val { return args(g.path(true), g.path(true)) },
+		bufs: []buf{{arg: 0, fixed: 1}, {arg: 1, fixed: 1}}},
+	{Name: "renameat", Nr: abi.SysRenameat, gen: func(g *gen) []val {
+		return args(g.dirFD(true), g.path(true), g.dirFD(true), g.path(true))
+	}, bufs: []buf{{arg: 1, fixed: 1}, {arg: 3, fixed: 1}}},
+	{Name: "renameat2", Nr: abi.SysRenameat2, gen: func(g *gen) []val { // SimpleOS: RENAME_NOREPLACE only, the rest EINVAL
+		return args(g.dirFD(true), g.path(true), g.dirFD(true), g.path(true), g.flags(abi.RENAME_NOREPLACE, abi.RENAME_EXCHANGE, 4))
+	}, bufs: []buf{{arg: 1, fixed: 1}, {arg: 3, fixed: 1}}},
+	{Name: "truncate", Nr: abi.SysTruncate, gen: func(g *gen) []val { return args(g.path(true), g.offset()) }, // ENOSYS on SimpleOS
+		bufs: []buf{{arg: 0, fixed: 1}}},
+	// chmod, fchmodat and utimensat are stubs on SimpleOS (0 whatever the arguments: FAT keeps
+	// neither permissions nor times set this way), so their paths are not judged.
+	{Name: "chmod", Nr: abi.SysChmod, gen: func(g *gen) []val { return args(g.path(true), g.mode()) }},
+	{Name: "fchmodat", Nr: abi.SysFchmodat, gen: func(g *gen) []val {
+		return args(g.dirFD(true), g.path(true), g.mode(), g.flags(abi.AT_SYMLINK_NOFOLLOW))
+	}},
+	{Name: "utimensat", Nr: abi.SysUtimensat, gen: func(g *gen) []val { // a NULL path: the descriptor itself
+		return args(g.dirFD(true), g.path(true), g.utimes(), g.flags(abi.AT_SYMLINK_NOFOLLOW, abi.AT_EMPTY_PATH))
+	}},
+	// The working directory: chdir resolves against it, getcwd reports it in the task's view
+	// (its root is "/"); restore goes back to the first one after each batch.
+	{Name: "getcwd", Nr: abi.SysGetcwd, gen: func(g *gen) []val {
+		n := g.choose(0, 1, 2, 16, 255, 4096, 4097, 1<<31, ^uintptr(0))
+		return args(g.ptr(min(n.v, 4096), true), n)
+	}, bufs: []buf{{arg: 0, lenArg: 1, countResult: true}}, check: checkGetcwd},
+	{Name: "chdir", Nr: abi.SysChdir, gen: func(g *gen) []val { return args(g.path(true)) }, bufs: []buf{{arg: 0, fixed: 1}},
+		after: func(e *env, a []val, r uintptr) { e.cwdMoved = true }},
+	{Name: "fchdir", Nr: abi.SysFchdir, gen: func(g *gen) []val { return args(g.fileFD(true)) }, check: liveFD(0),
+		after: func(e *env, a []val, r uintptr) { e.cwdMoved = true }},
+	{Name: "umask", Nr: abi.SysUmask, gen: func(g *gen) []val { // SimpleOS: 0o022 whatever is asked
+		m := g.oneOf(0o022, 0, 0o077, 0o777, 0o7777, ^uintptr(0))
+		if !g.e.simpleos { // the owner keeps rwx on what the fuzzer makes, for the test to remove
+			m = num(m.v &^ 0o700)
+		}
+		return args(m)
+	}, check: checkUmask},
+
+	// Descriptors of files. Reads and writes of files go to the server with the buffer lent as
+	// a page grant (a hostile one must fail before); pipes and the console have no offsets
+	// (ESPIPE); a directory is EISDIR.
+	{Name: "lseek", Nr: abi.SysLseek, gen: func(g *gen) []val { // never the console's: on Linux it may be the test's output file
+		return args(g.fileFD(true), g.offset(), g.oneOf(0, 1, 2, 3, 4, 5))
+	}, check: checks(liveFD(0), checkLseek)},
+	{Name: "pread64", Nr: abi.SysPread64, gen: func(g *gen) []val {
+		n := g.size()
+		return args(g.fileFD(false), g.ptr(n.v, true), n, g.offset())
+	}, bufs: []buf{{arg: 1, lenArg: 2, countResult: true}}, check: checks(liveFD(0), within(2))},
+	{Name: "pwrite64", Nr: abi.SysPwrite64, gen: func(g *gen) []val {
+		n := g.size()
+		return args(g.fileFD(true), g.ptr(n.v, false), n, g.offset())
+	}, bufs: []buf{{arg: 1, lenArg: 2, countResult: true}}, check: checks(liveFD(0), within(2))},
+	// readv: SimpleOS reads into the first non-empty buffer only (a short read). The array
+	// itself is read by any read of a byte.
+	{Name: "readv", Nr: abi.SysReadv, gen: func(g *gen) []val {
+		return args(g.readableFD(), g.iovecs(false, true), g.oneOf(0, 1, 2, 3, 16, 1024, 1025, 1<<31))
+	}, bufs: []buf{{arg: 1, fixed: 16, countResult: true}}, check: liveFD(0)},
+	{Name: "getdents64", Nr: abi.SysGetdents64, gen: func(g *gen) []val {
+		n := g.size()
+		return args(g.fileFD(false), g.ptr(n.v, true), n)
+	}, bufs: []buf{{arg: 1, lenArg: 2, countResult: true}}, check: checks(liveFD(0), within(2))},
+	{Name: "ftruncate", Nr: abi.SysFtruncate, gen: func(g *gen) []val { return args(g.fileFD(true), g.offset()) }, check: liveFD(0)},
+	{Name: "fsync", Nr: abi.SysFsync, gen: func(g *gen) []val { return args(g.fileFD(false)) }, check: liveFD(0)},
+	{Name: "fdatasync", Nr: abi.SysFdatasync, gen: func(g *gen) []val { return args(g.fileFD(false)) }, check: liveFD(0)},
+	{Name: "sync", Nr: abi.SysSync, gen: func(g *gen) []val { return nil }, hostWide: true},
+	// fchmod and fadvise64 are stubs on SimpleOS (0 for any descriptor); fallocate is
+	// EOPNOTSUPP. On Linux fallocate reserves real blocks: never more than a MiB there.
+	{Name: "fchmod", Nr: abi.SysFchmod, gen: func(g *gen) []val { return args(g.fileFD(true), g.mode()) }},
+	{Name: "fadvise64", Nr: abi.SysFadvise64, gen: func(g *gen) []val {
+		return args(g.fileFD(false), g.offset(), g.offset(), g.oneOf(0, 1, 2, 3, 4, 5, 6, 100))
+	}},
+	{Name: "fallocate", Nr: abi.SysFallocate, gen: func(g *gen) []val {
+		off, n := g.offset(), g.offset()
+		if !g.e.simpleos && n.v > 1<<20 && n.v < 1<<63 && off.v < 1<<63 {
+			n = num(n.v & (1<<20 - 1))
+		}
+		return args(g.fileFD(true), g.flags(1, 2, 0x8, 0x10, 0x20), off, n)
+	}},
+	// dup, dup2 and dup3 make descriptors of the kind they copy (SimpleOS: files, pipes and
+	// the console; EINVAL for epoll and eventfd), sharing its description; dup2 and dup3
+	// close the new one first if it is open.
+	{Name: "dup", Nr: abi.SysDup, gen: func(g *gen) []val { return args(g.dupFD()) }, check: checks(liveFD(0), checkDup),
+		after: func(e *env, a []val, r uintptr) { e.dupMade(int(a[0].v), int(r)) }},
+	{Name: "dup2", Nr: abi.SysDup2, gen: func(g *gen) []val { return args(g.dupFD(), g.newFD()) },
+		check: checks(liveFD(0), checkDupTo(false)), after: dupToMade},
+	{Name: "dup3", Nr: abi.SysDup3, gen: func(g *gen) []val { return args(g.dupFD(), g.newFD(), g.flags(syscall.O_CLOEXEC)) },
+		check: checks(liveFD(0), checkDupTo(true)), after: dupToMade},
 
 	// Memory: valid addresses only inside the arena (the fuzzer's own Go heap is not its
 	// victim); hostile ones anywhere.
@@ -222,6 +363,7 @@ var Calls = []Call{
 	// SimpleOS's own.
 	{Name: "wait_event", Nr: abi.SysWaitEvent, gen: func(g *gen) []val { return args(g.oneOf(0, 1, 2)) }, check: never("the core's own call")},
 	{Name: "heartbeat", Nr: abi.SysHeartbeat, gen: func(g *gen) []val { return nil }},
+	{Name: "files_reap", Nr: abi.SysFilesReap, gen: func(g *gen) []val { return nil }, check: never("the core's own call")},
 	{Name: "ipc_register", Nr: abi.SysIPCRegister, gen: func(g *gen) []val { p, n := g.name(g.e.cfg.Serves); return args(p, n) },
 		names: func(c *Config) []string { return c.Serves },
 		after: func(e *env, a []val, r uintptr) { e.handles = append(e.handles, uint64(r)) }},

@@ -1,6 +1,8 @@
 // Package fuzz is SimpleOS's system-call fuzzer, in the manner of syzkaller: every system call
 // the core serves — the Linux ones the Go runtime needs and SimpleOS's own (IPC, events,
-// notifications, the console driver's, device memory, content files, fault injection) — is
+// notifications, the console driver's, device memory, content files, fault injection) and the
+// file calls the core forwards to the file-system server (paths under /tmp and /data,
+// relative, climbing, overlong, unterminated; on Linux confined to the fuzzer's directory) — is
 // described (calls.go), and each argument is generated from what breaks kernels (args.go):
 // pointers into the task's own memory, one byte before or after it, across a page or region
 // end, into its grant and device windows, the kernel half, the direct map, the entry area,

@@ -42,6 +42,8 @@ type env struct {
 	handles   []uint64    // IPC handles it registered or looked up
 	served    uint64      // the handle of its own endpoint
 	nonblock  [maxFD]bool // its own descriptors set O_NONBLOCK
+	desc      [maxFD]int  // which open file description each of its own names (dups share one)
+	descs     int         // descriptions numbered so far
 	mmio      []uintptr   // device memory it mapped
 	mapped    []region    // regions the kernel placed for it (unmapped at the batch's end)
 
@@ -54,6 +56,9 @@ type env struct {
 	futexWords   []uintptr // words raw threads wait on without a timeout
 	arenaTouched bool      // a raw thread may have unmapped part of the arena
 	rawTimes     int       // the next of rawTimespecs to hand out
+
+	cwd      string // the working directory it started in ("" if getcwd failed)
+	cwdMoved bool   // a chdir or fchdir succeeded: restore goes back to cwd
 }
 
 // rawTimespecs hold the timeouts of raw threads' waits. A raw thread reads its arguments only
@@ -83,7 +88,8 @@ const (
 	kPipeW
 	kEventfd
 	kEpoll
-	kFile // only on Linux: open and openat find nothing on SimpleOS
+	kFile    // a file or directory open, openat or creat opened (on SimpleOS only with a file-system server)
+	kConsole // a duplicate of a console descriptor (SimpleOS only): closed, duplicated, never read or written
 )
 
 type region struct{ addr, n uintptr }
@@ -121,6 +127,9 @@ func newEnv(cfg Config) (*env, error) {
 		if _, _, errno := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0); errno == 0 {
 			e.runtimeFD[fd] = true
 		}
+	}
+	if wd, err := syscall.Getwd(); err == nil {
+		e.cwd = wd
 	}
 	return e, nil
 }
@@ -171,7 +180,50 @@ func (e *env) made(fd int, k kind) {
 	case fd >= 0 && !e.runtimeFD[fd]:
 		e.own[fd] = k
 		e.nonblock[fd] = false
+		e.descs++
+		e.desc[fd] = e.descs
 	}
+}
+
+// dupMade records descriptor fd, which dup, dup2, dup3 or fcntl(F_DUPFD) made from old: the
+// same kind, naming the same description (and so, on Linux, the same O_NONBLOCK). On
+// SimpleOS a duplicate of a console descriptor is kConsole; on Linux it shares the test's
+// own output's description (an F_SETFL on it would make the test's stdout non-blocking), and
+// a duplicate of anything else the fuzzer does not own (the runtime's, a closed number
+// reused) is closed again at once, never kept.
+func (e *env) dupMade(old, fd int) {
+	if fd < 0 || fd >= maxFD || e.runtimeFD[fd] {
+		e.made(fd, kNone) // closes one past the table
+		return
+	}
+	k := kNone
+	if old >= 0 && old < maxFD {
+		k = e.own[old]
+	}
+	if k == kNone && old < 3 && e.simpleos {
+		k = kConsole
+	}
+	if k == kNone {
+		syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(fd), 0, 0)
+		e.own[fd] = kNone
+		return
+	}
+	e.own[fd], e.nonblock[fd], e.desc[fd] = k, k != kConsole && e.nonblock[old], e.desc[old]
+}
+
+// setNonblock records F_SETFL on fd. Linux keeps O_NONBLOCK in the description, which fd's
+// duplicates share; SimpleOS keeps it in the descriptor. The duplicates keep it only if both
+// agree they have it: a descriptor the fuzzer thinks non-blocking never blocks its thread.
+func (e *env) setNonblock(fd int, on bool) {
+	if fd < 0 || fd >= maxFD || e.own[fd] == kNone {
+		return
+	}
+	for other := range e.own {
+		if other != fd && e.own[other] != kNone && e.desc[other] == e.desc[fd] {
+			e.nonblock[other] = e.nonblock[other] && on
+		}
+	}
+	e.nonblock[fd] = on
 }
 
 // pipeMade records the two descriptors a successful pipe or pipe2 wrote at p.
@@ -243,6 +295,10 @@ func (e *env) restore() {
 	e.mapped = e.mapped[:0]
 	e.repair()
 	e.fill(0x41)
+	if e.cwdMoved && e.cwd != "" { // the next batch starts where the first did (a repro too)
+		syscall.Chdir(e.cwd)
+	}
+	e.cwdMoved = false
 }
 
 func rawMmap(addr, n uintptr, prot int) {

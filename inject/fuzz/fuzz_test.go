@@ -98,7 +98,8 @@ func TestFuzzerOnLinuxFindsNothing(t *testing.T) {
 	for _, s := range statLine.FindAllStringSubmatch(r.out, -1) {
 		ok[s[1]], _ = strconv.Atoi(s[3])
 	}
-	for _, name := range []string{"pipe2", "eventfd2", "epoll_create1", "epoll_ctl", "read", "write", "mmap", "munmap", "mprotect", "close", "futex", "rt_sigaction", "rt_sigprocmask", "getrandom"} {
+	for _, name := range []string{"pipe2", "eventfd2", "epoll_create1", "epoll_ctl", "read", "write", "mmap", "munmap", "mprotect", "close", "futex", "rt_sigaction", "rt_sigprocmask", "getrandom",
+		"openat", "mkdir", "dup", "dup2", "getcwd", "umask"} {
 		assert.Positive(t, ok[name], "no %s succeeded", name)
 	}
 }

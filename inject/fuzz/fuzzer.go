@@ -232,7 +232,7 @@ func (f *Fuzzer) generate(g *gen) (s Step, ok bool) {
 		i = callIndex[favoured[i-len(Calls)]]
 	}
 	c := &Calls[i]
-	if !f.e.simpleos && c.simpleOSOnly() || contains(f.cfg.skip, c.Name) {
+	if !f.e.simpleos && (c.simpleOSOnly() || c.hostWide) || contains(f.cfg.skip, c.Name) {
 		return s, false
 	}
 	a := c.gen(g)
@@ -248,7 +248,7 @@ func (f *Fuzzer) generate(g *gen) (s Step, ok bool) {
 }
 
 // favoured are calls that make the resources the others use: generated more often.
-var favoured = []string{"pipe2", "pipe2", "eventfd2", "epoll_create1", "epoll_ctl", "ipc_call", "mmap", "close"}
+var favoured = []string{"pipe2", "pipe2", "eventfd2", "epoll_create1", "epoll_ctl", "ipc_call", "mmap", "close", "openat"}
 
 var callIndex = func() map[string]int {
 	m := map[string]int{}
@@ -424,6 +424,9 @@ var errnoNames = map[syscall.Errno]string{
 	syscall.EPIPE: "EPIPE", syscall.ENOSYS: "ENOSYS", syscall.ENODEV: "ENODEV", syscall.ETIMEDOUT: "ETIMEDOUT",
 	syscall.ECONNRESET: "ECONNRESET", syscall.ELOOP: "ELOOP", syscall.E2BIG: "E2BIG", syscall.ENOTDIR: "ENOTDIR",
 	syscall.EKEYREJECTED: "EKEYREJECTED", syscall.ERANGE: "ERANGE", syscall.ENOSPC: "ENOSPC", syscall.EACCES: "EACCES",
+	syscall.EIO: "EIO", syscall.EBUSY: "EBUSY", syscall.EXDEV: "EXDEV", syscall.EISDIR: "EISDIR", syscall.ENFILE: "ENFILE",
+	syscall.EFBIG: "EFBIG", syscall.ESPIPE: "ESPIPE", syscall.EROFS: "EROFS", syscall.ENAMETOOLONG: "ENAMETOOLONG",
+	syscall.ENOTEMPTY: "ENOTEMPTY", syscall.EOVERFLOW: "EOVERFLOW", syscall.EOPNOTSUPP: "EOPNOTSUPP", syscall.ENXIO: "ENXIO",
 }
 
 func errnoName(e syscall.Errno) string {

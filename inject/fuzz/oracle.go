@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"fmt"
+	"strings"
 	"syscall"
 )
 
@@ -57,6 +58,90 @@ func checkMMIO(e *env, a []val, r uintptr) string {
 	}
 	if r < mmioWindow || r >= dmaWindow {
 		return fmt.Sprintf("device memory mapped at %#x, outside the device window", r)
+	}
+	return ""
+}
+
+// checks is the check of a call judged by each of cs: the first complaint is the call's.
+func checks(cs ...func(*env, []val, uintptr) string) func(*env, []val, uintptr) string {
+	return func(e *env, a []val, r uintptr) string {
+		for _, c := range cs {
+			if why := c(e, a, r); why != "" {
+				return why
+			}
+		}
+		return ""
+	}
+}
+
+// liveFD: a call on descriptor argument arg never succeeds when it names nothing at all (a
+// bad-fd: past the table, negative, not a number the kernel ever gives). Not for the stubs
+// that answer without looking (fchmod, fadvise64 on SimpleOS), nor for a closed descriptor,
+// whose number the kernel may have given out again.
+func liveFD(arg int) func(*env, []val, uintptr) string {
+	return func(e *env, a []val, r uintptr) string {
+		if strings.HasPrefix(a[arg].label, "bad-fd") {
+			return fmt.Sprintf("succeeded on %s, which names no descriptor", a[arg].label)
+		}
+		return ""
+	}
+}
+
+// within: a call that fills a buffer never reports more bytes than the buffer holds (the
+// value of argument lenArg).
+func within(lenArg int) func(*env, []val, uintptr) string {
+	return func(e *env, a []val, r uintptr) string {
+		if r > a[lenArg].v {
+			return fmt.Sprintf("returned %#x bytes for a buffer of %#x", r, a[lenArg].v)
+		}
+		return ""
+	}
+}
+
+// checkLseek: SEEK_SET puts a file's offset where it was asked to, or fails. (Only for the
+// files the fuzzer opened: Linux answers 0 for an eventfd or an epoll, which never move.)
+func checkLseek(e *env, a []val, r uintptr) string {
+	if fd := a[0].v; fd < maxFD && e.own[fd] == kFile && a[2].v == 0 && r != a[1].v {
+		return fmt.Sprintf("SEEK_SET to %#x left the offset at %#x", a[1].v, r)
+	}
+	return ""
+}
+
+// checkDup: a new descriptor is in the table (SimpleOS's has maxFD entries).
+func checkDup(e *env, a []val, r uintptr) string {
+	if e.simpleos && r >= maxFD {
+		return fmt.Sprintf("descriptor %d, past the table", r)
+	}
+	return ""
+}
+
+// checkDupTo: dup2 and dup3 make the descriptor they were asked for (Linux reads it as an
+// unsigned int); dup3 never onto the same descriptor (EINVAL).
+func checkDupTo(dup3 bool) func(*env, []val, uintptr) string {
+	return func(e *env, a []val, r uintptr) string {
+		old, nfd := a[0].v, a[1].v
+		if r != nfd && (e.simpleos || r != uintptr(uint32(nfd))) {
+			return fmt.Sprintf("asked for descriptor %#x, made %#x", nfd, r)
+		}
+		if dup3 && old == nfd {
+			return "dup3 of a descriptor onto itself succeeded"
+		}
+		return ""
+	}
+}
+
+// checkGetcwd: the working directory is at least "/" and its NUL, within the buffer.
+func checkGetcwd(e *env, a []val, r uintptr) string {
+	if r < 2 {
+		return fmt.Sprintf("a working directory of %d bytes with its NUL", r)
+	}
+	return within(1)(e, a, r)
+}
+
+// checkUmask: the old mask is a mask (permission bits only).
+func checkUmask(e *env, a []val, r uintptr) string {
+	if r&^0o777 != 0 {
+		return fmt.Sprintf("an old umask of %#o", r)
 	}
 	return ""
 }
