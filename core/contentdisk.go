@@ -97,6 +97,15 @@ func readContent(c policy.ContentFile) (cur []byte, curPath string, lkg []byte, 
 	}
 	best := -1
 	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".new") {
+			// A write the machine did not live to finish (writeDurably renames only a whole
+			// file): the old file is still there.
+			p := path.Join(contentDir(c), e.Name())
+			if err := os.Remove(p); err == nil {
+				fmt.Printf("core: content %s: removed %s, a write cut short\n", c.Path, p)
+			}
+			continue
+		}
 		if e.IsDir() || !isCurrentName(c, e.Name()) {
 			continue
 		}

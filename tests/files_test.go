@@ -9,8 +9,8 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"sync"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 

@@ -129,11 +129,7 @@ func Close(c task.Call, d *task.FD) task.Result {
 	m.Words[0] = f.handle
 	f.orphan = true // no descriptor names it now; Reap would close it if this call failed
 	orphans++
-	r := forward(c, p, &m, abi.EIO)
-	if r.Next == task.Return {
-		return task.Ret(0)
-	}
-	return r
+	return forward(c, p, &m, 0) // no server: closed all the same
 }
 
 //go:nosplit
@@ -177,8 +173,8 @@ func Reap(c task.Call) task.Result {
 		p.file, p.gen = int32(i), f.gen
 		m := abi.Message{Label: abi.FSClose}
 		m.Words[0] = f.handle
-		f.busy = true
-		return forward(c, p, &m, abi.EIO)
+		f.busy, p.locked = true, true // no other Reap takes it; abort and finish unlock it
+		return forward(c, p, &m, 0)
 	}
 	return task.Ret(0)
 }
@@ -194,6 +190,9 @@ func TaskClosed(t *task.Task) {
 			openPool.Give(shares.Of(t))
 			f.owner = task.Core
 			if !openPool.Take(nil) {
+				if f.orphan {
+					orphans--
+				}
 				f.used = false // the core's reserve is gone: the server keeps a stale handle
 			}
 		}

@@ -140,8 +140,11 @@ func abort(p *pending) {
 	if p.locked {
 		unlock(p.file)
 	}
-	if p.done == doneOpen {
+	switch p.done {
+	case doneOpen:
 		freeFile(p.file)
+	case doneClose:
+		finishClose(p) // no server: nothing holds the handle any more
 	}
 	p.done = doneNone
 }
