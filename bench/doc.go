@@ -14,7 +14,10 @@
 //   - module restart latency: a fault-injection campaign (package inject/campaign) of kill
 //     injections into the sensor;
 //   - boot to ready: the supervisor's "all N services serving" line on a standard boot;
-//   - the sensor pipeline of the Channel File 291 demo, tiered against monolithic.
+//   - the sensor pipeline of the Channel File 291 demo, tiered against monolithic;
+//   - disk throughput through the ring-1 driver (disk.go) and file-system operations and
+//     throughput through the ring-3 file-system server, against Linux's vfat and tmpfs on the
+//     same FAT32 image (files.go).
 //
 // Results are Figures; a Report holds them and is written as Go benchmark lines (for
 // benchstat), JSON, a Markdown table with ratios and goals, and one SVG plot of the

@@ -120,6 +120,8 @@ func linuxTwin(name string) (linuxName string, factor float64, ok bool) {
 		return strings.TrimSuffix(name, "/"+SimpleOSNoIOMMU) + "/linux", 1, true
 	case strings.HasPrefix(name, "Disk/") && strings.HasSuffix(name, "/simpleos"):
 		return strings.TrimSuffix(name, "/simpleos") + "/linux", 1, true
+	case strings.HasPrefix(name, "Files/") && strings.HasSuffix(name, "/simpleos"):
+		return strings.TrimSuffix(name, "/simpleos") + "/linux", 1, true
 	case strings.HasPrefix(name, "Guest/") && strings.HasSuffix(name, "/simpleos"):
 		return strings.TrimSuffix(name, "/simpleos") + "/linux", 1, true
 	}

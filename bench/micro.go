@@ -295,8 +295,8 @@ func (s *suite) runGuest(ctx context.Context, e Env) {
 		s.errorf("%s: %s (transcript: %s)", name, strings.Join(problems, "; "), s.logPath(name))
 	}
 	for _, m := range skipRE.FindAllStringSubmatch(string(res.Output), -1) {
-		if strings.HasPrefix(m[1], "disk/") {
-			continue // measured by the disk boots, with the driver (disk.go)
+		if strings.HasPrefix(m[1], "disk/") || strings.HasPrefix(m[1], "files/") {
+			continue // measured by the disk and files boots, with the driver and the server (disk.go, files.go)
 		}
 		s.report.Notes = appendOnce(s.report.Notes, fmt.Sprintf("bench/guest on SimpleOS skips %s: %s.", m[1], strings.TrimSpace(m[2])))
 	}

@@ -115,6 +115,7 @@ func (r *Report) WriteMarkdown(w io.Writer, plots map[string]string) error {
 	}
 	r.pipelineTable(&b)
 	r.diskTable(&b)
+	r.filesTable(&b)
 	r.goalTable(&b)
 	if len(plots) > 0 {
 		p("## Plots\n\n")

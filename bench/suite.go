@@ -28,6 +28,7 @@ type Sizes struct {
 	PipelineRuns int           // boots per deployment of the sensor pipeline
 	BootRuns     int           // standard boots timed to ready
 	GuestOnly    []string      // bench/guest -only (empty: all its benchmarks)
+	FilesMiB     int           // bench/guest -files-mib: the sequential files benchmarks' file (0: the guest's default)
 	RestartDelay time.Duration // kill this long after the sensor instance serves
 	BootTimeout  time.Duration // per boot; 0: a default for each kind of boot
 	LinuxTimeout time.Duration // the Linux baseline's boot; 0: bench/linux's default
@@ -57,12 +58,13 @@ const (
 	PartBoot     = "boot"     // boot to ready
 	PartPipeline = "pipeline" // the sensor pipeline, tiered and monolithic
 	PartDisk     = "disk"     // disk throughput through the ring-1 driver, IOMMU on and off (disk.go)
+	PartFiles    = "files"    // file-system operations and throughput, SimpleOS and Linux (files.go)
 	PartLinux    = "linux"    // the Linux baseline
 	// PartHost (host.go): host figures, bench/guest and the eBPF filter on the host itself.
 )
 
 // AllParts lists every part.
-var AllParts = []string{PartMicro, PartSlowIPC, PartGuest, PartRestart, PartBoot, PartPipeline, PartDisk, PartLinux, PartHost}
+var AllParts = []string{PartMicro, PartSlowIPC, PartGuest, PartRestart, PartBoot, PartPipeline, PartDisk, PartFiles, PartLinux, PartHost}
 
 // Config describes one run of the suite.
 type Config struct {
@@ -72,6 +74,10 @@ type Config struct {
 	Envs   []Env    // each part runs in each environment
 	Parts  []string // default AllParts
 	Out    string   // logs, programs, policies and the Linux work directory go under it
+
+	// NoLinux leaves Linux out of the parts that boot it themselves (files); the Linux
+	// baseline proper is the part PartLinux.
+	NoLinux bool
 
 	// LinuxDir is the Linux baseline's work directory (the kernel is downloaded there once);
 	// default Out/linux.
@@ -162,7 +168,8 @@ type suite struct {
 	progress *progress
 	micro    string // the built bench/progs/micro
 	guest    string // the built bench/guest
-	blk      string // the built tier1/blk (the disk boots)
+	blk      string // the built tier1/blk (the disk and files boots)
+	fsd      string // the built ring3/fs (the files boots)
 	bundled  []boot.AppSpec
 	starved  []string // pipeline runs whose sensor screened less than half the events
 }
@@ -182,6 +189,11 @@ func (s *suite) steps() int {
 			n += 2 * max(1, s.cfg.Sizes.PipelineRuns)
 		case PartDisk:
 			n += len(diskVariants)
+		case PartFiles:
+			n++
+			if !s.cfg.NoLinux {
+				n++
+			}
 		default:
 			n++
 		}
@@ -214,6 +226,8 @@ func (s *suite) runPart(ctx context.Context, e Env, part string) {
 		s.runPipeline(ctx, e)
 	case PartDisk:
 		s.runDisk(ctx, e)
+	case PartFiles:
+		s.runFiles(ctx, e)
 	case PartLinux:
 		s.runLinux(ctx, e)
 	}
@@ -241,7 +255,7 @@ func (s *suite) prepare(ctx context.Context) error {
 			return err
 		}
 	}
-	if need(PartGuest, PartHost, PartDisk) {
+	if need(PartGuest, PartHost, PartDisk, PartFiles) {
 		s.guest = filepath.Join(progs, "guest")
 		if err := goBuild(ctx, p.Root, GuestPackage, s.guest); err != nil {
 			// Written by another part of the project: the rest of the suite goes on.
@@ -249,7 +263,7 @@ func (s *suite) prepare(ctx context.Context) error {
 			s.guest = ""
 		}
 	}
-	if need(PartPipeline, PartDisk) {
+	if need(PartPipeline, PartDisk, PartFiles) {
 		mods, err := boot.FindModules(p)
 		if err != nil {
 			return err
@@ -263,6 +277,8 @@ func (s *suite) prepare(ctx context.Context) error {
 				s.bundled = append(s.bundled, boot.AppSpec{Ring: m.Ring, Path: m.Out})
 			case "./tier1/blk":
 				s.blk = m.Out
+			case "./ring3/fs":
+				s.fsd = m.Out
 			}
 		}
 		if need(PartPipeline) && len(s.bundled) != 4 {

@@ -279,14 +279,15 @@ func (w *lineWatch) Write(p []byte) (int, error) {
 
 // PipelinePolicy derives the sensor pipeline's policy from the system policy: without the
 // updater (which would deliver the bad update and crash the sensor), the sample sysinfo and
-// the disk driver and its test client (the pipeline boots run neither), and with ring3/app's arguments set to count pipes and no pause.
+// the disk driver, its test client and the file-system server (the pipeline boots run none of
+// them), and with ring3/app's arguments set to count pipes and no pause.
 func PipelinePolicy(system []byte, count int) ([]byte, error) {
 	var out bytes.Buffer
 	skip, sawApp := false, false
 	for _, line := range strings.SplitAfter(string(system), "\n") {
 		f := strings.Fields(strings.SplitN(line, "#", 2)[0])
 		switch {
-		case len(f) == 2 && f[0] == "module" && (f[1] == "updater" || f[1] == "sysinfo" || f[1] == "blk" || f[1] == "blktest"):
+		case len(f) == 2 && f[0] == "module" && (f[1] == "updater" || f[1] == "sysinfo" || f[1] == "blk" || f[1] == "blktest" || f[1] == "fs"):
 			skip = true
 			continue
 		case skip && len(f) == 1 && f[0] == "end":

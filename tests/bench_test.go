@@ -143,3 +143,55 @@ func TestBenchSuiteRunsEveryBenchmark(t *testing.T) {
 	assert.Contains(t, string(md), "## Goals")
 	assert.Contains(t, string(md), "## Disk")
 }
+
+// TestBenchFilesGroup runs the files group (bench/files.go) with a 1 MiB sequential file under
+// icount: every files benchmark gives a figure on SimpleOS, in /data and /tmp, and on Linux
+// (vfat and tmpfs) when the baseline can run; the report has the Files table.
+func TestBenchFilesGroup(t *testing.T) {
+	t.Parallel()
+	p := kernelPaths(t)
+	_, err := exec.LookPath("apt-get")
+	withLinux := err == nil
+	out := t.TempDir()
+	sizes := benchTiny
+	sizes.FilesMiB = 1
+	report, err := bench.Run(context.Background(), bench.Config{
+		Paths:    p,
+		Preset:   "test",
+		Sizes:    sizes,
+		Envs:     []bench.Env{bench.EnvTCGIcount},
+		Parts:    []string{bench.PartFiles},
+		NoLinux:  !withLinux,
+		Out:      out,
+		LinuxDir: filepath.Join(p.BuildDir, "bench", "linux"),
+		Progress: t.Output(),
+	})
+	require.NoError(t, err)
+	assert.Empty(t, report.Errors)
+	systems := []string{bench.SimpleOS}
+	if withLinux {
+		systems = append(systems, bench.Linux)
+	}
+	for _, sys := range systems {
+		for _, label := range []string{"data", "tmp"} {
+			for _, b := range bench.FilesBenchmarks {
+				name := "Files/" + label + "/" + strings.TrimPrefix(b, "files/") + "/" + sys
+				f, ok := report.Find(name, bench.EnvTCGIcount.Name, sys)
+				if !assert.True(t, ok, "no figure %s", name) {
+					continue
+				}
+				assert.Positive(t, f.NsPerOp, name)
+				assert.NotEmpty(t, f.Samples, name)
+				if strings.Contains(name, "/seq-") {
+					_, ok := f.Metric("MB/s")
+					assert.True(t, ok, "%s: MB/s", name)
+				}
+			}
+		}
+	}
+	_, err = report.WriteAll(out)
+	require.NoError(t, err)
+	md, err := os.ReadFile(filepath.Join(out, bench.MarkdownFile))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "## Files")
+}

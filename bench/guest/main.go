@@ -2,7 +2,7 @@
 // Linux (as a normal process, or as /init of an initramfs), so that both kernels are measured
 // with the same code on the same emulator.
 //
-//	guest [-quick] [-only NAMES] [-disk /dev/vda|blk] [-poweroff]
+//	guest [-quick] [-only NAMES] [-disk /dev/vda|blk] [-files DIRS] [-files-mib N] [-mount SPECS] [-poweroff]
 //
 // It prints one line per benchmark in the protocol of package bench/result, "bench skip
 // name=NAME reason=..." for a benchmark the system cannot run (pipe/roundtrip/process where
@@ -34,8 +34,8 @@ const quickDivisor = 10
 // A benchmark times batches of n operations each; run gets the batch count and size.
 type benchmark struct {
 	name string
-	n    int // operations per batch in a full run
-	run  func(name string, batches, n int) (result.Result, error)
+	n    int                                                      // operations per batch in a full run
+	run  func(name string, batches, n int) (result.Result, error) // nil: a files benchmark (files.go)
 	// sizes, if set, gives the batch count and size instead of batchCount and n.
 	sizes func(name string, quick bool) (batches, n int)
 }
@@ -51,6 +51,15 @@ var benchmarks = []benchmark{
 	{"disk/seq-write", 0, diskSeqWrite, diskSizes},
 	{"disk/seq-read", 0, diskSeqRead, diskSizes},
 	{"disk/rand-read-4k", 0, diskRandRead, diskSizes},
+	// files.go: only with -files, once in each of its directories (files/LABEL/KIND).
+	{"files/create-4k", 0, nil, filesSizes},
+	{"files/read-4k", 0, nil, filesSizes},
+	{"files/stat", 0, nil, filesSizes},
+	{"files/unlink", 0, nil, filesSizes},
+	{"files/seq-write-64k", 0, nil, filesSizes},
+	{"files/seq-read-64k", 0, nil, filesSizes},
+	{"files/seq-write-1m", 0, nil, filesSizes},
+	{"files/seq-read-1m", 0, nil, filesSizes},
 }
 
 // skipError says a benchmark cannot run on this system (it is not a failure).
@@ -63,20 +72,26 @@ type options struct {
 	quick    bool
 	only     []string // benchmark names; empty = all
 	poweroff bool
-	disk     string // the disk benchmarks' disk: a block device, or "blk" (SimpleOS); "" skips them
+	disk     string      // the disk benchmarks' disk: a block device, or "blk" (SimpleOS); "" skips them
+	files    []*fileDir  // the files benchmarks' directories; none skips them
+	filesMiB int         // the sequential files benchmarks' file size (0: 16 MiB under -quick, else 32)
+	mounts   []mountSpec // what to mount before the files benchmarks (Linux's init)
 }
 
 func parseArgs(args []string, stderr io.Writer) (options, error) {
 	var o options
-	var only string
+	var only, files, mounts string
 	fs := flag.NewFlagSet("guest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.quick, "quick", false, "cut every batch "+fmt.Sprint(quickDivisor)+"x (a few seconds under TCG)")
 	fs.StringVar(&only, "only", "", "comma-separated benchmark `NAMES` to run (default all)")
 	fs.BoolVar(&o.poweroff, "poweroff", false, "as PID 1 on Linux, power the machine off at the end")
 	fs.StringVar(&o.disk, "disk", "", "the disk/ benchmarks' `DISK`, overwritten from sector 0: a block device (/dev/vda, opened O_DIRECT) or blk (SimpleOS's driver endpoint); none: they are skipped")
+	fs.StringVar(&files, "files", "", "comma-separated absolute `DIRS` the files/ benchmarks run in, each naming its results by its base name (files/data/stat); none: they are skipped")
+	fs.IntVar(&o.filesMiB, "files-mib", 0, "the size of the sequential files/ benchmarks' file in `MiB` (default 16 under -quick, else 32)")
+	fs.StringVar(&mounts, "mount", "", "comma-separated `SPECS` TYPE:SOURCE:/TARGET to mount first (Linux's init: vfat:/dev/vda:/vol,tmpfs:tmpfs:/tmp)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: guest [-quick] [-only NAMES] [-disk DISK] [-poweroff]")
+		fmt.Fprintln(fs.Output(), "usage: guest [-quick] [-only NAMES] [-disk DISK] [-files DIRS] [-files-mib N] [-mount SPECS] [-poweroff]")
 		fs.PrintDefaults()
 		fmt.Fprintln(fs.Output(), "benchmarks:")
 		for _, b := range benchmarks {
@@ -88,6 +103,16 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if o.files, err = parseFileDirs(files); err != nil {
+		return o, err
+	}
+	if o.mounts, err = parseMounts(mounts); err != nil {
+		return o, err
+	}
+	if o.filesMiB < 0 {
+		return o, fmt.Errorf("-files-mib %d: not a size", o.filesMiB)
 	}
 	for _, name := range strings.Split(only, ",") {
 		if name == "" {
@@ -134,24 +159,59 @@ func run(w io.Writer, o options) (failed bool) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	diskState.spec = o.disk
 	defer closeDisk()
-	for _, b := range o.selected() {
-		count, n := batchCount, b.n
+	filesState.dirs, filesState.mib = o.files, o.filesMiB
+	report := func(name string, r result.Result, err error) {
+		var skip skipError
+		switch {
+		case errors.As(err, &skip):
+			fmt.Fprintf(w, "bench skip name=%s reason=%s\n", name, skip.reason)
+		case err != nil:
+			fmt.Fprintf(w, "bench error name=%s err=%v\n", name, err)
+			failed = true
+		default:
+			fmt.Fprintln(w, r.Line())
+		}
+	}
+	sizes := func(b benchmark) (count, n int) {
+		count, n = batchCount, b.n
 		if o.quick {
 			n = max(1, n/quickDivisor)
 		}
 		if b.sizes != nil {
 			count, n = b.sizes(b.name, o.quick)
 		}
+		return count, n
+	}
+	var files []benchmark
+	for _, b := range o.selected() {
+		if b.run == nil {
+			files = append(files, b)
+			continue
+		}
+		count, n := sizes(b)
 		r, err := b.run(b.name, count, n)
-		var skip skipError
-		switch {
-		case errors.As(err, &skip):
-			fmt.Fprintf(w, "bench skip name=%s reason=%s\n", b.name, skip.reason)
-		case err != nil:
-			fmt.Fprintf(w, "bench error name=%s err=%v\n", b.name, err)
-			failed = true
-		default:
-			fmt.Fprintln(w, r.Line())
+		report(b.name, r, err)
+	}
+	// The files benchmarks, directory by directory (the reads read what the writes wrote).
+	var mountErr error
+	if len(files) > 0 && len(o.files) > 0 && len(o.mounts) > 0 {
+		mountErr = mountAll(o.mounts)
+	}
+	for _, b := range files {
+		if len(o.files) == 0 {
+			report(b.name, result.Result{}, skipError{"no directories given (-files /data,/tmp)"})
+		}
+	}
+	for _, d := range o.files {
+		for _, b := range files {
+			count, n := sizes(b)
+			name := fileBenchName(d, b.name)
+			if mountErr != nil {
+				report(name, result.Result{}, skipError{mountErr.Error()})
+				continue
+			}
+			r, err := fileBench(d, b.name, count, n)
+			report(name, r, err)
 		}
 	}
 	return failed

@@ -28,10 +28,15 @@ var allNames = []string{
 	"pipe/roundtrip/process", "pipe/roundtrip/thread", "futex/roundtrip/thread",
 	"syscall/getppid", "sched/yield", "pagefault/first-touch",
 	"disk/seq-write", "disk/seq-read", "disk/rand-read-4k",
+	"files/create-4k", "files/read-4k", "files/stat", "files/unlink",
+	"files/seq-write-64k", "files/seq-read-64k", "files/seq-write-1m", "files/seq-read-1m",
 }
 
-// diskNames are the benchmarks that need -disk.
-var diskNames = allNames[6:]
+// diskNames are the benchmarks that need -disk, fileNames those that need -files.
+var (
+	diskNames = allNames[6:9]
+	fileNames = allNames[9:]
+)
 
 func TestParseArgs(t *testing.T) {
 	o, err := parseArgs(nil, io.Discard)
@@ -56,6 +61,11 @@ func TestParseArgsErrors(t *testing.T) {
 		{"-only", "sched/yield,nope"}, // one unknown name
 		{"-quick", "extra"},           // no positional arguments
 		{"-fast"},                     // no such flag
+		{"-files", "data"},            // not absolute
+		{"-files", "/a/data,/b/data"}, // two directories labelled data
+		{"-files", "/a/Data Dir"},     // a label results cannot carry
+		{"-mount", "vfat:/dev/vda"},   // no target
+		{"-files-mib", "-1"},
 	} {
 		_, err := parseArgs(args, io.Discard)
 		assert.Error(t, err, "%q", args)
@@ -63,7 +73,7 @@ func TestParseArgsErrors(t *testing.T) {
 	var usage bytes.Buffer
 	_, err := parseArgs([]string{"-h"}, &usage)
 	assert.ErrorIs(t, err, flag.ErrHelp)
-	assert.Contains(t, usage.String(), "usage: guest [-quick] [-only NAMES] [-disk DISK] [-poweroff]")
+	assert.Contains(t, usage.String(), "usage: guest [-quick] [-only NAMES] [-disk DISK] [-files DIRS] [-files-mib N] [-mount SPECS] [-poweroff]")
 	assert.Contains(t, usage.String(), "pagefault/first-touch")
 }
 
@@ -101,6 +111,9 @@ func TestNativeQuick(t *testing.T) {
 	}
 	for _, name := range diskNames {
 		assert.Contains(t, string(out), "bench skip name="+name+" reason=no disk given")
+	}
+	for _, name := range fileNames {
+		assert.Contains(t, string(out), "bench skip name="+name+" reason=no directories given")
 	}
 	assert.Contains(t, string(out), "\nbench done\n")
 
@@ -140,6 +153,57 @@ func TestNativeQuick(t *testing.T) {
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit)
 	assert.Equal(t, 2, exit.ExitCode())
+}
+
+// TestNativeFiles runs the files benchmarks on the host in two directories: one result per
+// benchmark and directory, named by the directory, with the guest's sizes; the directories are
+// left empty.
+func TestNativeFiles(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "guest")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(build.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	root := t.TempDir()
+	data, tmp := filepath.Join(root, "data"), filepath.Join(root, "tmp")
+	require.NoError(t, os.Mkdir(data, 0o755))
+	out, err = exec.Command(bin, "-quick", "-files-mib", "2", "-files", data+","+tmp, "-only", strings.Join(fileNames, ",")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	t.Logf("%s", out)
+	results, err := result.Parse(out)
+	require.NoError(t, err)
+	var want []string
+	for _, label := range []string{"data", "tmp"} {
+		for _, n := range fileNames {
+			want = append(want, "files/"+label+"/"+strings.TrimPrefix(n, "files/"))
+		}
+	}
+	assert.Equal(t, want, resultNames(results), "directory by directory, in table order")
+	filesState.mib = 2
+	defer func() { filesState.mib = 0 }()
+	for _, r := range results {
+		batches, n := filesSizes(r.Name, true)
+		assert.Equal(t, int64(batches*n), r.Iters, r.Name)
+		assert.Len(t, r.Samples, batches, r.Name)
+		assert.Positive(t, r.NsPerOp, r.Name)
+	}
+	for _, d := range []string{data, tmp} {
+		left, err := os.ReadDir(filepath.Join(d, smallDir))
+		require.NoError(t, err)
+		assert.Empty(t, left, "unlink removed the small files and seq-read its file")
+	}
+
+	// Without create-4k, the reads make their files first (untimed).
+	out, err = exec.Command(bin, "-quick", "-files", data, "-only", "files/stat").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "bench result name=files/data/stat iters=200 ")
+
+	// A mount that fails is a skip of every files benchmark.
+	out, err = exec.Command(bin, "-quick", "-files", data, "-mount", "nofs:none:"+filepath.Join(root, "m"), "-only", "files/stat,files/unlink").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "bench skip name=files/data/stat reason=mount none (nofs)")
+	assert.Contains(t, string(out), "bench skip name=files/data/unlink reason=mount none (nofs)")
 }
 
 func resultNames(rs []result.Result) []string {

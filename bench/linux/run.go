@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,18 +25,21 @@ const DefaultRunTimeout = 10 * time.Minute
 
 // RunOptions describes one measurement of Linux.
 type RunOptions struct {
-	Dir     string        // work directory: the kernel (under kernel/), the guest, the initramfs
-	Root    string        // module root to build the guest from; default: found from the working directory
-	Quick   bool          // guest -quick
-	Only    []string      // guest -only (default all)
-	Accel   string        // as Options.Accel
-	Icount  string        // as Options.Icount
-	MemMB   int           // as Options.MemMB
-	Disk    string        // as Options.Disk
-	NoIOMMU bool          // as Options.NoIOMMU
-	Timeout time.Duration // the boot; default DefaultRunTimeout
-	Stdout  io.Writer     // the serial console as it arrives (may be nil)
-	Log     io.Writer     // progress: apt, the Go build, notes (may be nil)
+	Dir    string   // work directory: the kernel (under kernel/), the guest, the initramfs
+	Root   string   // module root to build the guest from; default: found from the working directory
+	Quick  bool     // guest -quick
+	Only   []string // guest -only (default all)
+	Accel  string   // as Options.Accel
+	Icount string   // as Options.Icount
+	MemMB  int      // as Options.MemMB
+	Disk   string   // as Options.Disk
+	// GuestArgs replace the guest's default disk arguments ("-disk /dev/vda"); -poweroff,
+	// -quick and -only are added as usual.
+	GuestArgs []string
+	NoIOMMU   bool          // as Options.NoIOMMU
+	Timeout   time.Duration // the boot; default DefaultRunTimeout
+	Stdout    io.Writer     // the serial console as it arrives (may be nil)
+	Log       io.Writer     // progress: apt, the Go build, notes (may be nil)
 }
 
 // Run fetches the kernel, builds the guest program and its initramfs, boots Linux and parses
@@ -66,7 +70,7 @@ func Run(ctx context.Context, o RunOptions) ([]result.Result, []byte, error) {
 	}
 	initramfs := filepath.Join(o.Dir, "initramfs.cpio.gz")
 	var mods []string
-	for _, m := range DiskModules {
+	for _, m := range append(slices.Clone(DiskModules), FileSystemModules...) {
 		mods = append(mods, filepath.Join(filepath.Dir(filepath.Dir(k.Path)), "lib", "modules", k.Release, "kernel", m))
 	}
 	if err := BuildInitramfs(guest, initramfs, mods...); err != nil {
@@ -75,6 +79,9 @@ func Run(ctx context.Context, o RunOptions) ([]result.Result, []byte, error) {
 	// The machine always has the disk (a fresh scratch image unless Disk names one): the guest
 	// loads the virtio modules and overwrites it from sector 0.
 	args := []string{"-poweroff", "-disk", "/dev/vda"}
+	if o.GuestArgs != nil {
+		args = append([]string{"-poweroff"}, o.GuestArgs...)
+	}
 	if o.Quick {
 		args = append(args, "-quick")
 	}

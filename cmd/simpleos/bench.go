@@ -150,6 +150,7 @@ func runBench(args []string) int {
 		Sizes:    sizes,
 		Envs:     benchEnvs(accel),
 		Parts:    a.Parts,
+		NoLinux:  a.NoLinux,
 		Out:      a.Out,
 		Progress: os.Stderr,
 		Terminal: isTerminal(os.Stderr),
@@ -157,10 +158,13 @@ func runBench(args []string) int {
 	if report == nil {
 		return fail(runErr)
 	}
-	if !a.NoLinux && !containsPart(a.Parts, bench.PartLinux) {
-		report.Linux = "not run (--only)"
-	} else if a.NoLinux {
+	switch {
+	case a.NoLinux:
 		report.Linux = "not run (--no-linux)"
+	case !containsPart(a.Parts, bench.PartLinux) && report.Linux == "not run":
+		report.Linux = "not run (--only)"
+	case !containsPart(a.Parts, bench.PartLinux):
+		report.Linux += "; the baseline proper not run (--only)"
 	}
 	if err := report.WriteBench(os.Stdout); err != nil {
 		return fail(err)
