@@ -52,19 +52,71 @@ func serveContentWrites() {
 		w := store.NextWrite()
 		fp := content.Fingerprint(w.Data)
 		refuse := quarantined(fp)
-		s := store.FinishWrite(w, refuse, fp)
+		if !refuse {
+			// On the disk before the writer goes on (and applies the bytes): what a module
+			// was told is written is what the next boot reads.
+			old, _ := store.Get(w.File)
+			lkg := old.LKG
+			if old.Confirmed {
+				lkg = old.Data
+			}
+			persist(store.Status{Name: w.File, Data: w.Data, LKG: lkg}, true)
+		}
+		store.FinishWrite(w, refuse, fp)
 		if refuse {
 			fmt.Printf("disk: refused %s from pid %d: quarantined content (%s)\n", w.File, w.Writer, describeContent(w.Data))
-			continue
 		}
-		recordDiskWrite(s)
 	}
 }
 
-// recordDiskWrite writes a content file's new state to the disk — its current file and, when
-// it changed, its last-known-good copy — and says so on the console. Without a file system
-// the change lives in the kernel's store until the machine stops.
-func recordDiskWrite(s store.Status) {
+// diskJob is a change for the disk writer: a content file's new state, or the quarantine
+// list; done (if not nil) is closed when it is on the disk.
+type diskJob struct {
+	s          store.Status
+	quarantine bool
+	done       chan struct{}
+}
+
+// diskJobs feeds the disk writer, one goroutine that writes every change in order: the
+// supervisor's rollbacks never wait for the disk (a slow file server must not hold up the
+// restart of a crashed module), and two changes never write the same files at once.
+var diskJobs = make(chan diskJob, 64)
+
+// writeDisk is the disk writer (started by loadContent).
+func writeDisk() {
+	for j := range diskJobs {
+		if j.quarantine {
+			if err := saveQuarantine(); err != nil {
+				fmt.Printf("disk: writing %s: %v\n", quarantineFile, err)
+			}
+		} else {
+			writeContentState(j.s)
+		}
+		if j.done != nil {
+			close(j.done)
+		}
+	}
+}
+
+// persist has the disk writer write a content file's new state; wait waits until it is done.
+func persist(s store.Status, wait bool) {
+	j := diskJob{s: s}
+	if wait {
+		j.done = make(chan struct{})
+	}
+	diskJobs <- j
+	if wait {
+		<-j.done
+	}
+}
+
+// recordDiskWrite writes a content file's new state to the disk (in the background).
+func recordDiskWrite(s store.Status) { persist(s, false) }
+
+// writeContentState writes a content file's state to the disk — its current file and its
+// last-known-good copy — and says so on the console. Without a file system the change lives
+// in the kernel's store until the machine stops.
+func writeContentState(s store.Status) {
 	c, ok := places[s.Name]
 	if !onDisk || !ok {
 		fmt.Printf("content: %s is now %s (no file system: not written to a disk)\n", s.Name, describeContent(s.Data))
@@ -130,6 +182,7 @@ func loadContent(man *policy.Manifest, fromDisk bool) error {
 	if !fromDisk {
 		fmt.Println("core: content: no file system: the shipped files are in force, and changes are not written to a disk")
 	}
+	go writeDisk()
 	go serveContentWrites()
 	return nil
 }
@@ -238,9 +291,7 @@ func (st *supervisorState) rollbackContent(a *app, ev kernel.TaskEvent, clean bo
 		if n >= budget {
 			quarantineContent(s.Hash, c.Path, describeContent(s.Data))
 			if onDisk {
-				if err := saveQuarantine(); err != nil {
-					fmt.Printf("disk: writing %s: %v\n", quarantineFile, err)
-				}
+				diskJobs <- diskJob{quarantine: true}
 			}
 			fmt.Printf("supervisor: content %s (%s) quarantined after %d crashes: the core refuses it from now on\n",
 				c.Path, describeContent(s.Data), n)

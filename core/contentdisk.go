@@ -101,7 +101,9 @@ func readContent(c policy.ContentFile) (cur []byte, curPath string, lkg []byte, 
 			// A write the machine did not live to finish (writeDurably renames only a whole
 			// file): the old file is still there.
 			p := path.Join(contentDir(c), e.Name())
-			if err := os.Remove(p); err == nil {
+			if err := os.Remove(p); err != nil {
+				fmt.Printf("core: content %s: removing %s, a write cut short: %v\n", c.Path, p, err)
+			} else {
 				fmt.Printf("core: content %s: removed %s, a write cut short\n", c.Path, p)
 			}
 			continue

@@ -212,6 +212,7 @@ func (st *supervisorState) waitFileServer() bool {
 		if a.module == nil || !slices.Contains(a.module.Serves, abi.FSEndpoint) || !a.service() {
 			continue // a server that is not a service starts with the programs: nothing to wait for
 		}
+		kernel.ExpectFileServer()
 		start := time.Now()
 		for time.Since(start) < fileServerWait {
 			st.mu.Lock()

@@ -393,6 +393,10 @@ func WaitTaskEvent() TaskEvent {
 	}
 }
 
+// ExpectFileServer says the system runs a file-system server: while it restarts, file calls
+// on paths fail with EIO, not ENOENT.
+func ExpectFileServer() { vfs.ExpectServer() }
+
 // reap asks the reaper to close the files ended tasks left open.
 var reap = make(chan struct{}, 1)
 

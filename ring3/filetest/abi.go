@@ -14,6 +14,8 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+
+	"github.com/simpleos/simpleos/abi"
 )
 
 type checker struct {
@@ -322,7 +324,7 @@ func (c *checker) stats() {
 	c.errno(syscall.Access(c.p("nope"), 0), syscall.ENOENT, "access of nothing")
 	c.errno(syscall.Faccessat(unix_AT_FDCWD, f, 8, 0), syscall.EINVAL, "faccessat with a bad mode")
 	var stx statx
-	r, _, e := syscall.Syscall6(332, atFDCWD, uintptr(unsafePointer(cstr(f))), 0, 0x7ff, uintptr(unsafePointer(&stx)), 0)
+	r, _, e := syscall.Syscall6(abi.SysStatx, atFDCWD, uintptr(unsafePointer(cstr(f))), 0, 0x7ff, uintptr(unsafePointer(&stx)), 0)
 	c.ok(r == 0 && e == 0 && stx.Size == 1234 && stx.Mode&syscall.S_IFMT == syscall.S_IFREG, "statx: %d %v size %d mode %o", r, e, stx.Size, stx.Mode)
 	var st2 syscall.Stat_t
 	c.errno(syscall.Stat(c.p("st/x"), &st2), syscall.ENOTDIR, "stat through a file")

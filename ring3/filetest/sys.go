@@ -3,6 +3,8 @@ package main
 import (
 	"syscall"
 	"unsafe"
+
+	"github.com/simpleos/simpleos/abi"
 )
 
 const (
@@ -18,7 +20,7 @@ func cstr(s string) *byte {
 }
 
 func renameat2(from, to string, flags uintptr) error {
-	_, _, e := syscall.Syscall6(316, atFDCWD, uintptr(unsafe.Pointer(cstr(from))),
+	_, _, e := syscall.Syscall6(abi.SysRenameat2, atFDCWD, uintptr(unsafe.Pointer(cstr(from))),
 		atFDCWD, uintptr(unsafe.Pointer(cstr(to))), flags, 0)
 	if e != 0 {
 		return e

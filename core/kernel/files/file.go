@@ -245,11 +245,6 @@ func writeConsole(t *task.Task, as *mm.AddressSpace, va, n uintptr) int64 {
 //
 //go:nosplit
 func Write(c task.Call) task.Result {
-	if r, mine, done := vfs.Resumed(c); done {
-		return r
-	} else if mine {
-		c.Again = false // it waited for the file's lock: start over
-	}
 	d := lookupFor(c, c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
@@ -271,11 +266,6 @@ func Write(c task.Call) task.Result {
 //
 //go:nosplit
 func Writev(c task.Call) task.Result {
-	if r, mine, done := vfs.Resumed(c); done {
-		return r
-	} else if mine {
-		c.Again = false
-	}
 	d := lookup(c.Task(), c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
@@ -330,11 +320,6 @@ func writevConsole(c task.Call) task.Result {
 //
 //go:nosplit
 func Readv(c task.Call) task.Result {
-	if r, mine, done := vfs.Resumed(c); done {
-		return r
-	} else if mine {
-		c.Again = false
-	}
 	d := lookup(c.Task(), c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
@@ -382,11 +367,6 @@ func vectored(c task.Call, d *task.FD, write bool) task.Result {
 //
 //go:nosplit
 func Read(c task.Call) task.Result {
-	if r, mine, done := vfs.Resumed(c); done {
-		return r
-	} else if mine {
-		c.Again = false
-	}
 	d := lookupFor(c, c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
@@ -408,9 +388,6 @@ func Read(c task.Call) task.Result {
 //
 //go:nosplit
 func Close(c task.Call) task.Result {
-	if r, _, done := vfs.Resumed(c); done {
-		return r
-	}
 	d := c.Task().FDs.Get(c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
@@ -426,9 +403,6 @@ func Close(c task.Call) task.Result {
 //
 //go:nosplit
 func Fstat(c task.Call) task.Result {
-	if r, _, done := vfs.Resumed(c); done {
-		return r
-	}
 	return fstat(c, c.FD(0), c.Ptr(1), false)
 }
 
@@ -467,9 +441,6 @@ func fstat(c task.Call, fd uint64, st uintptr, statx bool) task.Result {
 //
 //go:nosplit
 func Newfstatat(c task.Call) task.Result {
-	if r, _, done := vfs.Resumed(c); done {
-		return r
-	}
 	if c.Arg(3)&abi.AT_EMPTY_PATH != 0 && emptyPath(c, c.Ptr(1)) {
 		return fstat(c, c.FD(0), c.Ptr(2), false)
 	}
@@ -480,9 +451,6 @@ func Newfstatat(c task.Call) task.Result {
 //
 //go:nosplit
 func Statx(c task.Call) task.Result {
-	if r, _, done := vfs.Resumed(c); done {
-		return r
-	}
 	if c.Arg(2)&abi.AT_EMPTY_PATH != 0 && emptyPath(c, c.Ptr(1)) {
 		return fstat(c, c.FD(0), c.Ptr(4), true)
 	}
@@ -673,9 +641,6 @@ func Pwrite64(c task.Call) task.Result { return positioned(c, true) }
 
 //go:nosplit
 func positioned(c task.Call, write bool) task.Result {
-	if r, _, done := vfs.Resumed(c); done {
-		return r
-	}
 	d, isFile := fileDesc(c, c.FD(0))
 	switch {
 	case d == nil:
@@ -692,11 +657,6 @@ func positioned(c task.Call, write bool) task.Result {
 //
 //go:nosplit
 func Lseek(c task.Call) task.Result {
-	if r, mine, done := vfs.Resumed(c); done {
-		return r
-	} else if mine {
-		c.Again = false
-	}
 	d, isFile := fileDesc(c, c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
@@ -711,9 +671,6 @@ func Lseek(c task.Call) task.Result {
 //
 //go:nosplit
 func Getdents64(c task.Call) task.Result {
-	if r, _, done := vfs.Resumed(c); done {
-		return r
-	}
 	d, isFile := fileDesc(c, c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
@@ -728,9 +685,6 @@ func Getdents64(c task.Call) task.Result {
 //
 //go:nosplit
 func Ftruncate(c task.Call) task.Result {
-	if r, _, done := vfs.Resumed(c); done {
-		return r
-	}
 	d, isFile := fileDesc(c, c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)
@@ -745,9 +699,6 @@ func Ftruncate(c task.Call) task.Result {
 //
 //go:nosplit
 func Fsync(c task.Call) task.Result {
-	if r, _, done := vfs.Resumed(c); done {
-		return r
-	}
 	d, isFile := fileDesc(c, c.FD(0))
 	if d == nil {
 		return task.Err(abi.EBADF)

@@ -33,6 +33,10 @@ var count uint64
 // it, which the linker's nosplit check cannot see through a call by value.
 var forward task.Handler = vfs.Send
 
+// finishFile finishes a call that waited for the file-system server (task.Rerun if it is not
+// one), called by value for the same reason.
+var finishFile task.Handler = vfs.Finish
+
 // Dispatch serves the system call in tf, made by the running thread.
 //
 //go:nosplit
@@ -79,7 +83,14 @@ func next(h task.Handler, tf *arch.TrapFrame, r task.Result) task.Result {
 			if !again {
 				return task.Ret(res)
 			}
-			r = h(task.Call{Slot: sched.Current(), Frame: tf, Again: true})
+			c := task.Call{Slot: sched.Current(), Frame: tf, Again: true}
+			switch r = finishFile(c); r.Next {
+			case task.Rerun:
+				r = h(c)
+			case task.Restart:
+				c.Again = false
+				r = h(c)
+			}
 		case task.Forward:
 			r = forward(task.Call{Slot: sched.Current(), Frame: tf})
 		case task.Yield:

@@ -88,6 +88,10 @@ const (
 	// Forward: the handler prepared a request to a server on the caller's behalf (package
 	// vfs); the dispatcher sends it (vfs.Send), from a shallower stack than the handler's.
 	Forward
+	// Rerun and Restart: a call whose wait ended is not the VFS's (vfs.Finish), so its
+	// handler runs again as woken (Rerun), or it waited for a lock and runs afresh (Restart).
+	Rerun
+	Restart
 )
 
 // Result is a handler's result and what happens next.

@@ -13,9 +13,6 @@ import (
 //
 //go:nosplit
 func Mkdirat(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return pathCall(c, doneStatus, whatMkdir, c.FD(0), c.Ptr(1), true, abi.FSMkdir, c.Arg(2)&0o7777)
 }
 
@@ -23,9 +20,6 @@ func Mkdirat(c task.Call) task.Result {
 //
 //go:nosplit
 func Mkdir(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return pathCall(c, doneStatus, whatMkdir, fdcwd, c.Ptr(0), true, abi.FSMkdir, c.Arg(1)&0o7777)
 }
 
@@ -33,9 +27,6 @@ func Mkdir(c task.Call) task.Result {
 //
 //go:nosplit
 func Unlinkat(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	if c.Arg(2)&^abi.AT_REMOVEDIR != 0 {
 		return task.Err(abi.EINVAL)
 	}
@@ -46,9 +37,6 @@ func Unlinkat(c task.Call) task.Result {
 //
 //go:nosplit
 func Unlink(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return pathCall(c, doneStatus, whatUnlink, fdcwd, c.Ptr(0), true, abi.FSUnlink, 0)
 }
 
@@ -56,9 +44,6 @@ func Unlink(c task.Call) task.Result {
 //
 //go:nosplit
 func Rmdir(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return pathCall(c, doneStatus, whatRmdir, fdcwd, c.Ptr(0), true, abi.FSUnlink, abi.AT_REMOVEDIR)
 }
 
@@ -67,9 +52,6 @@ func Rmdir(c task.Call) task.Result {
 //
 //go:nosplit
 func Renameat2(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return renameAt(c, c.FD(0), c.Ptr(1), c.FD(2), c.Ptr(3), c.Arg(4))
 }
 
@@ -77,9 +59,6 @@ func Renameat2(c task.Call) task.Result {
 //
 //go:nosplit
 func Renameat(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return renameAt(c, c.FD(0), c.Ptr(1), c.FD(2), c.Ptr(3), 0)
 }
 
@@ -87,9 +66,6 @@ func Renameat(c task.Call) task.Result {
 //
 //go:nosplit
 func Rename(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return renameAt(c, fdcwd, c.Ptr(0), fdcwd, c.Ptr(1), 0)
 }
 
@@ -126,9 +102,6 @@ func Getcwd(c task.Call) task.Result {
 //
 //go:nosplit
 func Chdir(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return pathCall(c, doneChdir, whatChdir, fdcwd, c.Ptr(0), false, abi.FSStat, 0)
 }
 
@@ -165,6 +138,9 @@ func finish(c task.Call, p *pending) task.Result {
 			freeFile(p.file)
 		case doneClose:
 			return finishClose(p) // its handle went with it
+		case doneReap:
+			finishClose(p)
+			return task.Ret(1)
 		}
 		return task.Err(abi.EIO)
 	}
@@ -174,6 +150,9 @@ func finish(c task.Call, p *pending) task.Result {
 		return finishOpen(c, p, m)
 	case doneClose:
 		return finishClose(p)
+	case doneReap:
+		finishClose(p)
+		return task.Ret(1)
 	case doneRead:
 		return finishTransfer(p, m, false)
 	case doneWrite:

@@ -13,9 +13,6 @@ import (
 //
 //go:nosplit
 func Openat(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return openAt(c, c.FD(0), c.Ptr(1), c.Arg(2), c.Arg(3))
 }
 
@@ -23,9 +20,6 @@ func Openat(c task.Call) task.Result {
 //
 //go:nosplit
 func Open(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return openAt(c, fdcwd, c.Ptr(0), c.Arg(1), c.Arg(2))
 }
 
@@ -33,9 +27,6 @@ func Open(c task.Call) task.Result {
 //
 //go:nosplit
 func Creat(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return openAt(c, fdcwd, c.Ptr(0), abi.O_CREAT|abi.O_WRONLY|abi.O_TRUNC, c.Arg(1))
 }
 
@@ -150,12 +141,6 @@ func finishClose(p *pending) task.Result {
 //
 //go:nosplit
 func Reap(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		if r.Ret == 0 {
-			return task.Ret(1)
-		}
-		return r
-	}
 	if !c.Task().IsCore() {
 		return task.Err(abi.EPERM)
 	}
@@ -169,7 +154,7 @@ func Reap(c task.Call) task.Result {
 			freeFile(int32(i))
 			return task.Ret(1)
 		}
-		p := begin(c, doneClose)
+		p := begin(c, doneReap)
 		p.file, p.gen = int32(i), f.gen
 		m := abi.Message{Label: abi.FSClose}
 		m.Words[0] = f.handle

@@ -1,7 +1,7 @@
 package vfs
 
 // The call in flight on each thread: what it asked the server, and what the reply finishes
-// when the system call runs again. A thread waiting for a description's lock (an operation
+// when the thread runs again (Finish, called by the dispatcher). A thread waiting for a description's lock (an operation
 // on its offset is in flight on another thread) is in flight too: its call then starts over.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
@@ -29,6 +29,7 @@ const (
 	doneChdir
 	doneStatus // mkdir, unlink, rename, truncate, fsync: the server's result is the call's
 	doneReaddir
+	doneReap // a close for Reap: the call returns 1
 )
 
 type pending struct {
@@ -55,6 +56,13 @@ type pending struct {
 
 var inFlight sched.PerThread[pending]
 
+// expected is set when the system has a file-system server (ExpectServer): while it is
+// absent (restarting), a path is EIO rather than ENOENT.
+var expected bool
+
+// ExpectServer says the system runs a file-system server (goroutine context, at boot).
+func ExpectServer() { expected = true }
+
 // fsName is the server's endpoint name (static data: valid before the runtime starts).
 var fsName = abi.Name{Len: 2, Bytes: [abi.NameMax]byte{'f', 's'}}
 
@@ -77,22 +85,22 @@ func (p *pending) putPath(k int, q *Path) {
 	p.wireBytes = uintptr(base + q.n + 1)
 }
 
-// Resumed reports whether the calling thread's system call, run again, is the VFS's: a
-// reply to finish (the result is returned, done=true) or the end of a wait for a
-// description's lock (done=false: the call starts over).
+// Finish finishes the calling thread's system call when its wait ended and the call is the
+// VFS's (the dispatcher calls it before running a handler again, from its shallower stack):
+// a reply to finish — the result —, or the end of a wait for a description's lock —
+// task.Restart: the handler runs afresh —; task.Rerun when the call is not the VFS's.
 //
 //go:nosplit
-//go:noinline
-func Resumed(c task.Call) (r task.Result, mine, done bool) {
+func Finish(c task.Call) task.Result {
 	p := inFlight.Of(c.Slot)
-	if !c.Again || p.done == doneNone || p.tid != c.Thread().TID() {
-		return task.Result{}, false, false
+	if p.done == doneNone || p.tid != c.Thread().TID() {
+		return task.Result{Next: task.Rerun}
 	}
 	if p.done == doneLockWait {
 		p.done = doneNone
-		return task.Result{}, true, false
+		return task.Result{Next: task.Restart}
 	}
-	return finish(c, p), true, true
+	return finish(c, p)
 }
 
 // forward has the dispatcher send request m (with the pending call's paths) to the server on
@@ -124,6 +132,9 @@ func Send(c task.Call) task.Result {
 	r, ok := ipc.KernelCall(c, &p.req)
 	if !ok {
 		abort(p)
+		if p.noServer == abi.ENOENT && expected {
+			return task.Err(abi.EIO) // the server is restarting: the file may well exist
+		}
 		return task.Err(p.noServer)
 	}
 	if r.Next == task.Return {
@@ -143,7 +154,7 @@ func abort(p *pending) {
 	switch p.done {
 	case doneOpen:
 		freeFile(p.file)
-	case doneClose:
+	case doneClose, doneReap:
 		finishClose(p) // no server: nothing holds the handle any more
 	}
 	p.done = doneNone

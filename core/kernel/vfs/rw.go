@@ -231,9 +231,6 @@ func Fsync(c task.Call, d *task.FD) task.Result {
 //
 //go:nosplit
 func Sync(c task.Call) task.Result {
-	if _, mine, done := Resumed(c); mine && done {
-		return task.Ret(0) // sync(2) cannot fail
-	}
 	p := begin(c, doneStatus)
 	m := abi.Message{Label: abi.FSSync}
 	m.Words[0] = abi.FSSyncAll

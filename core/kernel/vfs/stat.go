@@ -40,9 +40,6 @@ func pathReq(p *pending, what uint8, dirfd uint64, va uintptr, write bool, op, w
 //
 //go:nosplit
 func Newfstatat(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	p := begin(c, doneStat)
 	p.buf = c.Ptr(2)
 	return pathReq(p, whatStat, c.FD(0), c.Ptr(1), false, abi.FSStat, 0)
@@ -52,9 +49,6 @@ func Newfstatat(c task.Call) task.Result {
 //
 //go:nosplit
 func Stat(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	p := begin(c, doneStat)
 	p.buf = c.Ptr(1)
 	return pathReq(p, whatStat, fdcwd, c.Ptr(0), false, abi.FSStat, 0)
@@ -64,9 +58,6 @@ func Stat(c task.Call) task.Result {
 //
 //go:nosplit
 func Statx(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	p := begin(c, doneStatx)
 	p.buf = c.Ptr(4)
 	return pathReq(p, whatStat, c.FD(0), c.Ptr(1), false, abi.FSStat, 0)
@@ -76,9 +67,6 @@ func Statx(c task.Call) task.Result {
 //
 //go:nosplit
 func Faccessat(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return accessAt(c, c.FD(0), c.Ptr(1), c.Arg(2))
 }
 
@@ -86,9 +74,6 @@ func Faccessat(c task.Call) task.Result {
 //
 //go:nosplit
 func Access(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return accessAt(c, fdcwd, c.Ptr(0), c.Arg(1))
 }
 
@@ -107,9 +92,6 @@ func accessAt(c task.Call, dirfd uint64, va uintptr, mode uint64) task.Result {
 //
 //go:nosplit
 func Readlinkat(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return pathCall(c, doneReadlink, whatReadlink, c.FD(0), c.Ptr(1), false, abi.FSStat, 0)
 }
 
@@ -117,9 +99,6 @@ func Readlinkat(c task.Call) task.Result {
 //
 //go:nosplit
 func Readlink(c task.Call) task.Result {
-	if r, mine, done := Resumed(c); mine && done {
-		return r
-	}
 	return pathCall(c, doneReadlink, whatReadlink, fdcwd, c.Ptr(0), false, abi.FSStat, 0)
 }
 
