@@ -177,6 +177,11 @@ func Run(o Options) ([]Result, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
+	if rel, err := filepath.Rel(o.Paths.Root, o.OutDir); err != nil || rel == ".." || strings.HasPrefix(rel, "../") || filepath.IsAbs(rel) {
+		// The policy names a module's binary by a path inside the repository (rule
+		// binary-path): the test binaries must be built there.
+		return nil, fmt.Errorf("the test binaries' folder %s must lie inside the repository %s", o.OutDir, o.Paths.Root)
+	}
 	pkgs, err := List(o.Dir, o.Pkgs)
 	if err != nil {
 		return nil, err
@@ -456,7 +461,7 @@ end
 	}
 	for _, r := range rs {
 		bin := r.Binary
-		if rel, err := filepath.Rel(o.Paths.Root, r.Binary); err == nil && !strings.HasPrefix(rel, "..") {
+		if rel, err := filepath.Rel(o.Paths.Root, r.Binary); err == nil {
 			bin = filepath.ToSlash(rel) // the policy names binaries relative to the repository
 		}
 		dir := PkgDir(r.Pkg)
