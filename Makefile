@@ -7,7 +7,7 @@ ARGS     ?=
 # checks do not apply to core/.
 VETFLAGS := -unsafeptr=false -framepointer=false
 
-.PHONY: all run debug test demo inject inject-disk fuzz clean cli
+.PHONY: all run debug test demo inject inject-disk fuzz clean cli gotest
 
 # Build the kernel ELF, the bootable Multiboot image and the bundled modules; check the policy.
 all: cli
@@ -25,6 +25,11 @@ debug: cli
 # The Channel File 291 incident in three deployments (docs/demo.md); report in build/demo/.
 demo: cli
 	$(SIMPLEOS) demo cf291
+
+# Standard-library tests run inside SimpleOS (docs/gotest.md); PKGS and ARGS to change them.
+PKGS ?= regexp compress/gzip archive/tar image/png text/template go/scanner
+gotest: cli
+	$(SIMPLEOS) test $(ARGS) $(PKGS)
 
 # The quick fault-injection campaign (docs/fault-injection.md); results in build/inject/.
 inject: cli

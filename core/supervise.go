@@ -576,7 +576,10 @@ func (st *supervisorState) ended(ev kernel.TaskEvent) {
 	}
 	st.mu.Unlock()
 
-	fmt.Printf("%s [ring %d, pid %d, cpu %v; %s]\n", line, a.spec.Ring, ev.PID, ev.CPU.Round(time.Millisecond), d.Why)
+	// "ran" is the instance's wall time from its start to its end by the core's clock: what
+	// `simpleos test` reports for a test binary, as go test reports a package's time.
+	fmt.Printf("%s [ring %d, pid %d, cpu %v, ran %v; %s]\n", line, a.spec.Ring, ev.PID, ev.CPU.Round(time.Millisecond),
+		(ev.At - ev.Started).Round(time.Millisecond), d.Why)
 	if ev.Why == kernel.WhyMemoryQuota {
 		fmt.Printf("supervisor: %s reached its memory quota of %d MiB: raise it with `quota SIZE` in its policy module, or with taskmem=MB on the kernel command line (simpleos run --append taskmem=MB) for a task the policy does not list\n",
 			a.spec.Name, st.quotaOf(a)>>20)

@@ -252,7 +252,7 @@ func TestCrashLoopIsQuarantined(t *testing.T) {
 	res := bootApps(t, "restart=on-failure crashbudget=3 backoff=5", time.Minute, nil, "crashloop", "hello")
 	out := string(res.Output)
 	assert.Equal(t, 3, strings.Count(out, "[crashloop] crashloop: starting"), "started exactly crash-budget times")
-	assert.Regexp(t, `app crashloop faulted: page fault \(#PF\) at main\.\w+\+0x[0-9a-f]+ addr=0x0 \[ring 3, pid \d+, cpu \S+; quarantined: 3 crashes within 10s`, out)
+	assert.Regexp(t, `app crashloop faulted: page fault \(#PF\) at main\.\w+\+0x[0-9a-f]+ addr=0x0 \[ring 3, pid \d+, cpu \S+, ran \S+; quarantined: 3 crashes within 10s`, out)
 	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
 }
 

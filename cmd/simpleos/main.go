@@ -30,6 +30,7 @@ var commands = []command{
 	{"content", "`simpleos content check FILE...`: parse and validate channel files", runContent},
 	{"bench", "run the benchmark suite; `simpleos bench -h` for flags", runBench},
 	{"disk", "`simpleos disk create|ls|cat|put|get IMAGE ...`: the FAT32 disk image", runDisk},
+	{"test", "`simpleos test [flags] PKG...`: go test, the test binaries run in SimpleOS", runTest},
 }
 
 func main() {

@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/simpleos/simpleos/boot"
 	"github.com/simpleos/simpleos/boot/disk"
+	"github.com/simpleos/simpleos/boot/gotest"
 )
 
 // exitInterrupted is the status after Ctrl-C, as shells report SIGINT.
@@ -108,6 +110,12 @@ func parseRunArgs(args []string) (runArgs, error) {
 		r.Apps = append(r.Apps, a)
 	}
 	boot.NameApps(r.Apps)
+	if q := gotest.DefaultQuota(o.MemMB) >> 20; len(r.Apps) > 0 && q > 64 && !hasWordPrefix(o.Append, "taskmem=") {
+		// An --app program's quota follows the guest's memory, as simpleos test's do (a Go
+		// program's tests need more than 64 MiB). The core's default stays 64 MiB, which the
+		// fault-injection campaigns' budgets assume; taskmem= on the command line wins.
+		o.Append = strings.TrimSpace(o.Append + " taskmem=" + strconv.FormatInt(q, 10))
+	}
 	if _, err := boot.AppModules(r.Apps); err != nil { // e.g. arguments too long for the core
 		return runArgs{}, usageErrorf("run: %w", err)
 	}

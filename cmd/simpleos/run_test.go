@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,6 +43,26 @@ func TestParseRunArgsAllFlags(t *testing.T) {
 		NoIOMMU: true,
 	}, r.Options)
 	assert.Nil(t, r.Apps)
+}
+
+func TestAppQuotaFollowsTheGuestsMemory(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\nfunc main() {}\n"), 0o644))
+	hello := filepath.Join(dir, "hello")
+	cmd := exec.Command("go", "build", "-o", hello, "main.go")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GO111MODULE=off")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	r, err := parseRunArgs([]string{"--mem", "1024", "--app", hello})
+	require.NoError(t, err)
+	assert.Equal(t, "taskmem=256", r.Options.Append)
+	r, err = parseRunArgs([]string{"--mem", "1024", "--append", "taskmem=100", "--app", hello})
+	require.NoError(t, err)
+	assert.Equal(t, "taskmem=100", r.Options.Append, "the command line wins")
+	r, err = parseRunArgs([]string{"--app", hello})
+	require.NoError(t, err)
+	assert.Empty(t, r.Options.Append, "256 MiB: the core's 64 MiB")
 }
 
 func TestDefaultDisk(t *testing.T) {
