@@ -163,14 +163,28 @@ func TestInjectFilesTiered(t *testing.T) {
 	assert.Zero(t, s.ByOutcome[campaign.Hang])
 	assert.Empty(t, rs[0].Campaign.Errors)
 	for _, in := range rs[0].Injections {
-		if in.Class != "fs-corrupt-read" {
-			assert.Contains(t, []string{campaign.Restarted, campaign.Quarantined}, in.Outcome, "id %d %s: %s", in.ID, in.Class, in.Detail)
+		if in.Class == "fs-corrupt-read" {
+			// FAT32 has no checksums: a flipped bit in a FAT entry or a directory entry may
+			// lead the server to another file's clusters or a wrong size, which nothing in the
+			// format can tell. The soak client reports that as a breach; it is logged here,
+			// and counted in the campaign's figures (docs/fault-injection.md).
+			t.Logf("fs-corrupt-read id %d: %s: %s", in.ID, in.Outcome, in.Detail)
+			continue
 		}
+		assert.Contains(t, []string{campaign.Restarted, campaign.Quarantined}, in.Outcome, "id %d %s: %s", in.ID, in.Class, in.Detail)
 	}
 	log := transcripts(t, out)
 	assert.Contains(t, log, "[filetest] filetest: soak in /data/soak")
+	assert.Contains(t, log, "fs: serving / (FAT32 on blk, 64 MiB)", "each boot has a FAT32 volume")
 	assert.Contains(t, log, "fs: fault: fs-crash-mid-write: device write ")
 	assert.Contains(t, log, "fs: fault: fs-hang: the server stops answering")
 	assert.Contains(t, log, "watchdog: killing pid ")
-	assert.NotContains(t, log, "BREACH")
+	fscks, _ := filepath.Glob(filepath.Join(out, "disks", "*.fsck"))
+	require.NotEmpty(t, fscks, "each boot's image was checked")
+	for _, f := range fscks {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(string(b), "fsck.fat -n: exit 0") || campaign.OnlyLostClusters(string(b)),
+			"%s: fsck.fat found more than lost clusters:\n%s", f, b)
+	}
 }

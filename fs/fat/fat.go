@@ -62,6 +62,7 @@ type Device interface {
 const (
 	clusterMask = 0x0FFFFFFF
 	eoc         = 0x0FFFFFFF
+	eocMin      = 0x0FFFFFF8 // end-of-chain markers are eocMin..eoc
 	badCluster  = 0x0FFFFFF7
 )
 

@@ -135,11 +135,14 @@ func crash(path string, seed uint64, size int64, trigger string) {
 		fail("trigger " + trigger + ": want open:PATH or write:PATH")
 	}
 	// The first calls may still find the server restarting: EIO is a failed call, not an answer.
-	for try := 0; ; try++ {
+	// Without a server the core's VFS answers ENOENT for every path, with a restarting one
+	// EIO: say what each try got.
+	for try := 1; ; try++ {
 		_, err := os.Stat(path)
 		if err == nil || try == 50 {
 			break
 		}
+		fmt.Printf("filetest: stat %s after the crash, try %d: %v\n", path, try, err)
 		time.Sleep(100 * time.Millisecond)
 	}
 	verifyFile(path, seed, size)

@@ -28,6 +28,7 @@ type slot struct {
 // soakStats are the soak's counts, printed every 25 rounds.
 type soakStats struct {
 	rounds, fsynced, verified, failedCalls, failedReads, breaches int
+	enoent                                                        int // transient ENOENT: the server was restarting
 }
 
 // soak is the file-system campaign's data-integrity client (docs/fault-injection.md,
@@ -67,7 +68,22 @@ func soak(dir string) {
 			if !slots[k].valid {
 				continue
 			}
-			switch err := soakVerify(soakPath(dir, k), slots[k]); {
+			err := soakVerify(soakPath(dir, k), slots[k])
+			if errors.Is(err, errGone) {
+				// Without a server (it is restarting) the core's VFS answers ENOENT for every
+				// path: look again before calling the file lost.
+				t0 := time.Now()
+				for try := 0; try < 15 && errors.Is(err, errGone); try++ {
+					time.Sleep(200 * time.Millisecond)
+					err = soakVerify(soakPath(dir, k), slots[k])
+				}
+				if !errors.Is(err, errGone) {
+					st.enoent++
+					fmt.Printf("filetest: ENOENT for fsynced %s, then %v %v later: the core's VFS answered while the server was down\n",
+						soakPath(dir, k), orOK(err), time.Since(t0).Round(time.Millisecond))
+				}
+			}
+			switch {
 			case err == nil:
 				st.verified++
 				slots[k].verified++
@@ -83,17 +99,28 @@ func soak(dir string) {
 		}
 		st.rounds++
 		if st.rounds%25 == 0 {
-			fmt.Printf("filetest: soak: %d rounds, %d files fsynced, %d read back intact, %d writes and %d reads failed, %d breaches\n",
-				st.rounds, st.fsynced, st.verified, st.failedCalls, st.failedReads, st.breaches)
+			fmt.Printf("filetest: soak: %d rounds, %d files fsynced, %d read back intact, %d writes and %d reads failed, %d transient ENOENT, %d breaches\n",
+				st.rounds, st.fsynced, st.verified, st.failedCalls, st.failedReads, st.enoent, st.breaches)
 		}
-		time.Sleep(max(2*time.Since(start), 50*time.Millisecond)) // leave the server CPU
+		// Leave the server CPU; a round slowed by a server's restart must not stop the soak.
+		time.Sleep(min(max(2*time.Since(start), 50*time.Millisecond), 500*time.Millisecond))
 	}
 }
 
 func soakPath(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("slot%d", i)) }
 
-// errWrong marks a read that returned, wrongly.
-var errWrong = errors.New("wrong")
+// errWrong marks a read that returned, wrongly; errGone (which wraps it) a file not found.
+var (
+	errWrong = errors.New("wrong")
+	errGone  = fmt.Errorf("%w: gone", errWrong)
+)
+
+func orOK(err error) any {
+	if err == nil {
+		return "read back intact"
+	}
+	return err
+}
 
 func soakWrite(path string, seed uint64, size int64) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -119,7 +146,12 @@ func soakVerify(path string, s slot) error {
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("%w: %s is gone (%v)", errWrong, path, err)
+		var names []string
+		es, derr := os.ReadDir(filepath.Dir(path))
+		for _, e := range es {
+			names = append(names, e.Name())
+		}
+		return fmt.Errorf("%w: %s (%v; its directory lists %q, %v)", errGone, path, err, names, derr)
 	case err != nil:
 		return err
 	case int64(len(b)) != s.size:
