@@ -321,6 +321,19 @@ func (f *FS) metaSector(s uint64) ([]byte, error) {
 	return b, nil
 }
 
+// DropCleanCache forgets the cached directory sectors that hold nothing unwritten: they are
+// read from the device again on their next use. The fault-injection framework calls it so
+// that a corrupted read (ring3/fs/fsfault) can strike a directory after the mount.
+func (f *FS) DropCleanCache() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for s := range f.meta {
+		if !f.metaDirty[s] && !f.fresh[s] {
+			delete(f.meta, s)
+		}
+	}
+}
+
 func (f *FS) dirtyMeta(s uint64) {
 	if !f.metaDirty[s] {
 		f.metaDirty[s] = true

@@ -39,5 +39,6 @@ func mountDisk(wait time.Duration, sab *fsfault.Sabotage) (fs.FS, server.MountOp
 	case err != nil:
 		return nil, server.MountOptions{}, "", fmt.Errorf("cannot read the disk: %w", err)
 	}
+	sab.Watch(vol)
 	return vol, fatMount, "FAT32 on blk, " + formatSize(dev.Sectors()*fat.SectorSize), nil
 }

@@ -12,7 +12,11 @@
 //	fs-corrupt-read     ReadHook (fat.WithReadHook) flips one bit in the next FAT or directory
 //	                    read: in a FAT, in the 28-bit value of an entry up to the last one in
 //	                    use; in a directory sector, in an entry in use (any bit of the sector
-//	                    if none is). Unless the server dies of it, it reports Handled 2 s later
+//	                    if none is). The FAT is read only at mount: with a delay of 0 the
+//	                    fault strikes it. With a delay, Watch has the volume forget its clean
+//	                    directory sectors when the delay passes, so that the next lookup reads
+//	                    one again and the fault strikes it. Unless the server dies of it, it
+//	                    reports Handled 2 s later
 //	fs-hang             Request (called by every worker before it handles a request) blocks
 //	                    forever once the fault is due: the server stops answering; its
 //	                    liveness heartbeat stops with it (Busy)
@@ -99,6 +103,18 @@ func (d *device) WriteAt(p []byte, sector uint64) error {
 		*nilp = 1 // a file-system bug, between two device writes of a request
 	}
 	return err
+}
+
+// Watch is called with the mounted volume: for fs-corrupt-read with a delay, it drops the
+// volume's clean directory sectors once the delay has passed (see the package comment).
+func (s *Sabotage) Watch(vol interface{ DropCleanCache() }) {
+	if s == nil || s.Spec.Class != fault.FSCorruptRead || s.Spec.Delay == 0 {
+		return
+	}
+	go func() {
+		time.Sleep(time.Until(s.start.Add(s.Spec.Delay)))
+		vol.DropCleanCache()
+	}()
 }
 
 // ReadHook is fat.WithReadHook's hook: fs-corrupt-read strikes in it.

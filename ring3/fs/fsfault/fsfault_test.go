@@ -83,7 +83,9 @@ func TestCorruptReadFlipsOneMetadataBit(t *testing.T) {
 		}
 		v, err := fat.Mount(dev, fat.WithReadHook(hook))
 		require.NoError(t, err)
-		time.Sleep(tc.delay) // mounted before the delay passed: the next directory read strikes
+		_, _ = v.Stat("a") // the root's sectors cached before the delay passed...
+		s.Watch(v)
+		time.Sleep(tc.delay + 50*time.Millisecond) // ...and dropped when it did: read again
 		_, _ = v.Stat("a")
 		_, _ = v.Stat("b")
 		assert.Equal(t, []fat.ReadKind{tc.kind}, flips, "the first read of its kind, once")
