@@ -13,6 +13,10 @@ import (
 	"github.com/simpleos/simpleos/ring3/fs/server"
 )
 
+// errUnreadable marks a disk that is there but could not be read (a driver that died under
+// the request, a device error): not a reason to serve "/" from memory.
+var errUnreadable = errors.New("unreadable")
+
 // fatMount is how a FAT32 volume is served: names fold case, the read-only attribute shows as
 // 0444, times are kept to 2 s.
 var fatMount = server.MountOptions{FoldCase: true, ReadOnlyMode: true, TimeGranularity: 2 * time.Second}
@@ -37,7 +41,7 @@ func mountDisk(wait time.Duration, sab *fsfault.Sabotage) (fs.FS, server.MountOp
 	case errors.Is(err, syscall.EINVAL):
 		return nil, server.MountOptions{}, "", errors.New("the disk holds no FAT32 volume with 512-byte sectors")
 	case err != nil:
-		return nil, server.MountOptions{}, "", fmt.Errorf("cannot read the disk: %w", err)
+		return nil, server.MountOptions{}, "", fmt.Errorf("cannot read the disk: %w: %w", errUnreadable, err)
 	}
 	sab.Watch(vol)
 	return vol, fatMount, "FAT32 on blk, " + formatSize(dev.Sectors()*fat.SectorSize), nil

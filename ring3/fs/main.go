@@ -6,7 +6,9 @@
 // read does not hold up another's stat.
 //
 // When the disk cannot be mounted (no block driver, no disk, not FAT32) it says why in one
-// line and serves "/" from memory instead, so that the system still runs.
+// line and serves "/" from memory instead, so that the system still runs. A disk that is
+// there but fails a read is mounted again (10 tries, 300 ms apart), then the server exits for
+// a restart: it never stands in for a disk it could not read.
 //
 // Flags: --tmp-size=SIZE bounds /tmp (and a memory "/"): ENOSPC beyond (default 32MiB);
 // --workers=N serving threads (default 4); --blk-wait=D how long to wait for the block driver
@@ -69,6 +71,18 @@ func main() {
 	}
 	s := server.New(server.Options{})
 	root, opts, what, err := mountDisk(*blkWait, w.sab)
+	for try := 1; errors.Is(err, errUnreadable); try++ {
+		// A disk that is there but failed a read (its driver died under the request): serving
+		// "/" from memory instead would hide every file and lose whatever is written there.
+		// Try again; in the end exit, and let the supervisor restart (or quarantine) us.
+		if try == 10 {
+			fmt.Fprintf(os.Stderr, "fs: /: %v: exiting for a restart\n", err)
+			os.Exit(1)
+		}
+		fmt.Printf("fs: /: %v: trying again\n", err)
+		time.Sleep(300 * time.Millisecond)
+		root, opts, what, err = mountDisk(*blkWait, w.sab)
+	}
 	if err != nil {
 		fmt.Printf("fs: /: %v: serving / from memory instead (nothing written there survives a restart)\n", err)
 		root, opts, what = memfs.New(int64(tmpSize)), server.MountOptions{}, "memory, "+formatSize(uint64(tmpSize))
