@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -443,17 +445,29 @@ func checkDisk(img string) {
 	}
 }
 
-// OnlyLostClusters reports whether fsck.fat -n's findings are all lost clusters (in use in the
-// FAT, in no file) and the free count that follows from them: what a crash inside FAT32's
-// ordered sync may leave (fs/fat).
+// OnlyLostClusters reports whether fsck.fat -n's findings are all what a crash inside FAT32's
+// ordered sync (fs/fat) may leave when every write issued before it reached the disk: lost
+// clusters (in use in the FAT, in no file) and the free count that follows from them, the two
+// FATs differing in a sector (a crash between its two writes: the first FAT, written first,
+// is the newer) and a truncated file's chain longer than its size.
 func OnlyLostClusters(out string) bool {
+	sizes := regexp.MustCompile(`File size is (\d+) bytes, cluster chain length is (>? ?)(\d+) bytes`)
 	for _, line := range strings.Split(out, "\n") {
 		line = strings.TrimSpace(line)
 		switch {
 		case line == "", strings.HasPrefix(line, "fsck.fat "), strings.HasPrefix(line, "/"),
 			strings.HasPrefix(line, "Leaving filesystem unchanged"), strings.HasPrefix(line, "Reclaimed "),
 			strings.HasPrefix(line, "Free cluster summary wrong"), strings.HasPrefix(line, "Auto-correcting"),
-			strings.HasPrefix(line, "Checking we can access the last sector"):
+			strings.HasPrefix(line, "Checking we can access the last sector"),
+			line == "FATs differ but appear to be intact.", line == "Using first FAT.",
+			strings.HasPrefix(line, "Truncating file to "):
+		case sizes.MatchString(line):
+			m := sizes.FindStringSubmatch(line)
+			size, _ := strconv.Atoi(m[1])
+			chain, _ := strconv.Atoi(m[3])
+			if size > chain {
+				return false
+			}
 		default:
 			return false
 		}
