@@ -7,7 +7,7 @@ ARGS     ?=
 # checks do not apply to core/.
 VETFLAGS := -unsafeptr=false -framepointer=false
 
-.PHONY: all run debug test demo inject inject-disk fuzz clean cli gotest
+.PHONY: all run debug test demo inject inject-disk inject-files fuzz clean cli gotest
 
 # Build the kernel ELF, the bootable Multiboot image and the bundled modules; check the policy.
 all: cli
@@ -38,6 +38,11 @@ inject: cli
 # The block driver campaign (docs/fault-injection.md, driver classes); results in build/inject-disk/.
 inject-disk: cli
 	$(SIMPLEOS) inject --parallel 1 --deployment both --out build/inject-disk scenarios/disk.scn
+
+# The file-system server campaign (docs/fault-injection.md, file-system classes); results in
+# build/inject-files/. Tiered only: the server is a ring-3 task in both deployments.
+inject-files: cli
+	$(SIMPLEOS) inject --parallel 1 --deployment tiered --out build/inject-files scenarios/files.scn
 
 # The long system-call fuzzing campaign (docs/security.md): 20 boots, each with a fuzzer in
 # rings 1, 2 and 3 making 170,000 calls, two machines at a time: 10.2 million calls, and the

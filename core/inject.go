@@ -109,7 +109,7 @@ type injector struct {
 		want uint64
 	}
 	dmaCanary uint64 // physical address of the page dma-wild aims the device at
-	soak      *app   // the data-integrity client of blk campaigns (blktest --soak)
+	soaks     []*app // the data-integrity clients: blktest --soak (blk), filetest --soak (fs)
 }
 
 // taskEnd is what the supervisor tells the runner about an instance's end.
@@ -147,10 +147,12 @@ func (in *injector) layout(a *app) layout {
 
 func (in *injector) run() {
 	protocolf("inject: campaign %d injections, deployment %s", len(in.plan), in.mode)
-	for _, j := range in.plan {
-		if j.target == blkModule {
-			in.startSoak()
-			break
+	for _, c := range soakClients {
+		for _, j := range in.plan {
+			if j.target == c.target {
+				in.startSoak(c)
+				break
+			}
 		}
 	}
 	for _, j := range in.plan {
@@ -158,8 +160,11 @@ func (in *injector) run() {
 		var outcome, detail string
 		var recovery time.Duration
 		inCore := in.mode == "monolithic"
-		if j.target == blkModule {
+		switch j.target {
+		case blkModule:
 			inCore = in.st.blkMode == "monolithic"
+		case fsModule:
+			inCore = false // the file-system server is a ring-3 task in both deployments
 		}
 		switch {
 		case inCore && fault.IsDriver(j.class):
@@ -171,6 +176,9 @@ func (in *injector) run() {
 		}
 		if j.target == blkModule && outcome != "hang" {
 			time.Sleep(time.Second) // the data-integrity client checks what the driver acknowledged
+		}
+		if j.target == fsModule && outcome != "hang" {
+			time.Sleep(2 * time.Second) // ...and what the file system's restarted server reads back
 		}
 		if o, d := in.checkCanaries(); o != "" {
 			outcome, detail = o, d
@@ -578,40 +586,46 @@ func dmaCanaryChanged(f uint64) (off uintptr, v uint64, ok bool) {
 	return off, v, ok
 }
 
-// soakModule is the data-integrity client's module name: blktest, started with --soak.
-const soakModule = "blktest"
+// A soakClient is a campaign's data-integrity client: started, with its one argument, once
+// its target serves the endpoint, when the plan injects into target.
+type soakClient struct{ target, endpoint, module, arg string }
 
-// startSoak starts the data-integrity client once the block driver serves.
-func (in *injector) startSoak() {
-	a := in.app(soakModule)
+var soakClients = []soakClient{
+	{blkModule, "blk", "blktest", "--soak"}, // writes, flushes and reads back disk slots
+	{fsModule, "fs", "filetest", "--soak"},  // writes, fsyncs and reads back files in /data/soak
+}
+
+// fsModule is the file-system server's module name.
+const fsModule = "fs"
+
+// startSoak starts a data-integrity client once the module it checks serves.
+func (in *injector) startSoak(c soakClient) {
+	a := in.app(c.module)
 	if a == nil {
-		fmt.Println("inject: no blktest module: the blk campaign runs without a data-integrity client")
+		fmt.Printf("inject: no %s module: the %s campaign runs without a data-integrity client\n", c.module, c.target)
 		return
 	}
-	for i := 0; i < 1500 && kernel.EndpointServer(blkEndpoint) == 0; i++ {
+	for i := 0; i < 1500 && kernel.EndpointServer(c.endpoint) == 0; i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
 	in.st.mu.Lock()
-	a.injectArg = "--soak"
+	a.injectArg = c.arg
 	in.st.mu.Unlock()
 	in.st.start(a)
-	in.soak = a
+	in.soaks = append(in.soaks, a)
 }
 
-const blkEndpoint = "blk"
-
-// checkSoak reports a breach if the data-integrity client reported acknowledged data lost
-// or corrupted (inject_report; its output is not trusted).
+// checkSoak reports a breach if a data-integrity client reported acknowledged data lost or
+// corrupted (inject_report; its output is not trusted).
 func (in *injector) checkSoak() (string, string) {
-	if in.soak == nil {
-		return "", ""
-	}
-	in.st.mu.Lock()
-	pid := in.soak.pid
-	in.st.mu.Unlock()
-	if pid != 0 && inject.Report(pid) == uint64(fault.Breach) {
-		inject.ClearReport(pid)
-		return "breach", "the data-integrity client (blktest --soak) read back acknowledged data lost or corrupted"
+	for _, a := range in.soaks {
+		in.st.mu.Lock()
+		pid := a.pid
+		in.st.mu.Unlock()
+		if pid != 0 && inject.Report(pid) == uint64(fault.Breach) {
+			inject.ClearReport(pid)
+			return "breach", fmt.Sprintf("the data-integrity client (%s --soak) read back acknowledged data lost or corrupted", a.spec.Name)
+		}
 	}
 	return "", ""
 }

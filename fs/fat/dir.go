@@ -48,6 +48,13 @@ func (f *FS) dirSectors(first uint32) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(cs) > 0 && f.fat[cs[len(cs)-1]] < eocMin {
+		// A directory's chain ends in a free or bad cluster: no crash leaves that (a directory
+		// grows by a cluster linked in the FAT before its sectors are written, and its chain is
+		// freed only after its entry is gone), so the FAT is corrupt. Refuse it rather than
+		// list a directory cut short, whose missing entries would look like deleted files.
+		return nil, syscall.EIO
+	}
 	out := make([]uint64, 0, len(cs)*int(f.spc))
 	for _, c := range cs {
 		for s := f.clusterSector(c); s < f.clusterSector(c)+uint64(f.spc); s++ {

@@ -62,6 +62,7 @@ type Device interface {
 const (
 	clusterMask = 0x0FFFFFFF
 	eoc         = 0x0FFFFFFF
+	eocMin      = 0x0FFFFFF8 // end-of-chain markers are eocMin..eoc
 	badCluster  = 0x0FFFFFF7
 )
 
@@ -96,6 +97,7 @@ type FS struct {
 	open       map[entryLoc]*node // open files, by the location of their entry
 	failed     error              // a device error during Sync: the FS refuses further writes
 	readOnlyFS bool
+	readHook   func(kind ReadKind, p []byte, sector uint64)
 }
 
 var _ fs.FS = (*FS)(nil)
@@ -106,6 +108,35 @@ type Option func(*FS)
 // WithClock sets the clock for modification times (time.Now by default).
 func WithClock(now func() time.Time) Option { return func(f *FS) { f.now = now } }
 
+// ReadKind says what a device read was for (WithReadHook).
+type ReadKind int
+
+const (
+	ReadBoot   ReadKind = iota // the boot sector, at mount
+	ReadFAT                    // the first FAT, whole, at mount
+	ReadDir                    // one sector of a directory, on its first use
+	ReadFSInfo                 // the FSInfo sector, during a Sync
+	ReadData                   // file data
+)
+
+// WithReadHook calls hook after every successful device read with what it was for, the bytes
+// read (which hook may change: the fault-injection framework corrupts metadata with it,
+// ring3/fs/fsfault) and the first sector.
+func WithReadHook(hook func(kind ReadKind, p []byte, sector uint64)) Option {
+	return func(f *FS) { f.readHook = hook }
+}
+
+// read reads p at sector from the device and passes it to the read hook.
+func (f *FS) read(kind ReadKind, p []byte, sector uint64) error {
+	if err := f.dev.ReadAt(p, sector); err != nil {
+		return err
+	}
+	if f.readHook != nil {
+		f.readHook(kind, p, sector)
+	}
+	return nil
+}
+
 // Mount reads the FAT32 file system at sector 0 of dev.
 func Mount(dev Device, opts ...Option) (*FS, error) {
 	f := &FS{dev: dev, now: time.Now, disk: map[uint32]uint32{}, fatDirty: map[uint32]bool{},
@@ -114,7 +145,7 @@ func Mount(dev Device, opts ...Option) (*FS, error) {
 		o(f)
 	}
 	b := make([]byte, SectorSize)
-	if err := dev.ReadAt(b, 0); err != nil {
+	if err := f.read(ReadBoot, b, 0); err != nil {
 		return nil, syscall.EIO
 	}
 	le := binary.LittleEndian
@@ -149,7 +180,7 @@ func Mount(dev Device, opts ...Option) (*FS, error) {
 		return nil, syscall.EINVAL
 	}
 	raw := make([]byte, int(f.fatSectors)*SectorSize)
-	if err := dev.ReadAt(raw, uint64(f.reserved)); err != nil {
+	if err := f.read(ReadFAT, raw, uint64(f.reserved)); err != nil {
 		return nil, syscall.EIO
 	}
 	f.fat = make([]uint32, f.clusters+2)
@@ -283,11 +314,24 @@ func (f *FS) metaSector(s uint64) ([]byte, error) {
 		return b, nil
 	}
 	b := make([]byte, SectorSize)
-	if err := f.dev.ReadAt(b, s); err != nil {
+	if err := f.read(ReadDir, b, s); err != nil {
 		return nil, syscall.EIO
 	}
 	f.meta[s] = b
 	return b, nil
+}
+
+// DropCleanCache forgets the cached directory sectors that hold nothing unwritten: they are
+// read from the device again on their next use. The fault-injection framework calls it so
+// that a corrupted read (ring3/fs/fsfault) can strike a directory after the mount.
+func (f *FS) DropCleanCache() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for s := range f.meta {
+		if !f.metaDirty[s] && !f.fresh[s] {
+			delete(f.meta, s)
+		}
+	}
 }
 
 func (f *FS) dirtyMeta(s uint64) {
@@ -425,7 +469,7 @@ func (f *FS) writeFSInfo() error {
 		return nil
 	}
 	b := make([]byte, SectorSize)
-	if err := f.dev.ReadAt(b, uint64(f.fsInfoSector)); err != nil {
+	if err := f.read(ReadFSInfo, b, uint64(f.fsInfoSector)); err != nil {
 		return err
 	}
 	le := binary.LittleEndian

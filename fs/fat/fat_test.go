@@ -1,6 +1,8 @@
 package fat_test
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -364,4 +366,47 @@ func fsck(t *testing.T, image, what string) {
 	}
 	out, err := exec.Command("fsck.fat", "-n", image).CombinedOutput()
 	assert.NoError(t, err, "fsck.fat on %s: %s", what, out)
+}
+
+// A directory whose chain in the FAT ends in a free cluster (a corrupt FAT: no crash leaves
+// that) is EIO, not a shorter directory whose lost entries would look like deleted files.
+func TestDirectoryChainIntoAFreeClusterIsEIO(t *testing.T) {
+	dev := newMemDev(image(t))
+	v, err := fat.Mount(dev)
+	require.NoError(t, err)
+	require.NoError(t, v.Mkdir("d", 0o755))
+	for i := range 40 {
+		h, err := v.Open(fmt.Sprintf("d/file-%02d", i), fs.O_RDWR|fs.O_CREAT, 0o644)
+		require.NoError(t, err)
+		require.NoError(t, h.Close())
+	}
+	require.NoError(t, v.Sync())
+	require.NoError(t, dev.Flush())
+	clusters, _, _ := v.Statfs()
+	last := clusters + 1 // the last cluster: free on this nearly empty volume
+
+	// Every link in the FAT (only d's chain has any: the files are empty) now leads to a free
+	// cluster.
+	corrupt := func(kind fat.ReadKind, p []byte, _ uint64) {
+		if kind != fat.ReadFAT {
+			return
+		}
+		n := len(p) / 4
+		for i := 2; i < n; i++ {
+			if x := binary.LittleEndian.Uint32(p[4*i:]) & 0x0FFFFFFF; x >= 2 && x < 0x0FFFFFF0 {
+				binary.LittleEndian.PutUint32(p[4*i:], last)
+			}
+		}
+	}
+	v, err = fat.Mount(dev, fat.WithReadHook(corrupt))
+	require.NoError(t, err)
+	_, err = v.Stat("d/file-39")
+	assert.ErrorIs(t, err, syscall.EIO)
+	_, err = v.ReadDir("d")
+	assert.ErrorIs(t, err, syscall.EIO)
+
+	v, err = fat.Mount(dev)
+	require.NoError(t, err)
+	_, err = v.Stat("d/file-39")
+	assert.NoError(t, err, "the disk itself is intact")
 }

@@ -570,7 +570,7 @@ func (f *FS) devIO(off int64, p []byte, write bool) error {
 		s := uint64(off / SectorSize)
 		within := int(off % SectorSize)
 		if within != 0 || len(p) < SectorSize {
-			if err := f.dev.ReadAt(buf[:], s); err != nil {
+			if err := f.read(ReadData, buf[:], s); err != nil {
 				return err
 			}
 			k := min(len(p), SectorSize-within)
@@ -590,7 +590,7 @@ func (f *FS) devIO(off int64, p []byte, write bool) error {
 		if write {
 			err = f.dev.WriteAt(p[:k], s)
 		} else {
-			err = f.dev.ReadAt(p[:k], s)
+			err = f.read(ReadData, p[:k], s)
 		}
 		if err != nil {
 			return err

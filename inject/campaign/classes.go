@@ -8,10 +8,12 @@ import (
 )
 
 // classes are the fault classes the core's campaign runner and its in-task agent know: the
-// module classes, then the driver classes (committed by a device driver in its request path).
-var classes = append(fault.Classes(), fault.DriverClasses()...)
+// module classes, then the driver classes (committed by a device driver in its request path),
+// then the file-system classes (committed by the file-system server in its request path).
+var classes = append(append(fault.Classes(), fault.DriverClasses()...), fault.FSClasses()...)
 
-// ModuleClasses returns the classes any module can be given (not the driver classes).
+// ModuleClasses returns the classes any module can be given (not the driver or file-system
+// classes).
 func ModuleClasses() []string { return fault.Classes() }
 
 // Classes returns the fault classes, in their documented order.

@@ -9,14 +9,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/simpleos/simpleos/boot"
+	"github.com/simpleos/simpleos/boot/disk"
 )
 
 // Defaults for zero Config fields.
@@ -314,6 +318,16 @@ func (r *runner) boot(ctx context.Context, dep string, plan []Injection) ([]Inje
 	if o.Timeout == 0 {
 		o.Timeout = BootTimeout(plan)
 	}
+	if o.Disk == "" && targets(plan, "fs") {
+		// The file-system server needs a volume: without one it serves / from memory, and
+		// nothing it is given survives its restarts. Each boot gets its own FAT32 image.
+		img, err := formattedDisk(filepath.Join(r.outDir, "disks"), name)
+		if err != nil {
+			return nil, err
+		}
+		defer checkDisk(img)
+		o.Disk = img
+	}
 	w := &watch{started: time.Now(), last: time.Now(), tee: o.Stdout}
 	o.Stdout = consoleActivity{w}
 	o.Protocol = w
@@ -382,6 +396,83 @@ func (r *runner) boot(ctx context.Context, dep string, plan []Injection) ([]Inje
 	r.mu.Unlock()
 	r.progress.bootDone(w, dep, s.records, len(s.notRun))
 	return s.next, nil
+}
+
+// targets reports whether an injection of plan targets module.
+func targets(plan []Injection, module string) bool {
+	for _, in := range plan {
+		if in.Target == module {
+			return true
+		}
+	}
+	return false
+}
+
+// formattedDisk makes dir/name.img, an empty FAT32 volume of boot.ScratchDiskSize.
+func formattedDisk(dir, name string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	img := filepath.Join(dir, name+".img")
+	_ = os.Remove(img)
+	if err := disk.Create(img, boot.ScratchDiskSize); err != nil {
+		return "", fmt.Errorf("campaign: disk for %s: %w", name, err)
+	}
+	return img, nil
+}
+
+// checkDisk runs fsck.fat -n (dosfstools, when installed) on a campaign boot's image, writes
+// its exit status and output to IMAGE.fsck (without the .img), and removes the image unless
+// fsck.fat found something other than lost clusters.
+func checkDisk(img string) {
+	fsck, err := exec.LookPath("fsck.fat")
+	if err != nil {
+		fsck = "/usr/sbin/fsck.fat"
+		if _, err := os.Stat(fsck); err != nil {
+			_ = os.Remove(img)
+			return
+		}
+	}
+	out, err := exec.Command(fsck, "-n", img).CombinedOutput()
+	status := 0
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+		status = ee.ExitCode()
+	}
+	report := fmt.Sprintf("fsck.fat -n: exit %d\n%s", status, out)
+	_ = os.WriteFile(strings.TrimSuffix(img, ".img")+".fsck", []byte(report), 0o644)
+	if status == 0 || OnlyLostClusters(string(out)) {
+		_ = os.Remove(img)
+	}
+}
+
+// OnlyLostClusters reports whether fsck.fat -n's findings are all what a crash inside FAT32's
+// ordered sync (fs/fat) may leave when every write issued before it reached the disk: lost
+// clusters (in use in the FAT, in no file) and the free count that follows from them, the two
+// FATs differing in a sector (a crash between its two writes: the first FAT, written first,
+// is the newer) and a truncated file's chain longer than its size.
+func OnlyLostClusters(out string) bool {
+	sizes := regexp.MustCompile(`File size is (\d+) bytes, cluster chain length is (>? ?)(\d+) bytes`)
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "", strings.HasPrefix(line, "fsck.fat "), strings.HasPrefix(line, "/"),
+			strings.HasPrefix(line, "Leaving filesystem unchanged"), strings.HasPrefix(line, "Reclaimed "),
+			strings.HasPrefix(line, "Free cluster summary wrong"), strings.HasPrefix(line, "Auto-correcting"),
+			strings.HasPrefix(line, "Checking we can access the last sector"),
+			line == "FATs differ but appear to be intact.", line == "Using first FAT.",
+			strings.HasPrefix(line, "Truncating file to "):
+		case sizes.MatchString(line):
+			m := sizes.FindStringSubmatch(line)
+			size, _ := strconv.Atoi(m[1])
+			chain, _ := strconv.Atoi(m[3])
+			if size > chain {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // notRun records injections that will not run, and why.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/simpleos/simpleos/inject/fault"
 )
 
 const twoScenarios = `# a comment
@@ -64,7 +66,7 @@ func TestParseScenariosRejectsEveryMalformedForm(t *testing.T) {
 	}{
 		{"", `x.scn: no scenarios (a block starts with "scenario NAME")`},
 		{"# only comments\n\n", `x.scn: no scenarios (a block starts with "scenario NAME")`},
-		{block(map[string]string{"class": "nul-deref"}), `x.scn:3: unknown fault class "nul-deref" (known: null-deref, null-deref-recovered, oob-read, wild-write-core, wild-write-task, div-zero, invalid-opcode, privileged, port-io, stack-overflow, endless-loop, mem-exhaust, thread-bomb, bad-ipc, syscall-storm, panic, bitflip-code, bitflip-data, kill, dma-wild, dma-stale, device-hang, crash-mid-write)`},
+		{block(map[string]string{"class": "nul-deref"}), `x.scn:3: unknown fault class "nul-deref" (known: null-deref, null-deref-recovered, oob-read, wild-write-core, wild-write-task, div-zero, invalid-opcode, privileged, port-io, stack-overflow, endless-loop, mem-exhaust, thread-bomb, bad-ipc, syscall-storm, panic, bitflip-code, bitflip-data, kill, dma-wild, dma-stale, device-hang, crash-mid-write, fs-crash-mid-write, fs-corrupt-read, fs-hang)`},
 		{block(map[string]string{"class": "-"}), `x.scn:1: scenario "s": missing "class"`},
 		{block(map[string]string{"target": "-", "count": "-"}), `x.scn:1: scenario "s": missing "target", "count"`},
 		{block(map[string]string{"class": "panic kill"}), `x.scn:3: "class" takes one value, got 2: "panic kill"`},
@@ -215,8 +217,25 @@ func TestDiskScenarios(t *testing.T) {
 		assert.Equal(t, "blk", s.Target, s.Name)
 		classes[s.Class] = true
 	}
-	for _, c := range Classes()[len(ModuleClasses()):] {
+	for _, c := range fault.DriverClasses() {
 		assert.True(t, classes[c], "disk.scn covers %s", c)
 	}
-	assert.Len(t, classes, len(Classes())-len(ModuleClasses()))
+	assert.Len(t, classes, len(fault.DriverClasses()))
+}
+
+func TestFilesScenarios(t *testing.T) {
+	names, shown, err := PolicyTargets("")
+	require.NoError(t, err)
+	scs, _, err := LoadScenarios(filepath.Join("..", "..", "scenarios", "files.scn"))
+	require.NoError(t, err)
+	require.NoError(t, CheckTargets(scs, names, shown))
+	classes := map[string]bool{}
+	for _, s := range scs {
+		assert.Equal(t, "fs", s.Target, s.Name)
+		classes[s.Class] = true
+	}
+	for _, c := range fault.FSClasses() {
+		assert.True(t, classes[c], "files.scn covers %s", c)
+	}
+	assert.Len(t, classes, len(fault.FSClasses()))
 }

@@ -15,15 +15,16 @@ const sysInjectReport = abi.SysInjectReport
 // Arm is called first thing in a module's main. It removes any -inject= argument from os.Args
 // (a malformed one, or any after the first, is reported on stderr and ignored) and, if there
 // was one, starts a goroutine that sleeps the delay, runs Inject and reports the outcome to the
-// core with Report. A driver class (IsDriver) is not run: Arm returns its Spec (ok true) for
-// the driver to commit in its request path; otherwise ok is false.
+// core with Report. A driver or file-system class (IsCommittedByModule) is not run: Arm
+// returns its Spec (ok true) for the module to commit in its request path; otherwise ok is
+// false.
 func Arm() (driver Spec, ok bool) {
 	s, ok := takeArg()
 	if !ok {
 		return Spec{}, false
 	}
 	fmt.Fprintf(os.Stderr, "fault: %s armed: delay %v, seed %d\n", s.Class, s.Delay, s.Seed)
-	if IsDriver(s.Class) {
+	if IsCommittedByModule(s.Class) {
 		return s, true
 	}
 	go func() {

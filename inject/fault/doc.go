@@ -31,6 +31,9 @@
 //	bitflip-data          EXTERNAL: the core flips a bit in the task's data
 //	kill                  EXTERNAL: the core kills the task
 //
+// File-system classes (fs.go: fs-crash-mid-write, fs-corrupt-read, fs-hang) are committed the
+// same way by the file-system server (ring3/fs/fsfault).
+//
 // Driver classes (driver.go: dma-wild, dma-stale, device-hang, crash-mid-write) are about a
 // device: only its driver can commit them, in its request path. Arm hands their Spec back to
 // the module instead of running Inject, and Inject refuses them; tier1/blk/blkfault commits

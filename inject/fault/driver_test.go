@@ -35,3 +35,25 @@ func TestDriverClasses(t *testing.T) {
 	_, ok = Arm()
 	assert.False(t, ok)
 }
+
+func TestFSClasses(t *testing.T) {
+	cs := FSClasses()
+	require.Equal(t, []string{FSCrashMidWrite, FSCorruptRead, FSHang}, cs)
+	for _, c := range cs {
+		assert.True(t, Known(c), c)
+		assert.True(t, IsFS(c), c)
+		assert.True(t, IsCommittedByModule(c), c)
+		assert.False(t, IsDriver(c), c)
+		assert.False(t, IsExternal(c), c)
+		_, err := Inject(c, Targets{}, 1)
+		assert.ErrorContains(t, err, "file-system class", c)
+	}
+	s := Spec{Class: FSCorruptRead, Delay: 300e6, Seed: 3}
+	saved := os.Args
+	defer func() { os.Args = saved }()
+	os.Args = []string{"fs", s.Arg(), "--workers=2"}
+	got, ok := Arm()
+	require.True(t, ok)
+	assert.Equal(t, s, got)
+	assert.Equal(t, []string{"fs", "--workers=2"}, os.Args)
+}

@@ -45,14 +45,14 @@ var classes = [...]string{
 // Classes returns every class, in order.
 func Classes() []string { return append([]string(nil), classes[:]...) }
 
-// Known reports whether class is one of Classes or DriverClasses.
+// Known reports whether class is one of Classes, DriverClasses or FSClasses.
 func Known(class string) bool {
 	for _, c := range classes {
 		if c == class {
 			return true
 		}
 	}
-	return IsDriver(class)
+	return IsDriver(class) || IsFS(class)
 }
 
 // IsExternal reports whether class is executed by the core rather than in the task.
@@ -157,6 +157,9 @@ func Inject(class string, t Targets, seed uint64) (Outcome, error) {
 	}
 	if IsDriver(class) {
 		return 0, fmt.Errorf("fault: %s is a driver class: the driver commits it in its request path", class)
+	}
+	if IsFS(class) {
+		return 0, fmt.Errorf("fault: %s is a file-system class: the file-system server commits it in its request path", class)
 	}
 	return 0, fmt.Errorf("fault: unknown class %q", class)
 }

@@ -10,6 +10,15 @@
 //	filetest verify PATH SEED SIZE  reads the file back and compares
 //	filetest denied PATH...   each path must be EACCES to open for writing
 //	filetest readable PATH... each path must open for reading
+//	filetest soak DIR         the file-system campaign's data-integrity client (soak.go); alone,
+//	                          --soak is soak /data/soak (the campaign runner passes one argument)
+//	filetest durable A SEED SIZE TRIGGER   the durability tests: writes and fsyncs A, then
+//	                          what crash does
+//	filetest crash A SEED SIZE TRIGGER     pulls TRIGGER, which makes the server crash —
+//	                          open:PATH opens PATH (the server's --crash-on-open: the open must
+//	                          fail), write:PATH writes 1 KiB to PATH and fsyncs (an armed
+//	                          fs-crash-mid-write: it may fail) — then reads A back with a new
+//	                          open: "filetest: A intact after the server's crash"
 //
 // The pattern: byte i of a file written with SEED is byte (i*31 + SEED) of its 64-bit word.
 package main
@@ -19,6 +28,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -30,6 +40,26 @@ func main() {
 	}
 	args := os.Args[2:]
 	switch os.Args[1] {
+	case "--soak":
+		soak("/data/soak")
+	case "soak":
+		if len(args) != 1 {
+			fail("soak DIR")
+		}
+		soak(args[0])
+	case "durable", "crash":
+		if len(args) != 4 {
+			fail(os.Args[1] + " PATH SEED SIZE TRIGGER")
+		}
+		seed, err1 := strconv.ParseUint(args[1], 0, 64)
+		size, err2 := strconv.ParseInt(args[2], 0, 64)
+		if err := errors.Join(err1, err2); err != nil {
+			fail(err.Error())
+		}
+		if os.Args[1] == "durable" {
+			writeFile(args[0], seed, size)
+		}
+		crash(args[0], seed, size, args[3])
 	case "abi":
 		if len(args) != 1 {
 			fail("abi DIR")
@@ -79,6 +109,46 @@ func main() {
 	default:
 		fail("unknown mode " + os.Args[1])
 	}
+}
+
+// crash makes the server crash (trigger: open:PATH or write:PATH) and reads path back
+// through the restarted server.
+func crash(path string, seed uint64, size int64, trigger string) {
+	switch kind, p, _ := strings.Cut(trigger, ":"); kind {
+	case "open":
+		_, err := os.Open(p)
+		fmt.Printf("filetest: open %s: %v\n", p, err)
+		if err == nil {
+			fail("the open of " + p + " succeeded: the server did not crash")
+		}
+	case "write":
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err == nil {
+			b := make([]byte, 1024)
+			pattern(1, 0, b)
+			_, err = f.Write(b)
+			if err == nil {
+				err = f.Sync()
+			}
+			f.Close()
+		}
+		fmt.Printf("filetest: write and fsync %s: %v\n", p, err)
+	default:
+		fail("trigger " + trigger + ": want open:PATH or write:PATH")
+	}
+	// The first calls may still find the server restarting: EIO is a failed call, not an answer.
+	// Without a server the core's VFS answers ENOENT for every path, with a restarting one
+	// EIO: say what each try got.
+	for try := 1; ; try++ {
+		_, err := os.Stat(path)
+		if err == nil || try == 50 {
+			break
+		}
+		fmt.Printf("filetest: stat %s after the crash, try %d: %v\n", path, try, err)
+		time.Sleep(100 * time.Millisecond)
+	}
+	verifyFile(path, seed, size)
+	fmt.Printf("filetest: %s intact after the server's crash\n", path)
 }
 
 func fail(msg string) {
