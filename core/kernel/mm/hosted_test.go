@@ -156,10 +156,15 @@ func TestLoansAreReadOnlyAndEndBeforeTheLenderLetsGo(t *testing.T) {
 	assert.Zero(t, server.root.Lookup(GrantWindow)&PTEWrite)
 	assert.False(t, server.Changeable(GrantWindow, GrantWindow+PageSize), "nor unmap, remap or protect it")
 
-	// The lender unmaps a lent page: the loan ends first, and the server's window is gone.
+	// The lender unmaps a lent page: the loan is revoked first. The server's window keeps its
+	// shape until its call ends, on zeroed frames of its own: it never sees the lender's
+	// frames again, and never faults on the window either.
 	lender.UnmapRange(data+PageSize, data+2*PageSize)
 	assert.False(t, l.Active())
-	assert.False(t, server.CopyIn(addr(got), GrantWindow+PageSize, 1))
+	require.True(t, server.CopyIn(addr(got), GrantWindow+PageSize, uintptr(len(got))))
+	assert.Equal(t, make([]byte, len(got)), got, "a zeroed stand-in, not the lender's frame")
+	assert.False(t, server.CopyOut(GrantWindow, addr(msg), 1), "read-only still")
+	l.End() // the server's call ends: the window goes
 	assert.Zero(t, server.root.Lookup(GrantWindow+PageSize)&PTEPresent)
 	assert.Equal(t, -1, server.Find(GrantWindow))
 	l.End() // an ended loan is inert
@@ -172,10 +177,12 @@ func TestLoansAreReadOnlyAndEndBeforeTheLenderLetsGo(t *testing.T) {
 	l.End()
 	assert.True(t, l2.Active(), "ending a stale name ends nothing")
 
-	// The lender ends: its loans end with it, and the server keeps no mapping of its frames.
+	// The lender ends: its loans are revoked, and the server keeps no mapping of its frames.
+	pa := server.root.Lookup(GrantWindow) & PTEAddrMask
 	lender.Destroy()
 	assert.False(t, l2.Active())
-	assert.Zero(t, server.root.Lookup(GrantWindow)&PTEPresent)
+	assert.NotEqual(t, pa, server.root.Lookup(GrantWindow)&PTEAddrMask, "the lender's frame left the window")
+	l2.End()
 	server.Destroy()
 	assert.Equal(t, before, Frames().Free, "no frame lost, none freed twice")
 }
@@ -234,10 +241,14 @@ func TestWritableLoansNeedWritablePagesAndEndWhenTheLenderProtectsThem(t *testin
 	assert.Equal(t, msg, got, "into the lender's own frame")
 	assert.False(t, server.Changeable(GrantWindow, GrantWindow+PageSize), "but cannot unmap, remap or protect it")
 
-	// The lender makes its pages read-only: the writable loan ends first.
+	// The lender makes its pages read-only: the writable loan is revoked first, and what the
+	// server writes now lands in its own stand-in, not in the lender's read-only page.
 	lender.ProtectRange(data, data+PageSize, ProtRead)
 	assert.False(t, l.Active())
-	assert.False(t, server.CopyOut(GrantWindow, addr(msg), 1))
+	require.True(t, server.CopyOut(GrantWindow, addr(msg), uintptr(len(msg))))
+	require.True(t, lender.CopyIn(addr(got), data, uintptr(len(got))))
+	assert.NotEqual(t, msg, got, "the lender's page is untouched")
+	l.End()
 	lender.Destroy()
 	server.Destroy()
 	assert.Equal(t, before, Frames().Free, "no frame lost, none freed twice")
