@@ -36,14 +36,19 @@
 //	    restart  RULE    # always | on-failure | never; default: the ring's (always for 1 and 2)
 //	    crashes  N/T     # crash budget: the Nth crash within T quarantines the module
 //	    watchdog D       # heartbeat deadline
-//	    content  P rollback Q   # content file P; Q is its last-known-good copy
+//	    content  P rollback Q dir D  # content file P; Q is its last-known-good copy; D the
+//	                     # disk directory it lives in (channel files named C-<channel>-...)
+//	    files    PATH ro|rw  # a path it may reach, with everything beneath it (at most 8);
+//	                     # anything else is EACCES and an audit line
+//	    root     PATH    # the directory it sees as "/" (default /)
+//	    cwd      PATH    # its working directory in that view (default /)
 //	    args     WORD... # program arguments after argv[0]
 //	    filter   E PROG  # eBPF program (file) screening calls to endpoint E it serves, or
 //	                     # deliveries of event E it subscribes to
 //	    vendor   WHO     # system (default: shipped with the system) or third-party
 //	end
 //
-// binary, ring, quota, reserve, cpu, restart, crashes, watchdog, args, device, dma and vendor may appear once per module;
+// binary, ring, quota, reserve, cpu, restart, crashes, watchdog, args, device, dma, vendor, root and cwd may appear once per module;
 // ports, irqs, memory, serves, calls, events, publishes and content add to a list each time.
 //
 // Numbers are decimal or 0x hexadecimal (a leading 0 is still decimal). Sizes are a number
