@@ -4,13 +4,9 @@ package mm
 // page grants, where a caller lends a server pages of its memory for one call: read-only, or
 // writable when the caller asks (abi.GrantWrite: a block driver reading into the caller's
 // buffer) and its own pages are writable. The lender may unmap or protect those pages or end
-// at any time; the loan is revoked first (revokeLoans, endLoansOf), so a borrower never keeps
-// a mapping of a frame its lender has freed, nor writes a page its lender made read-only. A
-// revoked loan's window keeps its shape until the borrower's call ends: each page is replaced
-// by a zeroed frame of the borrower's own, so that a server copying to or from the grant when
-// its client lets go (unmaps, protects, dies) reads zeros or writes to nothing, and never
-// faults — a ring-3 client cannot crash its ring-1 driver that way. Ending a loan unmaps its
-// window from the borrower (freeing those frames).
+// at any time; the loan ends first (revokeLoans, endLoansOf), so a borrower never keeps a
+// mapping of a frame its lender has freed, nor writes a page its lender made read-only.
+// Ending a loan unmaps it from the borrower.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
@@ -23,7 +19,6 @@ const maxLoans = 256
 
 type loan struct {
 	used             bool
-	revoked          bool // its lender let go: the window holds the borrower's zeroed frames
 	gen              uint32
 	lender, borrower int32   // space ids
 	lentVA           uintptr // where the pages are in the lender's space
@@ -46,12 +41,12 @@ func (l Loan) slot() (*loan, bool) {
 	return ln, ln.used && uint64(ln.gen) == uint64(l)>>16
 }
 
-// Active reports whether the loan is still in force (not ended, not revoked by its lender).
+// Active reports whether the loan is still in force.
 //
 //go:nosplit
 func (l Loan) Active() bool {
-	ln, ok := l.slot()
-	return ok && !ln.revoked
+	_, ok := l.slot()
+	return ok
 }
 
 // End ends the loan, if it is still in force: its pages leave the borrower's window.
@@ -121,53 +116,16 @@ func Lend(from, to *AddressSpace, va, pages, window uintptr, write bool) (Loan, 
 //go:nosplit
 func endLoan(ln *loan) {
 	unmapWindow(Space(ln.borrower), ln.window, ln.pages, ln.pages)
-	if !ln.revoked {
-		Space(ln.lender).lent--
-	}
-	ln.used, ln.revoked = false, false
-}
-
-// revoke takes a loan's pages back for its lender, which is about to unmap, protect or free
-// them: in the borrower's window each is replaced by a zeroed frame the borrower owns (its
-// quota pays; a page it cannot pay for is left unmapped), until the borrower's call ends.
-//
-//go:nosplit
-func revoke(ln *loan) {
-	to := Space(ln.borrower)
-	for i := uintptr(0); i < ln.pages; i++ {
-		va := ln.window + i*PageSize
-		v := to.root.Lookup(va)
-		to.root.ClearPage(va) // the frame stays the lender's
-		if v&PTEPresent == 0 {
-			continue
-		}
-		f, ok := AllocFrameFor(to.src())
-		if !ok {
-			continue
-		}
-		if !to.root.MapPage(va, f, v&^PTEAddrMask|PTEOwned, to.src()) {
-			FreeFrameFor(to.src(), f)
-			continue
-		}
-		to.resident++
-	}
 	Space(ln.lender).lent--
-	ln.revoked = true
+	ln.used = false
 }
 
 // unmapWindow clears the first mapped of a window's pages and drops its region of n pages.
-// The lender's frames stay the lender's; frames the borrower was given by a revocation are
-// freed.
 //
 //go:nosplit
 func unmapWindow(as *AddressSpace, window, mapped, n uintptr) {
 	for i := uintptr(0); i < mapped; i++ {
-		va := window + i*PageSize
-		if v := as.root.Lookup(va); v&PTEPresent != 0 && v&PTEOwned != 0 {
-			FreeFrameFor(as.src(), v&PTEAddrMask)
-			as.resident--
-		}
-		as.root.ClearPage(va)
+		as.root.ClearPage(window + i*PageSize) // the frame stays the lender's
 	}
 	as.Carve(window, window+n*PageSize) // a whole region: carving it never splits one
 }
@@ -182,15 +140,14 @@ func revokeLoans(as *AddressSpace, start, end uintptr) {
 	}
 	for i := range loans {
 		ln := &loans[i]
-		if ln.used && !ln.revoked && ln.lender == as.id && ln.lentVA < end && start < ln.lentVA+ln.pages*PageSize {
-			revoke(ln)
+		if ln.used && ln.lender == as.id && ln.lentVA < end && start < ln.lentVA+ln.pages*PageSize {
+			endLoan(ln)
 		}
 	}
 }
 
-// endLoansOf ends the loans as is party to, as it is destroyed: those of its pages are
-// revoked (their borrowers keep zeroed stand-ins until their calls end), and those it
-// borrowed end (its page table goes with it).
+// endLoansOf ends the loans as is party to, as it is destroyed: those of its pages (unmapped
+// from their borrowers), and those it borrowed (its page table goes with it).
 //
 //go:nosplit
 func endLoansOf(as *AddressSpace) {
@@ -200,13 +157,11 @@ func endLoansOf(as *AddressSpace) {
 			continue
 		}
 		switch {
+		case ln.lender == as.id:
+			endLoan(ln)
 		case ln.borrower == as.id:
-			if !ln.revoked {
-				Space(ln.lender).lent--
-			}
-			ln.used, ln.revoked = false, false // its window goes with its page table
-		case ln.lender == as.id && !ln.revoked:
-			revoke(ln)
+			Space(ln.lender).lent--
+			ln.used = false
 		}
 	}
 }

@@ -87,6 +87,9 @@ func (p *Pool) Give(s *Share) {
 //go:nosplit
 func (p *Pool) Release(s *Share) {
 	if s.held != 0 {
+		if p == &FramePool {
+			arch.Panic("a task's frame Share was released while it still held frames:", uint64(s.held))
+		}
 		arch.Panic("a task's Share was released while it still held entries:", uint64(s.held))
 	}
 	p.promised -= s.reserve
