@@ -213,7 +213,7 @@ func (c *checker) directories() {
 	c.errno(syscall.Unlink(filepath.Join(d, "sub")), syscall.EISDIR, "unlink of a directory")
 	c.errno(syscall.Rmdir(filepath.Join(d, "a")), syscall.ENOTDIR, "rmdir of a file")
 	c.errno(syscall.Unlink(filepath.Join(d, "zz")), syscall.ENOENT, "unlink of a missing file")
-	c.nil(unlinkat(filepath.Join(d, "sub"), unix_AT_REMOVEDIR), "unlinkat AT_REMOVEDIR")
+	c.nil(unlinkat(filepath.Join(d, "sub"), abi.AT_REMOVEDIR), "unlinkat AT_REMOVEDIR")
 	dirf, err := os.Open(d)
 	if c.nil(err, "open a directory") {
 		_, err = dirf.Read(make([]byte, 10))
@@ -322,7 +322,7 @@ func (c *checker) stats() {
 	c.errno(err, syscall.ENOENT, "readlink of nothing")
 	c.nil(syscall.Access(f, 4), "access R_OK")
 	c.errno(syscall.Access(c.p("nope"), 0), syscall.ENOENT, "access of nothing")
-	c.errno(syscall.Faccessat(unix_AT_FDCWD, f, 8, 0), syscall.EINVAL, "faccessat with a bad mode")
+	c.errno(syscall.Faccessat(abi.AT_FDCWD, f, 8, 0), syscall.EINVAL, "faccessat with a bad mode")
 	var stx statx
 	r, _, e := syscall.Syscall6(abi.SysStatx, atFDCWD, uintptr(unsafePointer(cstr(f))), 0, 0x7ff, uintptr(unsafePointer(&stx)), 0)
 	c.ok(r == 0 && e == 0 && stx.Size == 1234 && stx.Mode&syscall.S_IFMT == syscall.S_IFREG, "statx: %d %v size %d mode %o", r, e, stx.Size, stx.Mode)

@@ -7,11 +7,6 @@ import (
 	"github.com/simpleos/simpleos/abi"
 )
 
-const (
-	unix_AT_FDCWD     = -100
-	unix_AT_REMOVEDIR = 0x200
-)
-
 func unsafePointer[T any](p *T) unsafe.Pointer { return unsafe.Pointer(p) }
 
 func cstr(s string) *byte {
@@ -42,7 +37,7 @@ type statx struct {
 }
 
 // atFDCWD is AT_FDCWD as a system-call argument.
-const atFDCWD = ^uintptr(99)
+const atFDCWD = uintptr(1<<64 + abi.AT_FDCWD)
 
 func unlinkat(path string, flags uintptr) error {
 	_, _, e := syscall.Syscall(syscall.SYS_UNLINKAT, atFDCWD, uintptr(unsafe.Pointer(cstr(path))), flags)

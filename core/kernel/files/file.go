@@ -27,8 +27,8 @@ const (
 	fGetfl = 3
 	fSetfl = 4
 
-	oRdwr     = 2
-	oNonblock = 0x800
+	oRdwr     = abi.O_RDWR
+	oNonblock = abi.O_NONBLOCK
 )
 
 // The tables' sizes, the core's reserve of each, and each task's reservation and limit.

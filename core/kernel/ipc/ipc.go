@@ -157,10 +157,8 @@ func SysLookup(c task.Call) task.Result {
 		console.Deny(c.Task(), "call", &name, "calls")
 		return task.Err(abi.EPERM)
 	}
-	for i := range endpoints {
-		if endpoints[i].used && endpoints[i].name.Equal(&name) {
-			return task.Ret(handleOf(i))
-		}
+	if i := byName(&name); i >= 0 {
+		return task.Ret(handleOf(i))
 	}
 	return task.Err(abi.ENOENT)
 }
@@ -434,12 +432,22 @@ func denyFilter(t *task.Task, name *abi.Name, verdict uint64) {
 //
 //go:nosplit
 func Server(name *abi.Name) (int32, bool) {
-	for i := range endpoints {
-		if e := &endpoints[i]; e.used && e.name.Equal(name) {
-			return e.owner, true
-		}
+	if i := byName(name); i >= 0 {
+		return ep(i).owner, true
 	}
 	return 0, false
+}
+
+// byName returns the endpoint registered under name, or -1.
+//
+//go:nosplit
+func byName(name *abi.Name) int {
+	for i := range endpoints {
+		if endpoints[i].used && endpoints[i].name.Equal(name) {
+			return i
+		}
+	}
+	return -1
 }
 
 // Stats reports the number of calls and how many took the fast paths.

@@ -32,14 +32,7 @@ type Request struct {
 //
 //go:nosplit
 func KernelCall(c task.Call, q *Request) (task.Result, bool) {
-	name := &q.Name
-	i := -1
-	for j := range endpoints {
-		if endpoints[j].used && endpoints[j].name.Equal(name) {
-			i = j
-			break
-		}
-	}
+	i := byName(&q.Name)
 	if i < 0 {
 		return task.Result{}, false
 	}
@@ -108,10 +101,8 @@ func copyExtra(s int, ccs *call) bool {
 //
 //go:nosplit
 func Current(name *abi.Name) int64 {
-	for i := range endpoints {
-		if endpoints[i].used && endpoints[i].name.Equal(name) {
-			return handleOf(i)
-		}
+	if i := byName(name); i >= 0 {
+		return handleOf(i)
 	}
 	return 0
 }

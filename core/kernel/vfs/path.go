@@ -25,7 +25,7 @@ type Path struct {
 func (p *Path) setRoot() { p.n, p.b[0], p.b[1] = 1, '/', 0 }
 
 //go:nosplit
-func (p *Path) addr() uintptr { return uintptr(unsafe.Pointer(&p.b[0])) }
+func (p *Path) addr() uintptr { return arch.Addr(&p.b[0]) }
 
 // String returns the path (goroutine context: it allocates).
 func (p *Path) String() string { return string(p.b[:p.n]) }

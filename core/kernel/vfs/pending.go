@@ -8,6 +8,7 @@ package vfs
 
 import (
 	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/kernel/ipc"
 	"github.com/simpleos/simpleos/core/kernel/sched"
 	"github.com/simpleos/simpleos/core/kernel/task"
@@ -127,7 +128,7 @@ func Send(c task.Call) task.Result {
 			abort(p)
 			return task.Err(e)
 		}
-		p.req.Extra, p.req.N = uintptrOf(&p.wire[0]), p.wireBytes
+		p.req.Extra, p.req.N = arch.Addr(&p.wire[0]), p.wireBytes
 	}
 	r, ok := ipc.KernelCall(c, &p.req)
 	if !ok {

@@ -6,8 +6,6 @@ package vfs
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
 import (
-	"unsafe"
-
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/sched"
 	"github.com/simpleos/simpleos/core/kernel/task"
@@ -17,9 +15,6 @@ import (
 type scratch struct{ raw [abi.FSPathMax + 1]byte }
 
 var raws sched.PerThread[scratch]
-
-//go:nosplit
-func uintptrOf(b *byte) uintptr { return uintptr(unsafe.Pointer(b)) }
 
 // fileOf returns the description descriptor d names, or -1 if it is not an open file.
 //

@@ -6,9 +6,8 @@ package vfs
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
 import (
-	"unsafe"
-
 	"github.com/simpleos/simpleos/abi"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/kernel/sched"
 	"github.com/simpleos/simpleos/core/kernel/task"
 )
@@ -161,7 +160,7 @@ func putStat(c task.Call, buf uintptr, m *abi.Message, statx bool) task.Result {
 		}
 		put32(b, 140, 1) // stx_dev_minor
 	}
-	if !c.Space().CopyOut(buf, uintptr(unsafe.Pointer(&b[0])), n) {
+	if !c.Space().CopyOut(buf, arch.Addr(&b[0]), n) {
 		return task.Err(abi.EFAULT)
 	}
 	return task.Ret(0)

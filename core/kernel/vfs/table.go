@@ -18,9 +18,7 @@ const (
 	maxOpen                            = 256
 	coreOpen, taskOpenMin, taskOpenMax = 16, 4, 64
 	flagCloexec                        = 1 << 31 // in task.FD.Flags: close-on-exec (F_GETFD)
-	statusFlags                        = abi.O_APPEND | abi.O_NONBLOCK
 	openFlagsKept                      = abi.O_ACCMODE | abi.O_APPEND | abi.O_NONBLOCK | abi.O_DIRECTORY
-	orphanNone                         = -1
 )
 
 type openFile struct {
