@@ -82,6 +82,19 @@ func (p *Pool) Give(s *Share) {
 	}
 }
 
+// Move moves one entry held by from to to: the entry stays taken. A reservation from no
+// longer uses is promised to it again, and to, which has none (a snapshot's), holds the entry
+// beyond any reservation: Headroom may then be short by what was moved, never the core's Keep.
+//
+//go:nosplit
+func (p *Pool) Move(from, to *Share) {
+	from.held--
+	if from.held < from.reserve {
+		p.promised++
+	}
+	to.held++
+}
+
 // Release withdraws s's reservation when its task has ended and given every entry back.
 //
 //go:nosplit
