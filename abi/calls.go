@@ -42,6 +42,7 @@ var Calls = []Call{
 	{"faccessat2", SysFaccessat2},
 
 	{"wait_event", SysWaitEvent}, {"heartbeat", SysHeartbeat}, {"files_reap", SysFilesReap},
+	{"ready", SysReady},
 	{"ipc_register", SysIPCRegister}, {"ipc_lookup", SysIPCLookup}, {"ipc_call", SysIPCCall},
 	{"ipc_recv", SysIPCRecv}, {"ipc_reply", SysIPCReply}, {"ipc_replyrecv", SysIPCReplyRecv},
 	{"notify_wait", SysNotifyWait}, {"console_attach", SysConsoleAttach}, {"console_fetch", SysConsoleFetch},

@@ -17,6 +17,7 @@ package main
 //	heartbeat=MS                     heartbeat deadline per task (default none)
 //	maxstarts=N                      start each app at most N times (default unlimited)
 //	backoff=MS                       first restart delay, doubling up to 100x (default 10)
+//	snapshot=off                     restart modules cold, never from their snapshots (snapshot.go)
 //
 // safemode (a word alone) starts only the modules the policy does not mark vendor third-party,
 // and no in-core sensor: the boot an operator uses to repair a machine whose third-party code
@@ -65,7 +66,9 @@ type app struct {
 	syms    []elf.Symbol // the image's function symbols, read once
 	content contentState
 
-	recovering bool // a crashed instance was restarted; report when the new one serves
+	recovering bool   // a crashed instance was restarted; report when the new one serves
+	how        string // how the running instance started: startCold or startSnapshot
+	imageSum   []byte // SHA-256 of image, for snapshot keys (snapshot.go)
 
 	// Fault injection (inject.go).
 	injectArg string // added to the arguments of the next instance only
@@ -86,6 +89,7 @@ type supervisorState struct {
 	fuzz       *fuzzRunner              // the fuzz runner, if fuzzers run (fuzz=on)
 	early      map[int]kernel.TaskEvent // ends of tasks start() had not recorded yet
 	ready      bool                     // every service has served once
+	snapshots  bool                     // modules are snapshotted when ready and restored from it (snapshot.go)
 }
 
 // reportReady prints, once, when every service first serves its endpoints: the system's
@@ -293,7 +297,7 @@ func (st *supervisorState) quotaOf(a *app) uint64 {
 // maxstarts, sensor, blk) and the apps' symbols; in the monolithic sensor and blk modes the
 // core runs the sensor or the block driver itself, so it has no task.
 func newSupervisor(apps []*app, args map[string]string) (*supervisorState, error) {
-	st := &supervisorState{apps: apps, byPID: map[int]*app{}, quota: 64 << 20}
+	st := &supervisorState{apps: apps, byPID: map[int]*app{}, quota: 64 << 20, snapshots: args["snapshot"] != "off"}
 	if v, ok := args["taskmem"]; ok {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 {
 			st.quota = uint64(n) << 20
@@ -449,7 +453,8 @@ func (st *supervisorState) start(a *app) {
 		// flood the console. The kernel reports each fault itself.
 		spec.Env = append(spec.Env, "GOTRACEBACK=none")
 	}
-	if a.injectArg != "" {
+	armed := a.injectArg != ""
+	if armed {
 		spec.Args = append(spec.Args, a.injectArg)
 		a.injectArg = ""
 	}
@@ -475,7 +480,7 @@ func (st *supervisorState) start(a *app) {
 		}
 		spec.Filters = filters
 	}
-	pid, err := kernel.StartTask(spec)
+	pid, how, err := st.startTask(a, spec, armed)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if err != nil {
@@ -484,6 +489,7 @@ func (st *supervisorState) start(a *app) {
 		return
 	}
 	a.pid = pid
+	a.how = how
 	a.started = pid
 	a.starts++
 	if st.fuzz != nil {
@@ -683,8 +689,8 @@ func (st *supervisorState) watchdog() {
 			st.confirmContent(a)
 			if a.recovering && a.module != nil && len(a.module.Serves) > 0 && serving(a, pid) {
 				a.recovering = false
-				fmt.Printf("supervisor: %s serving again %v after its crash\n", a.spec.Name,
-					(time.Duration(arch.Nanotime()) - a.endedAt).Round(time.Millisecond))
+				fmt.Printf("supervisor: %s serving again %v after its crash (%s)\n", a.spec.Name,
+					(time.Duration(arch.Nanotime()) - a.endedAt).Round(time.Millisecond), a.how)
 			}
 			u, ok := kernel.Usage(pid)
 			if !ok {

@@ -65,6 +65,13 @@ func TestDemoCF291(t *testing.T) {
 	assert.Contains(t, tiered, "[app] app: done: 120/120 pipes created")
 	assert.Equal(t, 0, results[1].Boots[0].Status)
 	assert.Contains(t, tiered, "disk: wrote sensor.chan as /CrowdStrike/C-00000291-00000000-00000001.sys", "the rollback is written to disk")
+	// Restarts from the sensor's snapshot (docs/snapshots.md): the first after the update is
+	// cold (the content it was snapshotted with changed), the next two restore the snapshot
+	// of the rolled-back content; the last restored instance serves the update that the core
+	// then refuses as quarantined.
+	assert.Contains(t, tiered, "snapshot: sensor: taken: ")
+	assert.Contains(t, tiered, "supervisor: sensor: kernel: the module's snapshot is of another binary, policy or content (dropped): cold start")
+	assert.Len(t, regexp.MustCompile(`(?m)^supervisor: sensor serving again \S+ after its crash \(restored from its snapshot\)`).FindAllString(tiered, -1), 2)
 	// The next boot from the same disk: the quarantine is in force; nothing faults.
 	next := read("tiered-boot2.log")
 	assert.Contains(t, next, "core: content: 1 quarantined fingerprints in force (/simpleos/quarantine)")

@@ -110,7 +110,7 @@ func FlipTaskBit(pid int, va uint64, bit uint) bool {
 	if i < 0 {
 		return false
 	}
-	k, ok := mm.Space(i).UserPage(uintptr(va), false)
+	k, ok := mm.Space(i).PrivatePage(uintptr(va)) // never a snapshot's frame: other instances map it
 	if !ok {
 		return false
 	}

@@ -63,6 +63,17 @@ func (id SnapID) slot() (*snapshot, bool) {
 	return s, s.used && uint64(s.gen) == uint64(id)>>16
 }
 
+// SnapshotSlotFree reports whether snapshot slot i holds nothing (a dropped snapshot some
+// space still maps holds its slot).
+//
+//go:nosplit
+func SnapshotSlotFree(i int) bool { return !snapshots[i&(MaxSnapshots-1)].used }
+
+// Slot is the snapshot's slot.
+//
+//go:nosplit
+func (id SnapID) Slot() int { return int(id&0xffff-1) & (MaxSnapshots - 1) }
+
 // Valid reports whether the snapshot exists and may still be restored.
 //
 //go:nosplit
@@ -101,29 +112,23 @@ const (
 	SnapLent     // some of its pages are lent to a server right now (a writable loan would write the snapshot)
 )
 
-// TakeSnapshot freezes as's memory into a new snapshot and leaves as mapping it copy-on-write.
-// limit bounds the frames the snapshot may be charged (the task's quota). Nothing changes when
+// TakeSnapshot freezes as's memory into a new snapshot in slot (free: SnapshotSlotFree) and
+// leaves as mapping it copy-on-write. limit bounds the frames the snapshot may be charged (the task's quota). Nothing changes when
 // it refuses (why says what stopped it). The caller holds interrupts off; as may be the space
 // running.
 //
 //go:nosplit
-func TakeSnapshot(as *AddressSpace, limit int64) (SnapID, int) {
+func TakeSnapshot(as *AddressSpace, slot int, limit int64) (SnapID, int) {
 	if as.id == CoreSpace || as.snap != 0 {
 		return 0, SnapForeign
 	}
 	if as.lent != 0 {
 		return 0, SnapLent
 	}
-	free := -1
-	for i := range snapshots {
-		if !snapshots[i].used {
-			free = i
-			break
-		}
-	}
-	if free < 0 {
+	if slot < 0 || slot >= MaxSnapshots || snapshots[slot].used {
 		return 0, SnapNoSlot
 	}
+	free := slot
 	pages, why := snapshotable(as)
 	if why != SnapOK {
 		return 0, why
@@ -340,4 +345,66 @@ func (as *AddressSpace) flushAll() {
 	if cr3 := x86.CR3(); cr3&PTEAddrMask == uint64(as.root) {
 		x86.SetCR3(cr3)
 	}
+}
+
+// PrivatePage is UserPage for a change the task's own protection does not stop (a bit flip a
+// fault campaign injects into its code): the page is readable, and a snapshot's page is first
+// copied into one of as's own with its region's protection, so the change is this space's
+// alone.
+//
+//go:nosplit
+func (as *AddressSpace) PrivatePage(va uintptr) (uintptr, bool) {
+	k, ok := as.UserPage(va, false)
+	if !ok {
+		return 0, false
+	}
+	e, ok := as.root.Walk(PageDown(va), false, nil)
+	if !ok {
+		return 0, false
+	}
+	if v := arch.Load64(e); v&PTECOW != 0 {
+		if as.copyOnWrite(PageDown(va), e, v, as.At(as.Find(va)).Prot) != FaultHandled {
+			return 0, false
+		}
+		return as.UserPage(va, false)
+	}
+	return k, true
+}
+
+// PageEntry is one page of a space as Pages reports it: its address and page-table entry.
+type PageEntry struct {
+	VA  uintptr
+	PTE uint64
+}
+
+// Pages fills buf with the pages as maps in its own part of memory (not the kernel-managed
+// windows), in address order, and returns how many it found (those past len(buf) are
+// counted, not stored). For checks and tests.
+//
+//go:nosplit
+func (as *AddressSpace) Pages(buf []PageEntry) int {
+	return as.root.pages(buf)
+}
+
+// SnapshotPages is Pages for the snapshot's own table: the frames it holds.
+//
+//go:nosplit
+func SnapshotPages(id SnapID, buf []PageEntry) int {
+	s, ok := id.slot()
+	if !ok {
+		return 0
+	}
+	return s.root.pages(buf)
+}
+
+//go:nosplit
+func (pt PageTable) pages(buf []PageEntry) int {
+	n := 0
+	for va, e, ok := pt.nextPresent(0); ok; va, e, ok = pt.nextPresent(va + PageSize) {
+		if n < len(buf) {
+			buf[n] = PageEntry{VA: va, PTE: arch.Load64(e)}
+		}
+		n++
+	}
+	return n
 }

@@ -260,6 +260,20 @@ func End(i int, share *mm.Share) {
 	t.state = Zombie
 }
 
+// SetTID gives thread i the thread id tid: a thread restored from a snapshot keeps the id its
+// Go runtime knows it by (ids are per task: every lookup by id names the task too).
+//
+//go:nosplit
+func SetTID(i int, tid int32) { T(i).tid = tid }
+
+// InKernel reports whether thread i, not running, stopped inside a system call (waiting, or
+// woken and not yet back) rather than being preempted in its own code.
+//
+//go:nosplit
+func InKernel(i int) bool {
+	return T(i).state == Blocked || Frame(i).Vector == arch.VectorSyscall
+}
+
 // LiveOf counts task's live threads.
 //
 //go:nosplit
