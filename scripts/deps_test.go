@@ -200,9 +200,21 @@ func TestMakeRunsDeps(t *testing.T) {
 	} {
 		cmd := exec.Command("make", "-n", target)
 		cmd.Dir = ".."
+		cmd.Env = withoutMakeFlags(os.Environ()) // under make test: not the outer make's flags
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "make -n %s: %s", target, out)
 		first, _, _ := strings.Cut(string(out), "\n")
 		assert.Equal(t, "scripts/deps "+group, first, "make -n %s:\n%s", target, out)
 	}
+}
+
+// withoutMakeFlags drops what an outer make passes its commands (MAKEFLAGS, MAKELEVEL, ...).
+func withoutMakeFlags(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "MAKE") && !strings.HasPrefix(kv, "MFLAGS=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
