@@ -50,5 +50,5 @@ var Calls = []Call{
 	{"device_info", SysDeviceInfo}, {"device_config", SysDeviceConfig}, {"dma_alloc", SysDMAAlloc}, {"dma_free", SysDMAFree},
 	{"event_subscribe", SysEventSubscribe}, {"event_post", SysEventPost}, {"event_recv", SysEventRecv},
 	{"content_read", SysContentRead}, {"content_write", SysContentWrite}, {"inject_report", SysInjectReport},
-	{"fuzz_report", SysFuzzReport},
+	{"fuzz_report", SysFuzzReport}, {"inject_wait", SysInjectWait},
 }

@@ -151,6 +151,7 @@ const (
 	SysContentWrite = 0x441 // (name, len, buf, n)
 	SysInjectReport = 0x442 // (outcome: 1 handled, 2 breach)
 	SysFuzzReport   = 0x443 // (batch, calls): a fuzzer's progress, for the core's canary checks
+	SysInjectWait   = 0x444 // (buf, size, timeout ns) -> length: a module's fault agent waits for the fault the campaign arms in it
 
 	// SimpleOSFirst and SimpleOSLast bound SimpleOS's own numbers.
 	SimpleOSFirst = 0x400

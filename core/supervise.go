@@ -43,6 +43,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/console"
 	"github.com/simpleos/simpleos/core/kernel/notify"
 	"github.com/simpleos/simpleos/core/supervisor"
+	"github.com/simpleos/simpleos/inject/fault"
 	"github.com/simpleos/simpleos/ipc/blk"
 	"github.com/simpleos/simpleos/policy"
 	"github.com/simpleos/simpleos/policy/bpf"
@@ -250,16 +251,19 @@ func supervise(apps []*app, args map[string]string, man *policy.Manifest) int {
 	if args["fuzz"] == "on" {
 		st.fuzz = newFuzzRunner(st)
 	}
-	st.startServices()
 	plan, hasPlan, err := loadPlan()
 	if err != nil {
 		fmt.Printf("core: inject: %v\n", err)
 		return 2
 	}
 	if hasPlan && args["inject"] == "on" {
-		// A campaign: the services run, the jobs do not; the runner powers off when done.
+		// A campaign's modules start with their fault agents (start), from the first.
 		seed, _ := strconv.ParseUint(args["inject.seed"], 10, 64)
 		st.injector = newInjector(st, plan, st.sensorMode, seed)
+	}
+	st.startServices()
+	if st.injector != nil {
+		// A campaign: the services run, the jobs do not; the runner powers off when done.
 		go st.watchdog()
 		go st.injector.run()
 		for {
@@ -451,7 +455,8 @@ func (st *supervisorState) start(a *app) {
 	if st.injector != nil {
 		// A campaign crashes modules by the thousand: the runtime's goroutine dumps would
 		// flood the console. The kernel reports each fault itself.
-		spec.Env = append(spec.Env, "GOTRACEBACK=none")
+		// Every module's fault agent waits for the faults the runner arms (fault.Arm).
+		spec.Env = append(spec.Env, "GOTRACEBACK=none", fault.AgentEnv+"=1")
 	}
 	armed := a.injectArg != ""
 	if armed {

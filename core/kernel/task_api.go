@@ -473,6 +473,7 @@ type TaskUsage struct {
 	Resident      uint64        // bytes of user pages
 	Charged       uint64        // bytes charged to its quota: user pages, page tables, entry area
 	Threads       int
+	Started       time.Duration // when this instance started, on the kernel clock
 }
 
 // Usage returns task pid's usage; ok=false if it is not running.
@@ -490,6 +491,7 @@ func Usage(pid int) (TaskUsage, bool) {
 		Resident:      t.Space().Resident() * mm.PageSize,
 		Charged:       uint64(t.Space().Mem().Held()) * mm.PageSize,
 		Threads:       sched.LiveOf(int32(i)),
+		Started:       time.Duration(t.StartNs),
 	}, true
 }
 

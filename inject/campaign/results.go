@@ -48,8 +48,9 @@ type Record struct {
 	AfterMS    int64  `json:"after_ms"`
 	Outcome    string `json:"outcome"`
 	RecoveryUS int64  `json:"recovery_us"`
-	Expected   bool   `json:"expected"` // the outcome is one the scenario expects
-	Boot       int    `json:"boot"`     // the boot it ran in (0: not run)
+	TookUS     int64  `json:"took_us,omitempty"` // start to result in the guest: what the injection cost the campaign
+	Expected   bool   `json:"expected"`          // the outcome is one the scenario expects
+	Boot       int    `json:"boot"`              // the boot it ran in (0: not run)
 	Detail     string `json:"detail,omitempty"`
 }
 

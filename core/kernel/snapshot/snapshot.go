@@ -13,7 +13,7 @@
 //
 // A thread that was waiting in a system call when the snapshot was taken resumes by making
 // the call again if it is a pure wait (futex, epoll_wait, nanosleep, ipc_recv, notify_wait,
-// event_recv: a wait that was in progress returns as a spurious wake-up would, which Go's
+// event_recv, inject_wait: a wait that was in progress returns as a spurious wake-up would, which Go's
 // runtime tolerates; a server's ipc_replyrecv becomes ipc_recv, its caller being gone), and
 // with EINTR otherwise; the thread that called ready sees it return ReadyRestored. A thread
 // preempted in its own code resumes where it was.
@@ -216,7 +216,7 @@ func returnFromCall(tf *arch.TrapFrame, r int64) {
 func pureWait(nr uint64) bool {
 	switch nr {
 	case abi.SysFutex, abi.SysEpollWait, abi.SysEpollPwait, abi.SysNanosleep, abi.SysClockNanosleep,
-		abi.SysSchedYield, abi.SysIPCRecv, abi.SysNotifyWait, abi.SysEventRecv:
+		abi.SysSchedYield, abi.SysIPCRecv, abi.SysNotifyWait, abi.SysEventRecv, abi.SysInjectWait:
 		return true
 	}
 	return false

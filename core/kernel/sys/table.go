@@ -194,6 +194,7 @@ var Table = [abi.SimpleOSLast + 1]Entry{
 	abi.SysContentWrite: {"content_write", content.SysWrite, Own, "(name, len, buf, n), decided by the core's content service"},
 	abi.SysInjectReport: {"inject_report", inject.SysReport, Own, "(outcome) what an injected fault did"},
 	abi.SysFuzzReport:   {"fuzz_report", inject.SysFuzzReport, Own, "(batch, calls, findings) a fuzzer's progress"},
+	abi.SysInjectWait:   {"inject_wait", inject.SysWait, Own, "(buf, size, timeout ns) -> length: a fault agent waits for the fault the campaign arms in its task"},
 }
 
 // EntrySize and HandlerOffset are the table's layout, for core/trapcheck.
