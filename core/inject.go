@@ -8,9 +8,12 @@ package main
 //	inject start id=17 class=null-deref target=sensor
 //	inject result id=17 class=null-deref target=sensor outcome=restarted recovery_us=71234 detail="..."
 //
-// Tiered deployment: faults that the module's own code commits (package inject/fault) are
-// passed to a fresh instance as an -inject=... argument — the module is restarted in place —
-// and executed after the delay; bit flips and kills are done by the core from outside. The
+// Tiered deployment: every fault goes into a clean instance — the one restored from the
+// module's snapshot after the previous fault, else a new one restored for it. Faults the
+// module's own code commits (package inject/fault) are armed in that running instance, whose
+// fault agent waits for them (inject_wait), and executed after the delay; a driver's or the
+// file server's, which they commit in their request path, are passed to a fresh instance as
+// an -inject=... argument; bit flips and kills are done by the core from outside. The
 // outcome is handled (the instance survived and still serves), restarted (it died and the
 // supervisor's restart serves again; recovery_us is end to serving), quarantined (it died and
 // its crash budget ran out: the runner then lifts the quarantine, as an operator would),

@@ -35,8 +35,12 @@ type Campaign struct {
 	Planned       int            `json:"planned"`    // injections in this file's shards
 	Start         time.Time      `json:"start"`
 	WallSeconds   float64        `json:"wall_seconds"` // after merging: the shards' sum
-	Boots         int            `json:"boots"`
-	Errors        []string       `json:"errors,omitempty"` // problems of the run (such as injections not run)
+	// CoreSeconds is the host core time the run had: its wall time times the cores its
+	// parallel boots kept busy (min(parallel, CPUs); each TCG guest is one busy core); after
+	// merging, the shards' sum. Faults per core second compare machines and shardings.
+	CoreSeconds float64  `json:"core_seconds,omitempty"`
+	Boots       int      `json:"boots"`
+	Errors      []string `json:"errors,omitempty"` // problems of the run (such as injections not run)
 }
 
 // Record is what happened to one injection.
@@ -272,6 +276,7 @@ func mergeDeployment(group []*Results) (*Results, error) {
 		m.Campaign.Shards = append(m.Campaign.Shards, c.Shards...)
 		m.Campaign.Planned += c.Planned
 		m.Campaign.WallSeconds += c.WallSeconds
+		m.Campaign.CoreSeconds += c.CoreSeconds
 		m.Campaign.Boots += c.Boots
 		if c.Start.Before(m.Campaign.Start) {
 			m.Campaign.Start = c.Start

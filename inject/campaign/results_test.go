@@ -274,3 +274,24 @@ func TestCell(t *testing.T) {
 	assert.True(t, len(c) <= 160)
 	assert.True(t, strings.ToValidUTF8(c, "?") == c, "cut on a rune boundary")
 }
+
+func TestFaultsPerCoreAndTimePerClass(t *testing.T) {
+	r := shardResults(Tiered, 1, 1)
+	r.Campaign.CoreSeconds = 8 // 4 s wall on 2 cores
+	for i := range r.Injections {
+		r.Injections[i].TookUS = int64(10_000 * (i + 1))
+	}
+	s := Summarize(r)
+	assert.InDelta(t, 1.0, s.FaultsPerCore, 1e-9, "8 faults in 8 core seconds")
+	assert.InDelta(t, 2.0, s.FaultsPerSecond, 1e-9)
+	require.Len(t, s.TookMS, 2)
+	md := string(Markdown([]*Results{r}))
+	assert.Contains(t, md, "4.0 s wall: 2.0 faults/s (1.0 per core) on TCG.")
+	assert.Contains(t, md, "Guest time per injection, start to result, mean by class (the campaign's cost): panic ")
+
+	a, b := shardResults(Tiered, 1, 2), shardResults(Tiered, 2, 2)
+	a.Campaign.CoreSeconds, b.Campaign.CoreSeconds = 3, 5
+	m, err := Merge(a, b)
+	require.NoError(t, err)
+	assert.InDelta(t, 8.0, m[0].Campaign.CoreSeconds, 1e-9, "merged shards add their core seconds")
+}

@@ -82,16 +82,17 @@ func (p *Pool) Give(s *Share) {
 	}
 }
 
-// Move moves one entry held by from to to: the entry stays taken. A reservation from no
-// longer uses is promised to it again, and to, which has none (a snapshot's), holds the entry
-// beyond any reservation: Headroom may then be short by what was moved, never the core's Keep.
+// Move moves one entry held by from to to: the entry stays taken, nothing more is promised.
+// When from held it out of its reservation, the reservation goes with it (from's shrinks by
+// one): to, which has none (a snapshot's), holds it as taken, and the pool's promises stay
+// what they were — what a task's snapshot holds never counts twice.
 //
 //go:nosplit
 func (p *Pool) Move(from, to *Share) {
-	from.held--
-	if from.held < from.reserve {
-		p.promised++
+	if from.held <= from.reserve {
+		from.reserve--
 	}
+	from.held--
 	to.held++
 }
 

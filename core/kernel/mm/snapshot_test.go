@@ -176,3 +176,25 @@ func TestSnapshotLimitAndSlots(t *testing.T) {
 func unsafeBytes(va uintptr, n int) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(va)), n) }
 
 func arch64(e uintptr) uint64 { return *(*uint64)(unsafe.Pointer(e)) }
+
+func TestSnapshotPromisesNothingTwice(t *testing.T) {
+	freshMachine(t)
+	before := FramePool
+	as := space(t, 1, 256) // 128 frames reserved
+	require.True(t, as.AddRegion(data, data+16*PageSize, ProtRead|ProtWrite, KindAnon))
+	for i := uintptr(0); i < 16; i++ {
+		require.True(t, as.Write64(data+i*PageSize, uint64(i)))
+	}
+	used, promised := FramePool.used, FramePool.promised
+	id, why := TakeSnapshot(as, 0, 256)
+	require.Equal(t, SnapOK, why)
+	tables := id.Frames() - int64(id.Pages())
+	assert.Equal(t, int64(4), tables, "its own PML4, PDPT, PD and one leaf table")
+	assert.Equal(t, used+tables, FramePool.used, "the moved pages stay taken; only its tables are new")
+	assert.LessOrEqual(t, FramePool.promised, promised, "and are not promised to the task again")
+	assert.LessOrEqual(t, FramePool.used+FramePool.promised+FramePool.Keep, FramePool.Total)
+	as.Destroy()
+	DropSnapshot(id)
+	assert.Equal(t, before.used, FramePool.used)
+	assert.Equal(t, before.promised, FramePool.promised, "every promise withdrawn")
+}
