@@ -313,6 +313,15 @@ func (in *injector) waitServing(a *app, limit time.Duration) int {
 	return 0
 }
 
+// remaining is what is left of a scenario's delay, which counts from the start of instance
+// pid: an instance restored a while ago (after the previous fault) has waited part of it.
+func remaining(pid int, delay time.Duration) time.Duration {
+	if u, ok := kernel.Usage(pid); ok {
+		return max(0, delay-(time.Duration(arch.Nanotime())-u.Started))
+	}
+	return delay
+}
+
 // bitflipWindow is how long a flipped bit may do nothing before it is counted as harmless.
 const bitflipWindow = 300 * time.Millisecond
 
@@ -409,9 +418,7 @@ func (in *injector) inTask(j injection) (string, time.Duration, string) {
 			// at start: what of it has passed since (the instance was restored a while ago,
 			// after the last fault) is not waited again.
 			armed := spec
-			if u, ok := kernel.Usage(pid); ok {
-				armed.Delay = max(0, spec.Delay-(time.Duration(arch.Nanotime())-u.Started))
-			}
+			armed.Delay = remaining(pid, spec.Delay)
 			inject.Arm(pid, strings.TrimPrefix(armed.Arg(), "-inject="))
 			in.armedInPlace++
 			break
@@ -426,7 +433,7 @@ func (in *injector) inTask(j injection) (string, time.Duration, string) {
 	}
 	injectedAt := time.Now()
 	if fault.IsExternal(j.class) {
-		time.Sleep(j.delay)
+		time.Sleep(remaining(pid, j.delay))
 		if detail, ok := in.external(a, pid, j.class, spec.Seed); !ok {
 			return "hang", 0, detail
 		}
