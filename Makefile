@@ -7,7 +7,7 @@ ARGS     ?=
 # checks do not apply to core/.
 VETFLAGS := -unsafeptr=false -framepointer=false
 
-.PHONY: all run debug test demo inject inject-disk inject-files fuzz clean cli gotest deps
+.PHONY: all run debug test demo inject inject-disk inject-files inject-slurm fuzz clean cli gotest deps
 .PHONY: deps-run deps-test deps-bench deps-inject
 
 # Build the kernel ELF, the bootable Multiboot image and the bundled modules; check the policy.
@@ -54,6 +54,13 @@ inject-disk: deps-inject cli
 # build/inject-files/. Tiered only: the server is a ring-3 task in both deployments.
 inject-files: deps-inject cli
 	$(SIMPLEOS) inject --parallel 1 --deployment tiered --out build/inject-files scenarios/files.scn
+
+# The quick campaign as a Slurm array job of 4 shards and a merge job, on a one-node cluster
+# this starts on localhost (installing slurm-wlm and munge if missing; as root); results in
+# build/slurm-local/results/. TestInjectOnSlurm runs the same (docs/fault-injection.md).
+# The script installs Slurm itself (scripts/deps slurm), because the test needs it too.
+inject-slurm: deps-inject
+	cluster/slurm/test-local
 
 # The long system-call fuzzing campaign (docs/security.md): 20 boots, each with a fuzzer in
 # rings 1, 2 and 3 making 170,000 calls, two machines at a time: 10.2 million calls, and the

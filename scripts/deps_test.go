@@ -195,7 +195,7 @@ func TestMakeRunsDeps(t *testing.T) {
 	}
 	for target, group := range map[string]string{
 		"run": "run", "debug": "run", "demo": "run", "gotest": "run", "fuzz": "run",
-		"inject": "inject", "inject-disk": "inject", "inject-files": "inject",
+		"inject": "inject", "inject-disk": "inject", "inject-files": "inject", "inject-slurm": "inject",
 		"bench": "bench", "bench-full": "bench", "test": "test", "deps": "test",
 	} {
 		cmd := exec.Command("make", "-n", target)

@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -264,6 +265,53 @@ func TestWriteReport(t *testing.T) {
 	for _, p := range paths {
 		assert.FileExists(t, p)
 	}
+}
+
+func TestWriteReportOfAShard(t *testing.T) {
+	// The shards of a campaign share a folder on a cluster: each writes its own report.
+	dir := t.TempDir()
+	for i := 1; i <= 2; i++ {
+		paths, err := WriteReport(dir, []*Results{shardResults(Tiered, i, 2), shardResults(Monolithic, i, 2)})
+		require.NoError(t, err)
+		assert.Equal(t, []string{
+			filepath.Join(dir, fmt.Sprintf("results-tiered-shard-%d-of-2.json", i)),
+			filepath.Join(dir, fmt.Sprintf("results-monolithic-shard-%d-of-2.json", i)),
+			filepath.Join(dir, fmt.Sprintf("results-shard-%d-of-2.md", i)),
+		}, paths)
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "*"))
+	require.NoError(t, err)
+	assert.Len(t, names, 6, "no temporary files left: %q", names)
+
+	assert.Equal(t, "results.md", ReportName(nil))
+	assert.Equal(t, "results.md", ReportName([]*Results{shardResults(Tiered, 1, 1)}))
+	assert.Equal(t, "results.md", ReportName([]*Results{shardResults(Tiered, 1, 2), shardResults(Monolithic, 2, 2)}), "mixed shards")
+	two := shardResults(Tiered, 1, 3)
+	two.Campaign.Shards = []int{1, 3}
+	assert.Equal(t, "results-shards-1+3-of-3.md", ReportName([]*Results{two}))
+}
+
+func TestResultsWriteFileReplaces(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "r.json")
+	require.NoError(t, os.WriteFile(p, []byte("old and longer than the new contents, surely not JSON"), 0o600))
+	r := shardResults(Tiered, 1, 1)
+	require.NoError(t, r.WriteFile(p))
+	back, err := ReadResults(p)
+	require.NoError(t, err)
+	assert.Len(t, back.Injections, 8)
+	st, err := os.Stat(p)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), st.Mode().Perm())
+	assert.Error(t, r.WriteFile(filepath.Join(t.TempDir(), "no", "such", "dir.json")))
+}
+
+func TestMissingShards(t *testing.T) {
+	assert.Empty(t, shardResults(Tiered, 1, 1).MissingShards())
+	r := shardResults(Tiered, 2, 4)
+	assert.Equal(t, []int{1, 3, 4}, r.MissingShards())
+	m, err := Merge(shardResults(Tiered, 1, 3), shardResults(Tiered, 3, 3))
+	require.NoError(t, err)
+	assert.Equal(t, []int{2}, m[0].MissingShards())
 }
 
 func TestCell(t *testing.T) {
