@@ -286,6 +286,9 @@ func supervise(apps []*app, args map[string]string, man *policy.Manifest) int {
 	if st.fuzz != nil {
 		st.fuzz.finish()
 	}
+	if !flushDisk(10 * time.Second) {
+		fmt.Println("supervisor: the disk writer did not finish within 10s: the last content changes (rollbacks, quarantine) may not be on the disk")
+	}
 	return st.report(before)
 }
 
