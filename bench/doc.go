@@ -11,8 +11,9 @@
 //     endpoint with an eBPF filter gives the filter's cost;
 //   - the Linux baseline's own program (bench/guest) run as a SimpleOS task, so that the
 //     comparison with Linux (package bench/linux, same QEMU settings) uses the same code;
-//   - module restart latency: a fault-injection campaign (package inject/campaign) of kill
-//     injections into the sensor;
+//   - module restart latency: fault-injection campaigns (package inject/campaign) of kill
+//     injections into the sensor, the console driver and the pipe service, once restoring
+//     them from their snapshots (as the system runs) and once with snapshot=off (cold starts);
 //   - boot to ready: the supervisor's "all N services serving" line on a standard boot;
 //   - the sensor pipeline of the Channel File 291 demo, tiered against monolithic;
 //   - disk throughput through the ring-1 driver (disk.go) and file-system operations and

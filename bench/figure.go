@@ -77,6 +77,10 @@ type Figure struct {
 	NsPerOp     float64   `json:"ns_per_op"`               // guest ns (= instructions under -icount shift=0)
 	CyclesPerOp float64   `json:"cycles_per_op,omitempty"` // RDTSC; 0 = not measured
 	Samples     []float64 `json:"samples,omitempty"`       // per-batch means, ns per op
+	// SamplesExclBackoff are a restart figure's samples without the supervisor's restart
+	// backoff (policy: the same schedule for every module and both kinds of restart), for
+	// the restarts whose backoff the transcript gives; the plots show these.
+	SamplesExclBackoff []float64 `json:"samples_excl_backoff,omitempty"`
 	// Elapsed says the figure is a span of the guest clock (a restart, a boot) that may
 	// include idle time: under -icount it is not an instruction count.
 	Elapsed bool     `json:"elapsed,omitempty"`

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"image/color"
 	"io"
 	"math"
 	"os"
@@ -33,8 +34,17 @@ func (r *Report) WritePlots(dir string) (map[string]string, error) {
 		if len(figs) == 0 {
 			continue
 		}
-		// SimpleOS's and Linux's figures of one operation side by side, in the order the
-		// operations first appear.
+		kind := sampleKind(g)
+		if exclBackoff(figs) {
+			// Restarts without the backoff: the supervisor's fixed schedule would hide the
+			// difference between a restore and a cold start.
+			for i := range figs {
+				figs[i].Samples = figs[i].SamplesExclBackoff
+			}
+			kind += ", restart backoff excluded"
+		}
+		// SimpleOS's and Linux's figures of one operation side by side (and a module's
+		// restarts from its snapshot and cold), in the order the operations first appear.
 		first := map[string]int{}
 		for i, f := range figs {
 			if _, ok := first[operation(f.Name)]; !ok {
@@ -43,7 +53,7 @@ func (r *Report) WritePlots(dir string) (map[string]string, error) {
 		}
 		sort.SliceStable(figs, func(i, j int) bool { return first[operation(figs[i].Name)] < first[operation(figs[j].Name)] })
 		name := "bench-" + strings.ToLower(g) + ".svg"
-		if err := plotGroup(g, figs, r.Envs, filepath.Join(dir, name)); err != nil {
+		if err := plotGroup(g, kind, figs, r.Envs, filepath.Join(dir, name)); err != nil {
 			return files, fmt.Errorf("plot %s: %w", g, err)
 		}
 		files[g] = name
@@ -51,11 +61,22 @@ func (r *Report) WritePlots(dir string) (map[string]string, error) {
 	return files, nil
 }
 
+// exclBackoff reports whether every figure has at least two samples without the restart
+// backoff (restart figures): the plot then shows those.
+func exclBackoff(figs []Figure) bool {
+	for _, f := range figs {
+		if len(f.SamplesExclBackoff) < 2 {
+			return false
+		}
+	}
+	return true
+}
+
 // plotGroup draws the group's figures, one panel per environment (the units differ: guest
 // nanoseconds, or instructions under -icount), each box labelled with the figure's name
-// without the group. A .png file name gives a PNG (for looking at plots where no SVG viewer
-// is at hand).
-func plotGroup(group string, figs []Figure, envs []Env, file string) error {
+// without the group; kind says what a sample is. A .png file name gives a PNG (for looking at
+// plots where no SVG viewer is at hand).
+func plotGroup(group, kind string, figs []Figure, envs []Env, file string) error {
 	var rows [][]*plot.Plot
 	boxes := 0
 	for _, e := range envs {
@@ -68,7 +89,7 @@ func plotGroup(group string, figs []Figure, envs []Env, file string) error {
 		if len(in) == 0 {
 			continue
 		}
-		p, err := panel(group, in, e)
+		p, err := panel(group, kind, in, e)
 		if err != nil {
 			return err
 		}
@@ -106,10 +127,11 @@ func plotGroup(group string, figs []Figure, envs []Env, file string) error {
 	return f.Close()
 }
 
-// panel is one environment's box plots.
-func panel(group string, figs []Figure, e Env) (*plot.Plot, error) {
+// panel is one environment's box plots. Cold restarts (ModuleRestart/…-cold) are filled grey
+// beside their module's restarts from its snapshot.
+func panel(group, kind string, figs []Figure, e Env) (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s, %s: %s", group, e.Name, sampleKind(group))
+	p.Title.Text = fmt.Sprintf("%s, %s: %s", group, e.Name, kind)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	var meds []float64
 	instr := true
@@ -147,6 +169,9 @@ func panel(group string, figs []Figure, e Env) (*plot.Plot, error) {
 		if err != nil {
 			return nil, err
 		}
+		if group == "ModuleRestart" && strings.HasSuffix(f.Name, "-cold") {
+			box.FillColor = color.Gray{Y: 200}
+		}
 		p.Add(box)
 		n := strings.TrimPrefix(strings.TrimPrefix(f.Name, group), "/")
 		if n == "" {
@@ -173,8 +198,12 @@ func sampleKind(group string) string {
 	return "per-batch means"
 }
 
-// operation is a figure name without the system it was measured on.
+// operation is a figure name without the system it was measured on, and a restart figure's
+// without "-cold".
 func operation(name string) string {
+	if strings.HasPrefix(name, "ModuleRestart/") {
+		return strings.TrimSuffix(name, "-cold")
+	}
 	return strings.TrimSuffix(strings.TrimSuffix(name, "/"+SimpleOS), "/"+Linux)
 }
 

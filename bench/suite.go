@@ -23,7 +23,7 @@ type Sizes struct {
 	FaultPages   int           // pages first touched per batch
 	IPCCalls     int           // call+reply round trips per batch
 	GuestQuick   bool          // bench/guest -quick, on SimpleOS and on Linux
-	RestartKills int           // kill injections into the sensor (a third end in quarantine: no sample)
+	RestartKills int           // kill injections into each restarted module, per campaign (snapshots on, and off); quarantines give no sample
 	Pipes        int           // ring3/app's pipe count in the sensor pipeline
 	PipelineRuns int           // boots per deployment of the sensor pipeline
 	BootRuns     int           // standard boots timed to ready
@@ -39,12 +39,12 @@ type Sizes struct {
 var (
 	Quick = Sizes{
 		Batches: 20, SyscallOps: 2000, SwitchTrips: 200, FaultPages: 1024, IPCCalls: 500,
-		GuestQuick: true, RestartKills: 6, Pipes: 2000, PipelineRuns: 1, BootRuns: 2,
+		GuestQuick: true, RestartKills: 4, Pipes: 2000, PipelineRuns: 1, BootRuns: 2,
 		RestartDelay: 100 * time.Millisecond,
 	}
 	Full = Sizes{
 		Batches: 100, SyscallOps: 5000, SwitchTrips: 500, FaultPages: 2048, IPCCalls: 2000,
-		RestartKills: 60, Pipes: 2000, PipelineRuns: 3, BootRuns: 10,
+		RestartKills: 20, Pipes: 2000, PipelineRuns: 3, BootRuns: 10,
 		RestartDelay: 100 * time.Millisecond,
 	}
 )
@@ -54,7 +54,7 @@ const (
 	PartMicro    = "micro"    // syscalls, thread switch, page fault, IPC fast path and filter
 	PartSlowIPC  = "slowipc"  // IPC with ipcfast=off
 	PartGuest    = "guest"    // bench/guest as a SimpleOS task
-	PartRestart  = "restart"  // module restart latency (kill campaign)
+	PartRestart  = "restart"  // module restart latency (kill campaigns: from snapshots, and cold)
 	PartBoot     = "boot"     // boot to ready
 	PartPipeline = "pipeline" // the sensor pipeline, tiered and monolithic
 	PartDisk     = "disk"     // disk throughput through the ring-1 driver, IOMMU on and off (disk.go)
@@ -187,6 +187,8 @@ func (s *suite) steps() int {
 			n += max(1, s.cfg.Sizes.BootRuns)
 		case PartPipeline:
 			n += 2 * max(1, s.cfg.Sizes.PipelineRuns)
+		case PartRestart:
+			n += 2 // from snapshots, and cold
 		case PartDisk:
 			n += len(diskVariants)
 		case PartFiles:

@@ -1,16 +1,19 @@
 package bench
 
-// The benchmarks of the whole system: module restart latency (a fault-injection campaign of
-// kills), boot to ready, and the sensor pipeline of the Channel File 291 demo.
+// The benchmarks of the whole system: module restart latency (fault-injection campaigns of
+// kills, restarts from snapshots and cold), boot to ready, and the sensor pipeline of the
+// Channel File 291 demo.
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,47 +23,108 @@ import (
 	"github.com/simpleos/simpleos/inject/campaign"
 )
 
-// RestartScenario is the campaign of the restart benchmark: count kills of the sensor, each
-// delay after a fresh instance serves.
+// RestartModules are the modules the restart benchmark kills, one in each ring: those the quick
+// fault-injection campaign (scenarios/quick.scn) kills. Their figures appear in this order.
+var RestartModules = []string{"sensor", "console", "pipesvc"}
+
+// restartWhat names each restarted module for the figures' sources.
+var restartWhat = map[string]string{
+	"sensor":  "the ring-2 sensor",
+	"console": "the ring-1 console driver",
+	"pipesvc": "the ring-3 pipe service",
+}
+
+// SnapshotOff is the kernel command line word that makes every restart cold (docs/snapshots.md):
+// the restart benchmark's second campaign.
+const SnapshotOff = "snapshot=off"
+
+// RestartScenario is the campaign of the restart benchmark: count kills of each of
+// RestartModules (one scenario block each), each delay after a clean instance serves.
 func RestartScenario(count int, delay time.Duration) string {
-	return fmt.Sprintf(`# simpleos bench: module restart latency. The core kills the sensor (ring 2) %d times;
-# recovery_us is from its end to the restarted instance serving content-update again.
-scenario bench-kill-sensor
-    target  sensor
+	var b strings.Builder
+	fmt.Fprintf(&b, "# simpleos bench: module restart latency. The core kills each module %d times;\n"+
+		"# recovery_us is from its end to the restarted instance serving again.\n", count)
+	for _, m := range RestartModules {
+		fmt.Fprintf(&b, `
+scenario bench-kill-%s
+    target  %s
     class   kill
     after   %dms
     count   %d
     expect  restarted quarantined
 end
-`, count, delay.Milliseconds(), count)
+`, m, m, delay.Milliseconds(), count)
+	}
+	return b.String()
+}
+
+// RestartFigureName is the name of a module's restart figure: ModuleRestart/MODULE-kill for
+// restarts from the module's snapshot (the default), ModuleRestart/MODULE-kill-cold for cold
+// starts (snapshot=off).
+func RestartFigureName(module string, cold bool) string {
+	if cold {
+		return "ModuleRestart/" + module + "-kill-cold"
+	}
+	return "ModuleRestart/" + module + "-kill"
 }
 
 // runRestart runs the kill campaign against the standard system (bundled modules, the system
-// policy) and turns every restarted injection into a sample.
+// policy) twice: as the system runs, modules restored from their snapshots, and with
+// snapshot=off, every restart a cold start. Every restarted injection is a sample of its
+// module's figure; the figures come out per module, from the snapshot before cold.
 func (s *suite) runRestart(ctx context.Context, e Env) {
-	name := e.Name + "-restart"
-	s.progress.boot(fmt.Sprintf("%s: module restart, %d kills of the sensor", e.Name, s.cfg.Sizes.RestartKills))
-	dir := filepath.Join(s.cfg.Out, "restart", e.Name)
+	figs := map[string]Figure{}
+	for _, cold := range []bool{false, true} {
+		if ctx.Err() != nil {
+			break
+		}
+		for _, f := range s.restartCampaign(ctx, e, cold) {
+			figs[f.Name] = f
+		}
+	}
+	for _, m := range RestartModules {
+		for _, cold := range []bool{false, true} {
+			if f, ok := figs[RestartFigureName(m, cold)]; ok {
+				s.add(f)
+			}
+		}
+	}
+}
+
+// restartCampaign runs one campaign of the restart benchmark and returns its figures.
+func (s *suite) restartCampaign(ctx context.Context, e Env, cold bool) []Figure {
+	variant, how := "snapshot", "from snapshots"
+	if cold {
+		variant, how = "cold", SnapshotOff
+	}
+	name := e.Name + "-restart-" + variant
+	s.progress.boot(fmt.Sprintf("%s: module restart (%s), %d kills each of %s", e.Name, how,
+		s.cfg.Sizes.RestartKills, strings.Join(RestartModules, ", ")))
+	dir := filepath.Join(s.cfg.Out, "restart", e.Name, variant)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		s.errorf("%s: %v", name, err)
-		return
+		return nil
 	}
 	file := filepath.Join(dir, "restart.scn")
 	if err := os.WriteFile(file, []byte(RestartScenario(s.cfg.Sizes.RestartKills, s.cfg.Sizes.RestartDelay)), 0o644); err != nil {
 		s.errorf("%s: %v", name, err)
-		return
+		return nil
 	}
 	scs, files, err := campaign.LoadScenarios(file)
 	if err != nil {
 		s.errorf("%s: %v", name, err)
-		return
+		return nil
 	}
 	sys, err := boot.System(s.cfg.Paths, boot.SystemSpec{}, s.cfg.Log)
 	if err != nil {
 		s.errorf("%s: %v", name, err)
-		return
+		return nil
 	}
 	sys.Accel, sys.Icount = e.Accel, e.Icount
+	if cold {
+		// campaign.Run appends its own words (Cmdline) to these.
+		sys.Append = strings.TrimSpace(sys.Append + " " + SnapshotOff)
+	}
 	rs, err := campaign.Run(ctx, campaign.Config{
 		Scenarios:   scs,
 		Files:       files,
@@ -77,10 +141,10 @@ func (s *suite) runRestart(ctx context.Context, e Env) {
 		s.errorf("%s: %v", name, err)
 	}
 	if len(rs) == 0 {
-		return
+		return nil
 	}
 	r := rs[0]
-	backoffs := map[int]time.Duration{}
+	rt := Restarts{}
 	for _, b := range r.Boots {
 		if b.Log == "" {
 			continue
@@ -90,106 +154,289 @@ func (s *suite) runRestart(ctx context.Context, e Env) {
 			log = filepath.Join(dir, log)
 		}
 		if out, err := os.ReadFile(log); err == nil {
-			for id, d := range RestartBackoffs(out) {
-				backoffs[id] = d
-			}
+			rt.add(ParseRestarts(out))
 		}
 	}
-	f, notes, problems := restartFigure(r.Injections, backoffs, e)
-	for _, n := range notes {
-		s.report.Notes = append(s.report.Notes, fmt.Sprintf("Module restart (%s): %s; not timed.", e.Name, n))
+	var figs []Figure
+	var problems []string
+	where := e.Name
+	if cold {
+		where += ", " + SnapshotOff
 	}
-	for _, msg := range r.Campaign.Errors {
-		problems = append(problems, msg)
+	for _, m := range RestartModules {
+		f, notes, probs := restartFigure(m, cold, r.Injections, rt, e)
+		for _, n := range notes {
+			s.report.Notes = append(s.report.Notes, fmt.Sprintf("Module restart (%s): %s; not timed.", where, n))
+		}
+		problems = append(problems, probs...)
+		if f.Iters > 0 {
+			figs = append(figs, f)
+		}
+		switch {
+		case cold && rt.Taken[m] > 0:
+			problems = append(problems, fmt.Sprintf("%s: the kernel took %d snapshots of %s although the command line says %s", m, rt.Taken[m], m, SnapshotOff))
+		case !cold && rt.Taken[m] == 0:
+			problems = append(problems, fmt.Sprintf("%s: the kernel took no snapshot of %s: its restarts were cold", m, m))
+		}
 	}
+	for _, m := range rt.Unmatched {
+		s.report.Notes = append(s.report.Notes, fmt.Sprintf("Module restart (%s): the supervisor's lines about %s could not be paired "+
+			"with the injections: its restart backoff (ns-excl-backoff/op) and whether a restart was cold are unknown.", where, m))
+	}
+	problems = append(problems, r.Campaign.Errors...)
 	if len(problems) > 0 {
 		s.errorf("%s: %s (campaign results: %s)", name, strings.Join(problems, "; "), s.relative(filepath.Join(dir, r.FileName())))
 	}
-	if f.Iters > 0 {
-		s.add(f)
-	}
+	return figs
 }
 
-// restartFigure makes the restart figure of a campaign's injections: every restarted one is a
-// sample; quarantined ones (the sensor's crash budget is 3 in 30 s) are counted, not timed.
-// An injection that ended otherwise is not timed either: a hang (under a loaded TCG host a
-// fresh sensor can overrun its CPU budget while its Go runtime starts, and the watchdog kills
-// it) is reported in notes; a core crash or a breach, which the benchmark must never see, and
-// a campaign without a single restart are problems.
-func restartFigure(in []campaign.Record, backoffs map[int]time.Duration, e Env) (f Figure, notes, problems []string) {
-	var samples []float64
+// restartFigure makes a module's restart figure from a campaign's injections: every restarted
+// injection of the module is a sample; quarantined ones (its crash budget) are counted, not
+// timed. An injection that ended otherwise is not timed either: a hang (under a loaded TCG host
+// a fresh instance can overrun its CPU budget while its Go runtime starts, and the watchdog
+// kills it) is reported in notes; a core crash or a breach, which the benchmark must never see,
+// and a campaign without a single restart of the module are problems. In the snapshot campaign
+// (cold false) a restart the transcript shows was a cold start is still a sample; the figure's
+// note says how many there were and why.
+func restartFigure(module string, cold bool, in []campaign.Record, rt Restarts, e Env) (f Figure, notes, problems []string) {
+	var samples, excl []float64
 	var sum, sumExcl float64
-	quarantined, excl := 0, 0
+	quarantined, total := 0, 0
+	var colds []string
 	for _, rec := range in {
+		if rec.Target != module {
+			continue
+		}
+		total++
 		switch rec.Outcome {
 		case campaign.Restarted:
 			ns := float64(rec.RecoveryUS) * 1e3
 			samples = append(samples, ns)
 			sum += ns
-			if d, ok := backoffs[rec.ID]; ok {
-				sumExcl += ns - float64(d.Nanoseconds())
-				excl++
+			if d, ok := rt.Backoffs[rec.ID]; ok {
+				x := ns - float64(d.Nanoseconds())
+				excl = append(excl, x)
+				sumExcl += x
+			}
+			if why, ok := rt.Cold[rec.ID]; ok && !cold {
+				colds = append(colds, fmt.Sprintf("kill %d: %s", rec.ID, why))
 			}
 		case campaign.Quarantined:
 			quarantined++
 		case campaign.CoreCrash, campaign.Breach:
 			problems = append(problems, fmt.Sprintf("injection %d: %s (%s)", rec.ID, rec.Outcome, rec.Detail))
 		default:
-			notes = append(notes, fmt.Sprintf("kill %d: %s (%s)", rec.ID, rec.Outcome, rec.Detail))
+			notes = append(notes, fmt.Sprintf("kill %d of %s: %s (%s)", rec.ID, module, rec.Outcome, rec.Detail))
 		}
 	}
-	f = Figure{
-		Name: "ModuleRestart/sensor-kill", Env: e.Name, System: SimpleOS, Iters: int64(len(samples)),
-		Samples: samples, Elapsed: true,
-		Source: "inject/campaign: the core kills the ring-2 sensor; its end to the next instance serving (kernel clock), restart backoff included",
-		Note:   fmt.Sprintf("%d of %d kills ended in quarantine (crash budget 3/30s) and are not timed", quarantined, len(in)),
+	what := restartWhat[module]
+	if what == "" {
+		what = module
 	}
-	if n := len(in) - quarantined - len(samples); n > 0 {
+	f = Figure{
+		Name: RestartFigureName(module, cold), Env: e.Name, System: SimpleOS, Iters: int64(len(samples)),
+		Samples: samples, SamplesExclBackoff: excl, Elapsed: true,
+		Source: "inject/campaign: the core kills " + what + "; the next instance is restored from its snapshot; " +
+			"the killed instance's end to the next one serving (kernel clock), restart backoff included",
+	}
+	if quarantined > 0 {
+		f.Note = fmt.Sprintf("%d of %d kills ended in quarantine (crash budget) and are not timed", quarantined, total)
+	} else {
+		f.Note = fmt.Sprintf("%d kills, none quarantined", total)
+	}
+	if cold {
+		f.Source = "inject/campaign, " + SnapshotOff + ": the core kills " + what + "; the next instance is a cold start " +
+			"(ELF loaded, Go runtime initialised again); the killed instance's end to the next one serving (kernel clock), " +
+			"restart backoff included"
+	}
+	if n := total - quarantined - len(samples); n > 0 {
 		f.Note += fmt.Sprintf("; %d ended otherwise (see the notes)", n)
+	}
+	if len(colds) > 0 {
+		f.Note += fmt.Sprintf("; %d of %d timed restarts were cold starts, not restores (%s)", len(colds), len(samples), strings.Join(colds, "; "))
 	}
 	if len(samples) > 0 {
 		f.NsPerOp = sum / float64(len(samples))
 	}
-	if excl > 0 {
-		f.Extra = append(f.Extra, Metric{Unit: "ns-excl-backoff/op", Value: sumExcl / float64(excl)})
+	if len(excl) > 0 {
+		f.Extra = append(f.Extra, Metric{Unit: MetricExclBackoff, Value: sumExcl / float64(len(excl))})
+		if len(excl) < len(samples) {
+			f.Note += fmt.Sprintf("; %s is over the %d restarts whose backoff the transcript gives", MetricExclBackoff, len(excl))
+		}
 	}
 	if len(samples) == 0 {
-		problems = append(problems, "no kill was followed by a restart")
+		problems = append(problems, module+": no kill was followed by a restart")
 	}
 	return f, notes, problems
 }
 
+// MetricExclBackoff is the restart figures' mean without the supervisor's restart backoff.
+const MetricExclBackoff = "ns-excl-backoff/op"
+
+// Restarts is what campaign transcripts say about the restarts after the injections.
+type Restarts struct {
+	// Backoffs is the supervisor's restart delay after each injection that ended its module
+	// and was restarted ("restart in 10ms"; "restart now": 0), by injection id.
+	Backoffs map[int]time.Duration
+	// Cold holds the restarts the transcript shows were cold starts, by injection id, with
+	// what shows it: the kernel took the new instance's snapshot (only an instance that did
+	// not come from one is snapshotted) or refused to, or the supervisor fell back to a cold
+	// start. A restore prints nothing during a campaign.
+	Cold map[int]string
+	// Taken counts the snapshots the kernel took ("snapshot: NAME: taken: ..."), by module.
+	Taken map[string]int
+	// Unmatched lists the modules whose lines could not be paired with their injections.
+	Unmatched []string
+}
+
+func (r *Restarts) add(o Restarts) {
+	if r.Backoffs == nil {
+		r.Backoffs, r.Cold, r.Taken = map[int]time.Duration{}, map[int]string{}, map[string]int{}
+	}
+	maps.Copy(r.Backoffs, o.Backoffs)
+	maps.Copy(r.Cold, o.Cold)
+	for m, n := range o.Taken {
+		r.Taken[m] += n
+	}
+	for _, m := range o.Unmatched {
+		if !slices.Contains(r.Unmatched, m) {
+			r.Unmatched = append(r.Unmatched, m)
+		}
+	}
+}
+
 var (
-	injectStartRE = regexp.MustCompile(`^inject start id=(\d+) `)
-	restartInRE   = regexp.MustCompile(`^app sensor \S+: .*restart (?:in ([0-9.]+[a-zµ]+)|now) `)
+	injectResultRE = regexp.MustCompile(`(?m)^inject result id=(\d+) class=\S+ target=(\S+) outcome=(\S+) `)
+	protocolLineRE = regexp.MustCompile(`\n(?:inject (?:start|result) |inject: campaign )[^\n]*\n`)
+	appEndRE       = regexp.MustCompile(`^app (\S+) .*\[ring \d+, pid (\d+), [^;\]]*; (?:restart (?:in ([0-9.]+[a-zµ]+)|(now)) |(quarantined): )`)
+	watchdogKillRE = regexp.MustCompile(`^watchdog: killing pid (\d+): `)
+	snapshotLineRE = regexp.MustCompile(`^snapshot: (\S+): (taken|not taken): (.*)$`)
+	coldFallbackRE = regexp.MustCompile(`^supervisor: (\S+): (.*): cold start$`)
 )
 
-// RestartBackoffs reads a campaign transcript for the supervisor's restart delay of the
-// sensor after each injection ("restart in 10ms", or "restart now": none), by injection id.
-func RestartBackoffs(out []byte) map[int]time.Duration {
-	m := map[int]time.Duration{}
-	id := 0
-	sc := bufio.NewScanner(bytes.NewReader(out))
+// ParseRestarts reads one boot's campaign transcript for the supervisor's restarts after the
+// injections.
+//
+// The protocol lines (inject start/result) go straight to the serial port, each as "\n" LINE
+// "\n" (kernel.ConsoleLine), everything else through the console driver: while the console
+// driver itself restarts, the supervisor's lines arrive late, after later protocol lines, and a
+// protocol line can cut one of them anywhere. So the protocol lines are taken out of the
+// transcript first, which leaves the console's own text whole, and a module's end lines are
+// not placed by the protocol lines around them but paired in order with the module's
+// injections that ended it (outcome restarted or quarantined, in id order): the Nth end line
+// the supervisor printed about the module ("app NAME ... [ring R, pid P, ...; restart in D
+// (...)]", "restart now", "quarantined: ...") is the Nth such injection's, and their kinds
+// must agree. Ends of the watchdog's kills ("watchdog: killing pid P") are no injection's.
+// The kernel's and the supervisor's lines about a cold start of the module belong to the
+// restart after its last end line.
+func ParseRestarts(out []byte) Restarts {
+	type end struct {
+		quarantined bool
+		backoff     time.Duration
+		cold        []string
+	}
+	type result struct {
+		id          int
+		quarantined bool
+	}
+	r := Restarts{Backoffs: map[int]time.Duration{}, Cold: map[int]string{}, Taken: map[string]int{}}
+	ends := map[string][]*end{}
+	results := map[string][]result{}
+	last := map[string]*end{} // the end line whose restart a cold start belongs to
+	watchdog := map[string]bool{}
+	var order []string
+	for _, g := range injectResultRE.FindAllSubmatch(out, -1) {
+		id, _ := strconv.Atoi(string(g[1]))
+		m, outcome := string(g[2]), string(g[3])
+		switch outcome {
+		case campaign.Restarted, campaign.Quarantined:
+			if !slices.Contains(order, m) {
+				order = append(order, m)
+			}
+			results[m] = append(results[m], result{id, outcome == campaign.Quarantined})
+		}
+	}
+	console := protocolLineRE.ReplaceAll(bytes.ReplaceAll(out, []byte("\r"), nil), nil)
+	sc := bufio.NewScanner(bytes.NewReader(console))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if g := injectStartRE.FindStringSubmatch(line); g != nil {
-			id, _ = strconv.Atoi(g[1])
+		line := sc.Text()
+		if g := watchdogKillRE.FindStringSubmatch(line); g != nil {
+			watchdog[g[1]] = true
 			continue
 		}
-		if g := restartInRE.FindStringSubmatch(line); g != nil && id > 0 {
-			if g[1] == "" {
-				g[1] = "0s"
+		if g := appEndRE.FindStringSubmatch(line); g != nil {
+			m := g[1]
+			if watchdog[g[2]] {
+				last[m] = nil // the restart after a watchdog kill is no injection's
+				continue
 			}
-			if d, err := time.ParseDuration(g[1]); err == nil {
-				if _, seen := m[id]; !seen {
-					m[id] = d
+			e := &end{quarantined: g[5] != ""}
+			if g[3] != "" {
+				d, err := time.ParseDuration(g[3])
+				if err != nil {
+					continue
 				}
+				e.backoff = d
+			}
+			ends[m] = append(ends[m], e)
+			last[m] = e
+			if e.quarantined {
+				last[m] = nil
+			}
+			continue
+		}
+		if g := snapshotLineRE.FindStringSubmatch(line); g != nil {
+			m := g[1]
+			why := "its snapshot was taken again"
+			if g[2] == "taken" {
+				r.Taken[m]++
+			} else {
+				why = "snapshot not taken: " + g[3]
+			}
+			if e := last[m]; e != nil {
+				e.cold = append(e.cold, why)
+			}
+			continue
+		}
+		if g := coldFallbackRE.FindStringSubmatch(line); g != nil {
+			if e := last[g[1]]; e != nil {
+				e.cold = append(e.cold, "cold start: "+g[2])
 			}
 		}
 	}
-	return m
+	for m := range ends {
+		if !slices.Contains(order, m) {
+			order = append(order, m)
+		}
+	}
+	for _, m := range order {
+		es, rs := ends[m], results[m]
+		ok := len(es) == len(rs)
+		for i := 0; ok && i < len(rs); i++ {
+			ok = es[i].quarantined == rs[i].quarantined
+		}
+		if !ok {
+			r.Unmatched = append(r.Unmatched, m)
+			continue
+		}
+		for i, res := range rs {
+			if es[i].quarantined {
+				continue
+			}
+			r.Backoffs[res.id] = es[i].backoff
+			if len(es[i].cold) > 0 {
+				r.Cold[res.id] = strings.Join(es[i].cold, ", ")
+			}
+		}
+	}
+	return r
 }
+
+// RestartBackoffs reads a campaign transcript for the supervisor's restart delay after each
+// injection that ended its module ("restart in 10ms", or "restart now": none), by injection
+// id; any module's (ParseRestarts).
+func RestartBackoffs(out []byte) map[int]time.Duration { return ParseRestarts(out).Backoffs }
 
 // readyRE is the supervisor's boot-to-ready line (core/supervise.go, reportReady).
 var readyRE = regexp.MustCompile(`supervisor: all (\d+) services serving ([0-9.]+) ms after kernel entry`)

@@ -15,63 +15,167 @@ import (
 	"github.com/simpleos/simpleos/policy"
 )
 
-// A campaign transcript as the core prints it (cut).
+// A campaign transcript as the core prints it (cut). The protocol lines (inject ...) go
+// straight to the serial port, each between newlines, the rest through the console driver:
+// the console's end line (id 2) arrives after the next injection's start, and protocol lines
+// cut it and the sensor's of id 4 in two.
 const restartLog = `supervisor: 6 apps; frames in use outside the core runtime before the first start: 20
-inject: campaign 3 injections, deployment tiered
+snapshot: pipesvc: taken: 664 pages, 4 threads
+snapshot: console: taken: 664 pages, 3 threads
+
+inject: campaign 6 injections, deployment tiered
+
 inject start id=1 class=kill target=sensor
+snapshot: sensor: taken: 687 pages, 3 threads
 supervisor: all 3 services serving 382.6 ms after kernel entry
-app sensor killed: killed by the supervisor [ring 2, pid 5, cpu 38ms; restart now (1st consecutive failure; 1 crash within 30s, quarantine at 3)]
-inject result id=1 class=kill target=sensor outcome=restarted recovery_us=126277 detail="app sensor killed: killed by the supervisor"
-inject start id=2 class=kill target=sensor
-app sensor killed: killed by the supervisor [ring 2, pid 7, cpu 68ms; restart in 20ms (2nd consecutive failure; 2 crashes within 30s, quarantine at 3)]
-inject result id=2 class=kill target=sensor outcome=restarted recovery_us=69175 detail="app sensor killed: killed by the supervisor"
-inject start id=3 class=kill target=sensor
-app sensor killed: killed by the supervisor [ring 2, pid 9, cpu 50ms; quarantined: 3 crashes within 30s (last: killed)]
-inject result id=3 class=kill target=sensor outcome=quarantined recovery_us=0 detail="app sensor killed: killed by the supervisor"
+app sensor killed: killed by the supervisor [ring 2, pid 7, cpu 110ms, ran 221ms; restart now (1st consecutive failure; 1 crash within 30s, quarantine at 3)]
+
+inject result id=1 class=kill target=sensor outcome=restarted recovery_us=2100 took_us=253730 detail="app sensor killed: killed by the supervisor"
+
+inject start id=2 class=kill target=console
+kernel: console output goes through console (pid 9)
+ap
+inject result id=2 class=kill target=console outcome=restarted recovery_us=4042 took_us=117105 detail="app console killed: killed by the supervisor"
+
+inject start id=3 class=kill target=pipesvc
+p console killed: killed by the supervisor [ring 1, pid 9, cpu 7ms, ran 112ms; restart now (1st consecutive failure; 1 crash within 10s, quarantine at 5)]
+kernel: console output goes through console (pid 10)
+app pipesvc killed: killed by the supervisor [ring 3, pid 11, cpu 3ms, ran 115ms; restart in 10ms (2nd consecutive failure; 2 crashes within 10s, quarantine at 5)]
+supervisor: pipesvc: task pipesvc: restoring its snapshot: no memory: cold start
+snapshot: pipesvc: taken: 664 pages, 4 threads
+
+inject result id=3 class=kill target=pipesvc outcome=restarted recovery_us=53832 took_us=180367 detail="app pipesvc killed: killed by the supervisor"
+
+inject start id=4 class=kill target=sensor
+app sensor killed: killed by the supervisor [ring 2, pid 8, cpu 6ms, ran 413ms; restart in 2
+inject result id=4 class=kill target=sensor outcome=restarted recovery_us=22500 took_us=131007 detail="app sensor killed: killed by the supervisor"
+
+inject start id=5 class=kill target=sensor
+0ms (2nd consecutive failure; 2 crashes within 30s, quarantine at 3)]
+app sensor killed: killed by the supervisor [ring 2, pid 13, cpu 6ms, ran 381ms; quarantined: 3 crashes within 30s (last: killed)]
+
+inject result id=5 class=kill target=sensor outcome=quarantined recovery_us=0 took_us=121188 detail="app sensor killed: killed by the supervisor"
+
+inject start id=6 class=kill target=sensor
+watchdog: killing pid 14: cpu 601ms in 1s (limit 600ms)
+app sensor killed: killed by the supervisor [ring 2, pid 14, cpu 601ms, ran 1s; restart now (1st consecutive failure; 1 crash within 30s, quarantine at 3)]
+snapshot: sensor: taken: 687 pages, 3 threads
+app sensor killed: killed by the supervisor [ring 2, pid 15, cpu 6ms, ran 300ms; restart in 10ms (2nd consecutive failure; 2 crashes within 30s, quarantine at 3)]
+
+inject result id=6 class=kill target=sensor outcome=restarted recovery_us=11800 took_us=361115 detail="app sensor killed: killed by the supervisor"
+
 inject: campaign done
 `
 
-func TestRestartBackoffsAndFigure(t *testing.T) {
-	b := RestartBackoffs([]byte(restartLog))
-	assert.Equal(t, map[int]time.Duration{1: 0, 2: 20 * time.Millisecond}, b, "a first failure is restarted now: no backoff")
+func TestParseRestarts(t *testing.T) {
+	r := ParseRestarts([]byte(restartLog))
+	assert.Equal(t, map[int]time.Duration{1: 0, 2: 0, 3: 10 * time.Millisecond, 4: 20 * time.Millisecond, 6: 10 * time.Millisecond}, r.Backoffs,
+		"paired by module, not by the injection whose start precedes the line; a first failure is restarted now: no backoff; "+
+			"the watchdog's kill is no injection's")
+	assert.Equal(t, map[int]string{3: "cold start: task pipesvc: restoring its snapshot: no memory, its snapshot was taken again"}, r.Cold,
+		"the snapshot taken after the watchdog's kill belongs to no injection, the boot's first ones neither")
+	assert.Equal(t, map[string]int{"pipesvc": 2, "console": 1, "sensor": 2}, r.Taken)
+	assert.Empty(t, r.Unmatched)
+	assert.Equal(t, r.Backoffs, RestartBackoffs([]byte(restartLog)))
+
+	// An end line missing (the boot ended before the console driver passed it on): the
+	// console's lines cannot be paired, the others still are.
+	cut := strings.Replace(restartLog, "p console killed: killed by the supervisor [ring 1, pid 9", "p console", 1)
+	r = ParseRestarts([]byte(cut))
+	assert.Equal(t, []string{"console"}, r.Unmatched)
+	assert.NotContains(t, r.Backoffs, 2)
+	assert.Contains(t, r.Backoffs, 3)
+	// Transcripts with CR LF line ends read the same.
+	assert.Equal(t, ParseRestarts([]byte(restartLog)), ParseRestarts([]byte(strings.ReplaceAll(restartLog, "\n", "\r\n"))))
+	// Kinds that disagree (a restart paired with a quarantine) are no pairing either.
+	swapped := strings.Replace(restartLog, "outcome=restarted recovery_us=22500", "outcome=quarantined recovery_us=0", 1)
+	r = ParseRestarts([]byte(swapped))
+	assert.Equal(t, []string{"sensor"}, r.Unmatched)
+}
+
+func TestRestartFigure(t *testing.T) {
+	rt := ParseRestarts([]byte(restartLog))
 	recs := []campaign.Record{
-		{ID: 1, Outcome: campaign.Restarted, RecoveryUS: 126277},
-		{ID: 2, Outcome: campaign.Restarted, RecoveryUS: 69175},
-		{ID: 3, Outcome: campaign.Quarantined},
+		{ID: 1, Target: "sensor", Outcome: campaign.Restarted, RecoveryUS: 2100},
+		{ID: 2, Target: "console", Outcome: campaign.Restarted, RecoveryUS: 4042},
+		{ID: 3, Target: "pipesvc", Outcome: campaign.Restarted, RecoveryUS: 53832},
+		{ID: 4, Target: "sensor", Outcome: campaign.Restarted, RecoveryUS: 22500},
+		{ID: 5, Target: "sensor", Outcome: campaign.Quarantined},
+		{ID: 6, Target: "sensor", Outcome: campaign.Restarted, RecoveryUS: 11800},
 	}
-	f, notes, problems := restartFigure(recs, b, EnvTCG)
+	f, notes, problems := restartFigure("sensor", false, recs, rt, EnvTCG)
 	assert.Empty(t, problems)
 	assert.Empty(t, notes)
-	assert.Equal(t, int64(2), f.Iters)
-	assert.Equal(t, []float64{126277e3, 69175e3}, f.Samples)
-	assert.InDelta(t, (126277e3+69175e3)/2, f.NsPerOp, 1)
-	v, ok := f.Metric("ns-excl-backoff/op")
+	assert.Equal(t, "ModuleRestart/sensor-kill", f.Name)
+	assert.Equal(t, int64(3), f.Iters)
+	assert.Equal(t, []float64{2100e3, 22500e3, 11800e3}, f.Samples)
+	assert.Equal(t, []float64{2100e3, 2500e3, 1800e3}, f.SamplesExclBackoff)
+	assert.InDelta(t, (2100e3+22500e3+11800e3)/3, f.NsPerOp, 1)
+	v, ok := f.Metric(MetricExclBackoff)
 	require.True(t, ok)
-	assert.InDelta(t, (126277e3+69175e3-20e6)/2, v, 1)
+	assert.InDelta(t, (2100e3+2500e3+1800e3)/3, v, 1)
 	assert.True(t, f.Elapsed)
-	assert.Contains(t, f.Note, "1 of 3 kills ended in quarantine")
+	assert.Contains(t, f.Source, "restored from its snapshot")
+	assert.Contains(t, f.Source, "the ring-2 sensor")
+	assert.Equal(t, "1 of 4 kills ended in quarantine (crash budget) and are not timed", f.Note)
 
-	f, notes, problems = restartFigure([]campaign.Record{
-		{ID: 1, Outcome: campaign.Restarted, RecoveryUS: 100},
-		{ID: 2, Outcome: campaign.Hang, Detail: "stuck"},
-	}, nil, EnvTCG)
+	// A restart of the snapshot campaign that was cold is a sample, and the note says so.
+	f, _, _ = restartFigure("pipesvc", false, recs, rt, EnvTCG)
+	assert.Equal(t, "ModuleRestart/pipesvc-kill", f.Name)
+	assert.Contains(t, f.Note, "1 of 1 timed restarts were cold starts, not restores (kill 3: cold start: task pipesvc: restoring its snapshot: no memory")
+	// In the cold campaign every restart is cold: nothing to note.
+	f, _, _ = restartFigure("pipesvc", true, recs, rt, EnvTCG)
+	assert.Equal(t, "ModuleRestart/pipesvc-kill-cold", f.Name)
+	assert.Contains(t, f.Source, "snapshot=off")
+	assert.Contains(t, f.Source, "cold start (ELF loaded, Go runtime initialised again)")
+	assert.NotContains(t, f.Note, "cold starts")
+	f, _, _ = restartFigure("console", true, recs, rt, EnvTCG)
+	assert.Equal(t, []float64{4042e3}, f.SamplesExclBackoff)
+	assert.Equal(t, "1 kills, none quarantined", f.Note)
+	assert.Contains(t, f.Source, "the ring-1 console driver")
+
+	// The backoff unknown: no excl-backoff figure for those.
+	f, _, _ = restartFigure("sensor", false, recs, Restarts{Backoffs: map[int]time.Duration{1: 0}}, EnvTCG)
+	v, ok = f.Metric(MetricExclBackoff)
+	require.True(t, ok)
+	assert.InDelta(t, 2100e3, v, 1)
+	assert.Contains(t, f.Note, "ns-excl-backoff/op is over the 1 restarts whose backoff the transcript gives")
+
+	f, notes, problems = restartFigure("sensor", false, []campaign.Record{
+		{ID: 1, Target: "sensor", Outcome: campaign.Restarted, RecoveryUS: 100},
+		{ID: 2, Target: "sensor", Outcome: campaign.Hang, Detail: "stuck"},
+	}, Restarts{}, EnvTCG)
 	assert.Empty(t, problems, "a hang is no failure of the benchmark")
-	assert.Equal(t, []string{"kill 2: hang (stuck)"}, notes)
+	assert.Equal(t, []string{"kill 2 of sensor: hang (stuck)"}, notes)
 	assert.Contains(t, f.Note, "1 ended otherwise")
-	_, _, problems = restartFigure([]campaign.Record{{ID: 1, Outcome: campaign.CoreCrash, Detail: "boom"}}, nil, EnvTCG)
-	assert.Equal(t, []string{"injection 1: core-crash (boom)", "no kill was followed by a restart"}, problems)
+	_, ok = f.Metric(MetricExclBackoff)
+	assert.False(t, ok)
+	_, _, problems = restartFigure("console", false, []campaign.Record{{ID: 1, Target: "console", Outcome: campaign.CoreCrash, Detail: "boom"}}, Restarts{}, EnvTCG)
+	assert.Equal(t, []string{"injection 1: core-crash (boom)", "console: no kill was followed by a restart"}, problems)
 }
 
 func TestRestartScenarioParses(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "r.scn")
-	require.NoError(t, os.WriteFile(file, []byte(RestartScenario(6, 100*time.Millisecond)), 0o644))
+	require.NoError(t, os.WriteFile(file, []byte(RestartScenario(4, 100*time.Millisecond)), 0o644))
 	scs, _, err := campaign.LoadScenarios(file)
 	require.NoError(t, err)
-	require.Len(t, scs, 1)
-	assert.Equal(t, "sensor", scs[0].Target)
-	assert.Equal(t, "kill", scs[0].Class)
-	assert.Equal(t, 6, scs[0].Count)
-	assert.Equal(t, 100*time.Millisecond, scs[0].After)
+	require.Len(t, scs, 3)
+	for i, m := range []string{"sensor", "console", "pipesvc"} {
+		assert.Equal(t, m, scs[i].Target)
+		assert.Equal(t, "kill", scs[i].Class)
+		assert.Equal(t, 4, scs[i].Count)
+		assert.Equal(t, 100*time.Millisecond, scs[i].After)
+	}
+	// The quick fault-injection campaign kills the same modules.
+	quick, _, err := campaign.LoadScenarios("../scenarios/quick.scn")
+	require.NoError(t, err)
+	var killed []string
+	for _, sc := range quick {
+		if sc.Class == "kill" {
+			killed = append(killed, sc.Target)
+		}
+	}
+	assert.ElementsMatch(t, RestartModules, killed)
 }
 
 func TestReadyTime(t *testing.T) {

@@ -87,10 +87,19 @@ func TestBenchSuiteRunsEveryBenchmark(t *testing.T) {
 			}
 		}
 	}
-	restart, ok := report.Find("ModuleRestart/sensor-kill", env, bench.SimpleOS)
-	if assert.True(t, ok) {
-		assert.Equal(t, int64(benchTiny.RestartKills), restart.Iters, "two kills, both before the sensor's crash budget")
-		assert.Positive(t, restart.NsPerOp)
+	// Two kills of each module, from its snapshot and cold: both before any crash budget.
+	for _, m := range bench.RestartModules {
+		for _, cold := range []bool{false, true} {
+			name := bench.RestartFigureName(m, cold)
+			restart, ok := report.Find(name, env, bench.SimpleOS)
+			if assert.True(t, ok, "no figure %s", name) {
+				assert.Equal(t, int64(benchTiny.RestartKills), restart.Iters, name)
+				assert.Positive(t, restart.NsPerOp, name)
+				_, ok := restart.Metric(bench.MetricExclBackoff)
+				assert.True(t, ok, "%s: the backoff of every restart is known", name)
+				assert.NotContains(t, restart.Note, "cold starts, not restores", name)
+			}
+		}
 	}
 	ready, ok := report.Find("BootToReady/bundled", env, bench.SimpleOS)
 	if assert.True(t, ok) {
