@@ -80,8 +80,8 @@ func (r *Results) FileName() string {
 	return fmt.Sprintf("results-%s-shards-%s.json", c.Deployment, strings.ReplaceAll(shardList(c.Shards, c.ShardCount), "/", "-of-"))
 }
 
-// WriteReport writes each deployment's JSON file (FileName) and the Markdown report
-// results.md into dir, and returns the paths written.
+// WriteReport writes each deployment's JSON file (FileName), the charts (WriteCharts) and the
+// Markdown report results.md, which links them, into dir, and returns the paths written.
 func WriteReport(dir string, rs []*Results) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -93,6 +93,11 @@ func WriteReport(dir string, rs []*Results) ([]string, error) {
 			return paths, err
 		}
 		paths = append(paths, p)
+	}
+	charts, err := WriteCharts(dir, rs)
+	paths = append(paths, charts...)
+	if err != nil {
+		return paths, err
 	}
 	p := filepath.Join(dir, "results.md")
 	if err := os.WriteFile(p, Markdown(rs), 0o644); err != nil {

@@ -221,6 +221,8 @@ func TestMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"# Fault-injection campaign\n",
 		"Scenarios: `scenarios/quick.scn` (2 scenarios, 8 faults, sha256 aaaa1111bbbb). Seed 1. Started 2025-01-02 03:04 UTC.\n",
+		"\n![Outcomes per fault class](outcomes.svg)\n",
+		"\n![Recovery times](recovery.svg)\n",
 		"## Tiered deployment\n",
 		"8 injections (8 run) in 1 boots, 4.0 s wall: 2.0 faults/s on TCG. 0 core crashes, 0 breaches, 0 hangs, 0 unexpected outcomes.\n",
 		"Recovery time of restarted modules (n=8): median 0.8 ms, p99 7.0 ms.\n",
@@ -260,7 +262,8 @@ func TestWriteReport(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	paths, err := WriteReport(dir, []*Results{shardResults(Tiered, 1, 1), shardResults(Monolithic, 1, 1)})
 	require.NoError(t, err)
-	assert.Equal(t, []string{filepath.Join(dir, "results-tiered.json"), filepath.Join(dir, "results-monolithic.json"), filepath.Join(dir, "results.md")}, paths)
+	assert.Equal(t, []string{filepath.Join(dir, "results-tiered.json"), filepath.Join(dir, "results-monolithic.json"),
+		filepath.Join(dir, OutcomesChart), filepath.Join(dir, RecoveryChart), filepath.Join(dir, "results.md")}, paths)
 	for _, p := range paths {
 		assert.FileExists(t, p)
 	}
