@@ -42,6 +42,7 @@ var Calls = []Call{
 	{"faccessat2", SysFaccessat2},
 
 	{"wait_event", SysWaitEvent}, {"heartbeat", SysHeartbeat}, {"files_reap", SysFilesReap},
+	{"ready", SysReady},
 	{"ipc_register", SysIPCRegister}, {"ipc_lookup", SysIPCLookup}, {"ipc_call", SysIPCCall},
 	{"ipc_recv", SysIPCRecv}, {"ipc_reply", SysIPCReply}, {"ipc_replyrecv", SysIPCReplyRecv},
 	{"notify_wait", SysNotifyWait}, {"console_attach", SysConsoleAttach}, {"console_fetch", SysConsoleFetch},
@@ -49,5 +50,5 @@ var Calls = []Call{
 	{"device_info", SysDeviceInfo}, {"device_config", SysDeviceConfig}, {"dma_alloc", SysDMAAlloc}, {"dma_free", SysDMAFree},
 	{"event_subscribe", SysEventSubscribe}, {"event_post", SysEventPost}, {"event_recv", SysEventRecv},
 	{"content_read", SysContentRead}, {"content_write", SysContentWrite}, {"inject_report", SysInjectReport},
-	{"fuzz_report", SysFuzzReport},
+	{"fuzz_report", SysFuzzReport}, {"inject_wait", SysInjectWait},
 }

@@ -105,11 +105,20 @@ const (
 	LinuxSyscalls = 440
 )
 
+// What ready returns: whether the core took a snapshot of the caller now, or the caller is an
+// instance restored from one (it returns there, in every thread of the snapshot).
+const (
+	ReadyCold     = 0 // no snapshot: none asked for (the policy), or the core refused (it says why)
+	ReadySnapshot = 1 // the core took the snapshot; later restarts resume from here
+	ReadyRestored = 2 // this instance was restored from the snapshot
+)
+
 // SimpleOS's own system calls, outside Linux's numbering (0x400-0x4ff).
 const (
 	SysWaitEvent = 0x400 // the core's supervisor waits for a task event (core only)
 	SysHeartbeat = 0x401 // a task tells the watchdog it is alive
 	SysFilesReap = 0x402 // the core closes the server handles of files left open by ended tasks (core only)
+	SysReady     = 0x403 // a module has initialised: the core may snapshot it (-> Ready*)
 
 	// IPC (core/kernel/ipc.go; the user side is package ipc).
 	SysIPCRegister  = 0x410 // (name, len) -> handle
@@ -142,6 +151,7 @@ const (
 	SysContentWrite = 0x441 // (name, len, buf, n)
 	SysInjectReport = 0x442 // (outcome: 1 handled, 2 breach)
 	SysFuzzReport   = 0x443 // (batch, calls): a fuzzer's progress, for the core's canary checks
+	SysInjectWait   = 0x444 // (buf, size, timeout ns) -> length: a module's fault agent waits for the fault the campaign arms in it
 
 	// SimpleOSFirst and SimpleOSLast bound SimpleOS's own numbers.
 	SimpleOSFirst = 0x400

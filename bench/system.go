@@ -161,11 +161,11 @@ func restartFigure(in []campaign.Record, backoffs map[int]time.Duration, e Env) 
 
 var (
 	injectStartRE = regexp.MustCompile(`^inject start id=(\d+) `)
-	restartInRE   = regexp.MustCompile(`^app sensor \S+: .*restart in ([0-9.]+[a-zµ]+) `)
+	restartInRE   = regexp.MustCompile(`^app sensor \S+: .*restart (?:in ([0-9.]+[a-zµ]+)|now) `)
 )
 
 // RestartBackoffs reads a campaign transcript for the supervisor's restart delay of the
-// sensor after each injection ("restart in 10ms"), by injection id.
+// sensor after each injection ("restart in 10ms", or "restart now": none), by injection id.
 func RestartBackoffs(out []byte) map[int]time.Duration {
 	m := map[int]time.Duration{}
 	id := 0
@@ -178,6 +178,9 @@ func RestartBackoffs(out []byte) map[int]time.Duration {
 			continue
 		}
 		if g := restartInRE.FindStringSubmatch(line); g != nil && id > 0 {
+			if g[1] == "" {
+				g[1] = "0s"
+			}
 			if d, err := time.ParseDuration(g[1]); err == nil {
 				if _, seen := m[id]; !seen {
 					m[id] = d

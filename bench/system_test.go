@@ -20,7 +20,7 @@ const restartLog = `supervisor: 6 apps; frames in use outside the core runtime b
 inject: campaign 3 injections, deployment tiered
 inject start id=1 class=kill target=sensor
 supervisor: all 3 services serving 382.6 ms after kernel entry
-app sensor killed: killed by the supervisor [ring 2, pid 5, cpu 38ms; restart in 10ms (1st consecutive failure; 1 crash within 30s, quarantine at 3)]
+app sensor killed: killed by the supervisor [ring 2, pid 5, cpu 38ms; restart now (1st consecutive failure; 1 crash within 30s, quarantine at 3)]
 inject result id=1 class=kill target=sensor outcome=restarted recovery_us=126277 detail="app sensor killed: killed by the supervisor"
 inject start id=2 class=kill target=sensor
 app sensor killed: killed by the supervisor [ring 2, pid 7, cpu 68ms; restart in 20ms (2nd consecutive failure; 2 crashes within 30s, quarantine at 3)]
@@ -33,7 +33,7 @@ inject: campaign done
 
 func TestRestartBackoffsAndFigure(t *testing.T) {
 	b := RestartBackoffs([]byte(restartLog))
-	assert.Equal(t, map[int]time.Duration{1: 10 * time.Millisecond, 2: 20 * time.Millisecond}, b)
+	assert.Equal(t, map[int]time.Duration{1: 0, 2: 20 * time.Millisecond}, b, "a first failure is restarted now: no backoff")
 	recs := []campaign.Record{
 		{ID: 1, Outcome: campaign.Restarted, RecoveryUS: 126277},
 		{ID: 2, Outcome: campaign.Restarted, RecoveryUS: 69175},
@@ -47,7 +47,7 @@ func TestRestartBackoffsAndFigure(t *testing.T) {
 	assert.InDelta(t, (126277e3+69175e3)/2, f.NsPerOp, 1)
 	v, ok := f.Metric("ns-excl-backoff/op")
 	require.True(t, ok)
-	assert.InDelta(t, (126277e3-10e6+69175e3-20e6)/2, v, 1)
+	assert.InDelta(t, (126277e3+69175e3-20e6)/2, v, 1)
 	assert.True(t, f.Elapsed)
 	assert.Contains(t, f.Note, "1 of 3 kills ended in quarantine")
 

@@ -381,7 +381,7 @@ func findQEMU(name string) (string, error) {
 		return path, nil
 	}
 	if name == DefaultQEMU {
-		return "", fmt.Errorf("%s not found in PATH: install it with `sudo apt-get install -y qemu-system-x86`", DefaultQEMU)
+		return "", fmt.Errorf("%s not found in PATH: install it with `scripts/deps run` (make run does) or `sudo apt-get install -y qemu-system-x86`", DefaultQEMU)
 	}
 	return "", fmt.Errorf("boot: QEMU binary %s not found: %w", name, err)
 }

@@ -230,7 +230,7 @@ func TestRunMissingQEMU(t *testing.T) {
 	_, img := fakeQEMU(t, "exit 1")
 	_, err := Run(context.Background(), Options{Image: img, Accel: "tcg"})
 	require.Error(t, err)
-	assert.Equal(t, "qemu-system-x86_64 not found in PATH: install it with `sudo apt-get install -y qemu-system-x86`", err.Error())
+	assert.Equal(t, "qemu-system-x86_64 not found in PATH: install it with `scripts/deps run` (make run does) or `sudo apt-get install -y qemu-system-x86`", err.Error())
 
 	_, err = Run(context.Background(), Options{QEMU: "/nonexistent/qemu", Image: img, Accel: "tcg"})
 	require.Error(t, err)

@@ -85,11 +85,13 @@ var diskJobs = make(chan diskJob, 64)
 // writeDisk is the disk writer (started by loadContent).
 func writeDisk() {
 	for j := range diskJobs {
-		if j.quarantine {
+		switch {
+		case j.s.Name == flushMarker:
+		case j.quarantine:
 			if err := saveQuarantine(); err != nil {
 				fmt.Printf("disk: writing %s: %v\n", quarantineFile, err)
 			}
-		} else {
+		default:
 			writeContentState(j.s)
 		}
 		if j.done != nil {
@@ -109,6 +111,31 @@ func persist(s store.Status, wait bool) {
 		<-j.done
 	}
 }
+
+// flushDisk waits until the disk writer has written every change queued so far (a rollback, a
+// quarantine), at most limit: the machine must not power off with the quarantine only in
+// memory, or the next boot would load what crashed this one. false if it timed out (a hung
+// file server: the change is lost, and the supervisor says so).
+func flushDisk(limit time.Duration) bool {
+	if !onDisk {
+		return true
+	}
+	j := diskJob{quarantine: false, done: make(chan struct{}), s: store.Status{Name: flushMarker}}
+	select {
+	case diskJobs <- j:
+	case <-time.After(limit):
+		return false
+	}
+	select {
+	case <-j.done:
+		return true
+	case <-time.After(limit):
+		return false
+	}
+}
+
+// flushMarker names the no-op job flushDisk queues behind every change before it.
+const flushMarker = "(flush)"
 
 // recordDiskWrite writes a content file's new state to the disk (in the background).
 func recordDiskWrite(s store.Status) { persist(s, false) }

@@ -8,9 +8,12 @@ package main
 //	inject start id=17 class=null-deref target=sensor
 //	inject result id=17 class=null-deref target=sensor outcome=restarted recovery_us=71234 detail="..."
 //
-// Tiered deployment: faults that the module's own code commits (package inject/fault) are
-// passed to a fresh instance as an -inject=... argument — the module is restarted in place —
-// and executed after the delay; bit flips and kills are done by the core from outside. The
+// Tiered deployment: every fault goes into a clean instance — the one restored from the
+// module's snapshot after the previous fault, else a new one restored for it. Faults the
+// module's own code commits (package inject/fault) are armed in that running instance, whose
+// fault agent waits for them (inject_wait), and executed after the delay; a driver's or the
+// file server's, which they commit in their request path, are passed to a fresh instance as
+// an -inject=... argument; bit flips and kills are done by the core from outside. The
 // outcome is handled (the instance survived and still serves), restarted (it died and the
 // supervisor's restart serves again; recovery_us is end to serving), quarantined (it died and
 // its crash budget ran out: the runner then lifts the quarantine, as an operator would),
@@ -110,6 +113,10 @@ type injector struct {
 	}
 	dmaCanary uint64 // physical address of the page dma-wild aims the device at
 	soaks     []*app // the data-integrity clients: blktest --soak (blk), filetest --soak (fs)
+
+	clean        map[*app]int // an instance of the app no fault has been injected into (fresh)
+	armedInPlace int          // faults armed in a running instance, no restart (inTask)
+	reused       int          // injections into an instance already clean, no restart (fresh)
 }
 
 // taskEnd is what the supervisor tells the runner about an instance's end.
@@ -127,7 +134,7 @@ func newInjector(st *supervisorState, plan []injection, mode string, seed uint64
 	for i := range coreCanary {
 		coreCanary[i] = canaryWord
 	}
-	in := &injector{st: st, plan: plan, mode: mode, ends: make(chan taskEnd, 16), seed: seed, layouts: map[*app]layout{}}
+	in := &injector{st: st, plan: plan, mode: mode, ends: make(chan taskEnd, 16), seed: seed, layouts: map[*app]layout{}, clean: map[*app]int{}}
 	in.dmaCanary = newDMACanary()
 	if core := kernel.Modules()[0].Data; mode == "monolithic" {
 		in.core = layoutOf(core, functionSymbols(core), "github.com/simpleos/simpleos/tier2/sensor/")
@@ -157,6 +164,7 @@ func (in *injector) run() {
 	}
 	for _, j := range in.plan {
 		protocolf("inject start id=%d class=%s target=%s", j.id, j.class, j.target)
+		began := arch.Nanotime()
 		var outcome, detail string
 		var recovery time.Duration
 		inCore := in.mode == "monolithic"
@@ -186,9 +194,10 @@ func (in *injector) run() {
 		if o, d := in.checkSoak(); o != "" {
 			outcome, detail = o, d
 		}
-		protocolf("inject result id=%d class=%s target=%s outcome=%s recovery_us=%d detail=%q",
-			j.id, j.class, j.target, outcome, recovery.Microseconds(), detail)
+		protocolf("inject result id=%d class=%s target=%s outcome=%s recovery_us=%d took_us=%d detail=%q",
+			j.id, j.class, j.target, outcome, recovery.Microseconds(), (arch.Nanotime()-began)/1000, detail)
 	}
+	fmt.Printf("inject: %d faults armed in a running instance, %d injected into an instance already clean (no restart)\n", in.armedInPlace, in.reused)
 	protocolf("inject: campaign done")
 	os.Exit(0)
 }
@@ -304,13 +313,43 @@ func (in *injector) waitServing(a *app, limit time.Duration) int {
 	return 0
 }
 
-// fresh starts a new instance of a (killing the running one, or lifting a quarantine as an
-// operator would) with an optional -inject argument, and returns its pid. An armed instance is
-// returned as soon as it starts — its fault may strike before it serves; an unarmed one once
-// it serves.
+// remaining is what is left of a scenario's delay, which counts from the start of instance
+// pid: an instance restored a while ago (after the previous fault) has waited part of it.
+func remaining(pid int, delay time.Duration) time.Duration {
+	if u, ok := kernel.Usage(pid); ok {
+		return max(0, delay-(time.Duration(arch.Nanotime())-u.Started))
+	}
+	return delay
+}
+
+// bitflipWindow is how long a flipped bit may do nothing before it is counted as harmless.
+const bitflipWindow = 300 * time.Millisecond
+
+// waitArmable waits until a thread of instance pid waits for a fault (its agent, fault.Arm);
+// false if none does within a second (a module without an agent).
+func (in *injector) waitArmable(pid int) bool {
+	for range 500 {
+		if inject.Armable(pid) {
+			return true
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return false
+}
+
+// fresh returns a clean instance of a: the running one if no fault has been injected into it
+// (one restored from its snapshot after the last fault), else a new one (killing the running
+// one, or lifting a quarantine as an operator would), with an optional -inject argument. An
+// armed instance is returned as soon as it starts — its fault may strike before it serves; an
+// unarmed one once it serves.
 func (in *injector) fresh(a *app, arg string) int {
 	in.drain()
 	in.st.mu.Lock()
+	if pid := a.pid; arg == "" && pid != 0 && in.clean[a] == pid && serving(a, pid) {
+		in.st.mu.Unlock()
+		in.reused++
+		return pid
+	}
 	a.injectArg = arg
 	pid, starts := a.pid, a.starts
 	if pid != 0 {
@@ -343,6 +382,7 @@ func (in *injector) fresh(a *app, arg string) int {
 	if in.waitServing(a, 10*time.Second) != newPID {
 		return 0
 	}
+	in.clean[a] = newPID
 	return newPID
 }
 
@@ -363,35 +403,56 @@ func (in *injector) inTask(j injection) (string, time.Duration, string) {
 		return "hang", 0, "no module " + j.target + " is running"
 	}
 	spec := fault.Spec{Class: j.class, Delay: j.delay, Seed: in.seedFor(j.id), Targets: in.targets(j.target, j.class)}
+	// A fault the module commits itself is armed in a clean running instance — one restored
+	// from its snapshot, whose agent waits for it (fault.Arm) — without a restart; a driver's
+	// or file server's, which it commits in its request path, and any fault for a module
+	// without an agent, in a new instance started with it as an argument.
 	var pid int
-	if fault.IsExternal(j.class) {
+	switch {
+	case fault.IsExternal(j.class):
 		pid = in.fresh(a, "")
-	} else {
+	case !fault.IsCommittedByModule(j.class):
+		pid = in.fresh(a, "")
+		if pid != 0 && in.waitArmable(pid) {
+			// The scenario's delay counts from the instance's start, as for a fault passed
+			// at start: what of it has passed since (the instance was restored a while ago,
+			// after the last fault) is not waited again.
+			armed := spec
+			armed.Delay = remaining(pid, spec.Delay)
+			inject.Arm(pid, strings.TrimPrefix(armed.Arg(), "-inject="))
+			in.armedInPlace++
+			break
+		}
+		fallthrough
+	default:
 		pid = in.fresh(a, spec.Arg())
 	}
+	delete(in.clean, a) // the instance has a fault in it now
 	if pid == 0 {
 		return "hang", 0, j.target + " did not start, or does not serve after a restart"
 	}
 	injectedAt := time.Now()
 	if fault.IsExternal(j.class) {
-		time.Sleep(j.delay)
+		time.Sleep(remaining(pid, j.delay))
 		if detail, ok := in.external(a, pid, j.class, spec.Seed); !ok {
 			return "hang", 0, detail
 		}
 	}
 	window := hangAfter
 	if fault.IsExternal(j.class) && j.class != fault.Kill {
-		window = time.Second // a flipped bit that has done nothing in a second is counted as harmless
+		window = bitflipWindow
 	}
 	deadline := time.Now().Add(j.delay + window)
+	poll := time.NewTicker(2 * time.Millisecond)
+	defer poll.Stop()
 	for time.Now().Before(deadline) {
 		select {
-		case e := <-in.ends:
+		case e := <-in.ends: // the end, as soon as the supervisor has it
 			if e.ev.PID != pid {
 				continue
 			}
 			return in.afterEnd(a, e)
-		default:
+		case <-poll.C: // or the agent's report
 		}
 		switch inject.Report(pid) {
 		case uint64(fault.Breach):
@@ -402,7 +463,6 @@ func (in *injector) inTask(j injection) (string, time.Duration, string) {
 				return "handled", 0, "the module recovered and still serves"
 			}
 		}
-		time.Sleep(2 * time.Millisecond)
 	}
 	if serving(a, pid) && fault.IsExternal(j.class) {
 		return "handled", 0, "no effect seen within " + window.String()
@@ -452,6 +512,7 @@ func (in *injector) afterEnd(a *app, e taskEnd) (string, time.Duration, string) 
 		pid := a.pid
 		in.st.mu.Unlock()
 		if pid != 0 && pid != e.ev.PID && serving(a, pid) {
+			in.clean[a] = pid // restarted after the fault: no fault in it
 			return "restarted", time.Duration(arch.Nanotime()) - e.ev.At, detail
 		}
 		time.Sleep(time.Millisecond)

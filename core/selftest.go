@@ -26,14 +26,15 @@ type selftest struct {
 }
 
 var selftests = map[string]selftest{
-	"primes":  {"primes:N (N up to 10000000)", testPrimes},
-	"gc":      {"gc:MB", testGC},
-	"sleep":   {"sleep:MS", testSleep},
-	"preempt": {"preempt", testPreempt},
-	"fault":   {"fault:ud|gp|pf|div0|panic", testFault},
-	"irq":     {"irq:N (raise a custom interrupt N times)", testIRQ},
-	"cf291":   {"cf291:monolithic|verified", testCF291},
-	"dma":     {"dma:iommu|none", testDMA},
+	"primes":   {"primes:N (N up to 10000000)", testPrimes},
+	"gc":       {"gc:MB", testGC},
+	"sleep":    {"sleep:MS", testSleep},
+	"preempt":  {"preempt", testPreempt},
+	"fault":    {"fault:ud|gp|pf|div0|panic", testFault},
+	"irq":      {"irq:N (raise a custom interrupt N times)", testIRQ},
+	"cf291":    {"cf291:monolithic|verified", testCF291},
+	"dma":      {"dma:iommu|none", testDMA},
+	"snapshot": {"snapshot:N (restores; the snapshotee module passed with --app)", testSnapshot},
 }
 
 func runSelftest(spec string) int {
@@ -52,7 +53,7 @@ func runSelftest(spec string) int {
 
 func knownTests() string {
 	var names []string
-	for _, n := range []string{"primes", "gc", "sleep", "preempt", "fault", "irq", "cf291", "dma"} {
+	for _, n := range []string{"primes", "gc", "sleep", "preempt", "fault", "irq", "cf291", "dma", "snapshot"} {
 		names = append(names, selftests[n].usage)
 	}
 	return strings.Join(names, ", ")

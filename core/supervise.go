@@ -17,6 +17,7 @@ package main
 //	heartbeat=MS                     heartbeat deadline per task (default none)
 //	maxstarts=N                      start each app at most N times (default unlimited)
 //	backoff=MS                       first restart delay, doubling up to 100x (default 10)
+//	snapshot=off                     restart modules cold, never from their snapshots (snapshot.go)
 //
 // safemode (a word alone) starts only the modules the policy does not mark vendor third-party,
 // and no in-core sensor: the boot an operator uses to repair a machine whose third-party code
@@ -42,6 +43,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/console"
 	"github.com/simpleos/simpleos/core/kernel/notify"
 	"github.com/simpleos/simpleos/core/supervisor"
+	"github.com/simpleos/simpleos/inject/fault"
 	"github.com/simpleos/simpleos/ipc/blk"
 	"github.com/simpleos/simpleos/policy"
 	"github.com/simpleos/simpleos/policy/bpf"
@@ -65,7 +67,9 @@ type app struct {
 	syms    []elf.Symbol // the image's function symbols, read once
 	content contentState
 
-	recovering bool // a crashed instance was restarted; report when the new one serves
+	recovering bool   // a crashed instance was restarted; report when the new one serves
+	how        string // how the running instance started: startCold or startSnapshot
+	imageSum   []byte // SHA-256 of image, for snapshot keys (snapshot.go)
 
 	// Fault injection (inject.go).
 	injectArg string // added to the arguments of the next instance only
@@ -86,6 +90,7 @@ type supervisorState struct {
 	fuzz       *fuzzRunner              // the fuzz runner, if fuzzers run (fuzz=on)
 	early      map[int]kernel.TaskEvent // ends of tasks start() had not recorded yet
 	ready      bool                     // every service has served once
+	snapshots  bool                     // modules are snapshotted when ready and restored from it (snapshot.go)
 }
 
 // reportReady prints, once, when every service first serves its endpoints: the system's
@@ -246,16 +251,19 @@ func supervise(apps []*app, args map[string]string, man *policy.Manifest) int {
 	if args["fuzz"] == "on" {
 		st.fuzz = newFuzzRunner(st)
 	}
-	st.startServices()
 	plan, hasPlan, err := loadPlan()
 	if err != nil {
 		fmt.Printf("core: inject: %v\n", err)
 		return 2
 	}
 	if hasPlan && args["inject"] == "on" {
-		// A campaign: the services run, the jobs do not; the runner powers off when done.
+		// A campaign's modules start with their fault agents (start), from the first.
 		seed, _ := strconv.ParseUint(args["inject.seed"], 10, 64)
 		st.injector = newInjector(st, plan, st.sensorMode, seed)
+	}
+	st.startServices()
+	if st.injector != nil {
+		// A campaign: the services run, the jobs do not; the runner powers off when done.
 		go st.watchdog()
 		go st.injector.run()
 		for {
@@ -278,6 +286,9 @@ func supervise(apps []*app, args map[string]string, man *policy.Manifest) int {
 	if st.fuzz != nil {
 		st.fuzz.finish()
 	}
+	if !flushDisk(10 * time.Second) {
+		fmt.Println("supervisor: the disk writer did not finish within 10s: the last content changes (rollbacks, quarantine) may not be on the disk")
+	}
 	return st.report(before)
 }
 
@@ -293,7 +304,7 @@ func (st *supervisorState) quotaOf(a *app) uint64 {
 // maxstarts, sensor, blk) and the apps' symbols; in the monolithic sensor and blk modes the
 // core runs the sensor or the block driver itself, so it has no task.
 func newSupervisor(apps []*app, args map[string]string) (*supervisorState, error) {
-	st := &supervisorState{apps: apps, byPID: map[int]*app{}, quota: 64 << 20}
+	st := &supervisorState{apps: apps, byPID: map[int]*app{}, quota: 64 << 20, snapshots: args["snapshot"] != "off"}
 	if v, ok := args["taskmem"]; ok {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 {
 			st.quota = uint64(n) << 20
@@ -447,9 +458,11 @@ func (st *supervisorState) start(a *app) {
 	if st.injector != nil {
 		// A campaign crashes modules by the thousand: the runtime's goroutine dumps would
 		// flood the console. The kernel reports each fault itself.
-		spec.Env = append(spec.Env, "GOTRACEBACK=none")
+		// Every module's fault agent waits for the faults the runner arms (fault.Arm).
+		spec.Env = append(spec.Env, "GOTRACEBACK=none", fault.AgentEnv+"=1")
 	}
-	if a.injectArg != "" {
+	armed := a.injectArg != ""
+	if armed {
 		spec.Args = append(spec.Args, a.injectArg)
 		a.injectArg = ""
 	}
@@ -475,7 +488,7 @@ func (st *supervisorState) start(a *app) {
 		}
 		spec.Filters = filters
 	}
-	pid, err := kernel.StartTask(spec)
+	pid, how, err := st.startTask(a, spec, armed)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if err != nil {
@@ -484,6 +497,7 @@ func (st *supervisorState) start(a *app) {
 		return
 	}
 	a.pid = pid
+	a.how = how
 	a.started = pid
 	a.starts++
 	if st.fuzz != nil {
@@ -683,8 +697,8 @@ func (st *supervisorState) watchdog() {
 			st.confirmContent(a)
 			if a.recovering && a.module != nil && len(a.module.Serves) > 0 && serving(a, pid) {
 				a.recovering = false
-				fmt.Printf("supervisor: %s serving again %v after its crash\n", a.spec.Name,
-					(time.Duration(arch.Nanotime()) - a.endedAt).Round(time.Millisecond))
+				fmt.Printf("supervisor: %s serving again %v after its crash (%s)\n", a.spec.Name,
+					(time.Duration(arch.Nanotime()) - a.endedAt).Round(time.Millisecond), a.how)
 			}
 			u, ok := kernel.Usage(pid)
 			if !ok {

@@ -60,3 +60,15 @@ func WriteContent(name string, data []byte) error {
 
 // Heartbeat tells the core's watchdog that the module is alive.
 func Heartbeat() { syscall.RawSyscall(sysHeartbeat, 0, 0, 0) }
+
+// Ready tells the core the module has initialised — its runtime started, its endpoints
+// registered, its content loaded — and nothing it did so far needs doing again: the core may
+// snapshot it here, and restart it from here after a crash instead of running its
+// initialisation again (docs/snapshots.md). It returns true in an instance restored from that
+// snapshot, whose every thread resumes where it was when the snapshot was taken; a module
+// refreshes there what must differ between instances (its own random seeds, say). Call it once,
+// from the goroutine that initialised, before starting the goroutines that serve.
+func Ready() (restored bool) {
+	r, _, _ := syscall.RawSyscall(abi.SysReady, 0, 0, 0)
+	return r == abi.ReadyRestored
+}

@@ -37,7 +37,7 @@ func TestLinuxBaseline(t *testing.T) {
 		t.Skip("apt-get is not available: the Linux baseline needs Debian's kernel package (a Debian or Ubuntu host)")
 	}
 	if _, err := exec.LookPath(boot.DefaultQEMU); err != nil {
-		t.Fatalf("the Linux baseline boots %s: install it with `sudo apt-get install -y qemu-system-x86`", boot.DefaultQEMU)
+		t.Fatalf("the Linux baseline boots %s: install it with `scripts/deps bench` (make test does)", boot.DefaultQEMU)
 	}
 	wd, err := os.Getwd()
 	require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +70,17 @@ func TestDemoCF291(t *testing.T) {
 	assert.Contains(t, tiered, "[app] app: done: 120/120 pipes created")
 	assert.Equal(t, 0, results[1].Boots[0].Status)
 	assert.Contains(t, tiered, "disk: wrote sensor.chan as /CrowdStrike/C-00000291-00000000-00000001.sys", "the rollback is written to disk")
+	// Restarts from the sensor's snapshot (docs/snapshots.md): taken when the first instance
+	// was ready; a restart after the content changed to other bytes than the snapshot's (the
+	// rollback lands on sequence 1 once it was confirmed) drops it and starts cold, and that
+	// instance is snapshotted in turn; the others restore it. The last restored instance
+	// serves the update the core then refuses as quarantined.
+	assert.Contains(t, tiered, "snapshot: sensor: taken: ")
+	restored := regexp.MustCompile(`(?m)^supervisor: sensor serving again \S+ after its crash \(restored from its snapshot\)`).FindAllString(tiered, -1)
+	cold := regexp.MustCompile(`(?m)^supervisor: sensor serving again \S+ after its crash \(cold start\)`).FindAllString(tiered, -1)
+	assert.NotEmpty(t, restored, "the sensor restarts from its snapshot")
+	assert.Equal(t, 3, len(restored)+len(cold), "every restart says how it started")
+	assert.Equal(t, len(cold), strings.Count(tiered, "supervisor: sensor: kernel: the module's snapshot is of another binary, policy or content (dropped): cold start"))
 	// The next boot from the same disk: the quarantine is in force; nothing faults.
 	next := read("tiered-boot2.log")
 	assert.Contains(t, next, "core: content: 1 quarantined fingerprints in force (/simpleos/quarantine)")

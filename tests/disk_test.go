@@ -191,7 +191,7 @@ func TestDiskDriverCrashMidWriteLosesNoAcknowledgedWrite(t *testing.T) {
 	image := diskImage(t, 4<<20)
 	res := bootDisk(t, blkModule("    dma 1MiB\n    args --crash-after=12\n    restart always\n    crashes 50/30s")+blktestModule("--pattern-check 0 --seed 9"), "", image, 3*time.Minute, blkDriver, blkClient)
 	out := string(res.Output)
-	crashes := regexp.MustCompile(`(?m)^app blk .*(faulted|SIGSEGV).*restart in`).FindAllString(out, -1)
+	crashes := regexp.MustCompile(`(?m)^app blk .*(faulted|SIGSEGV).*restart (in|now)`).FindAllString(out, -1)
 	assert.GreaterOrEqual(t, len(crashes), 2, "the driver crashed mid-write and was restarted")
 	assert.Contains(t, out, "[blktest] blktest: wrote 8192 sectors, flushed, verified 8192 sectors OK")
 	checkPattern(t, image, 9)

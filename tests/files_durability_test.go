@@ -55,7 +55,7 @@ func TestFsyncedDataSurvivesTheFileServersCrash(t *testing.T) {
 	out := string(res.Output)
 	assert.Contains(t, out, "fs: --crash-on-open: asked to open /data/crash: crashing")
 	assert.Regexp(t, `filetest: open /data/crash: .*input/output error`, out, "the call in flight gets EIO")
-	assert.Regexp(t, `(?m)^app fs faulted: .*restart in`, out)
+	assert.Regexp(t, `(?m)^app fs faulted: .*restart (in|now)`, out)
 	assert.Contains(t, out, "filetest: /data/a intact after the server's crash")
 	assert.Equal(t, 0, res.Status)
 	checkPatternFile(t, image, "/data/a", 5, 200000)
@@ -72,7 +72,7 @@ func TestFsyncedDataSurvivesTheDiskDriversCrash(t *testing.T) {
 	res := bootDisk(t, manifest, "", image, 90*time.Second, blkDriver, fileServer,
 		"./ring3/filetest write /data/b 9 300000")
 	out := string(res.Output)
-	crashes := regexp.MustCompile(`(?m)^app blk .*(faulted|SIGSEGV).*restart in`).FindAllString(out, -1)
+	crashes := regexp.MustCompile(`(?m)^app blk .*(faulted|SIGSEGV).*restart (in|now)`).FindAllString(out, -1)
 	assert.GreaterOrEqual(t, len(crashes), 1, "the driver crashed mid-write and was restarted")
 	assert.Contains(t, out, "filetest: wrote and fsynced /data/b (300000 bytes)")
 	assert.NotRegexp(t, `(?m)^app fs (faulted|killed)`, out, "the file-system server never noticed")

@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -125,6 +127,29 @@ func TestInjectQuickCampaignTiered(t *testing.T) {
 	assert.Empty(t, unexpected, "unexpected outcomes:\n%s", strings.Join(unexpected, "\n"))
 	pass, reasons := campaign.Verdict(rs)
 	assert.True(t, pass, reasons)
+
+	// Injection without restarts: the faults the modules commit themselves are armed in a
+	// running instance restored from its snapshot (docs/fault-injection.md), none in a new
+	// instance started with the fault as its argument.
+	logs, err := filepath.Glob(filepath.Join(out, "logs", "*.log"))
+	require.NoError(t, err)
+	armed := 0
+	for _, l := range logs {
+		b, err := os.ReadFile(l)
+		require.NoError(t, err)
+		for _, m := range regexp.MustCompile(`inject: (\d+) faults armed in a running instance`).FindAllSubmatch(b, -1) {
+			n, _ := strconv.Atoi(string(m[1]))
+			armed += n
+		}
+	}
+	selfCommitted := 0
+	for _, in := range rs[0].Injections {
+		if in.Class != "kill" && !strings.HasPrefix(in.Class, "bitflip") {
+			selfCommitted++
+		}
+		assert.Positive(t, in.TookUS, "id %d: took_us", in.ID)
+	}
+	assert.Equal(t, selfCommitted, armed, "every self-committed fault armed in a running instance")
 
 	back, err := campaign.ReadResults(filepath.Join(out, "results-tiered.json"))
 	require.NoError(t, err)

@@ -63,7 +63,7 @@ func TestIPCPeerDeathThenRestart(t *testing.T) {
 		"ring=2 ipcserver echo lifetime=4s", "ring=3 ipcclient echo peerdeath")
 	out := string(res.Output)
 	assert.Contains(t, out, "[ipcclient] ipcclient: peer died during the call")
-	assert.Regexp(t, `app ipcserver faulted: page fault \(#PF\) at main\.main\.func\d+\+0x[0-9a-f]+ addr=0x0 \[ring 2.*restart in`, out)
+	assert.Regexp(t, `app ipcserver faulted: page fault \(#PF\) at main\.main\.func\d+\+0x[0-9a-f]+ addr=0x0 \[ring 2.*restart (in|now)`, out)
 	assert.Contains(t, out, "[ipcclient] ipcclient: calls succeed again after the server's restart")
 	assert.Equal(t, "app ipcclient exited 0", summary(t, res.Output, "ipcclient"))
 }

@@ -27,7 +27,7 @@ var (
 func kernelPaths(t *testing.T) boot.Paths {
 	t.Helper()
 	if _, err := exec.LookPath(boot.DefaultQEMU); err != nil {
-		t.Fatalf("these tests boot the kernel and need %s: install it with `sudo apt-get install -y qemu-system-x86`", boot.DefaultQEMU)
+		t.Fatalf("these tests boot the kernel and need %s: install it with `scripts/deps test` (make test does)", boot.DefaultQEMU)
 	}
 	buildOnce.Do(func() {
 		wd, err := os.Getwd()

@@ -164,7 +164,7 @@ func TestParseSize(t *testing.T) {
 // TestMtoolsReadsTheImage checks the image with an independent FAT implementation, mtools.
 func TestMtoolsReadsTheImage(t *testing.T) {
 	if _, err := exec.LookPath("mdir"); err != nil {
-		t.Skip("mdir (mtools) not installed: apt-get install -y mtools")
+		t.Skip("mdir (mtools) not installed: scripts/deps test installs it")
 	}
 	img := newImage(t)
 	im, err := Open(img, true)

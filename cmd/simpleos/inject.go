@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ type injectArgs struct {
 	Deployments []string // tiered, monolithic or both (in that order)
 	Parallel    int
 	Shard       campaign.Shard
+	ShardNote   string // --shard auto: where the shard came from
 	PerBoot     int
 	Out         string
 	Timeout     time.Duration // per boot; 0 = campaign.BootTimeout
@@ -37,9 +39,17 @@ const injectUsage = `usage: simpleos inject [flags] SCENARIO...
 
 Runs a fault-injection campaign: boots SimpleOS repeatedly, each boot with a chunk of the
 injections the scenario files describe (docs/fault-injection.md), and writes
-DIR/results-DEPLOYMENT[-shard-I-of-N].json and DIR/results.md. Flags may follow the files.
+DIR/results-DEPLOYMENT.json and DIR/results.md, or for shard I of N
+DIR/results-DEPLOYMENT-shard-I-of-N.json and DIR/results-shard-I-of-N.md. Flags may follow
+the files.
 
-merge combines the JSON files of shards of one campaign into DIR.
+--shard auto takes the shard from a cluster engine: a Slurm array job (sbatch --array=1-N:
+SLURM_ARRAY_TASK_ID and the array's size) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX,
+0-based, with --shard-count N = the Job's completions). See cluster/ and
+docs/fault-injection.md.
+
+merge combines the JSON files of shards of one campaign into DIR; it fails when a shard is
+missing.
 
 Exit status: 0 when every tiered injection ended in an expected outcome with no core crash and
 no isolation breach (monolithic results never fail the run), 1 otherwise, 2 for a bad command
@@ -49,11 +59,12 @@ flags:
 `
 
 // newInjectFlags declares `simpleos inject`'s flags.
-func newInjectFlags(a *injectArgs, deployment, shard *string) *flag.FlagSet {
+func newInjectFlags(a *injectArgs, deployment, shard *string, shardCount *int) *flag.FlagSet {
 	fs := flag.NewFlagSet("simpleos inject", flag.ContinueOnError)
 	fs.StringVar(deployment, "deployment", campaign.Tiered, "deployment `MODE`: tiered, monolithic (the sensor in the core: the comparison) or both")
 	fs.IntVar(&a.Parallel, "parallel", 1, "boots to run at once")
-	fs.StringVar(shard, "shard", "", "run only shard `i/n` of the plan: the ids with (id-1) % n == i-1")
+	fs.StringVar(shard, "shard", "", "run only shard `i/n` of the plan: the ids with (id-1) % n == i-1; auto: from a Slurm array job or a Kubernetes Indexed Job")
+	fs.IntVar(shardCount, "shard-count", 0, "with --shard auto: the number of shards `N` (a Kubernetes Indexed Job's completions; for Slurm, checked against the array's size)")
 	fs.IntVar(&a.PerBoot, "per-boot", campaign.DefaultPerBoot, "at most this many injections per boot")
 	fs.StringVar(&a.Out, "out", filepath.Join("build", "inject"), "write results, plans and console logs under `DIR`")
 	fs.DurationVar(&a.Timeout, "timeout", 0, "stop a boot after this long (0: 90s + 3s and the delay per injection)")
@@ -64,12 +75,18 @@ func newInjectFlags(a *injectArgs, deployment, shard *string) *flag.FlagSet {
 	return fs
 }
 
-// parseInjectArgs reads `simpleos inject` arguments, flags before or after the files. Every
-// error is a usageError (exit 2).
+// parseInjectArgs reads `simpleos inject` arguments, flags before or after the files, and
+// the cluster engine's environment for --shard auto. Every error is a usageError (exit 2).
 func parseInjectArgs(args []string) (injectArgs, error) {
+	return parseInjectArgsEnv(args, os.Getenv)
+}
+
+// parseInjectArgsEnv is parseInjectArgs with the environment read through getenv.
+func parseInjectArgsEnv(args []string, getenv func(string) string) (injectArgs, error) {
 	var a injectArgs
 	var deployment, shard string
-	fs := newInjectFlags(&a, &deployment, &shard)
+	var shardCount int
+	fs := newInjectFlags(&a, &deployment, &shard, &shardCount)
 	fs.SetOutput(io.Discard)
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -89,7 +106,16 @@ func parseInjectArgs(args []string) (injectArgs, error) {
 	default:
 		return injectArgs{}, usageErrorf("inject: --deployment must be tiered, monolithic or both, got %q", deployment)
 	}
-	if shard != "" {
+	switch {
+	case shard == "auto":
+		s, note, err := campaign.AutoShard(getenv, shardCount)
+		if err != nil {
+			return injectArgs{}, usageErrorf("inject: %w", err)
+		}
+		a.Shard, a.ShardNote = s, note
+	case shardCount != 0:
+		return injectArgs{}, usageErrorf("inject: --shard-count is for --shard auto")
+	case shard != "":
 		s, err := campaign.ParseShard(shard)
 		if err != nil {
 			return injectArgs{}, usageErrorf("inject: --%w", err)
@@ -128,6 +154,9 @@ func runInject(args []string) int {
 	a, err := parseInjectArgs(args)
 	if err != nil {
 		return injectUsageError(err, os.Stderr)
+	}
+	if a.ShardNote != "" {
+		fmt.Fprintf(os.Stderr, "simpleos: inject: --shard auto: %s\n", a.ShardNote)
 	}
 	scs, files, err := campaign.LoadScenarios(a.Files...)
 	if err == nil {
@@ -198,8 +227,8 @@ func checkTargets(scs []campaign.Scenario, policyFile string) error {
 }
 
 // report writes the results and the Markdown report into dir, prints what it wrote and the
-// verdict, and returns the exit status.
-func report(dir string, rs []*campaign.Results, stdout, stderr io.Writer) int {
+// verdict, and returns the exit status. problems are more reasons to fail.
+func report(dir string, rs []*campaign.Results, stdout, stderr io.Writer, problems ...string) int {
 	paths, err := campaign.WriteReport(dir, rs)
 	if err != nil {
 		fmt.Fprintln(stderr, "simpleos: inject:", err)
@@ -213,7 +242,8 @@ func report(dir string, rs []*campaign.Results, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", strings.Join(paths, ", "))
 	pass, reasons := campaign.Verdict(rs)
-	if !pass {
+	reasons = append(reasons, problems...)
+	if !pass || len(problems) > 0 {
 		fmt.Fprintf(stdout, "FAIL: %s\n", strings.Join(reasons, "; "))
 		return 1
 	}
@@ -241,7 +271,26 @@ func injectMerge(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "simpleos: inject", err)
 		return 1
 	}
-	return report(dir, merged, stdout, stderr)
+	var problems []string
+	for _, m := range merged {
+		if missing := m.MissingShards(); len(missing) > 0 {
+			problems = append(problems, fmt.Sprintf("%s: %s of %d missing (%d of %d injections merged)",
+				m.Campaign.Deployment, shardNumbers(missing), m.Campaign.ShardCount, len(m.Injections), m.Campaign.PlanTotal))
+		}
+	}
+	return report(dir, merged, stdout, stderr, problems...)
+}
+
+// shardNumbers is "shard 3" or "shards 2, 4".
+func shardNumbers(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	if len(ns) == 1 {
+		return "shard " + s[0]
+	}
+	return "shards " + strings.Join(s, ", ")
 }
 
 // parseMergeArgs reads `-o DIR FILE...`, flags before or after the files.
@@ -277,7 +326,7 @@ func injectUsageError(err error, stderr io.Writer) int {
 	}
 	fmt.Fprint(stderr, injectUsage)
 	var a injectArgs
-	fs := newInjectFlags(&a, new(string), new(string))
+	fs := newInjectFlags(&a, new(string), new(string), new(int))
 	fs.SetOutput(stderr)
 	fs.PrintDefaults()
 	return exitUsage

@@ -83,11 +83,52 @@ func TestParseInjectArgsRejectsBadInput(t *testing.T) {
 	}
 }
 
+func TestParseInjectArgsShardAuto(t *testing.T) {
+	slurm := map[string]string{
+		"SLURM_ARRAY_JOB_ID": "7", "SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "0",
+		"SLURM_ARRAY_TASK_MAX": "3", "SLURM_ARRAY_TASK_STEP": "1", "SLURM_ARRAY_TASK_COUNT": "4",
+	}
+	getenv := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+	a, err := parseInjectArgsEnv([]string{"--shard", "auto", "q.scn"}, getenv(slurm))
+	require.NoError(t, err)
+	assert.Equal(t, campaign.Shard{Index: 1, Count: 4}, a.Shard, "Slurm's index 0 of 0-3 is shard 1/4")
+	assert.Equal(t, "Slurm array job 7, task 0 of indices 0-3: shard 1/4", a.ShardNote)
+
+	a, err = parseInjectArgsEnv([]string{"q.scn", "--shard=auto", "--shard-count", "4"}, getenv(map[string]string{"JOB_COMPLETION_INDEX": "3"}))
+	require.NoError(t, err)
+	assert.Equal(t, campaign.Shard{Index: 4, Count: 4}, a.Shard, "Kubernetes' index 3 of 4 is shard 4/4")
+
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--shard", "auto", "q.scn"}, nil, "--shard auto: this is neither a task of a Slurm array job"},
+		{[]string{"--shard", "auto", "q.scn"}, map[string]string{"JOB_COMPLETION_INDEX": "0"}, "--shard-count N, N being the Job's completions"},
+		{[]string{"--shard", "auto", "--shard-count", "8", "q.scn"}, slurm, "--shard-count 8, but the Slurm array has 4 tasks"},
+		{[]string{"--shard", "2/4", "--shard-count", "4", "q.scn"}, slurm, "--shard-count is for --shard auto"},
+		{[]string{"--shard-count", "4", "q.scn"}, nil, "--shard-count is for --shard auto"},
+	} {
+		_, err := parseInjectArgsEnv(c.args, getenv(c.env))
+		if assert.Error(t, err, "%q", c.args) {
+			assert.ErrorAs(t, err, new(usageError), "%q exits 2", c.args)
+			assert.Contains(t, err.Error(), c.want, "%q", c.args)
+		}
+	}
+
+	// An explicit --shard ignores the environment.
+	a, err = parseInjectArgsEnv([]string{"--shard", "2/3", "q.scn"}, getenv(slurm))
+	require.NoError(t, err)
+	assert.Equal(t, campaign.Shard{Index: 2, Count: 3}, a.Shard)
+	assert.Empty(t, a.ShardNote)
+}
+
 func TestInjectHelpAndUsageErrors(t *testing.T) {
 	var b bytes.Buffer
 	_, err := parseInjectArgs([]string{"-h"})
 	assert.Equal(t, exitUsage, injectUsageError(err, &b))
-	for _, want := range []string{"usage: simpleos inject [flags] SCENARIO...", "inject merge -o DIR", "-deployment", "-shard", "-per-boot", "-stall", "-seed"} {
+	for _, want := range []string{"usage: simpleos inject [flags] SCENARIO...", "inject merge -o DIR", "-deployment", "-shard", "-shard-count", "--shard auto", "-per-boot", "-stall", "-seed"} {
 		assert.Contains(t, b.String(), want)
 	}
 	b.Reset()
@@ -160,6 +201,15 @@ func TestInjectMerge(t *testing.T) {
 	stdout.Reset()
 	assert.Equal(t, 1, injectMerge([]string{a, c, "-o", out}, &stdout, &stderr))
 	assert.Contains(t, stdout.String(), "FAIL: tiered: 2 isolation breaches; tiered: 2 unexpected outcomes")
+
+	// A missing shard fails the merge, which still writes what it has.
+	stdout.Reset()
+	partial := filepath.Join(t.TempDir(), "partial")
+	assert.Equal(t, 1, injectMerge([]string{"-o", partial, a}, &stdout, &stderr))
+	assert.Contains(t, stdout.String(), "FAIL: tiered: shard 2 of 2 missing (2 of 4 injections merged)")
+	assert.FileExists(t, filepath.Join(partial, "results-tiered-shard-1-of-2.json"))
+	assert.FileExists(t, filepath.Join(partial, "results-shard-1-of-2.md"))
+	assert.Equal(t, "shards 2, 4", shardNumbers([]int{2, 4}))
 
 	// Refusals exit 1 and say why.
 	stderr.Reset()

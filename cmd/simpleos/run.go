@@ -44,7 +44,7 @@ func newRunFlags(o *boot.Options, apps *appFlag, noModules *bool, policyFile *st
 	fs.StringVar(&o.Append, "append", "", "kernel command line, e.g. selftest=primes:100000")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "stop QEMU after this long and exit 124 (0 = never)")
 	fs.IntVar(&o.MemMB, "mem", boot.DefaultMemMB, "guest memory in MiB")
-	fs.IntVar(&o.SMP, "smp", boot.DefaultSMP, "number of CPUs")
+	fs.IntVar(&o.SMP, "smp", boot.DefaultSMP, "number of CPUs QEMU gets; only CPU 0 runs SimpleOS (the others stay halted: no SMP yet)")
 	fs.BoolVar(&o.GDB, "gdb", false, "wait for GDB on :1234 before the first instruction")
 	fs.StringVar(&o.Accel, "accel", boot.AccelAuto, "accelerator: auto, kvm or tcg")
 	fs.StringVar(&o.Icount, "icount", "", "deterministic instruction counting for TCG, e.g. shift=0")

@@ -26,6 +26,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/notify"
 	"github.com/simpleos/simpleos/core/kernel/pcidev"
 	"github.com/simpleos/simpleos/core/kernel/sched"
+	"github.com/simpleos/simpleos/core/kernel/snapshot"
 	"github.com/simpleos/simpleos/core/kernel/task"
 	"github.com/simpleos/simpleos/core/kernel/vfs"
 	"github.com/simpleos/simpleos/core/multiboot"
@@ -57,6 +58,11 @@ type TaskSpec struct {
 	// it sees as "/" and Cwd its working directory in that view ("": "/"). Package vfs.
 	Files     []string
 	Root, Cwd string
+	// Snapshot asks the core to snapshot the task when it calls ready (package snapshot), so
+	// that RestoreTask can restart it from there; SnapshotKey names what it is made of (its
+	// binary, policy and content), and a snapshot of another key is never restored.
+	Snapshot    bool
+	SnapshotKey uint64
 }
 
 // DeviceSpec is a driver's PCI device as the core found it (package pcidev).
@@ -138,6 +144,10 @@ var start = [...]struct {
 	{"event", func(t *task.Task, spec *TaskSpec) error { return event.Attach(t, spec.Filters) }},
 	{"mmio", func(t *task.Task, _ *TaskSpec) error { mmio.Attach(t); return nil }},
 	{"inject", func(t *task.Task, _ *TaskSpec) error { inject.Attach(t); return nil }},
+	{"snapshot", func(t *task.Task, spec *TaskSpec) error {
+		snapshot.Want(t, spec.Snapshot, spec.SnapshotKey)
+		return nil
+	}},
 	{"device", func(t *task.Task, spec *TaskSpec) error {
 		if spec.Device == nil {
 			return nil
@@ -463,6 +473,7 @@ type TaskUsage struct {
 	Resident      uint64        // bytes of user pages
 	Charged       uint64        // bytes charged to its quota: user pages, page tables, entry area
 	Threads       int
+	Started       time.Duration // when this instance started, on the kernel clock
 }
 
 // Usage returns task pid's usage; ok=false if it is not running.
@@ -480,6 +491,7 @@ func Usage(pid int) (TaskUsage, bool) {
 		Resident:      t.Space().Resident() * mm.PageSize,
 		Charged:       uint64(t.Space().Mem().Held()) * mm.PageSize,
 		Threads:       sched.LiveOf(int32(i)),
+		Started:       time.Duration(t.StartNs),
 	}, true
 }
 

@@ -5,11 +5,16 @@ import (
 	"time"
 )
 
-// delay is the wait before restarting after the nth consecutive failure (n >= 1):
-// Initial·2^(n-1), capped at Max, and saturating rather than overflowing when Max is 0.
+// delay is the wait before restarting after the nth consecutive failure (n >= 1): none after
+// the first — a crash after a healthy run is no loop, and a restart from the module's
+// snapshot takes about a millisecond — then Initial·2^(n-2), capped at Max, and saturating
+// rather than overflowing when Max is 0. The backoff is for crash loops.
 func (b Backoff) delay(n int) time.Duration {
+	if n <= 1 {
+		return 0
+	}
 	d := b.Initial
-	for i := 1; i < n && d > 0; i++ {
+	for i := 2; i < n && d > 0; i++ {
 		if b.Max > 0 && d >= b.Max {
 			break
 		}

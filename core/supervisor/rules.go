@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// Backoff spaces out restarts of a failing task: Initial after the first failure, doubling
-// after each further consecutive failure, never more than Max (0 = no cap). A run that lasted
-// ResetAfter or longer before failing starts again from Initial (0 = never reset by run time).
+// Backoff spaces out restarts of a failing task: none after the first failure, Initial after
+// the second consecutive one, doubling after each further one, never more than Max (0 = no
+// cap). A run that lasted ResetAfter or longer before failing counts as healthy: its failure
+// is a first one again (0 = never reset by run time).
 type Backoff struct {
 	Initial    time.Duration
 	Max        time.Duration

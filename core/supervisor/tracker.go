@@ -80,7 +80,7 @@ func (t *Tracker) Ended(e End) Decision {
 		return Decision{Why: fmt.Sprintf("not restarted: rule never (%s)", e)}
 	}
 	d := t.rules.Backoff.delay(t.failures)
-	why := fmt.Sprintf("restart in %v (%s consecutive failure", d, ordinal(t.failures))
+	why := fmt.Sprintf("%s (%s consecutive failure", restartIn(d), ordinal(t.failures))
 	if t.rules.CrashBudget > 0 {
 		why += fmt.Sprintf("; %s, quarantine at %d", t.crashCount(inWindow), t.rules.CrashBudget)
 	}
@@ -147,7 +147,16 @@ func (t *Tracker) EndedExcused(e End, excuse string) Decision {
 	t.crashes++
 	t.failures++
 	d := t.rules.Backoff.delay(t.failures)
-	return Decision{Restart: true, Delay: d, Why: fmt.Sprintf("restart in %v (%s; not counted against the crash budget)", d, excuse)}
+	return Decision{Restart: true, Delay: d, Why: fmt.Sprintf("%s (%s; not counted against the crash budget)", restartIn(d), excuse)}
+}
+
+// restartIn says when the restart happens: "restart now" after a first failure (no backoff),
+// "restart in 20ms" in a crash loop.
+func restartIn(d time.Duration) string {
+	if d == 0 {
+		return "restart now"
+	}
+	return fmt.Sprintf("restart in %v", d)
 }
 
 // Reset forgets the task's history, quarantine included: the operator's "try again".

@@ -17,11 +17,11 @@ func TestRestartRules(t *testing.T) {
 		why     string
 	}{
 		{Always, exited(0, 5), true, "restart in 10ms (exited 0, rule always)"},
-		{Always, exited(1, 5), true, "restart in 10ms (1st consecutive failure"},
-		{Always, faulted(5), true, "restart in 10ms (1st consecutive failure"},
+		{Always, exited(1, 5), true, "restart now (1st consecutive failure"},
+		{Always, faulted(5), true, "restart now (1st consecutive failure"},
 		{OnFailure, exited(0, 5), false, "not restarted: exited 0 (rule on-failure)"},
-		{OnFailure, exited(1, 5), true, "restart in 10ms (1st consecutive failure"},
-		{OnFailure, End{Reason: Panicked, Code: 2, Detail: "nil map", At: at(5)}, true, "restart in 10ms"},
+		{OnFailure, exited(1, 5), true, "restart now (1st consecutive failure"},
+		{OnFailure, End{Reason: Panicked, Code: 2, Detail: "nil map", At: at(5)}, true, "restart now"},
 		{Never, exited(0, 5), false, "not restarted: rule never (exited 0)"},
 		{Never, faulted(5), false, "not restarted: rule never (faulted: page fault at pc 0x401000, address 0x0)"},
 	}
@@ -33,9 +33,12 @@ func TestRestartRules(t *testing.T) {
 			assert.Equal(t, tc.restart, d.Restart)
 			assert.False(t, d.Quarantined)
 			assert.Contains(t, d.Why, tc.why)
-			if tc.restart {
-				assert.Equal(t, 10*time.Millisecond, d.Delay)
-			} else {
+			switch {
+			case tc.restart && tc.end.Clean():
+				assert.Equal(t, 10*time.Millisecond, d.Delay, "a clean exit still waits Initial: it cannot spin")
+			case tc.restart:
+				assert.Zero(t, d.Delay, "a first failure is restarted at once: the backoff is for loops")
+			default:
 				assert.Zero(t, d.Delay)
 			}
 			assert.Equal(t, !tc.end.Clean(), tr.Crashes() == 1, "only unclean ends count as crashes")
@@ -56,31 +59,31 @@ func TestBackoffDoublesAndCaps(t *testing.T) {
 		d := crashNow(tr, i*1000)
 		require.True(t, d.Restart)
 		delays = append(delays, d.Delay)
-		if i == 2 {
-			assert.Equal(t, "restart in 40ms (3rd consecutive failure)", d.Why, "no budget, so no budget words")
+		if i == 3 {
+			assert.Equal(t, "restart in 40ms (4th consecutive failure)", d.Why, "no budget, so no budget words")
 		}
 	}
 	ms := time.Millisecond
-	assert.Equal(t, []time.Duration{10 * ms, 20 * ms, 40 * ms, 80 * ms, 100 * ms, 100 * ms}, delays)
+	assert.Equal(t, []time.Duration{0, 10 * ms, 20 * ms, 40 * ms, 80 * ms, 100 * ms}, delays)
 }
 
 func TestBackoffResetsAfterALongHealthyRun(t *testing.T) {
 	tr := NewTracker(Rules{Restart: Always, Backoff: fastBackoff})
 	for i := range 3 {
-		crashNow(tr, i*100) // 10, 20, 40 ms
+		crashNow(tr, i*100) // 0, 10, 20 ms
 	}
 
 	// Just short of ResetAfter: still the same failure loop.
 	tr.Started(at(1000))
 	d := tr.Ended(faulted(1000 + 9999))
-	assert.Equal(t, 80*time.Millisecond, d.Delay)
+	assert.Equal(t, 40*time.Millisecond, d.Delay)
 	assert.Contains(t, d.Why, "4th consecutive failure")
 
-	// Exactly ResetAfter of healthy running: a new, first failure.
+	// Exactly ResetAfter of healthy running: a new, first failure, restarted at once.
 	tr.Started(at(20000))
 	d = tr.Ended(faulted(30000))
-	assert.Equal(t, 10*time.Millisecond, d.Delay)
-	assert.Contains(t, d.Why, "1st consecutive failure")
+	assert.Zero(t, d.Delay)
+	assert.Contains(t, d.Why, "restart now (1st consecutive failure")
 	assert.Equal(t, 5, tr.Crashes())
 }
 
@@ -90,14 +93,15 @@ func TestCleanExitResetsBackoff(t *testing.T) {
 	crashNow(tr, 100)
 	tr.Started(at(200))
 	assert.Equal(t, 10*time.Millisecond, tr.Ended(exited(0, 201)).Delay)
-	assert.Equal(t, 10*time.Millisecond, crashNow(tr, 300).Delay)
+	assert.Zero(t, crashNow(tr, 300).Delay, "after a clean exit a crash is a first failure again")
 }
 
 func TestBackoffDelayEdges(t *testing.T) {
 	assert.Zero(t, Backoff{}.delay(50), "no initial delay: restart at once")
-	assert.Equal(t, 1024*time.Millisecond, Backoff{Initial: time.Millisecond}.delay(11), "Max 0: no cap")
+	assert.Zero(t, Backoff{Initial: time.Second}.delay(1), "a first failure waits nothing")
+	assert.Equal(t, 1024*time.Millisecond, Backoff{Initial: time.Millisecond}.delay(12), "Max 0: no cap")
 	assert.Equal(t, time.Duration(1<<63-1), Backoff{Initial: time.Second}.delay(1000), "saturates instead of overflowing")
-	assert.Equal(t, time.Second, Backoff{Initial: 2 * time.Second, Max: time.Second}.delay(1), "Max caps even Initial")
+	assert.Equal(t, time.Second, Backoff{Initial: 2 * time.Second, Max: time.Second}.delay(2), "Max caps even Initial")
 }
 
 func TestCrashBudgetBoundary(t *testing.T) {
@@ -109,7 +113,7 @@ func TestCrashBudgetBoundary(t *testing.T) {
 		assert.True(t, d.Restart)
 		d = crashNow(tr, 1000)
 		assert.True(t, d.Restart)
-		assert.Equal(t, "restart in 20ms (2nd consecutive failure; 2 crashes within 10s, quarantine at 3)", d.Why)
+		assert.Equal(t, "restart in 10ms (2nd consecutive failure; 2 crashes within 10s, quarantine at 3)", d.Why)
 		assert.False(t, tr.Quarantined())
 
 		d = crashNow(tr, 9000) // crash at 9001 ms: 9 s after the first

@@ -25,7 +25,8 @@
 // Expand numbers the injections 1..N, spreading each class's injections evenly over the whole
 // range, and within a class each scenario's (equal counts give plain round robin), so that
 // every boot, which runs a consecutive chunk of the plan, exercises every class. A Shard i/n keeps the ids with
-// (id-1) % n == i-1. A boot receives its chunk as a Multiboot module whose string is
+// (id-1) % n == i-1; AutoShard finds i and n in the environment of a task of a Slurm array job
+// or a pod of a Kubernetes Indexed Job. Merge puts the shards' results files together. A boot receives its chunk as a Multiboot module whose string is
 // "PATH simpleos-inject" and whose lines are "ID CLASS TARGET DELAY_MS", together with the
 // kernel command line words "inject=on sensor=DEPLOYMENT inject.seed=N" (Cmdline).
 //

@@ -59,9 +59,13 @@ func Markdown(rs []*Results) []byte {
 func deploymentSection(b *bytes.Buffer, r *Results) {
 	s := Summarize(r)
 	fmt.Fprintf(b, "\n## %s deployment\n\n", titleCase(s.Deployment))
-	fmt.Fprintf(b, "%d injections (%d run) in %d boots, %.1f s wall: %.1f faults/s on %s. "+
+	perCore := ""
+	if s.FaultsPerCore > 0 {
+		perCore = fmt.Sprintf(" (%.1f per core)", s.FaultsPerCore)
+	}
+	fmt.Fprintf(b, "%d injections (%d run) in %d boots, %.1f s wall: %.1f faults/s%s on %s. "+
 		"%d core crashes, %d breaches, %d hangs, %d unexpected outcomes.\n",
-		s.Total, s.Run, s.Boots, s.WallSeconds, s.FaultsPerSecond, accelName(s.Accel),
+		s.Total, s.Run, s.Boots, s.WallSeconds, s.FaultsPerSecond, perCore, accelName(s.Accel),
 		s.ByOutcome[CoreCrash], s.ByOutcome[Breach], s.ByOutcome[Hang], s.Unexpected)
 	if s.Recovery.N > 0 {
 		fmt.Fprintf(b, "Recovery time of restarted modules (n=%d): median %s, p99 %s.\n",
@@ -95,6 +99,19 @@ func deploymentSection(b *bytes.Buffer, r *Results) {
 		fmt.Fprintf(b, " **%d** |", s.ByOutcome[o])
 	}
 	fmt.Fprintf(b, " **%d** | **%d** |\n", s.Total, s.Unexpected)
+	if len(s.TookMS) > 0 {
+		b.WriteString("\nGuest time per injection, start to result, mean by class (the campaign's cost):")
+		for i, class := range s.Classes {
+			if ms, ok := s.TookMS[class]; ok {
+				sep := ","
+				if i == 0 {
+					sep = ""
+				}
+				fmt.Fprintf(b, "%s %s %.0f ms", sep, class, ms)
+			}
+		}
+		b.WriteString(".\n")
+	}
 
 	var unexpected []Record
 	for _, in := range r.Injections {

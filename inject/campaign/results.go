@@ -35,8 +35,12 @@ type Campaign struct {
 	Planned       int            `json:"planned"`    // injections in this file's shards
 	Start         time.Time      `json:"start"`
 	WallSeconds   float64        `json:"wall_seconds"` // after merging: the shards' sum
-	Boots         int            `json:"boots"`
-	Errors        []string       `json:"errors,omitempty"` // problems of the run (such as injections not run)
+	// CoreSeconds is the host core time the run had: its wall time times the cores its
+	// parallel boots kept busy (min(parallel, CPUs); each TCG guest is one busy core); after
+	// merging, the shards' sum. Faults per core second compare machines and shardings.
+	CoreSeconds float64  `json:"core_seconds,omitempty"`
+	Boots       int      `json:"boots"`
+	Errors      []string `json:"errors,omitempty"` // problems of the run (such as injections not run)
 }
 
 // Record is what happened to one injection.
@@ -48,8 +52,9 @@ type Record struct {
 	AfterMS    int64  `json:"after_ms"`
 	Outcome    string `json:"outcome"`
 	RecoveryUS int64  `json:"recovery_us"`
-	Expected   bool   `json:"expected"` // the outcome is one the scenario expects
-	Boot       int    `json:"boot"`     // the boot it ran in (0: not run)
+	TookUS     int64  `json:"took_us,omitempty"` // start to result in the guest: what the injection cost the campaign
+	Expected   bool   `json:"expected"`          // the outcome is one the scenario expects
+	Boot       int    `json:"boot"`              // the boot it ran in (0: not run)
 	Detail     string `json:"detail,omitempty"`
 }
 
@@ -80,8 +85,28 @@ func (r *Results) FileName() string {
 	return fmt.Sprintf("results-%s-shards-%s.json", c.Deployment, strings.ReplaceAll(shardList(c.Shards, c.ShardCount), "/", "-of-"))
 }
 
+// ReportName is the file name of the Markdown report of rs: results.md, or for one shard
+// (or set of shards) of a campaign results-shard-I-of-N.md (results-shards-I+J-of-N.md), like
+// the JSON files, so that the shards of a campaign can write into one folder (a cluster's
+// shared volume) without overwriting each other's report.
+func ReportName(rs []*Results) string {
+	shardPart := func(r *Results) string { // "" or "-shard-I-of-N"
+		return strings.TrimSuffix(strings.TrimPrefix(r.FileName(), "results-"+r.Campaign.Deployment), ".json")
+	}
+	if len(rs) == 0 {
+		return "results.md"
+	}
+	part := shardPart(rs[0])
+	for _, r := range rs[1:] {
+		if shardPart(r) != part {
+			return "results.md"
+		}
+	}
+	return "results" + part + ".md"
+}
+
 // WriteReport writes each deployment's JSON file (FileName), the charts (WriteCharts) and the
-// Markdown report results.md, which links them, into dir, and returns the paths written.
+// Markdown report (ReportName), which links them, into dir, and returns the paths written.
 func WriteReport(dir string, rs []*Results) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -99,20 +124,44 @@ func WriteReport(dir string, rs []*Results) ([]string, error) {
 	if err != nil {
 		return paths, err
 	}
-	p := filepath.Join(dir, "results.md")
-	if err := os.WriteFile(p, Markdown(rs), 0o644); err != nil {
+	p := filepath.Join(dir, ReportName(rs))
+	if err := writeFileAtomic(p, Markdown(rs)); err != nil {
 		return paths, err
 	}
 	return append(paths, p), nil
 }
 
-// WriteFile writes r as indented JSON.
+// WriteFile writes r as indented JSON. The file appears complete or not at all (a temporary
+// file renamed into place), so that a merge step that waits for the shards' files never reads
+// half of one.
 func (r *Results) WriteFile(path string) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// writeFileAtomic writes data to a temporary file next to path and renames it to path.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
 
 // ReadResults reads a results file and checks that it is one.
@@ -146,6 +195,18 @@ func ReadResults(path string) (*Results, error) {
 		}
 	}
 	return &r, nil
+}
+
+// MissingShards returns the shards of r's campaign (1..ShardCount) that r does not hold: after
+// merging, the shards whose results files were not given.
+func (r *Results) MissingShards() []int {
+	var missing []int
+	for i := 1; i <= r.Campaign.ShardCount; i++ {
+		if !slices.Contains(r.Campaign.Shards, i) {
+			missing = append(missing, i)
+		}
+	}
+	return missing
 }
 
 func (r *Results) holds(id int) bool {
@@ -276,6 +337,7 @@ func mergeDeployment(group []*Results) (*Results, error) {
 		m.Campaign.Shards = append(m.Campaign.Shards, c.Shards...)
 		m.Campaign.Planned += c.Planned
 		m.Campaign.WallSeconds += c.WallSeconds
+		m.Campaign.CoreSeconds += c.CoreSeconds
 		m.Campaign.Boots += c.Boots
 		if c.Start.Before(m.Campaign.Start) {
 			m.Campaign.Start = c.Start

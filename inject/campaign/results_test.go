@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -269,6 +270,53 @@ func TestWriteReport(t *testing.T) {
 	}
 }
 
+func TestWriteReportOfAShard(t *testing.T) {
+	// The shards of a campaign share a folder on a cluster: each writes its own report.
+	dir := t.TempDir()
+	for i := 1; i <= 2; i++ {
+		paths, err := WriteReport(dir, []*Results{shardResults(Tiered, i, 2), shardResults(Monolithic, i, 2)})
+		require.NoError(t, err)
+		assert.Equal(t, []string{
+			filepath.Join(dir, fmt.Sprintf("results-tiered-shard-%d-of-2.json", i)),
+			filepath.Join(dir, fmt.Sprintf("results-monolithic-shard-%d-of-2.json", i)),
+			filepath.Join(dir, fmt.Sprintf("results-shard-%d-of-2.md", i)),
+		}, paths)
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "*"))
+	require.NoError(t, err)
+	assert.Len(t, names, 6, "no temporary files left: %q", names)
+
+	assert.Equal(t, "results.md", ReportName(nil))
+	assert.Equal(t, "results.md", ReportName([]*Results{shardResults(Tiered, 1, 1)}))
+	assert.Equal(t, "results.md", ReportName([]*Results{shardResults(Tiered, 1, 2), shardResults(Monolithic, 2, 2)}), "mixed shards")
+	two := shardResults(Tiered, 1, 3)
+	two.Campaign.Shards = []int{1, 3}
+	assert.Equal(t, "results-shards-1+3-of-3.md", ReportName([]*Results{two}))
+}
+
+func TestResultsWriteFileReplaces(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "r.json")
+	require.NoError(t, os.WriteFile(p, []byte("old and longer than the new contents, surely not JSON"), 0o600))
+	r := shardResults(Tiered, 1, 1)
+	require.NoError(t, r.WriteFile(p))
+	back, err := ReadResults(p)
+	require.NoError(t, err)
+	assert.Len(t, back.Injections, 8)
+	st, err := os.Stat(p)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), st.Mode().Perm())
+	assert.Error(t, r.WriteFile(filepath.Join(t.TempDir(), "no", "such", "dir.json")))
+}
+
+func TestMissingShards(t *testing.T) {
+	assert.Empty(t, shardResults(Tiered, 1, 1).MissingShards())
+	r := shardResults(Tiered, 2, 4)
+	assert.Equal(t, []int{1, 3, 4}, r.MissingShards())
+	m, err := Merge(shardResults(Tiered, 1, 3), shardResults(Tiered, 3, 3))
+	require.NoError(t, err)
+	assert.Equal(t, []int{2}, m[0].MissingShards())
+}
+
 func TestCell(t *testing.T) {
 	assert.Equal(t, `a \| b c`, cell("a | b\n c"))
 	long := strings.Repeat("é", 200)
@@ -276,4 +324,25 @@ func TestCell(t *testing.T) {
 	assert.True(t, strings.HasSuffix(c, "..."))
 	assert.True(t, len(c) <= 160)
 	assert.True(t, strings.ToValidUTF8(c, "?") == c, "cut on a rune boundary")
+}
+
+func TestFaultsPerCoreAndTimePerClass(t *testing.T) {
+	r := shardResults(Tiered, 1, 1)
+	r.Campaign.CoreSeconds = 8 // 4 s wall on 2 cores
+	for i := range r.Injections {
+		r.Injections[i].TookUS = int64(10_000 * (i + 1))
+	}
+	s := Summarize(r)
+	assert.InDelta(t, 1.0, s.FaultsPerCore, 1e-9, "8 faults in 8 core seconds")
+	assert.InDelta(t, 2.0, s.FaultsPerSecond, 1e-9)
+	require.Len(t, s.TookMS, 2)
+	md := string(Markdown([]*Results{r}))
+	assert.Contains(t, md, "4.0 s wall: 2.0 faults/s (1.0 per core) on TCG.")
+	assert.Contains(t, md, "Guest time per injection, start to result, mean by class (the campaign's cost): panic ")
+
+	a, b := shardResults(Tiered, 1, 2), shardResults(Tiered, 2, 2)
+	a.Campaign.CoreSeconds, b.Campaign.CoreSeconds = 3, 5
+	m, err := Merge(a, b)
+	require.NoError(t, err)
+	assert.InDelta(t, 8.0, m[0].Campaign.CoreSeconds, 1e-9, "merged shards add their core seconds")
 }

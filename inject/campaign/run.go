@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -154,6 +155,7 @@ func Run(ctx context.Context, c Config) ([]*Results, error) {
 		sort.Slice(res.Injections, func(i, j int) bool { return res.Injections[i].ID < res.Injections[j].ID })
 		sort.Slice(res.Boots, func(i, j int) bool { return res.Boots[i].Boot < res.Boots[j].Boot })
 		res.Campaign.WallSeconds = wall
+		res.Campaign.CoreSeconds = wall * float64(min(max(c.Parallel, 1), runtime.NumCPU()))
 		res.Campaign.Boots = len(res.Boots)
 		if res.Campaign.Accel == "" && len(res.Boots) > 0 {
 			res.Campaign.Accel = r.accel

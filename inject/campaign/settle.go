@@ -83,7 +83,9 @@ func settle(chunk []Injection, t Transcript, end bootEnd) settlement {
 			s.problems = append(s.problems, fmt.Sprintf("id %d: the kernel reported class=%s target=%s, the plan says class=%s target=%s",
 				id, ev.Class, ev.Target, in.Class, in.Target))
 		}
-		s.records = append(s.records, record(in, ev.Outcome, ev.RecoveryUS, ev.Detail))
+		r := record(in, ev.Outcome, ev.RecoveryUS, ev.Detail)
+		r.TookUS = ev.TookUS
+		s.records = append(s.records, r)
 		done[id] = true
 	}
 

@@ -22,7 +22,9 @@ type Summary struct {
 	Classes           []string // classes present, in Classes() order, then any others sorted
 	Recovery          Recovery // over restarted injections with a recovery time
 	WallSeconds       float64
-	FaultsPerSecond   float64 // injections run per wall second
+	FaultsPerSecond   float64            // injections run per wall second
+	FaultsPerCore     float64            // injections run per host core second (0: not recorded)
+	TookMS            map[string]float64 // class -> mean guest time of an injection, start to result (ms)
 	Boots             int
 	Errors            []string
 }
@@ -43,12 +45,18 @@ func Summarize(r *Results) Summary {
 		ByClass:           map[string]map[string]int{},
 		ByOutcome:         map[string]int{},
 		UnexpectedByClass: map[string]int{},
+		TookMS:            map[string]float64{},
 		WallSeconds:       r.Campaign.WallSeconds,
 		Boots:             r.Campaign.Boots,
 		Errors:            r.Campaign.Errors,
 	}
 	var rec []int64
+	took, tookN := map[string]int64{}, map[string]int64{}
 	for _, in := range r.Injections {
+		if in.TookUS > 0 {
+			took[in.Class] += in.TookUS
+			tookN[in.Class]++
+		}
 		if s.ByClass[in.Class] == nil {
 			s.ByClass[in.Class] = map[string]int{}
 		}
@@ -83,6 +91,12 @@ func Summarize(r *Results) Summary {
 	}
 	if s.WallSeconds > 0 {
 		s.FaultsPerSecond = float64(s.Run) / s.WallSeconds
+	}
+	if c := r.Campaign.CoreSeconds; c > 0 {
+		s.FaultsPerCore = float64(s.Run) / c
+	}
+	for c, n := range tookN {
+		s.TookMS[c] = float64(took[c]) / float64(n) / 1e3
 	}
 	return s
 }

@@ -30,6 +30,7 @@ type Event struct {
 	Target     string // start, result (may be empty)
 	Outcome    string // result: one the kernel may report (handled, restarted, quarantined, breach, hang)
 	RecoveryUS int64  // result: 0 when not applicable
+	TookUS     int64  // result: the injection's whole time in the guest, start to result (0: not given)
 	Detail     string // result, unquoted
 }
 
@@ -92,6 +93,13 @@ func ParseLine(line string) (ev Event, ok bool, err error) {
 			return bad("id=%d: recovery_us %q", id, v)
 		}
 		ev.RecoveryUS = us
+	}
+	if v, ok := fields["took_us"]; ok {
+		us, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || us < 0 {
+			return bad("id=%d: took_us %q", id, v)
+		}
+		ev.TookUS = us
 	}
 	ev.Detail = fields["detail"]
 	return ev, true, nil

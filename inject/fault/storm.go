@@ -19,7 +19,7 @@ import (
 // caller or harm the host. Errors are fine; the task must survive.
 
 const (
-	stormCalls  = 5000
+	stormCalls  = 250
 	maxNr       = 470 // Linux amd64 system calls are 0..469
 	scratchSize = 16 << 10
 	guardSize   = 64 << 10

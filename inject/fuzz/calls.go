@@ -364,6 +364,8 @@ var Calls = []Call{
 	{Name: "wait_event", Nr: abi.SysWaitEvent, gen: func(g *gen) []val { return args(g.oneOf(0, 1, 2)) }, check: never("the core's own call")},
 	{Name: "heartbeat", Nr: abi.SysHeartbeat, gen: func(g *gen) []val { return nil }},
 	{Name: "files_reap", Nr: abi.SysFilesReap, gen: func(g *gen) []val { return nil }, check: never("the core's own call")},
+	// ready snapshots the fuzzer at a random point (or says why not: pipes, files, loans).
+	{Name: "ready", Nr: abi.SysReady, gen: func(g *gen) []val { return nil }},
 	{Name: "ipc_register", Nr: abi.SysIPCRegister, gen: func(g *gen) []val { p, n := g.name(g.e.cfg.Serves); return args(p, n) },
 		names: func(c *Config) []string { return c.Serves },
 		after: func(e *env, a []val, r uintptr) { e.handles = append(e.handles, uint64(r)) }},
@@ -427,6 +429,9 @@ var Calls = []Call{
 		return args(p, n, g.ptr(size.v, false), size)
 	}, bufs: []buf{{arg: 2, lenArg: 3}}, names: func(c *Config) []string { return c.Content }},
 	{Name: "inject_report", Nr: abi.SysInjectReport, gen: func(g *gen) []val { return args(g.oneOf(0, 1, 2, 3)) }},
+	{Name: "inject_wait", Nr: abi.SysInjectWait, gen: func(g *gen) []val { // nothing is armed: it times out
+		return args(g.ptr(128, true), g.oneOf(0, 8, 128, 1<<20), g.choose(1, 1000, 100_000))
+	}},
 	{Name: "fuzz_report", Nr: abi.SysFuzzReport, gen: func(g *gen) []val { // the truth again: the core reads these
 		return args(num(uintptr(g.e.batch)), num(uintptr(g.e.calls)), num(uintptr(g.e.found)))
 	}},

@@ -9,10 +9,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/simpleos/simpleos/inject/fault"
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/simpleos/simpleos/inject/fault"
 
 	"github.com/simpleos/simpleos/ipc"
 	"github.com/simpleos/simpleos/tier2/sensor/engine"
@@ -43,6 +44,7 @@ func main() {
 		fmt.Println("pipesvc:", err)
 		os.Exit(1)
 	}
+	ipc.Ready() // a restart resumes here, from the core's snapshot
 	fmt.Println("pipesvc: serving pipes")
 	var created uint64
 	err = ep.Serve(func(m ipc.Msg) ipc.Msg {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/inject/fault"
+	"github.com/simpleos/simpleos/ipc"
 )
 
 const (
@@ -58,6 +59,7 @@ func main() {
 	outb(fcr, 0x07) // enable and clear the FIFOs
 	outb(mcr, 0x0b) // DTR, RTS, OUT2
 	outb(ier, 0x02) // interrupt when the transmitter is empty
+	ipc.Ready()     // a restart resumes here, from the core's snapshot (the UART keeps its set-up)
 	buf := make([]byte, 512)
 	written := 0
 	for {

@@ -135,6 +135,20 @@ func SysAttach(c task.Call) task.Result {
 		Deny(t, "attach as", &name, "serves")
 		return task.Err(abi.EPERM)
 	}
+	Attach(t)
+	return task.Ret(0)
+}
+
+// IsDriver reports whether t is the console driver.
+//
+//go:nosplit
+func IsDriver(t *task.Task) bool { return con.driver == t.Slot()+1 }
+
+// Attach makes t the console driver: console_attach, or an instance of the driver restored
+// from a snapshot taken after it attached (package snapshot).
+//
+//go:nosplit
+func Attach(t *task.Task) {
 	con.driver = t.Slot() + 1
 	con.everHad = true
 	con.attachings++
@@ -153,7 +167,6 @@ func SysAttach(c task.Call) task.Result {
 	if con.n > 0 {
 		notify.Signal(t, abi.NotifyConsole)
 	}
-	return task.Ret(0)
 }
 
 // SysFetch is console_fetch(buf, len): it copies buffered output to the driver without

@@ -99,15 +99,26 @@ func SysSubscribe(c task.Call) task.Result {
 	if b.nsubs >= maxSubs {
 		return task.Err(abi.ENOMEM)
 	}
+	return task.Ret(int64(subscribe(b, &name)))
+}
+
+// subscribe adds name to box b's subscriptions, with the filter its policy module attaches to
+// it; b has room. It returns the subscription's index.
+//
+//go:nosplit
+func subscribe(b *box, name *abi.Name) int {
+	if b.nsubs >= maxSubs {
+		return -1
+	}
 	s := &b.subs[b.nsubs&(maxSubs-1)]
-	s.name, s.filter = name, 0
+	s.name, s.filter = *name, 0
 	for i := 0; i < b.filtNames.Len() && i < task.MaxNames; i++ {
-		if b.filtNames.At(i).Equal(&name) {
+		if b.filtNames.At(i).Equal(name) {
 			s.filter = b.filtIDs[i]
 		}
 	}
 	b.nsubs++
-	return task.Ret(int64(b.nsubs - 1))
+	return b.nsubs - 1
 }
 
 // SysPost is event_post(name, len, args): it publishes an event to its subscribers and

@@ -59,23 +59,35 @@ var epollWaiters sched.Queue
 //go:nosplit
 func EpollCreate(c task.Call) task.Result {
 	t := c.Task()
+	i := newEpoll(t)
+	if i < 0 {
+		return task.Err(abi.EMFILE)
+	}
+	n := alloc(t, task.FDEpoll, i)
+	if n < 0 {
+		freeEpoll(i)
+		return task.Err(abi.EMFILE)
+	}
+	return task.Ret(int64(n))
+}
+
+// newEpoll makes an empty epoll instance owned by t, out of its share; -1 if it may not have
+// one more or none is free.
+//
+//go:nosplit
+func newEpoll(t *task.Task) int32 {
 	s := share(t, &epollPool)
 	if !epollPool.Take(s) {
-		return task.Err(abi.EMFILE)
+		return -1
 	}
 	for i := range epolls {
 		if !epolls[i].used {
 			epolls[i] = epollInstance{used: true, owner: t.Slot(), gen: epolls[i].gen + 1}
-			n := alloc(t, task.FDEpoll, int32(i))
-			if n < 0 {
-				freeEpoll(int32(i))
-				return task.Err(abi.EMFILE)
-			}
-			return task.Ret(int64(n))
+			return int32(i)
 		}
 	}
 	epollPool.Give(s)
-	return task.Err(abi.EMFILE)
+	return -1
 }
 
 // freeEpoll frees epoll instance i and gives its entry back to its owner's share.
@@ -233,23 +245,35 @@ func EpollWait(c task.Call) task.Result {
 //go:nosplit
 func Eventfd(c task.Call) task.Result {
 	t := c.Task()
+	i := newEventfd(t, uint64(uint32(c.Arg(0))))
+	if i < 0 {
+		return task.Err(abi.EMFILE)
+	}
+	n := alloc(t, task.FDEventfd, i)
+	if n < 0 {
+		freeEventfd(i)
+		return task.Err(abi.EMFILE)
+	}
+	return task.Ret(int64(n))
+}
+
+// newEventfd makes an eventfd owned by t with counter count, out of its share; -1 if it may
+// not have one more or none is free.
+//
+//go:nosplit
+func newEventfd(t *task.Task, count uint64) int32 {
 	s := share(t, &eventfdPool)
 	if !eventfdPool.Take(s) {
-		return task.Err(abi.EMFILE)
+		return -1
 	}
 	for i := range eventfds {
 		if !eventfds[i].used {
-			eventfds[i] = eventfd{used: true, owner: t.Slot(), count: uint64(uint32(c.Arg(0))), gen: eventfds[i].gen + 1}
-			n := alloc(t, task.FDEventfd, int32(i))
-			if n < 0 {
-				freeEventfd(int32(i))
-				return task.Err(abi.EMFILE)
-			}
-			return task.Ret(int64(n))
+			eventfds[i] = eventfd{used: true, owner: t.Slot(), count: count, gen: eventfds[i].gen + 1}
+			return int32(i)
 		}
 	}
 	eventfdPool.Give(s)
-	return task.Err(abi.EMFILE)
+	return -1
 }
 
 //go:nosplit

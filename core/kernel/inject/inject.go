@@ -14,6 +14,7 @@ import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/kernel/mm"
+	"github.com/simpleos/simpleos/core/kernel/sched"
 	"github.com/simpleos/simpleos/core/kernel/task"
 	"github.com/simpleos/simpleos/core/x86"
 )
@@ -23,7 +24,16 @@ import (
 type reports struct {
 	outcome                         uint64
 	batch, calls, findings, numFuzz uint64
+	armed                           [armMax]byte // a fault the runner armed and its agent has not taken
+	armedLen                        int
 }
+
+// armMax bounds an armed fault's text (its -inject= argument without the prefix).
+const armMax = 128
+
+// armWaiters are the agents waiting in inject_wait; arming a fault wakes them all, and each
+// looks at its own task's record again.
+var armWaiters sched.Queue
 
 var byTask task.Attached[reports]
 
@@ -40,6 +50,62 @@ func SysReport(c task.Call) task.Result {
 	}
 	byTask.Of(c.Task()).outcome = c.Arg(0)
 	return task.Ret(0)
+}
+
+// SysWait is inject_wait(buf, size, timeout ns): the fault-injection agent of the calling task
+// (package inject/fault) waits until the campaign's runner arms a fault in it (Arm), then
+// receives the fault as text, "CLASS,DELAYMS,SEED,COREADDR,TASKADDR", and returns its length
+// (ETIMEDOUT after timeout; 0 waits forever). A pure wait: an instance restored from a
+// snapshot waits again.
+//
+//go:nosplit
+func SysWait(c task.Call) task.Result {
+	r := byTask.Of(c.Task())
+	if r.armedLen == 0 {
+		return task.Waiting(sched.Block(&armWaiters, c.Deadline(c.Arg(2)), -abi.ETIMEDOUT, sched.ResumeRetry))
+	}
+	n := uintptr(r.armedLen)
+	if c.Size(1) < n {
+		return task.Err(abi.EINVAL)
+	}
+	if !c.Space().CopyOut(c.Ptr(0), arch.Addr(&r.armed[0]), n) {
+		return task.Err(abi.EFAULT)
+	}
+	r.armedLen = 0
+	return task.Ret(int64(n))
+}
+
+// Armable reports whether a thread of task pid waits in inject_wait: its agent can take a
+// fault without a restart.
+func Armable(pid int) bool {
+	x86.Cli()
+	defer x86.Sti()
+	i := task.ByPID(pid)
+	if i < 0 {
+		return false
+	}
+	for th := sched.Next(int32(i), 0); th != 0; th = sched.Next(int32(i), th) {
+		if sched.Waiting(th, &armWaiters) {
+			return true
+		}
+	}
+	return false
+}
+
+// Arm gives task pid's agent the fault spec (an -inject= argument's value) and wakes it;
+// false if pid is gone or the spec is too long. The agent's report is cleared first.
+func Arm(pid int, spec string) bool {
+	x86.Cli()
+	defer x86.Sti()
+	i := task.ByPID(pid)
+	if i < 0 || len(spec) == 0 || len(spec) > armMax {
+		return false
+	}
+	r := byTask.Of(task.Get(i))
+	r.outcome = 0
+	r.armedLen = copy(r.armed[:], spec)
+	armWaiters.WakeAll()
+	return true
 }
 
 // SysFuzzReport is fuzz_report(batch, calls, findings): a fuzzer's progress (package
@@ -110,7 +176,7 @@ func FlipTaskBit(pid int, va uint64, bit uint) bool {
 	if i < 0 {
 		return false
 	}
-	k, ok := mm.Space(i).UserPage(uintptr(va), false)
+	k, ok := mm.Space(i).PrivatePage(uintptr(va)) // never a snapshot's frame: other instances map it
 	if !ok {
 		return false
 	}

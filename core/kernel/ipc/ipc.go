@@ -46,6 +46,7 @@ type endpoint struct {
 	filter    filter.ID
 	owner     int32 // task slot
 	gen       uint32
+	ownGen    uint32 // restored from a snapshot: the generation its owner's memory holds (snapshot.go)
 	name      abi.Name
 	senders   sched.Queue // callers whose message no server has taken yet, oldest first
 	receivers sched.Queue // server threads waiting for a call
@@ -103,6 +104,23 @@ func endpointOf(h uint64) int {
 	return i
 }
 
+// servedBy resolves a handle the owner of the endpoint uses to serve it: the current
+// generation, or the one its memory holds from the snapshot it was restored from. -1 if it
+// is stale, bad or another task's.
+//
+//go:nosplit
+func servedBy(h uint64, owner int32) int {
+	i := int(h & 0xffff)
+	if i >= maxEndpoints {
+		return -1
+	}
+	e := &endpoints[i]
+	if g := h >> 16; !e.used || e.owner != owner || g != uint64(e.gen) && (e.ownGen == 0 || g != uint64(e.ownGen)) {
+		return -1
+	}
+	return i
+}
+
 // grantWindowOf is where server thread slot s sees the pages lent to it.
 //
 //go:nosplit
@@ -139,6 +157,7 @@ func SysRegister(c task.Call) task.Result {
 	e := ep(free)
 	e.used, e.owner = true, c.Task().Slot()
 	e.gen++
+	e.ownGen = 0
 	e.name = name
 	e.filter = filter.ForEndpoint(&name)
 	return task.Ret(handleOf(free))
@@ -291,8 +310,8 @@ func abandon(cl int) {
 //
 //go:nosplit
 func SysRecv(c task.Call) task.Result {
-	i := endpointOf(c.Arg(0))
-	if i < 0 || ep(i).owner != c.Task().Slot() {
+	i := servedBy(c.Arg(0), c.Task().Slot())
+	if i < 0 {
 		return task.Err(abi.EBADF)
 	}
 	return recvOn(c, i, c.Ptr(1), c.Deadline(c.Arg(2)))
@@ -361,8 +380,8 @@ func prepareReply(c task.Call, buf uintptr) (cl int, r, err int64) {
 //
 //go:nosplit
 func SysReplyRecv(c task.Call) task.Result {
-	i := endpointOf(c.Arg(0))
-	if i < 0 || ep(i).owner != c.Task().Slot() {
+	i := servedBy(c.Arg(0), c.Task().Slot())
+	if i < 0 {
 		return task.Err(abi.EBADF)
 	}
 	buf := c.Ptr(1)

@@ -48,6 +48,7 @@ type AddressSpace struct {
 	resident uint64 // user pages backed by frames this space owns
 	mem      Share  // a task's frames (user pages, page tables, entry-area pages): pool.go
 	lent     int    // loans of its pages in force (loan.go)
+	snap     SnapID // the snapshot whose frames it maps copy-on-write (snapshot.go)
 
 	tss         arch.TSS                     // this space's TSS and I/O bitmap (entry.go)
 	stackFrames [arch.EntryStackPages]uint64 // its entry stack (2 pages) and NMI stack
@@ -152,6 +153,7 @@ func (as *AddressSpace) Destroy() {
 	as.root.FreeSlots(0, 256, as.src())
 	as.root.FreeSlots(511, 512, as.src())
 	FreeFrameFor(as.src(), uint64(as.root))
+	as.leaveSnapshot() // its copy-on-write entries went with the tables: none was its to free
 	as.root = 0
 	as.n = 0
 	as.resident = 0
@@ -380,7 +382,11 @@ func (as *AddressSpace) ProtectRange(start, end uintptr, prot uint32) {
 			continue
 		}
 		v := arch.Load64(e)
-		if v&PTEPresent != 0 {
+		switch {
+		case v&PTECOW != 0: // a snapshot's page stays read-only: a write copies it first
+			arch.Store64(e, v&PTEAddrMask|flags&^(PTEOwned|PTEWrite)|PTECOW)
+			as.root.flush(va)
+		case v&PTEPresent != 0:
 			arch.Store64(e, (v&(PTEAddrMask|PTEOwned))|(flags&^PTEOwned))
 			as.root.flush(va)
 		}
@@ -397,8 +403,8 @@ const (
 	FaultQuota   = 4 // the task holds as many frames as its quota allows
 )
 
-// Fault resolves an access to va: a demand-zero page is allocated and mapped if the region
-// allows the access.
+// Fault resolves an access to va: a demand-zero page is allocated and mapped, or a snapshot's
+// page copied for a write (snapshot.go), if the region allows the access.
 //
 //go:nosplit
 func (as *AddressSpace) Fault(va uintptr, write, exec bool) int {
@@ -411,8 +417,13 @@ func (as *AddressSpace) Fault(va uintptr, write, exec bool) int {
 		return FaultAccErr
 	}
 	page := PageDown(va)
-	if as.root.Lookup(page)&PTEPresent != 0 {
-		return FaultAccErr // present but the access is not allowed by the entry
+	if e, ok := as.root.Walk(page, false, nil); ok {
+		if pte := arch.Load64(e); pte&PTEPresent != 0 {
+			if write && pte&PTECOW != 0 {
+				return as.copyOnWrite(page, e, pte, v.Prot)
+			}
+			return FaultAccErr // present but the access is not allowed by the entry
+		}
 	}
 	if v.Kind != KindAnon {
 		return FaultAccErr

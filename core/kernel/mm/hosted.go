@@ -28,6 +28,7 @@ func UseHostMemory(mem []byte) {
 	FramePool = Pool{Keep: coreFrames}
 	spaces = [MaxSpaces]AddressSpace{}
 	loans = [maxLoans]loan{}
+	snapshots = [MaxSnapshots]snapshot{}
 	CoreTablePages, entryStackOwner = 0, -1
 	InitFrames([]multiboot.Range{{Start: 1 << 20, End: uint64(len(mem))}})
 	root, _ := AllocFrame()

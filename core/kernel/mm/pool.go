@@ -82,6 +82,20 @@ func (p *Pool) Give(s *Share) {
 	}
 }
 
+// Move moves one entry held by from to to: the entry stays taken, nothing more is promised.
+// When from held it out of its reservation, the reservation goes with it (from's shrinks by
+// one): to, which has none (a snapshot's), holds it as taken, and the pool's promises stay
+// what they were — what a task's snapshot holds never counts twice.
+//
+//go:nosplit
+func (p *Pool) Move(from, to *Share) {
+	if from.held <= from.reserve {
+		from.reserve--
+	}
+	from.held--
+	to.held++
+}
+
 // Release withdraws s's reservation when its task has ended and given every entry back.
 //
 //go:nosplit

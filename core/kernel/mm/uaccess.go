@@ -28,6 +28,12 @@ func (as *AddressSpace) UserPage(va uintptr, write bool) (uintptr, bool) {
 		v := as.root.Lookup(PageDown(va))
 		if v&PTEPresent != 0 {
 			pa := v & PTEAddrMask
+			if write && v&PTECOW != 0 { // a snapshot's page: the space gets its own copy first
+				if as.Fault(va, true, false) != FaultHandled {
+					return 0, false
+				}
+				continue
+			}
 			if write && v&PTEWrite == 0 || pa >= DirectMapEnd {
 				return 0, false
 			}

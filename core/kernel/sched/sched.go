@@ -93,6 +93,7 @@ func switchTo(next int, slice int32) {
 	runStart = now
 	n := T(next)
 	n.sliceLeft = slice
+	n.ran = true
 	if next == prev {
 		return
 	}

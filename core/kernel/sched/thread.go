@@ -76,6 +76,7 @@ type Thread struct {
 
 	cpuNs     int64
 	sliceLeft int32
+	ran       bool // it has run: a thread that never did starts from its frame (threadStart)
 }
 
 var threads [MaxThreads]Thread
@@ -258,6 +259,23 @@ func End(i int, share *mm.Share) {
 		ThreadPool.Give(share)
 	}
 	t.state = Zombie
+}
+
+// SetTID gives thread i the thread id tid: a thread restored from a snapshot keeps the id its
+// Go runtime knows it by (ids are per task: every lookup by id names the task too).
+//
+//go:nosplit
+func SetTID(i int, tid int32) { T(i).tid = tid }
+
+// InKernel reports whether thread i, not running, stopped inside a system call (waiting, or
+// woken and not yet back) rather than being preempted in its own code. A thread that never
+// ran is not: its frame is where it starts (a clone child's is its parent's system-call
+// frame, returning 0), whatever its vector says.
+//
+//go:nosplit
+func InKernel(i int) bool {
+	t := T(i)
+	return t.state == Blocked || t.ran && Frame(i).Vector == arch.VectorSyscall
 }
 
 // LiveOf counts task's live threads.

@@ -26,6 +26,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/notify"
 	"github.com/simpleos/simpleos/core/kernel/pcidev"
 	"github.com/simpleos/simpleos/core/kernel/signal"
+	"github.com/simpleos/simpleos/core/kernel/snapshot"
 	"github.com/simpleos/simpleos/core/kernel/task"
 	"github.com/simpleos/simpleos/core/kernel/vfs"
 )
@@ -174,6 +175,7 @@ var Table = [abi.SimpleOSLast + 1]Entry{
 	abi.SysWaitEvent:        {"wait_event", waitEvent, Own, "(kind) the core's goroutines wait for a task's end or a content write; the core only"},
 	abi.SysHeartbeat:        {"heartbeat", heartbeat, Own, "the caller tells the watchdog it is alive"},
 	abi.SysFilesReap:        {"files_reap", vfs.Reap, Own, "closes one file left open by an ended task -> 1, or 0 (the core only)"},
+	abi.SysReady:            {"ready", snapshot.SysReady, Own, "the caller has initialised: the core may snapshot it -> ReadyCold, ReadySnapshot or ReadyRestored"},
 
 	// IPC (package ipc), notifications (notify), events (event)
 	abi.SysIPCRegister:    {"ipc_register", ipc.SysRegister, Own, "(name, len) -> handle (policy: serves)"},
@@ -192,6 +194,7 @@ var Table = [abi.SimpleOSLast + 1]Entry{
 	abi.SysContentWrite: {"content_write", content.SysWrite, Own, "(name, len, buf, n), decided by the core's content service"},
 	abi.SysInjectReport: {"inject_report", inject.SysReport, Own, "(outcome) what an injected fault did"},
 	abi.SysFuzzReport:   {"fuzz_report", inject.SysFuzzReport, Own, "(batch, calls, findings) a fuzzer's progress"},
+	abi.SysInjectWait:   {"inject_wait", inject.SysWait, Own, "(buf, size, timeout ns) -> length: a fault agent waits for the fault the campaign arms in its task"},
 }
 
 // EntrySize and HandlerOffset are the table's layout, for core/trapcheck.

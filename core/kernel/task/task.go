@@ -112,6 +112,11 @@ func (t *Task) IsCore() bool { return t.slot == Core }
 //go:nosplit
 func (t *Task) Name() string { return arch.UnsafeString(&t.name.Bytes[0], int(t.name.Len)) }
 
+// NameBytes is the task's name as the kernel stores names.
+//
+//go:nosplit
+func (t *Task) NameBytes() *abi.Name { return &t.name }
+
 // Space is the task's address space.
 //
 //go:nosplit

@@ -93,6 +93,8 @@ func Run(cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("register %s: %w", UpdateEndpoint, err)
 	}
+	// Initialised: a restart resumes here, from the core's snapshot of this moment.
+	ipc.Ready()
 	go func() {
 		runtime.LockOSThread()
 		ep.Serve(s.update)
