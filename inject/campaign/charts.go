@@ -4,11 +4,11 @@ package campaign
 // each deployment, and recovery.svg, how long restarted modules took to serve again.
 
 import (
+	"bytes"
 	"fmt"
 	"image/color"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -20,11 +20,19 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// The charts' file names in a campaign's folder.
+// The charts' file names in a campaign's folder (a whole campaign's; see ChartNames).
 const (
 	OutcomesChart = "outcomes.svg"
 	RecoveryChart = "recovery.svg"
 )
+
+// ChartNames are the file names of rs's charts: OutcomesChart and RecoveryChart, or for one
+// shard (or set of shards) of a campaign, named like its report (ReportName),
+// outcomes-shard-I-of-N.svg and recovery-shard-I-of-N.svg.
+func ChartNames(rs []*Results) (outcomes, recovery string) {
+	part := strings.TrimSuffix(strings.TrimPrefix(ReportName(rs), "results"), ".md")
+	return "outcomes" + part + ".svg", "recovery" + part + ".svg"
+}
 
 // outcomeColors are the outcomes' colours: contained ones in cool colours, failures in hot.
 var outcomeColors = map[string]color.Color{
@@ -248,16 +256,18 @@ func RecoveryPlot(rs []*Results) (*plot.Plot, plot.Legend, error) {
 	return p, legend, nil
 }
 
-// WriteCharts writes OutcomesChart and RecoveryChart into dir and returns their paths.
+// WriteCharts writes the outcomes and recovery charts into dir (ChartNames) and returns their
+// paths. Each file appears whole or not at all, as the JSON files do.
 func WriteCharts(dir string, rs []*Results) ([]string, error) {
 	var paths []string
+	outcomes, recovery := ChartNames(rs)
 	for _, c := range []struct {
 		name string
 		draw func([]*Results) (*plot.Plot, plot.Legend, error)
 		w, h vg.Length
 	}{
-		{OutcomesChart, OutcomesPlot, 11 * vg.Inch, 5 * vg.Inch},
-		{RecoveryChart, RecoveryPlot, 9 * vg.Inch, 4 * vg.Inch},
+		{outcomes, OutcomesPlot, 11 * vg.Inch, 5 * vg.Inch},
+		{recovery, RecoveryPlot, 9 * vg.Inch, 4 * vg.Inch},
 	} {
 		p, legend, err := c.draw(rs)
 		if err != nil {
@@ -292,13 +302,9 @@ func saveChart(p *plot.Plot, legend *plot.Legend, w, h vg.Length, file string) e
 	legend.Top, legend.Left = true, true
 	legend.TextStyle.Font.Size = vg.Points(9)
 	legend.Draw(draw.Crop(dc, w-chartLegendWidth+vg.Points(8), 0, 0, -vg.Points(24)))
-	f, err := os.Create(file)
-	if err != nil {
+	var b bytes.Buffer
+	if _, err := c.WriteTo(&b); err != nil {
 		return err
 	}
-	if _, err := c.WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeFileAtomic(file, b.Bytes())
 }

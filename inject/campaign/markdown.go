@@ -33,11 +33,12 @@ func Markdown(rs []*Results) []byte {
 	if c.ShardCount > 1 {
 		fmt.Fprintf(&b, "Shards %s of the plan's %d injections.\n", shardList(c.Shards, c.ShardCount), c.PlanTotal)
 	}
+	outcomes, recovery := ChartNames(rs)
 	fmt.Fprintf(&b, "\n![Outcomes per fault class](%s)\n\n"+
 		"`%s`: for each fault class, one bar per deployment (T tiered, M monolithic), split by outcome, as a share of the class's injections.\n\n"+
 		"![Recovery times](%s)\n\n"+
 		"`%s`: how long restarted modules took from their crash to serving again (measured by the core), in bins, per deployment.\n",
-		OutcomesChart, OutcomesChart, RecoveryChart, RecoveryChart)
+		outcomes, outcomes, recovery, recovery)
 	for _, r := range rs {
 		deploymentSection(&b, r)
 	}

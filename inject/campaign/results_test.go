@@ -279,12 +279,17 @@ func TestWriteReportOfAShard(t *testing.T) {
 		assert.Equal(t, []string{
 			filepath.Join(dir, fmt.Sprintf("results-tiered-shard-%d-of-2.json", i)),
 			filepath.Join(dir, fmt.Sprintf("results-monolithic-shard-%d-of-2.json", i)),
+			filepath.Join(dir, fmt.Sprintf("outcomes-shard-%d-of-2.svg", i)),
+			filepath.Join(dir, fmt.Sprintf("recovery-shard-%d-of-2.svg", i)),
 			filepath.Join(dir, fmt.Sprintf("results-shard-%d-of-2.md", i)),
 		}, paths)
+		md, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("results-shard-%d-of-2.md", i)))
+		require.NoError(t, err)
+		assert.Contains(t, string(md), fmt.Sprintf("![Outcomes per fault class](outcomes-shard-%d-of-2.svg)", i), "the report links its own charts")
 	}
 	names, err := filepath.Glob(filepath.Join(dir, "*"))
 	require.NoError(t, err)
-	assert.Len(t, names, 6, "no temporary files left: %q", names)
+	assert.Len(t, names, 10, "no temporary files left: %q", names)
 
 	assert.Equal(t, "results.md", ReportName(nil))
 	assert.Equal(t, "results.md", ReportName([]*Results{shardResults(Tiered, 1, 1)}))
