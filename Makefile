@@ -33,7 +33,7 @@ run: deps-run cli
 debug: deps-run cli
 	$(SIMPLEOS) run --gdb $(ARGS)
 
-# The Channel File 291 incident in three deployments (docs/demo.md); report in build/demo/.
+# The Channel File 291 incident in three deployments (docs/demo.md); report and pictures in build/demo/.
 demo: deps-run cli
 	$(SIMPLEOS) demo cf291
 
@@ -42,7 +42,7 @@ PKGS ?= regexp compress/gzip archive/tar image/png text/template go/scanner
 gotest: deps-run cli
 	$(SIMPLEOS) test $(ARGS) $(PKGS)
 
-# The quick fault-injection campaign (docs/fault-injection.md); results in build/inject/.
+# The quick fault-injection campaign (docs/fault-injection.md); results and charts in build/inject/.
 inject: deps-inject cli
 	$(SIMPLEOS) inject --parallel 2 --deployment both scenarios/quick.scn
 

@@ -58,9 +58,14 @@ type Options struct {
 	// Result. The core resets the machine after a crash only when the kernel command line
 	// says crash=reboot (otherwise a crash still stops QEMU with status 100). 0 = no reboots:
 	// a reset ends QEMU, as it always has.
-	Reboots   int
-	ExtraArgs []string
-	QEMU      string // binary; default "qemu-system-x86_64" found in PATH
+	Reboots int
+	// Display gives the machine a VGA display without a window (-vga std -display none; the
+	// VGA device is PCI 00:01.0): the core mirrors its console on it and paints its crash
+	// screen there. Run serves QMP on a socket of its own to take the Screenshots.
+	Display     bool
+	Screenshots []Screenshot // taken when their cues arrive on the serial console; need Display
+	ExtraArgs   []string
+	QEMU        string // binary; default "qemu-system-x86_64" found in PATH
 }
 
 // Result is how a boot ended.
@@ -84,17 +89,23 @@ type Result struct {
 	// Note says "boot loop: N reboots in X s".
 	Reboots  int
 	BootLoop bool
+	// Shots says what became of each of Options.Screenshots, in the order they were taken
+	// (those whose cue never came last).
+	Shots []Shot
 }
 
 // Args builds QEMU's command line for a resolved accelerator ("kvm" or "tcg").
 //
 // The machine is q35 with an Intel IOMMU (DMA remapping; interrupt remapping off) and a
-// modern-only virtio-blk disk at 00:03.0 whose DMA goes through the IOMMU; no VGA and no NIC,
-// so that the PCI bus holds only the host bridge, the disk and q35's own LPC, SATA and SMBus
-// functions (00:1f.0, .2, .3). isa-debug-exit and isa-debugcon sit on the LPC bridge's ISA bus.
+// modern-only virtio-blk disk at 00:03.0 whose DMA goes through the IOMMU; no VGA (unless
+// o.Display) and no NIC, so that the PCI bus holds only the host bridge, the disk and q35's
+// own LPC, SATA and SMBus functions (00:1f.0, .2, .3). isa-debug-exit and isa-debugcon sit on the LPC bridge's ISA bus.
 // Args attaches o.Disk as it is; with an empty Disk the machine has no disk (Run never boots
 // one that way: it makes a scratch image first).
-func (o Options) Args(accel string) ([]string, error) {
+func (o Options) Args(accel string) ([]string, error) { return o.args(accel, "") }
+
+// args is Args with the QMP socket of a Display.
+func (o Options) args(accel, qmpSocket string) ([]string, error) {
 	if o.Image == "" {
 		return nil, errors.New("boot: no kernel image given")
 	}
@@ -144,9 +155,9 @@ func (o Options) Args(accel string) ([]string, error) {
 		// The protocol channel: Run passes a pipe as descriptor 3.
 		"-chardev", "file,id=protocol,path=/dev/fd/3",
 		"-device", "isa-debugcon,iobase=0xe9,chardev=protocol",
-		"-vga", "none",
-		"-nic", "none",
 	)
+	args = append(args, o.displayArgs(qmpSocket)...)
+	args = append(args, "-nic", "none")
 	args = append(args, o.diskArgs()...)
 	args = append(args,
 		"-accel", accel,
@@ -210,8 +221,23 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	} else if _, err := os.Stat(o.Disk); err != nil {
 		return Result{}, fmt.Errorf("boot: disk image %s: %w", o.Disk, errors.Unwrap(err))
 	}
-	args, err := o.Args(accel)
+	var start time.Time // when QEMU started
+	var shots *shooter
+	socket := ""
+	if o.Display {
+		shots, err = newShooter(o.Screenshots, func() time.Duration { return time.Since(start) })
+		if err != nil {
+			return Result{}, err
+		}
+		socket = shots.socket()
+	} else if len(o.Screenshots) > 0 {
+		return Result{}, errors.New("boot: screenshots need a display (Options.Display)")
+	}
+	args, err := o.args(accel, socket)
 	if err != nil {
+		if shots != nil {
+			shots.finish()
+		}
 		return Result{}, err
 	}
 	if o.Timeout > 0 {
@@ -233,12 +259,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		close(copied)
 	}()
 	var stderr bytes.Buffer
-	var start time.Time
 	watch := newBootWatch(o.Reboots, func() time.Duration { return time.Since(start) })
 	cmd := exec.Command(qemu, args...)
 	cmd.ExtraFiles = []*os.File{pw} // descriptor 3: the protocol channel
 	cmd.Stdin = nil                 // /dev/null: QEMU must never read (or put into raw mode) our terminal
 	cmd.Stdout = io.MultiWriter(console, watch)
+	if shots != nil {
+		cmd.Stdout = io.MultiWriter(console, watch, shots)
+	}
 	cmd.Stderr = &stderr
 	// Its own process group, so that a kill reaches all of it; and killed with us, so that a
 	// test binary stopped by its -timeout leaves no emulator running (a stuck one spins a core).
@@ -250,10 +278,17 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	err = cmd.Start()
 	pw.Close() // QEMU holds the write end now: EOF when it exits
 	if err != nil {
+		if shots != nil {
+			shots.finish()
+		}
 		return res, fmt.Errorf("boot: starting %s: %w", qemu, err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	qmpCtx, qmpGone := context.WithCancel(context.Background())
+	if shots != nil {
+		shots.connect(qmpCtx)
+	}
 
 	var waitErr error
 	select {
@@ -268,6 +303,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		res.BootLoop = true
 	}
 	res.Duration = time.Since(start)
+	qmpGone()
+	if shots != nil {
+		res.Shots = shots.finish()
+	}
 	select {
 	case <-copied:
 	case <-time.After(2 * time.Second): // a stray child holding the pipe: take what arrived

@@ -17,6 +17,10 @@
 //	                      counts the boots (simpleos run --reboots N)
 //	safemode              start no module the policy marks vendor third-party, and no
 //	                      in-core sensor (supervise.go): the boot an operator repairs from
+//	vga=off               leave the VGA text display alone (read by the kernel; by default
+//	                      the console is mirrored on it when the machine has one)
+//	crashscreen=MS        how long a crash's blue screen stays up before the machine stops or
+//	                      resets (read by the kernel; default 1500, 0 = not at all)
 package main
 
 import (

@@ -1,10 +1,14 @@
 package tests
 
 // make demo (simpleos demo cf291) on the booted kernel: the three deployments of the sensor
-// with the same content updates, checked from their serial transcripts.
+// with the same content updates, checked from their serial transcripts, and the pictures it
+// takes of the machine's display and draws of the timelines.
 
 import (
 	"context"
+	"encoding/xml"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -94,4 +98,64 @@ func TestDemoCF291(t *testing.T) {
 	report := read("report.md")
 	assert.Contains(t, report, "| outcome | CORE CRASH on 3 of 3 boots from the same disk: a boot loop")
 	assert.Contains(t, report, "## Timelines")
+
+	// The pictures: the crash screen is the VGA palette's blue; the tiered and verified
+	// consoles are not. The timeline is an SVG document, embedded in the report with them.
+	assert.Greater(t, blueShare(t, filepath.Join(out, "monolithic.png")), 0.6, "the monolithic crash screen")
+	for _, mode := range []string{"tiered", "verified"} {
+		file := filepath.Join(out, mode+".png")
+		assert.Less(t, blueShare(t, file), 0.05, "%s: the normal console", mode)
+		assert.Greater(t, litShare(t, file), 0.02, "%s: the console shows text", mode)
+	}
+	for _, r := range results {
+		assert.Equal(t, filepath.Join(out, r.Mode+".png"), r.Picture, r.PictureErr)
+		assert.Contains(t, report, "!["+r.Mode+"]("+r.Mode+".png)")
+	}
+	assert.Contains(t, report, "![The deployments' timelines](timeline.svg)")
+	svg, err := os.Open(filepath.Join(out, demo.TimelineFile))
+	require.NoError(t, err)
+	defer svg.Close()
+	var doc struct {
+		XMLName xml.Name
+	}
+	require.NoError(t, xml.NewDecoder(svg).Decode(&doc), "the timeline is XML")
+	assert.Equal(t, "svg", doc.XMLName.Local)
+}
+
+// isPaletteBlue reports whether a pixel is the VGA palette's blue (attribute colour 1: DAC
+// value 42 of 63, nominally 0x0000aa), which QEMU's display draws as 0x0000a8 (42<<2).
+func isPaletteBlue(r, g, b uint32) bool { return r == 0 && g == 0 && (b == 0xa8 || b == 0xaa) }
+
+// pixelShare decodes a PNG screenshot and returns the share of its pixels for which keep is true.
+func pixelShare(t *testing.T, file string, keep func(r, g, b uint32) bool) float64 {
+	t.Helper()
+	f, err := os.Open(file)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err, "%s is a PNG image", file)
+	b := img.Bounds()
+	require.Equal(t, image.Rect(0, 0, 720, 400), b, "QEMU draws an 80x25 text screen as 720x400")
+	n := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if keep(r>>8, g>>8, bl>>8) {
+				n++
+			}
+		}
+	}
+	share := float64(n) / float64(b.Dx()*b.Dy())
+	t.Logf("%s: %.1f%%", filepath.Base(file), 100*share)
+	return share
+}
+
+// blueShare is the share of a screenshot's pixels in the palette's blue.
+func blueShare(t *testing.T, file string) float64 {
+	return pixelShare(t, file, isPaletteBlue)
+}
+
+// litShare is the share of a screenshot's pixels that are not black: text, the status line.
+func litShare(t *testing.T, file string) float64 {
+	return pixelShare(t, file, func(r, g, b uint32) bool { return r+g+b > 0 })
 }

@@ -76,6 +76,9 @@ func runCampaign(t *testing.T, deployment string, scs []campaign.Scenario, files
 	require.NoError(t, ctx.Err(), "the campaign did not finish within %v", limit)
 	paths, err := campaign.WriteReport(out, rs)
 	require.NoError(t, err)
+	for _, chart := range []string{campaign.OutcomesChart, campaign.RecoveryChart} {
+		assert.FileExists(t, filepath.Join(out, chart), "the charts beside results.md")
+	}
 	t.Logf("%s campaign: %v; wrote %s", deployment, time.Since(start).Round(time.Second), strings.Join(paths, ", "))
 	md := string(campaign.Markdown(rs))
 	t.Log("\n" + md)

@@ -53,14 +53,45 @@ type Boot struct {
 	Lines      []Line
 	Transcript string // path of the saved serial transcript
 	Disk       string // content on disk when it started
+	// ClockOffset is how much later the host received the core's lines than the kernel's clock
+	// says they were written: the mean, over the lines that carry the kernel's time since
+	// entry ("... ms after kernel entry"), of arrival minus stamp. ClockSpread is how far
+	// those lines' own offsets differ (max - min); Stamps how many there were.
+	ClockOffset, ClockSpread time.Duration
+	Stamps                   int
 }
 
 // Event is a moment of a timeline.
 type Event struct {
 	Boot int
-	At   time.Duration
+	At   time.Duration // since the boot's first line, on the host's clock (as the line arrived)
 	What string
+	// Kind is what the timeline picture (timeline.svg) marks it as: one of the Kind constants,
+	// or "" for a moment it leaves out.
+	Kind string
+	// Kernel is the same moment on the kernel's clock: since the boot's kernel entry (At,
+	// shifted by the boot's ClockOffset).
+	Kernel time.Duration
 }
+
+// The kinds of events the timeline picture marks.
+const (
+	KindBoot       = "boot"
+	KindApplied    = "update applied"
+	KindRejected   = "update rejected"
+	KindFault      = "sensor fault, contained"
+	KindCoreCrash  = "CORE CRASH"
+	KindRollback   = "rollback"
+	KindQuarantine = "quarantine"
+	KindServing    = "serving again"
+	KindReboot     = "reboot"
+	KindRepair     = "operator's repair"
+	KindPowerOff   = "powered off"
+)
+
+// Kinds lists the kinds in the order the picture's legend shows them.
+var Kinds = []string{KindBoot, KindApplied, KindRejected, KindFault, KindCoreCrash, KindRollback,
+	KindQuarantine, KindServing, KindReboot, KindRepair, KindPowerOff}
 
 // Result is what one deployment did.
 type Result struct {
@@ -81,6 +112,9 @@ type Result struct {
 	DiskAfter string // what its content directories held at the end
 	Repair    string // the operator's repair (monolithic)
 	LoopNote  string // the launcher's note on the boot loop it stopped
+	// Picture is the screenshot of the machine's display as the sensor's fault was handled
+	// (or the update rejected): OUT/MODE.png; PictureErr says why there is none.
+	Picture, PictureErr string
 }
 
 // loopReboots is how many reboots the launcher lets the monolithic deployment's boot loop
@@ -117,7 +151,13 @@ func CF291(ctx context.Context, o Options) ([]*Result, error) {
 		r := &Result{Mode: mode, Image: d.image}
 		run := func(label, manifest, cmdline string, reboots int) error {
 			fmt.Fprintf(o.Progress, "demo: %s, %s ...\n", mode, label)
-			boots, err := runBoots(ctx, o, d, r, label, manifest, cmdline, reboots)
+			var shot *boot.Screenshot
+			if len(r.Boots) == 0 {
+				sc := pictures[mode]
+				sc.File = filepath.Join(o.Out, mode+".png")
+				shot = &sc
+			}
+			boots, err := runBoots(ctx, o, d, r, label, manifest, cmdline, reboots, shot)
 			r.Boots = append(r.Boots, boots...)
 			return err
 		}
@@ -156,10 +196,26 @@ func CF291(ctx context.Context, o Options) ([]*Result, error) {
 		analyse(r)
 		results = append(results, r)
 	}
+	if err := WriteTimeline(results, filepath.Join(o.Out, TimelineFile)); err != nil {
+		return results, fmt.Errorf("the timeline picture: %w", err)
+	}
 	if err := os.WriteFile(filepath.Join(o.Out, "report.md"), []byte(Report(results)), 0o644); err != nil {
 		return results, err
 	}
 	return results, nil
+}
+
+// The pictures: the first boot of each deployment runs with a display (boot.Options.Display),
+// and the launcher takes a screenshot when the line that says the sensor's fault was handled
+// arrives. Monolithic: the core's crash screen, which it keeps up a moment before it resets
+// the machine. Tiered: the supervisor's line that the restarted sensor serves again, after
+// the content was quarantined: the display shows the end of the fault's handling and the
+// system carrying on (the display runs a little ahead of the serial console, whose lines pass
+// through the console driver). Verified: the sensor's rejection of the update.
+var pictures = map[string]boot.Screenshot{
+	"monolithic": {Cue: boot.CrashScreenCue},
+	"tiered":     {Cue: "supervisor: sensor serving again", After: ") quarantined after", Delay: 100 * time.Millisecond},
+	"verified":   {Cue: "sensor: update rejected", Delay: 100 * time.Millisecond},
 }
 
 // badChannelFiles is what the operators of 19 July 2024 were told to delete, in safe mode.
@@ -260,7 +316,7 @@ func readManifest(file string) (*policy.Manifest, error) {
 
 // runBoots boots the deployment once from its disk (with reboots allowed: a boot loop, cut
 // into one Boot per boot) and saves each boot's transcript.
-func runBoots(ctx context.Context, o Options, d demoDisk, r *Result, label, manifest, cmdline string, reboots int) ([]*Boot, error) {
+func runBoots(ctx context.Context, o Options, d demoDisk, r *Result, label, manifest, cmdline string, reboots int, shot *boot.Screenshot) ([]*Boot, error) {
 	onDisk := describeDisk(d.image)
 	opts, err := boot.System(o.Paths, boot.SystemSpec{Policy: manifest, Append: cmdline}, o.Progress)
 	if err != nil {
@@ -270,11 +326,22 @@ func runBoots(ctx context.Context, o Options, d demoDisk, r *Result, label, mani
 	if reboots > 0 {
 		opts.Append += " crash=reboot"
 	}
+	if shot != nil {
+		opts.Display = true
+		opts.Screenshots = []boot.Screenshot{*shot}
+	}
 	w := &stampWriter{start: time.Now()}
 	opts.Stdout = w
 	res, err := boot.Run(ctx, opts)
 	if err != nil {
 		return nil, err
+	}
+	for _, s := range res.Shots {
+		r.Picture = s.File
+		if s.Err != nil {
+			r.Picture, r.PictureErr = "", s.Err.Error()
+			fmt.Fprintf(o.Progress, "demo: %s: no picture: %v\n", r.Mode, s.Err)
+		}
 	}
 	var boots []*Boot
 	segments := splitBoots(w.finish())
@@ -429,7 +496,37 @@ var (
 	reQuarLoaded = regexp.MustCompile(`^core: content: (\d+) quarantined fingerprints in force`)
 	reDiskWrote  = regexp.MustCompile(`^disk: wrote (\S+) as (\S+) \((.*)\)`)
 	reResetting  = regexp.MustCompile(`^kernel: resetting the machine`)
+	reStamp      = regexp.MustCompile(`^(?:core: Go runtime main|supervisor: all \d+ services serving) (\d+(?:\.\d+)?) ms after kernel entry`)
 )
+
+// clockOffset sets the boot's ClockOffset, ClockSpread and Stamps from the lines in which the
+// core gives its own time since kernel entry.
+func clockOffset(b *Boot) {
+	var lo, hi, sum time.Duration
+	b.Stamps = 0
+	for _, l := range b.Lines {
+		m := reStamp.FindStringSubmatch(l.Text)
+		if m == nil {
+			continue
+		}
+		ms, err := strconv.ParseFloat(m[1], 64)
+		if err != nil {
+			continue
+		}
+		off := l.At - time.Duration(ms*float64(time.Millisecond))
+		if b.Stamps == 0 || off < lo {
+			lo = off
+		}
+		if b.Stamps == 0 || off > hi {
+			hi = off
+		}
+		sum += off
+		b.Stamps++
+	}
+	if b.Stamps > 0 {
+		b.ClockOffset, b.ClockSpread = sum/time.Duration(b.Stamps), hi-lo
+	}
+}
 
 // bootFacts is what one boot's transcript showed.
 type bootFacts struct {
@@ -445,10 +542,12 @@ func analyse(r *Result) {
 	facts := make([]bootFacts, len(r.Boots))
 	for i, b := range r.Boots {
 		f := &facts[i]
-		add := func(at time.Duration, format string, args ...any) {
-			r.Timeline = append(r.Timeline, Event{Boot: b.N, At: at, What: fmt.Sprintf(format, args...)})
+		clockOffset(b)
+		mark := func(kind string, at time.Duration, format string, args ...any) {
+			r.Timeline = append(r.Timeline, Event{Boot: b.N, At: at, What: fmt.Sprintf(format, args...), Kind: kind, Kernel: max(at-b.ClockOffset, 0)})
 		}
-		add(0, "boot %d (%s; %s) starts; on disk: %s", b.N, b.Label, b.Append, b.Disk)
+		add := func(at time.Duration, format string, args ...any) { mark("", at, format, args...) }
+		mark(KindBoot, 0, "boot %d (%s; %s) starts; on disk: %s", b.N, b.Label, b.Append, b.Disk)
 		lastCount := 0
 		for _, l := range b.Lines {
 			t := l.Text
@@ -476,36 +575,36 @@ func analyse(r *Result) {
 				add(l.At, "sensor ready, channel %s sequence %s in force", m[1], m[2])
 			case reApplied.MatchString(t):
 				m := reApplied.FindStringSubmatch(t)
-				add(l.At, "content update %s (sequence %s) applied", m[1], m[2])
+				mark(KindApplied, l.At, "content update %s (sequence %s) applied", m[1], m[2])
 			case reDiskWrote.MatchString(t):
 				m := reDiskWrote.FindStringSubmatch(t)
 				add(l.At, "disk: %s written as %s (%s)", m[1], m[2], m[3])
 			case reRejected.MatchString(t):
 				f.rejected++
-				add(l.At, "content update rejected at load: %s", reRejected.FindStringSubmatch(t)[1])
+				mark(KindRejected, l.At, "content update rejected at load: %s", reRejected.FindStringSubmatch(t)[1])
 			case reRefused.MatchString(t):
 				f.refused++
 				m := reRefused.FindStringSubmatch(t)
-				add(l.At, "update %s offered again: refused, the core has quarantined it", m[1])
+				mark(KindRejected, l.At, "update %s offered again: refused, the core has quarantined it", m[1])
 			case reFault.MatchString(t):
 				f.faults++
-				add(l.At, "sensor %s; the core contains it", reFault.FindStringSubmatch(t)[1])
+				mark(KindFault, l.At, "sensor %s; the core contains it", reFault.FindStringSubmatch(t)[1])
 			case reRollback.MatchString(t):
 				m := reRollback.FindStringSubmatch(t)
 				f.rollbacks++
-				add(l.At, "supervisor rolls %s back from %s to last-known-good %s (crash %s of %s with this content)", m[2], m[3], m[4], m[5], m[6])
+				mark(KindRollback, l.At, "supervisor rolls %s back from %s to last-known-good %s (crash %s of %s with this content)", m[2], m[3], m[4], m[5], m[6])
 			case reQuarantine.MatchString(t):
 				m := reQuarantine.FindStringSubmatch(t)
 				f.quarantined++
-				add(l.At, "supervisor quarantines %s (%s) after %s crashes", m[1], m[2], m[3])
+				mark(KindQuarantine, l.At, "supervisor quarantines %s (%s) after %s crashes", m[1], m[2], m[3])
 			case reConfirmed.MatchString(t):
 				m := reConfirmed.FindStringSubmatch(t)
 				add(l.At, "%s (%s) confirmed as last-known-good", m[1], m[2])
 			case reCoreCrash.MatchString(t):
 				f.coreCrash = true
-				add(l.At, "CORE CRASH: %s", reCoreCrash.FindStringSubmatch(t)[1])
+				mark(KindCoreCrash, l.At, "CORE CRASH: %s", reCoreCrash.FindStringSubmatch(t)[1])
 			case reResetting.MatchString(t):
-				add(l.At, "the machine resets itself and boots again from the same disk")
+				mark(KindReboot, l.At, "the machine resets itself and boots again from the same disk")
 			case reAppDone.MatchString(t):
 				m := reAppDone.FindStringSubmatch(t)
 				f.appDone, _ = strconv.Atoi(m[1])
@@ -520,7 +619,7 @@ func analyse(r *Result) {
 				if err == nil {
 					f.downs = append(f.downs, d)
 				}
-				add(l.At, "sensor serving again %v after its crash (kernel clock)", d)
+				mark(KindServing, l.At, "sensor serving again %v after its crash (kernel clock)", d)
 			case reUpdater.MatchString(t):
 				add(l.At, "updater: %s", reUpdater.FindStringSubmatch(t)[1])
 			}
@@ -534,10 +633,10 @@ func analyse(r *Result) {
 		case b.Crashed:
 			add(b.Duration, "machine down (status %d)", b.Status)
 		default:
-			add(b.Duration, "all work done, powered off (status %d)", b.Status)
+			mark(KindPowerOff, b.Duration, "all work done, powered off (status %d)", b.Status)
 		}
 		if b.Label == "safe mode" && r.Repair != "" {
-			add(b.Duration, "operator, with the machine off: %s", r.Repair)
+			mark(KindRepair, b.Duration, "operator, with the machine off: %s", r.Repair)
 		}
 	}
 	sort.SliceStable(r.Timeline, func(i, j int) bool {

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -96,7 +97,9 @@ func Report(results []*Result) string {
 	sb.WriteString("Each deployment boots from its own FAT32 disk image; the core keeps the channel file in\n" +
 		"/CrowdStrike, its last-known-good copy in /simpleos/content and the quarantine list in\n" +
 		"/simpleos/quarantine, so what one boot writes the next one reads.\n")
-	sb.WriteString("\n## Summary\n\n" + Table(results) + "\n## Timelines\n\n```\n" + Timelines(results) + "```\n\n## Disks and transcripts\n\n")
+	sb.WriteString("\n## Summary\n\n" + Table(results) + "\n## Timelines\n\n")
+	sb.WriteString(Pictures(results))
+	sb.WriteString("```\n" + Timelines(results) + "```\n\n## Disks and transcripts\n\n")
 	for _, r := range results {
 		fmt.Fprintf(&sb, "- %s: disk image `%s`\n", r.Mode, r.Image)
 		for _, b := range r.Boots {
@@ -104,4 +107,55 @@ func Report(results []*Result) string {
 		}
 	}
 	return sb.String()
+}
+
+// pictureCaptions say what each deployment's screenshot shows.
+var pictureCaptions = map[string]string{
+	"monolithic": "the crash screen the core paints on its VGA display as the sensor's fault takes it down (then it resets the machine)",
+	"tiered":     "the console on the VGA display as the supervisor reports the sensor serving again after it quarantined the content: the fault handled, the system carries on",
+	"verified":   "the console on the VGA display as the sensor rejects the update: nothing faulted",
+}
+
+// Pictures is the report's part about the pictures: the timeline (TimelineFile) and each
+// deployment's screenshot, embedded by their names in the report's folder.
+func Pictures(results []*Result) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "![The deployments' timelines](%s)\n\n", TimelineFile)
+	sb.WriteString("`" + TimelineFile + "`: one lane per deployment; each bar is a boot of the deployment's disk (red: it ended in a core crash), the boots laid end to end; ")
+	sb.WriteString("the marks are the moments of the timelines below, placed on each boot's kernel clock")
+	if off, spread, n := clockAgreement(results); n > 0 {
+		fmt.Fprintf(&sb, " (a line's arrival time on the host, less the boot's offset to the core's own time stamps: %d lines that give the time since kernel entry arrived %v after it on average, and those of one boot agreed to within %v)",
+			n, off.Round(time.Millisecond), spread.Round(time.Millisecond))
+	}
+	sb.WriteString(".\n\n")
+	for _, r := range results {
+		if r.Picture == "" {
+			fmt.Fprintf(&sb, "- %s: no picture (%s)\n", r.Mode, r.PictureErr)
+			continue
+		}
+		name := filepath.Base(r.Picture)
+		fmt.Fprintf(&sb, "- %s (`%s`): %s.\n\n  ![%s](%s)\n", r.Mode, name, pictureCaptions[r.Mode], r.Mode, name)
+	}
+	sb.WriteString("\n")
+	return sb.String()
+}
+
+// clockAgreement is how the host's arrival times and the core's own time stamps compared over
+// all boots: the mean offset, the largest spread within one boot, and the number of stamps.
+func clockAgreement(results []*Result) (offset, spread time.Duration, n int) {
+	var sum time.Duration
+	for _, r := range results {
+		for _, b := range r.Boots {
+			if b.Stamps == 0 {
+				continue
+			}
+			sum += b.ClockOffset * time.Duration(b.Stamps)
+			n += b.Stamps
+			spread = max(spread, b.ClockSpread)
+		}
+	}
+	if n > 0 {
+		offset = sum / time.Duration(n)
+	}
+	return offset, spread, n
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/simpleos/simpleos/boot/demo"
@@ -41,6 +42,15 @@ func runDemo(args []string) int {
 	fmt.Print(demo.Timelines(results))
 	fmt.Println(demo.Table(results))
 	fmt.Printf("transcripts and report: %s\n", filepath.Join(o.Out, "report.md"))
+	pictures := []string{filepath.Join(o.Out, demo.TimelineFile)}
+	for _, r := range results {
+		if r.Picture != "" {
+			pictures = append(pictures, r.Picture)
+		} else {
+			fmt.Fprintf(os.Stderr, "simpleos: demo: %s: no picture: %s\n", r.Mode, r.PictureErr)
+		}
+	}
+	fmt.Printf("pictures: %s\n", strings.Join(pictures, ", "))
 	for _, r := range results {
 		if !r.Expected {
 			fmt.Fprintf(os.Stderr, "simpleos: demo: %s did not show its expected outcome: %s\n", r.Mode, r.Unmet)

@@ -50,6 +50,7 @@ func newRunFlags(o *boot.Options, apps *appFlag, noModules *bool, policyFile *st
 	fs.StringVar(&o.Icount, "icount", "", "deterministic instruction counting for TCG, e.g. shift=0")
 	fs.StringVar(&o.Disk, "disk", "", "attach this raw image `FILE` as the virtio-blk disk (default build/disk.img, created as a 64 MiB FAT32 image when missing)")
 	fs.BoolVar(&o.NoIOMMU, "no-iommu", false, "leave out the intel-iommu device (to measure what the IOMMU costs)")
+	fs.BoolVar(&o.Display, "vga", false, "give the machine a VGA display without a window (-vga std -display none): the core mirrors its console on it and shows its crash screen there")
 	fs.IntVar(&o.Reboots, "reboots", 0, "let the machine reboot (a core crash resets it: adds crash=reboot to the command line) and stop QEMU after `N` reboots, reporting the boot loop (0 = no reboots: a reset ends QEMU)")
 	return fs
 }

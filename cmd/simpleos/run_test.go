@@ -218,6 +218,15 @@ func TestRunUsageMentionsApp(t *testing.T) {
 	assert.Contains(t, b.String(), "ring")
 }
 
+func TestParseRunArgsVGA(t *testing.T) {
+	r, err := parseRunArgs([]string{"--vga"})
+	require.NoError(t, err)
+	assert.True(t, r.Options.Display)
+	r, err = parseRunArgs(nil)
+	require.NoError(t, err)
+	assert.False(t, r.Options.Display, "the default machine has no VGA")
+}
+
 func TestParseRunArgsReboots(t *testing.T) {
 	r, err := parseRunArgs([]string{"--reboots", "2", "--append", "sensor=monolithic"})
 	require.NoError(t, err)

@@ -4,7 +4,8 @@ package kernel
 // stack. bootMain builds the frame allocator from the Multiboot memory map, the core's page
 // tables (the core image identity-mapped with its ELF permissions, the direct map in the upper
 // half), the GDT/TSS and IDT, the SYSCALL MSRs and the interrupt controllers; it calibrates
-// the clocks, creates the core process with a Linux-style initial stack (argv from the kernel
+// the clocks, finds the VGA text display if the machine has one (the console is mirrored on
+// it: arch's screen.go; vga=off leaves it alone), creates the core process with a Linux-style initial stack (argv from the kernel
 // command line, auxv) and enters the Go runtime's own entry point, _rt0_amd64_linux, as
 // thread 1.
 //
@@ -23,6 +24,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/task"
 	"github.com/simpleos/simpleos/core/multiboot"
 	"github.com/simpleos/simpleos/core/x86"
+	"github.com/simpleos/simpleos/core/x86/vga"
 )
 
 const bootStackSize = 64 << 10
@@ -101,6 +103,12 @@ func bootMain() {
 			sched.SetTimeSlice(int32(ms))
 		}
 	}
+	if v, _ := multiboot.Arg(cmdline, "vga"); v != "off" {
+		arch.InitScreen(mm.DirectMap(vga.TextPhys))
+	}
+	if v, ok := multiboot.Arg(cmdline, "crashscreen"); ok {
+		arch.SetCrashScreenHold(int64(min(parseUint(v), 60_000)) * 1_000_000)
+	}
 	if !sched.InitIdle() {
 		arch.Panic("cannot create the idle thread", 0)
 	}
@@ -120,6 +128,9 @@ func bootMain() {
 		arch.Puts("none")
 	}
 	arch.Putc('\n')
+	if arch.ScreenOn() {
+		arch.Puts("SimpleOS core: the console is mirrored on the VGA text display\n")
+	}
 	arch.StartTimer(arch.TimerTicksPerTick())
 	bootReadyNs = arch.SinceEntry()
 	sched.Run(t)

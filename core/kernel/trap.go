@@ -31,6 +31,7 @@ func handleTrap(tf *arch.TrapFrame) {
 		exception(tf)
 	case v == arch.VectorTimer:
 		arch.EOI()
+		arch.ScreenTick()
 		sched.Tick()
 	case v == arch.VectorSpurious:
 	case v == arch.VectorIOMMU:

@@ -13,9 +13,10 @@ import (
 // maxListed caps the unexpected outcomes and errors listed one by one.
 const maxListed = 20
 
-// Markdown renders the results of one campaign (one Results per deployment): a table of class x
-// outcome counts per deployment with totals, throughput and recovery times, and, when both
-// deployments are present, a comparison table.
+// Markdown renders the results of one campaign (one Results per deployment): links to the
+// charts WriteReport writes beside it, a table of class x outcome counts per deployment with
+// totals, throughput and recovery times, and, when both deployments are present, a comparison
+// table.
 func Markdown(rs []*Results) []byte {
 	var b bytes.Buffer
 	b.WriteString("# Fault-injection campaign\n\n")
@@ -32,6 +33,12 @@ func Markdown(rs []*Results) []byte {
 	if c.ShardCount > 1 {
 		fmt.Fprintf(&b, "Shards %s of the plan's %d injections.\n", shardList(c.Shards, c.ShardCount), c.PlanTotal)
 	}
+	outcomes, recovery := ChartNames(rs)
+	fmt.Fprintf(&b, "\n![Outcomes per fault class](%s)\n\n"+
+		"`%s`: for each fault class, one bar per deployment (T tiered, M monolithic), split by outcome, as a share of the class's injections.\n\n"+
+		"![Recovery times](%s)\n\n"+
+		"`%s`: how long restarted modules took from their crash to serving again (measured by the core), in bins, per deployment.\n",
+		outcomes, outcomes, recovery, recovery)
 	for _, r := range rs {
 		deploymentSection(&b, r)
 	}

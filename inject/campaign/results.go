@@ -105,8 +105,8 @@ func ReportName(rs []*Results) string {
 	return "results" + part + ".md"
 }
 
-// WriteReport writes each deployment's JSON file (FileName) and the Markdown report
-// (ReportName) into dir, and returns the paths written.
+// WriteReport writes each deployment's JSON file (FileName), the charts (WriteCharts) and the
+// Markdown report (ReportName), which links them, into dir, and returns the paths written.
 func WriteReport(dir string, rs []*Results) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -118,6 +118,11 @@ func WriteReport(dir string, rs []*Results) ([]string, error) {
 			return paths, err
 		}
 		paths = append(paths, p)
+	}
+	charts, err := WriteCharts(dir, rs)
+	paths = append(paths, charts...)
+	if err != nil {
+		return paths, err
 	}
 	p := filepath.Join(dir, ReportName(rs))
 	if err := writeFileAtomic(p, Markdown(rs)); err != nil {

@@ -222,6 +222,8 @@ func TestMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"# Fault-injection campaign\n",
 		"Scenarios: `scenarios/quick.scn` (2 scenarios, 8 faults, sha256 aaaa1111bbbb). Seed 1. Started 2025-01-02 03:04 UTC.\n",
+		"\n![Outcomes per fault class](outcomes.svg)\n",
+		"\n![Recovery times](recovery.svg)\n",
 		"## Tiered deployment\n",
 		"8 injections (8 run) in 1 boots, 4.0 s wall: 2.0 faults/s on TCG. 0 core crashes, 0 breaches, 0 hangs, 0 unexpected outcomes.\n",
 		"Recovery time of restarted modules (n=8): median 0.8 ms, p99 7.0 ms.\n",
@@ -261,7 +263,8 @@ func TestWriteReport(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	paths, err := WriteReport(dir, []*Results{shardResults(Tiered, 1, 1), shardResults(Monolithic, 1, 1)})
 	require.NoError(t, err)
-	assert.Equal(t, []string{filepath.Join(dir, "results-tiered.json"), filepath.Join(dir, "results-monolithic.json"), filepath.Join(dir, "results.md")}, paths)
+	assert.Equal(t, []string{filepath.Join(dir, "results-tiered.json"), filepath.Join(dir, "results-monolithic.json"),
+		filepath.Join(dir, OutcomesChart), filepath.Join(dir, RecoveryChart), filepath.Join(dir, "results.md")}, paths)
 	for _, p := range paths {
 		assert.FileExists(t, p)
 	}
@@ -276,12 +279,17 @@ func TestWriteReportOfAShard(t *testing.T) {
 		assert.Equal(t, []string{
 			filepath.Join(dir, fmt.Sprintf("results-tiered-shard-%d-of-2.json", i)),
 			filepath.Join(dir, fmt.Sprintf("results-monolithic-shard-%d-of-2.json", i)),
+			filepath.Join(dir, fmt.Sprintf("outcomes-shard-%d-of-2.svg", i)),
+			filepath.Join(dir, fmt.Sprintf("recovery-shard-%d-of-2.svg", i)),
 			filepath.Join(dir, fmt.Sprintf("results-shard-%d-of-2.md", i)),
 		}, paths)
+		md, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("results-shard-%d-of-2.md", i)))
+		require.NoError(t, err)
+		assert.Contains(t, string(md), fmt.Sprintf("![Outcomes per fault class](outcomes-shard-%d-of-2.svg)", i), "the report links its own charts")
 	}
 	names, err := filepath.Glob(filepath.Join(dir, "*"))
 	require.NoError(t, err)
-	assert.Len(t, names, 6, "no temporary files left: %q", names)
+	assert.Len(t, names, 10, "no temporary files left: %q", names)
 
 	assert.Equal(t, "results.md", ReportName(nil))
 	assert.Equal(t, "results.md", ReportName([]*Results{shardResults(Tiered, 1, 1)}))

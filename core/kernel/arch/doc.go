@@ -2,7 +2,8 @@
 // tables (GDT, TSS, IDT) and the selectors of the four rings, the entry area's layout and the
 // trampoline copied into it, the trap entry and return paths and the kernel-stack switch
 // between threads (assembly), the local and I/O APIC, the TSC clock, the polled serial port
-// the core prints on, raw access to kernel memory, and stopping the machine.
+// the core prints on, the screen (the console mirrored on the VGA text display, and the crash
+// screen), raw access to kernel memory, and stopping the machine.
 //
 // It owns no kernel object: threads, address spaces and tasks are the business of the
 // packages above (mm, sched, task), which tell it what to load (SetKernelStack, SetReturn,

@@ -56,6 +56,7 @@ const StatusCrash = 100
 //
 //go:nosplit
 func Panic(msg string, v uint64) {
+	CrashScreen()
 	Puts("CORE CRASH: kernel invariant: ")
 	Puts(msg)
 	Puts(" ")
@@ -64,8 +65,9 @@ func Panic(msg string, v uint64) {
 	Halt(StatusCrash)
 }
 
-// Halt stops the machine at once: QEMU's isa-debug-exit device turns status into its exit
-// code. A crash resets the machine instead when the core asked for it (SetResetOnCrash).
+// Halt stops the machine: QEMU's isa-debug-exit device turns status into its exit code. A
+// crash resets the machine instead when the core asked for it (SetResetOnCrash). With a
+// display, the screen is painted first, and a crash's screen stays up a moment (screen.go).
 //
 //go:nosplit
 func Halt(status int) {
@@ -73,12 +75,28 @@ func Halt(status int) {
 		hostHalt(status)
 	}
 	x86.Cli()
+	// The lines are printed by loops sharing one index rather than by Puts, whose inlined
+	// copies would each take a stack slot: Halt ends the crash path's deepest nosplit chains.
+	var i int
+	if screen.base != 0 && screenFinal(status) {
+		const line = "kernel: crash screen on the display\n" // the launcher's cue for a screendump
+		for i = 0; i < len(line); i++ {
+			Putc(line[i])
+		}
+		screenHold()
+	}
 	if status == StatusCrash && resetOnCrash {
-		Puts("kernel: resetting the machine (crash=reboot)\n")
+		const line = "kernel: resetting the machine (crash=reboot)\n"
+		for i = 0; i < len(line); i++ {
+			Putc(line[i])
+		}
 		Reset()
 	}
 	x86.Outl(0xf4, uint32(status))
-	Puts("kernel: halted (no isa-debug-exit device)\n")
+	const line = "kernel: halted (no isa-debug-exit device)\n"
+	for i = 0; i < len(line); i++ {
+		Putc(line[i])
+	}
 	for {
 		x86.Hlt()
 	}

@@ -1,7 +1,8 @@
 package arch
 
 // The polled serial console (COM1) used for everything the core prints: its own messages,
-// the Go runtime's stdout/stderr, and crash reports.
+// the Go runtime's stdout/stderr, and crash reports. Putc also mirrors each byte on the
+// screen (screen.go), when the machine has one.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
@@ -26,8 +27,27 @@ const (
 	lsrTHRE  = 1 << 5
 )
 
+// Putc prints one byte on the serial port and mirrors it on the screen.
+//
 //go:nosplit
 func Putc(c byte) {
+	if hosted {
+		hostPut(c)
+		return
+	}
+	if screen.base != 0 {
+		screenPut(c)
+	}
+	for x86.Inb(com1LSR)&lsrTHRE == 0 {
+	}
+	x86.Outb(com1Data, c)
+}
+
+// SerialPutc prints one byte on the serial port only: for output the screen has shown
+// already (package console's buffer, written out as the machine stops).
+//
+//go:nosplit
+func SerialPutc(c byte) {
 	if hosted {
 		hostPut(c)
 		return

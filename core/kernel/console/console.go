@@ -5,7 +5,9 @@
 // restarted) output keeps accumulating, up to the buffer's size; what does not fit is dropped
 // and counted, and the next driver is told. When the machine stops, whatever is left is
 // written out on the polled path (arch's serial port), which the kernel keeps for crash
-// reports. Audit lines (audit.go) are kernel lines with a rate limit per task.
+// reports. Audit lines (audit.go) are kernel lines with a rate limit per task. Every byte
+// buffered is mirrored on the screen as it is buffered (arch's screen.go, when the machine
+// has a display).
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 package console
@@ -59,6 +61,7 @@ func put(c byte) {
 	con.buf[(con.head+con.n)&(bufSize-1)] = c
 	con.n++
 	con.last = c
+	arch.ScreenPutc(c)
 }
 
 //go:nosplit
@@ -225,12 +228,13 @@ func TaskEnded(t *task.Task) {
 	}
 }
 
-// Flush writes what is left in the buffer on the polled path (the machine stops).
+// Flush writes what is left in the buffer on the polled path (the machine stops). The screen
+// showed those bytes when they were buffered.
 //
 //go:nosplit
 func Flush() {
 	for con.n > 0 {
-		arch.Putc(con.buf[con.head&(bufSize-1)])
+		arch.SerialPutc(con.buf[con.head&(bufSize-1)])
 		con.head = (con.head + 1) & (bufSize - 1)
 		con.n--
 	}

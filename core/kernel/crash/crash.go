@@ -3,7 +3,10 @@
 // it prints a report whose first line starts with "CORE CRASH:", naming the exception (or
 // panic) and the Go function, then the error code, CR2, every register, the thread and a
 // stack trace symbolized from the core's own ELF symbols, and stops the machine with status
-// 100. Stop is how the machine stops otherwise: the buffered console output first.
+// 100. Stop is how the machine stops otherwise: the buffered console output first. On a
+// machine with a display the report also goes on the crash screen, white on blue (arch's
+// CrashScreen, put up as the report begins), which stays up a moment before the machine
+// stops or resets.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 package crash
@@ -67,6 +70,7 @@ func CoreExit(status int) {
 			what = arch.ExceptionName(lastFault.frame.Vector)
 			tf = &lastFault.frame
 		}
+		arch.CrashScreen()
 		arch.Puts("CORE CRASH: ")
 		arch.Puts(what)
 		arch.Puts(" in ")
@@ -92,6 +96,7 @@ func CoreExit(status int) {
 //go:nosplit
 func CoreSignal(tf *arch.TrapFrame, sig int, why string) {
 	f := &sched.Cur().Sig.Fault
+	arch.CrashScreen()
 	arch.Puts("CORE CRASH: ")
 	if f.Sig != 0 {
 		arch.Puts(arch.ExceptionName(f.Trapno))
@@ -113,6 +118,7 @@ func CoreSignal(tf *arch.TrapFrame, sig int, why string) {
 //go:nosplit
 func Frame(what string, tf *arch.TrapFrame) {
 	cr2 := x86.CR2()
+	arch.CrashScreen()
 	arch.Puts("CORE CRASH: ")
 	arch.Puts(what)
 	arch.Puts(" in ")
@@ -192,6 +198,9 @@ func reportFault(tf *arch.TrapFrame, cr2 uint64) {
 	arch.Putc('\n')
 }
 
+// reportRegs prints the registers three to a line: 68 columns, so that the report fits the
+// 80-column crash screen as it fits the serial console.
+//
 //go:nosplit
 func reportRegs(tf *arch.TrapFrame) {
 	arch.Puts("  ")
@@ -202,14 +211,15 @@ func reportRegs(tf *arch.TrapFrame) {
 	putReg("rax", tf.RAX)
 	putReg("rbx", tf.RBX)
 	putReg("rcx", tf.RCX)
-	putReg("rdx", tf.RDX)
 	arch.Puts("\n  ")
+	putReg("rdx", tf.RDX)
 	putReg("rsi", tf.RSI)
 	putReg("rdi", tf.RDI)
+	arch.Puts("\n  ")
 	putReg("rbp", tf.RBP)
 	putReg("r8 ", tf.R8)
-	arch.Puts("\n  ")
 	putReg("r9 ", tf.R9)
+	arch.Puts("\n  ")
 	putReg("r10", tf.R10)
 	putReg("r11", tf.R11)
 	putReg("r12", tf.R12)
@@ -217,6 +227,7 @@ func reportRegs(tf *arch.TrapFrame) {
 	putReg("r13", tf.R13)
 	putReg("r14", tf.R14)
 	putReg("r15", tf.R15)
+	arch.Puts("\n  ")
 	putReg("cs", tf.CS)
 	putReg("ss", tf.SS)
 	arch.Putc('\n')
