@@ -15,6 +15,7 @@ import (
 	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/kernel/mm"
 	"github.com/simpleos/simpleos/core/kernel/sched"
+	"github.com/simpleos/simpleos/core/kernel/snapshot"
 	"github.com/simpleos/simpleos/core/kernel/task"
 	"github.com/simpleos/simpleos/core/x86"
 )
@@ -75,13 +76,14 @@ func SysWait(c task.Call) task.Result {
 	return task.Ret(int64(n))
 }
 
-// Armable reports whether a thread of task pid waits in inject_wait: its agent can take a
-// fault without a restart.
+// Armable reports whether a thread of task pid waits in inject_wait — its agent can take a
+// fault without a restart — and the task has called ready: a fault armed before would be in
+// the snapshot the core takes at ready, and every instance restored from it would commit it.
 func Armable(pid int) bool {
 	x86.Cli()
 	defer x86.Sti()
 	i := task.ByPID(pid)
-	if i < 0 {
+	if i < 0 || !snapshot.Ready(task.Get(i)) {
 		return false
 	}
 	for th := sched.Next(int32(i), 0); th != 0; th = sched.Next(int32(i), th) {

@@ -86,6 +86,13 @@ func Want(t *task.Task, snapshot bool, key uint64) {
 	*wants.Of(t) = want{snapshot: snapshot, key: key}
 }
 
+// Ready reports whether t has called ready (or was restored from a snapshot, taken when its
+// first instance did): it has initialised, and nothing done to it from now on can end up in
+// its module's snapshot. A fault campaign arms faults only in such an instance.
+//
+//go:nosplit
+func Ready(t *task.Task) bool { return wants.Of(t).answered }
+
 // SysReady is ready(): the caller has initialised. It returns abi.ReadySnapshot if the core
 // took its snapshot now, abi.ReadyCold if it did not (not asked for, asked before, or refused:
 // the console says why), and, in a restored instance, abi.ReadyRestored.
@@ -98,6 +105,7 @@ func SysReady(c task.Call) task.Result {
 	case w.restored:
 		return task.Ret(abi.ReadyRestored)
 	case !w.snapshot || w.answered || t.IsCore():
+		w.answered = true
 		return task.Ret(abi.ReadyCold)
 	}
 	w.answered = true
