@@ -134,13 +134,9 @@ func TestInjectQuickCampaignTiered(t *testing.T) {
 	logs, err := filepath.Glob(filepath.Join(out, "logs", "*.log"))
 	require.NoError(t, err)
 	armed := 0
-	ends := map[string]int{}
 	for _, l := range logs {
 		b, err := os.ReadFile(l)
 		require.NoError(t, err)
-		for _, m := range regexp.MustCompile(`(?m)^app (sensor|console|pipesvc) (faulted|exited|killed|panicked)`).FindAllSubmatch(b, -1) {
-			ends[string(m[1])]++
-		}
 		for _, m := range regexp.MustCompile(`inject: (\d+) faults armed in a running instance`).FindAllSubmatch(b, -1) {
 			n, _ := strconv.Atoi(string(m[1]))
 			armed += n
@@ -154,20 +150,6 @@ func TestInjectQuickCampaignTiered(t *testing.T) {
 		assert.Positive(t, in.TookUS, "id %d: took_us", in.ID)
 	}
 	assert.Equal(t, selfCommitted, armed, "every self-committed fault armed in a running instance")
-	// No instance ends but of a fault injected into it: a fault armed in a module before its
-	// snapshot was taken would be in the snapshot, and every restored instance would commit it
-	// again (it did: arming now waits for ready). A console line cut by a protocol line is not
-	// counted, so the check is one-sided; 3 spare ends allow for a watchdog kill of a module a
-	// loaded host starved of its heartbeat.
-	injected := map[string]int{}
-	for _, in := range rs[0].Injections {
-		if in.Outcome == campaign.Restarted || in.Outcome == campaign.Quarantined {
-			injected[in.Target]++
-		}
-	}
-	for m, n := range ends {
-		assert.LessOrEqual(t, n, injected[m]+3, "%s ended %d times, %d injections ended it", m, n, injected[m])
-	}
 
 	back, err := campaign.ReadResults(filepath.Join(out, "results-tiered.json"))
 	require.NoError(t, err)
