@@ -3,20 +3,18 @@ package bench
 import (
 	"fmt"
 	"image/color"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/simpleos/simpleos/chart"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // WritePlots writes one SVG per benchmark group into dir: a box plot of the per-batch samples
@@ -101,30 +99,14 @@ func plotGroup(group, kind string, figs []Figure, envs []Env, file string) error
 	}
 	width := vg.Length(math.Max(5.5, 1.0*float64(boxes)+2)) * vg.Inch
 	height := vg.Length(4*len(rows)) * vg.Inch
-	var c interface {
-		vg.CanvasSizer
-		io.WriterTo
-	}
-	if strings.HasSuffix(file, ".png") {
-		c = vgimg.PngCanvas{Canvas: vgimg.New(width, height)}
-	} else {
-		c = vgsvg.New(width, height)
-	}
 	tiles := draw.Tiles{Rows: len(rows), Cols: 1, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2,
 		PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4, PadY: vg.Millimeter * 6}
-	canvases := plot.Align(rows, tiles, draw.New(c))
-	for i := range rows {
-		rows[i][0].Draw(canvases[i][0])
-	}
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	if _, err := c.WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return chart.Write(file, width, height, func(dc draw.Canvas) {
+		canvases := plot.Align(rows, tiles, dc)
+		for i := range rows {
+			rows[i][0].Draw(canvases[i][0])
+		}
+	})
 }
 
 // panel is one environment's box plots. Cold restarts (ModuleRestart/…-cold) are filled grey

@@ -6,19 +6,16 @@ package demo
 import (
 	"fmt"
 	"image/color"
-	"io"
 	"math"
-	"os"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/simpleos/simpleos/chart"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // TimelineFile is the timeline picture's name in the demo's folder.
@@ -174,25 +171,8 @@ const legendWidth = 1.9 * vg.Inch
 // savePlot draws p on a w x h canvas, with legend in a strip at its right, and writes it to
 // file: SVG, or PNG for a .png name.
 func savePlot(p *plot.Plot, legend *plot.Legend, w, h vg.Length, file string) error {
-	var c interface {
-		vg.CanvasSizer
-		io.WriterTo
-	}
-	if strings.HasSuffix(file, ".png") {
-		c = vgimg.PngCanvas{Canvas: vgimg.New(w, h)}
-	} else {
-		c = vgsvg.New(w, h)
-	}
-	dc := draw.New(c)
-	p.Draw(draw.Crop(dc, 0, -legendWidth, 0, 0))
-	legend.Draw(draw.Crop(draw.Crop(dc, w-legendWidth+vg.Points(8), 0, 0, 0), 0, 0, 0, -vg.Points(24)))
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	if _, err := c.WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return chart.Write(file, w, h, func(dc draw.Canvas) {
+		p.Draw(draw.Crop(dc, 0, -legendWidth, 0, 0))
+		legend.Draw(draw.Crop(draw.Crop(dc, w-legendWidth+vg.Points(8), 0, 0, 0), 0, 0, 0, -vg.Points(24)))
+	})
 }

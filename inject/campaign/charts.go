@@ -4,20 +4,18 @@ package campaign
 // each deployment, and recovery.svg, how long restarted modules took to serve again.
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
-	"io"
 	"math"
 	"path/filepath"
 	"strings"
+
+	"github.com/simpleos/simpleos/chart"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // The charts' file names in a campaign's folder (a whole campaign's; see ChartNames).
@@ -288,23 +286,10 @@ const chartLegendWidth = 2.3 * vg.Inch
 // saveChart draws p on a w x h canvas with its legend in a strip at the right, and writes it
 // to file: SVG, or PNG for a .png name.
 func saveChart(p *plot.Plot, legend *plot.Legend, w, h vg.Length, file string) error {
-	var c interface {
-		vg.CanvasSizer
-		io.WriterTo
-	}
-	if strings.HasSuffix(file, ".png") {
-		c = vgimg.PngCanvas{Canvas: vgimg.New(w, h)}
-	} else {
-		c = vgsvg.New(w, h)
-	}
-	dc := draw.New(c)
-	p.Draw(draw.Crop(dc, 0, -chartLegendWidth, 0, 0))
-	legend.Top, legend.Left = true, true
-	legend.TextStyle.Font.Size = vg.Points(9)
-	legend.Draw(draw.Crop(dc, w-chartLegendWidth+vg.Points(8), 0, 0, -vg.Points(24)))
-	var b bytes.Buffer
-	if _, err := c.WriteTo(&b); err != nil {
-		return err
-	}
-	return writeFileAtomic(file, b.Bytes())
+	return chart.Write(file, w, h, func(dc draw.Canvas) {
+		p.Draw(draw.Crop(dc, 0, -chartLegendWidth, 0, 0))
+		legend.Top, legend.Left = true, true
+		legend.TextStyle.Font.Size = vg.Points(9)
+		legend.Draw(draw.Crop(dc, w-chartLegendWidth+vg.Points(8), 0, 0, -vg.Points(24)))
+	})
 }
