@@ -131,6 +131,13 @@ func TestConsoleDriverKeepsUpWithABurst(t *testing.T) {
 	assert.NotContains(t, out, "app console killed", "the driver stays within its CPU budget")
 	assert.NotContains(t, out, "app console faulted")
 	got := regexp.MustCompile(`(?m)^\[flood\] flood (\d+) x+$`).FindAllStringSubmatch(out, -1)
+	if len(got) != lines {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "flood") && !regexp.MustCompile(`^\[flood\] flood (\d+) x+$`).MatchString(l) {
+				t.Logf("not a whole line: %q", l)
+			}
+		}
+	}
 	require.Len(t, got, lines, "every line, once and whole")
 	for i, m := range got {
 		if !assert.Equal(t, fmt.Sprint(i), m[1], "in order") {

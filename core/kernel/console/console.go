@@ -90,6 +90,19 @@ func kick() {
 	}
 }
 
+// lineMax bounds the line the console holds for a task: a longer one goes out in pieces of
+// lineMax bytes, each its own line.
+const lineMax = 512
+
+// held is each task's line so far. A task's output goes out a whole line at a time, so the
+// lines of tasks writing at once never cut into each other: a write may end mid-line (a
+// buffered writer's 4 KiB chunk, the runtime's crash report printed piece by piece), and
+// another task's line would otherwise land in the middle of it.
+var held [task.Max]struct {
+	n   int
+	buf [lineMax]byte
+}
+
 // Write prints n bytes at kernel address k as task t's output: the core's as is, a task's
 // with its name at the start of each line. Its runtime's last words are watched on the way.
 //
@@ -98,31 +111,53 @@ func Write(t *task.Task, k uintptr, n int) {
 	if !t.IsCore() && t.OutputNs == 0 {
 		t.OutputNs = arch.Nanotime()
 	}
-	w := &t.Crash
-	b := buffered()
+	h := &held[t.Slot()&(task.Max-1)]
 	for i := 0; i < n; i++ {
 		c := arch.Load8(k + uintptr(i))
-		if !w.MidLine && !t.IsCore() {
-			if b {
-				put('[')
-				putString(t.Name())
-				putString("] ")
-			} else {
-				arch.Putc('[')
-				arch.Puts(t.Name())
-				arch.Puts("] ")
-			}
+		t.Crash.Observe(c)
+		if c != '\n' && h.n < lineMax {
+			h.buf[h.n&(lineMax-1)] = c
+			h.n++
+			continue
 		}
-		if b {
-			put(c)
-		} else {
-			arch.Putc(c)
+		emit(t)
+		if c != '\n' {
+			h.buf[0], h.n = c, 1 // the rest of an overlong line
 		}
-		w.Observe(c)
 	}
-	if b {
+	if buffered() {
 		kick()
 	}
+}
+
+// emit prints task t's held line, with its name first and a newline at the end.
+//
+//go:nosplit
+func emit(t *task.Task) {
+	h := &held[t.Slot()&(task.Max-1)]
+	if !buffered() {
+		if !t.IsCore() {
+			arch.Putc('[')
+			arch.Puts(t.Name())
+			arch.Puts("] ")
+		}
+		for j := 0; j < h.n; j++ {
+			arch.Putc(h.buf[j&(lineMax-1)])
+		}
+		arch.Putc('\n')
+		h.n = 0
+		return
+	}
+	if !t.IsCore() {
+		put('[')
+		putString(t.Name())
+		putString("] ")
+	}
+	for j := 0; j < h.n; j++ {
+		put(h.buf[j&(lineMax-1)])
+	}
+	put('\n')
+	h.n = 0
 }
 
 // SysAttach is console_attach: the calling task becomes the console driver, if its policy lets
@@ -223,6 +258,10 @@ func SysCommit(c task.Call) task.Result {
 //
 //go:nosplit
 func TaskEnded(t *task.Task) {
+	if held[t.Slot()&(task.Max-1)].n > 0 {
+		emit(t) // its last words, even without a newline
+		kick()
+	}
 	if con.driver == t.Slot()+1 {
 		con.driver = 0
 	}
@@ -233,6 +272,11 @@ func TaskEnded(t *task.Task) {
 //
 //go:nosplit
 func Flush() {
+	for i := range held {
+		if held[i].n > 0 {
+			emit(task.Get(i))
+		}
+	}
 	for con.n > 0 {
 		arch.SerialPutc(con.buf[con.head&(bufSize-1)])
 		con.head = (con.head + 1) & (bufSize - 1)
