@@ -169,7 +169,10 @@ func hostileStack(sp uint64) []Attack {
 		as = append(as, a)
 	}
 	sys := syscallPreserves(fmt.Sprintf("rsp=%#x syscall getpid", sp), r, syscall.SYS_GETPID)
-	loop := Attack{Name: fmt.Sprintf("rsp=%#x spin (timer interrupts)", sp), Code: Snippet(r, spin(12_000_000)...), Want: MustEnd}
+	// 60 M TSC cycles: 20 ms at 3 GHz, twenty timer ticks. With 12 M (4 ms) a loaded CI host
+	// once let a whole loop pass under TCG without an interrupt, and "ran to its end" read as
+	// a breach.
+	loop := Attack{Name: fmt.Sprintf("rsp=%#x spin (timer interrupts)", sp), Code: Snippet(r, spin(60_000_000)...), Want: MustEnd}
 	if !canonical(sp) {
 		sys.Want, sys.Signal, sys.Vector = MustTrap, syscall.SIGSEGV, -1
 		loop.Want, loop.Signal, loop.Vector = MustTrap, syscall.SIGSEGV, -1
