@@ -9,6 +9,14 @@ package sched
 // finds an empty queue at once. The kernel itself is not preemptible: it runs with interrupts
 // disabled, except in the idle loop.
 //
+// One exception to the round robin: a thread of the core woken from a wait (the supervisor
+// told that a task ended, a timer it sleeps on, a reply to its call) runs first, and preempts
+// a task thread at the next tick (1 ms) instead of waiting for every runnable thread's 10 ms
+// slice: the core's reaction to a crash is on the critical path of every restart. The task
+// thread it preempted resumes right after it with the rest of its slice, and the round robin
+// goes on from where it was, so tasks lose only the CPU time the core uses. A core thread
+// that runs out of its slice takes its turn like any other: a busy core cannot starve tasks.
+//
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
 import (
@@ -25,6 +33,13 @@ var timeSlice int32 = 10 // ticks
 
 var ticks, contextSwitches uint64
 
+// coreWoken says a core thread was woken while a task thread ran: the next tick preempts it.
+var coreWoken bool
+
+// cursor is where the round robin goes on from: the last thread it picked (a woken core
+// thread's run does not move it).
+var cursor int
+
 // SetTimeSlice sets the time slice, in ticks (kernel command line timeslice=MS).
 //
 //go:nosplit
@@ -37,23 +52,40 @@ func SetTimeSlice(t int32) { timeSlice = t }
 //
 //go:nosplit
 func Schedule() {
-	if current != 0 && Cur().state == Runnable {
+	cur := Cur()
+	if current != 0 && cur.state == Runnable {
 		runq.push(current)
 	}
-	next, dist := 0, MaxThreads+1
+	if !cur.boosted {
+		cursor = current
+	}
+	cur.boosted = false
+	coreWoken = false
+	next, dist := 0, 3*MaxThreads
 	for i := runq.First(); i != 0; i = After(i) {
-		d := (i - current) & (MaxThreads - 1)
-		if d == 0 {
-			d = MaxThreads // itself: last
+		t := T(i)
+		d := (i - cursor) & (MaxThreads - 1)
+		switch {
+		case t.coreWoken:
+			d -= 2 * MaxThreads // woken core threads first, in slot order
+		case d == 0 && !t.preempted:
+			d = MaxThreads // the thread the round robin is at, after its turn: last
 		}
 		if d < dist {
 			next, dist = i, d
 		}
 	}
+	slice := timeSlice
 	if next != 0 {
 		dequeue(next)
+		n := T(next)
+		n.boosted, n.coreWoken = n.coreWoken, false
+		if n.preempted && n.sliceLeft > 0 {
+			slice = n.sliceLeft // a preempted thread finishes its slice
+		}
+		n.preempted = false
 	}
-	switchTo(next, timeSlice)
+	switchTo(next, slice)
 }
 
 // Yield puts the running thread at the back of the run queue.
@@ -209,6 +241,12 @@ func wake(i int, r int64, again bool) {
 	timerRemove(i)
 	t.state, t.wakeResult, t.again = Runnable, r, again
 	runq.push(i)
+	if t.task == 0 {
+		t.coreWoken = true
+		if current != 0 && Cur().task != 0 {
+			coreWoken = true
+		}
+	}
 }
 
 // Requeue moves waiting thread i to queue q, its deadline kept: its wait goes on for another
@@ -259,7 +297,11 @@ func Tick() {
 	}
 	t := Cur()
 	t.sliceLeft--
-	if t.sliceLeft <= 0 {
+	switch {
+	case t.sliceLeft <= 0:
+		Schedule()
+	case coreWoken && t.task != 0:
+		t.preempted = true // for a woken core thread; it resumes next
 		Schedule()
 	}
 }

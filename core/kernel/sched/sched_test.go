@@ -23,6 +23,7 @@ func reset(t *testing.T, n int) {
 	t.Helper()
 	threads = [MaxThreads]Thread{}
 	runq, timerHead, qa, qb = Queue{}, 0, Queue{}, Queue{}
+	cursor, coreWoken = 0, false
 	for i := 1; i <= n; i++ {
 		threads[i] = Thread{state: Runnable, task: 1, tid: int32(100 + i)}
 	}
@@ -241,4 +242,66 @@ func TestDonateHandsOverWhatIsLeftOfTheSlice(t *testing.T) {
 	Donate(2)
 	assert.Equal(t, int32(1), T(2).sliceLeft, "an exhausted slice still lets the receiver run one tick")
 	assert.Equal(t, []int{3}, slots(&runq))
+}
+
+// A core thread woken while task threads run (the supervisor told a task ended) preempts the
+// running task thread at the next tick; that thread resumes right after it with the rest of
+// its slice, and the round robin goes on from where it was. A core thread that uses up its
+// slice is not preferred again.
+func TestAWokenCoreThreadRunsFirstAndTheTaskResumes(t *testing.T) {
+	UseHost()
+	reset(t, 5)
+	T(5).task = 0 // slot 5: a core thread, waiting
+	threads[5].state = Blocked
+	threads[1].state = Blocked
+	runq.push(3)
+	runq.push(4)
+	current = 2 // task threads 2..4 runnable, 2 running
+	Cur().sliceLeft = 7
+
+	// The core thread is woken while task thread 2 runs: 2 is preempted at the next tick.
+	Wake(5)
+	assert.True(t, coreWoken)
+	Tick()
+	assert.Equal(t, 5, Current(), "the woken core thread runs at the next tick")
+	assert.True(t, T(2).preempted)
+
+	// The core thread waits again: task thread 2 resumes with what was left of its slice.
+	require.True(t, Block(&qb, 0, 0, ResumeResult))
+	Schedule()
+	assert.Equal(t, 2, Current(), "the preempted thread resumes")
+	assert.Equal(t, int32(6), Cur().sliceLeft, "with the rest of its slice (7, less the tick)")
+	assert.False(t, T(2).preempted)
+
+	// The round robin goes on after 2, as if the core had not run.
+	var order []int
+	for range 3 {
+		Schedule()
+		order = append(order, Current())
+	}
+	assert.Equal(t, []int{3, 4, 2}, order)
+
+	// A woken core thread that uses up its slice takes its turn like any other.
+	current = 2
+	Wake(5)
+	Tick()
+	require.Equal(t, 5, Current())
+	for range timeSlice {
+		Tick()
+	}
+	assert.NotEqual(t, 5, Current(), "its slice used, the core thread leaves the CPU")
+	assert.Equal(t, 2, Current(), "to the preempted task thread")
+	order = order[:0]
+	for range 4 {
+		Schedule()
+		order = append(order, Current())
+	}
+	assert.Equal(t, []int{3, 4, 5, 2}, order, "then slot order, the core thread among the rest")
+
+	// A core thread woken by the core (no task thread running) preempts nothing.
+	current = 5
+	threads[1].state = Blocked
+	Wake(1) // a task thread: no boost
+	assert.False(t, T(1).coreWoken)
+	assert.False(t, coreWoken)
 }

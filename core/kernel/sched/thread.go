@@ -77,6 +77,12 @@ type Thread struct {
 	cpuNs     int64
 	sliceLeft int32
 	ran       bool // it has run: a thread that never did starts from its frame (threadStart)
+
+	// Wake-up preemption (sched.go): a core thread woken from a wait runs before the task
+	// threads; the task thread it preempted resumes next, with what was left of its slice.
+	coreWoken bool // a core thread, woken and not yet run since
+	boosted   bool // it runs because it was woken: the round robin does not move past it
+	preempted bool // a task thread taken off the CPU for a woken core thread
 }
 
 var threads [MaxThreads]Thread
