@@ -55,6 +55,7 @@ func testSnapshot(arg string) error {
 	}
 
 	var took []time.Duration
+	var costs [5][]time.Duration // admit, memory, objects, threads, total: in the kernel
 	for i := range n {
 		t0 := time.Now()
 		pid, err := kernel.RestoreTask(spec)
@@ -62,6 +63,10 @@ func testSnapshot(arg string) error {
 			return fmt.Errorf("restore %d: %w", i+1, err)
 		}
 		took = append(took, time.Since(t0))
+		c := kernel.LastRestoreCost()
+		for j, d := range []time.Duration{c.Admit, c.Memory, c.Objects, c.Threads, c.Total} {
+			costs[j] = append(costs[j], d)
+		}
 		time.Sleep(time.Duration(i%4) * time.Millisecond) // killed at various points of its run
 		if err := killAndWait(pid); err != nil {
 			return err
@@ -87,6 +92,9 @@ func testSnapshot(arg string) error {
 	kernel.DropSnapshot("snapshotee")
 	after := kernel.FramesOutsideCore()
 	slices.Sort(took)
+	median := func(d []time.Duration) int64 { slices.Sort(d); return int64(d[len(d)/2]) }
+	fmt.Printf("selftest snapshot restore-ns (medians, kernel clock) admit=%d memory=%d objects=%d threads=%d kernel=%d\n",
+		median(costs[0]), median(costs[1]), median(costs[2]), median(costs[3]), median(costs[4]))
 	fmt.Printf("selftest snapshot restores=%d shared-writable=%d leaked-frames=%d restore-us=%d stale=%s cold=%s pages=%d threads=%d\n",
 		st.Restores, shared, int64(after)-int64(before), took[len(took)/2].Microseconds(), stale, cold, st.Pages, st.Threads)
 	if shared != 0 || after != before || stale != "dropped" || cold != "ok" || st.Restores != uint64(n+1) {

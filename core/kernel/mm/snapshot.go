@@ -47,7 +47,21 @@ type snapshot struct {
 	n       int
 	pages   uint64 // user pages it holds
 	mem     Share
+	// leaves are the instances' leaf tables, made once: a restore allocates each and copies
+	// it whole (nLeaves < 0: too many to keep, the entries are converted one by one).
+	leaves  [maxLeaves]leaf
+	nLeaves int
 }
+
+// leaf is one 2 MiB region's leaf table as an instance starts with it: the snapshot's entries
+// made read-only and PTECOW.
+type leaf struct {
+	va   uintptr
+	tmpl uint64 // the table's frame
+}
+
+// maxLeaves bounds the template leaf tables a snapshot keeps (a Go module uses 10 to 30).
+const maxLeaves = 128
 
 var snapshots [MaxSnapshots]snapshot
 
@@ -154,6 +168,7 @@ func TakeSnapshot(as *AddressSpace, slot int, limit int64) (SnapID, int) {
 		}
 	}
 	s.move(as)
+	s.makeLeaves()
 	s.used = true
 	s.users = 1
 	id := SnapID(uint64(gen)<<16 | uint64(free+1))
@@ -243,6 +258,44 @@ func (s *snapshot) move(as *AddressSpace) {
 	}
 }
 
+// makeLeaves makes the template leaf tables: each of the snapshot's leaf tables with its
+// entries made read-only and PTECOW. Without a frame for one, or with too many, there are none.
+//
+//go:nosplit
+func (s *snapshot) makeLeaves() {
+	for va, e, ok := s.root.nextPresent(0); ok; va, e, ok = s.root.nextPresent(va + PageSize) {
+		f, got := AllocFrameFor(&s.mem)
+		if !got || s.nLeaves == maxLeaves {
+			if got {
+				FreeFrameFor(&s.mem, f)
+			}
+			s.dropLeaves()
+			s.nLeaves = -1
+			return
+		}
+		src, dst := e&^(PageSize-1), DirectMap(f)
+		for l := uintptr(0); l < 512; l++ {
+			if v := arch.Load64(src + l*8); v&PTEPresent != 0 {
+				arch.Store64(dst+l*8, v&^(PTEWrite|PTEOwned)|PTECOW)
+			}
+		}
+		va &^= 1<<21 - 1
+		s.leaves[s.nLeaves&(maxLeaves-1)] = leaf{va: va, tmpl: f}
+		s.nLeaves++
+		va |= 1<<21 - PageSize // on to the next leaf table
+	}
+}
+
+// dropLeaves frees the template leaf tables.
+//
+//go:nosplit
+func (s *snapshot) dropLeaves() {
+	for i := 0; i < s.nLeaves; i++ {
+		FreeFrameFor(&s.mem, s.leaves[i&(maxLeaves-1)].tmpl)
+	}
+	s.nLeaves = 0
+}
+
 // RestoreSnapshot gives as, a fresh space, the snapshot's regions and pages, copy-on-write.
 // ok=false when the snapshot is gone or as cannot have the page tables (as then holds what
 // it got, which its Destroy frees).
@@ -259,6 +312,18 @@ func RestoreSnapshot(id SnapID, as *AddressSpace) bool {
 		*as.At(i) = s.vmas[i&(MaxRegions-1)]
 	}
 	as.n = s.n
+	if s.nLeaves >= 0 {
+		// Each leaf table is a copy of its template: one table per 2 MiB.
+		for i := 0; i < s.nLeaves; i++ {
+			l := &s.leaves[i&(maxLeaves-1)]
+			d, made := as.root.Walk(l.va, true, as.src())
+			if !made {
+				return false
+			}
+			arch.Memmove(d&^(PageSize-1), DirectMap(l.tmpl), PageSize)
+		}
+		return true
+	}
 	// Leaf tables are copied whole, entries made copy-on-write: one table per 2 MiB.
 	for va, e, ok := s.root.nextPresent(0); ok; va, e, ok = s.root.nextPresent(va + PageSize) {
 		d, made := as.root.Walk(va, true, as.src())
@@ -308,6 +373,7 @@ func (as *AddressSpace) leaveSnapshot() {
 //
 //go:nosplit
 func (s *snapshot) free() {
+	s.dropLeaves()
 	if s.root != 0 {
 		s.root.FreeSlots(0, 256, &s.mem)
 		FreeFrameFor(&s.mem, uint64(s.root))

@@ -19,6 +19,12 @@ const stackPage = UserStackTop - PageSize
 // on the stack) and takes its snapshot.
 func snapshotted(t *testing.T) (*AddressSpace, SnapID, []byte) {
 	t.Helper()
+	return snapshottedWithin(t, 256)
+}
+
+// snapshottedWithin is snapshotted with the snapshot's frames limited to limit.
+func snapshottedWithin(t *testing.T, limit int64) (*AddressSpace, SnapID, []byte) {
+	t.Helper()
 	as := space(t, 1, 256)
 	require.True(t, as.AddRegion(data, data+16*PageSize, ProtRead|ProtWrite, KindAnon))
 	require.True(t, as.AddRegion(UserStackTop-4*PageSize, UserStackTop, ProtRead|ProtWrite, KindAnon))
@@ -26,7 +32,7 @@ func snapshotted(t *testing.T) (*AddressSpace, SnapID, []byte) {
 	require.True(t, as.CopyOut(data, addr(msg), uintptr(len(msg))))
 	require.True(t, as.Write64(stackPage, 0x5afe))
 	held := as.Mem().Held()
-	id, why := TakeSnapshot(as, 0, 256)
+	id, why := TakeSnapshot(as, 0, limit)
 	require.Equal(t, SnapOK, why)
 	assert.Equal(t, uint64(4), id.Pages())
 	assert.Zero(t, as.Resident(), "its pages are the snapshot's now")
@@ -189,7 +195,7 @@ func TestSnapshotPromisesNothingTwice(t *testing.T) {
 	id, why := TakeSnapshot(as, 0, 256)
 	require.Equal(t, SnapOK, why)
 	tables := id.Frames() - int64(id.Pages())
-	assert.Equal(t, int64(4), tables, "its own PML4, PDPT, PD and one leaf table")
+	assert.Equal(t, int64(5), tables, "its own PML4, PDPT, PD, one leaf table and the instances' template of it")
 	assert.Equal(t, used+tables, FramePool.used, "the moved pages stay taken; only its tables are new")
 	assert.LessOrEqual(t, FramePool.promised, promised, "and are not promised to the task again")
 	assert.LessOrEqual(t, FramePool.used+FramePool.promised+FramePool.Keep, FramePool.Total)
@@ -197,4 +203,36 @@ func TestSnapshotPromisesNothingTwice(t *testing.T) {
 	DropSnapshot(id)
 	assert.Equal(t, before.used, FramePool.used)
 	assert.Equal(t, before.promised, FramePool.promised, "every promise withdrawn")
+}
+
+// A snapshot whose limit leaves no room for the instances' template leaf tables is still
+// taken, and its instances get their leaf tables entry by entry: the same memory.
+func TestRestoreWithoutTemplateLeaves(t *testing.T) {
+	freshMachine(t)
+	first, id, _ := snapshotted(t)
+	s, _ := id.slot()
+	require.Equal(t, 2, s.nLeaves, "the data and the stack: two leaf tables, two templates")
+	full := id.Frames()
+	first.Destroy()
+	DropSnapshot(id)
+
+	freshMachine(t)
+	before := Frames().Free
+	first, id, msg := snapshottedWithin(t, full-1)
+	s, _ = id.slot()
+	require.Equal(t, -1, s.nLeaves, "no room for both templates: none")
+	assert.Equal(t, full-2, id.Frames())
+	first.Destroy()
+	one := space(t, 2, 256)
+	require.True(t, RestoreSnapshot(id, one))
+	assert.Equal(t, msg, read(t, one, data, len(msg)))
+	v, ok := one.Read64(stackPage)
+	require.True(t, ok)
+	assert.Equal(t, uint64(0x5afe), v)
+	assert.NotZero(t, one.root.Lookup(data)&PTECOW)
+	require.True(t, one.Write64(data, 7))
+	assert.Equal(t, msg[:8], readFrame(s.root.Lookup(data)&PTEAddrMask, 8), "the snapshot's frame is unchanged")
+	one.Destroy()
+	DropSnapshot(id)
+	assert.Equal(t, before, Frames().Free)
 }
