@@ -458,7 +458,7 @@ func (in *injector) inTask(j injection) (string, time.Duration, string) {
 		case uint64(fault.Breach):
 			return "breach", 0, j.class + " completed in ring " + strconv.Itoa(a.spec.Ring)
 		case uint64(fault.Handled):
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(5 * time.Millisecond) // and still serves a moment later
 			if serving(a, pid) {
 				return "handled", 0, "the module recovered and still serves"
 			}
