@@ -45,6 +45,7 @@ func handleTrap(tf *arch.TrapFrame) {
 		}
 		arch.EOI()
 	}
+	sched.PreemptForCore()
 	th := sched.Cur()
 	if t := task.Of(th); !tf.FromKernel() && !t.Ending() {
 		if sg := &th.Sig; sg.Fault.Sig != 0 || sg.Pending&^sg.Mask != 0 {

@@ -10,8 +10,9 @@ package sched
 // disabled, except in the idle loop.
 //
 // One exception to the round robin: a thread of the core woken from a wait (the supervisor
-// told that a task ended, a timer it sleeps on, a reply to its call) runs first, and preempts
-// a task thread at the next tick (1 ms) instead of waiting for every runnable thread's 10 ms
+// told that a task ended, a timer it sleeps on, a reply to its call) runs first. It preempts
+// the task thread whose trap woke it — a system call, an interrupt, the timer tick — on that
+// trap's way back (PreemptForCore, Tick), instead of waiting for every runnable thread's 10 ms
 // slice: the core's reaction to a crash is on the critical path of every restart. The task
 // thread it preempted resumes right after it with the rest of its slice, and the round robin
 // goes on from where it was, so tasks lose only the CPU time the core uses. A core thread
@@ -302,6 +303,18 @@ func Tick() {
 		Schedule()
 	case coreWoken && t.task != 0:
 		t.preempted = true // for a woken core thread; it resumes next
+		Schedule()
+	}
+}
+
+// PreemptForCore gives the CPU to a core thread the current trap woke, on the trap's way back
+// to the task thread it interrupted (which resumes next, with the rest of its slice): the
+// core reacts at once, not at the next tick.
+//
+//go:nosplit
+func PreemptForCore() {
+	if t := Cur(); coreWoken && current != 0 && t.task != 0 && t.state == Runnable {
+		t.preempted = true
 		Schedule()
 	}
 }

@@ -298,6 +298,16 @@ func TestAWokenCoreThreadRunsFirstAndTheTaskResumes(t *testing.T) {
 	}
 	assert.Equal(t, []int{3, 4, 5, 2}, order, "then slot order, the core thread among the rest")
 
+	// Woken by a trap of the running task thread, it runs on that trap's way back.
+	require.Equal(t, 2, Current())
+	threads[5].state = Blocked // (bookkeeping only: 5 waits)
+	Wake(5)
+	PreemptForCore()
+	assert.Equal(t, 5, Current(), "at once, not at the next tick")
+	assert.True(t, T(2).preempted)
+	PreemptForCore()
+	assert.Equal(t, 5, Current(), "a core thread is never preempted for another")
+
 	// A core thread woken by the core (no task thread running) preempts nothing.
 	current = 5
 	threads[1].state = Blocked
