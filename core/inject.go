@@ -103,6 +103,7 @@ type injector struct {
 	plan    []injection
 	mode    string
 	ends    chan taskEnd
+	started chan struct{} // an instance started (supervisorState.start): a restart may serve
 	seed    uint64
 	layouts map[*app]layout // each app's image, read once
 	core    layout          // the core's image: the monolithic sensor's code, the core's data
@@ -134,7 +135,7 @@ func newInjector(st *supervisorState, plan []injection, mode string, seed uint64
 	for i := range coreCanary {
 		coreCanary[i] = canaryWord
 	}
-	in := &injector{st: st, plan: plan, mode: mode, ends: make(chan taskEnd, 16), seed: seed, layouts: map[*app]layout{}, clean: map[*app]int{}}
+	in := &injector{st: st, plan: plan, mode: mode, ends: make(chan taskEnd, 16), started: make(chan struct{}, 1), seed: seed, layouts: map[*app]layout{}, clean: map[*app]int{}}
 	in.dmaCanary = newDMACanary()
 	if core := kernel.Modules()[0].Data; mode == "monolithic" {
 		in.core = layoutOf(core, functionSymbols(core), "github.com/simpleos/simpleos/tier2/sensor/")
@@ -515,7 +516,12 @@ func (in *injector) afterEnd(a *app, e taskEnd) (string, time.Duration, string) 
 			in.clean[a] = pid // restarted after the fault: no fault in it
 			return "restarted", time.Duration(arch.Nanotime()) - e.ev.At, detail
 		}
-		time.Sleep(time.Millisecond)
+		// An instance restored from its snapshot serves as soon as it starts: wait for the
+		// start, not the next poll (a cold start serves later: polled every millisecond).
+		select {
+		case <-in.started:
+		case <-time.After(time.Millisecond):
+		}
 	}
 	return "hang", 0, detail + " (restarted, but not serving within " + hangAfter.String() + ")"
 }

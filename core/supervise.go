@@ -505,6 +505,12 @@ func (st *supervisorState) start(a *app) {
 	}
 	st.byPID[pid] = a
 	a.tracker.Started(time.Now())
+	if st.injector != nil {
+		select {
+		case st.injector.started <- struct{}{}:
+		default:
+		}
+	}
 	if ev, ok := st.early[pid]; ok {
 		delete(st.early, pid)
 		go st.ended(ev)
