@@ -17,7 +17,6 @@ type CrashWatch struct {
 	fnLen   int
 	inTrace bool
 	signal  bool // the runtime reported a signal (the core's crash report says which fault)
-	MidLine bool // its output stopped in the middle of a line
 
 	faultValid  bool
 	faultVector uint64
@@ -36,7 +35,6 @@ func (w *CrashWatch) Fault(vector, rip, addr uint64) {
 //
 //go:nosplit
 func (w *CrashWatch) Observe(c byte) {
-	w.MidLine = c != '\n'
 	if c != '\n' {
 		if w.lineLen < len(w.line) {
 			w.line[w.lineLen&255] = c
