@@ -12,11 +12,12 @@ package sched
 // One exception to the round robin: a thread of the core woken from a wait (the supervisor
 // told that a task ended, a timer it sleeps on, a reply to its call) runs first. It preempts
 // the task thread whose trap woke it — a system call, an interrupt, the timer tick — on that
-// trap's way back (PreemptForCore, Tick), instead of waiting for every runnable thread's 10 ms
-// slice: the core's reaction to a crash is on the critical path of every restart. The task
-// thread it preempted resumes right after it with the rest of its slice, and the round robin
-// goes on from where it was, so tasks lose only the CPU time the core uses. A core thread
-// that runs out of its slice takes its turn like any other: a busy core cannot starve tasks.
+// trap's way back (PreemptForCore, at the end of every trap), instead of waiting for every
+// runnable thread's 10 ms slice: the core's reaction to a crash is on the critical path of
+// every restart. The task thread it preempted resumes right after it with the rest of its
+// slice, and the round robin goes on from where it was, so tasks lose only the CPU time the
+// core uses. A core thread that runs out of its slice takes its turn like any other: a busy
+// core cannot starve tasks.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
@@ -34,7 +35,8 @@ var timeSlice int32 = 10 // ticks
 
 var ticks, contextSwitches uint64
 
-// coreWoken says a core thread was woken while a task thread ran: the next tick preempts it.
+// coreWoken says a core thread was woken while a task thread ran: PreemptForCore, at the end
+// of the trap that woke it, preempts that task thread.
 var coreWoken bool
 
 // cursor is where the round robin goes on from: the last thread it picked (a woken core
@@ -298,11 +300,7 @@ func Tick() {
 	}
 	t := Cur()
 	t.sliceLeft--
-	switch {
-	case t.sliceLeft <= 0:
-		Schedule()
-	case coreWoken && t.task != 0:
-		t.preempted = true // for a woken core thread; it resumes next
+	if t.sliceLeft <= 0 {
 		Schedule()
 	}
 }

@@ -245,7 +245,8 @@ func TestDonateHandsOverWhatIsLeftOfTheSlice(t *testing.T) {
 }
 
 // A core thread woken while task threads run (the supervisor told a task ended) preempts the
-// running task thread at the next tick; that thread resumes right after it with the rest of
+// running task thread at the end of the trap that woke it (here the timer's: Tick, then
+// PreemptForCore, as handleTrap calls them); that thread resumes right after it with the rest of
 // its slice, and the round robin goes on from where it was. A core thread that uses up its
 // slice is not preferred again.
 func TestAWokenCoreThreadRunsFirstAndTheTaskResumes(t *testing.T) {
@@ -263,7 +264,8 @@ func TestAWokenCoreThreadRunsFirstAndTheTaskResumes(t *testing.T) {
 	Wake(5)
 	assert.True(t, coreWoken)
 	Tick()
-	assert.Equal(t, 5, Current(), "the woken core thread runs at the next tick")
+	PreemptForCore()
+	assert.Equal(t, 5, Current(), "the woken core thread runs at the end of the tick")
 	assert.True(t, T(2).preempted)
 
 	// The core thread waits again: task thread 2 resumes with what was left of its slice.
@@ -285,6 +287,7 @@ func TestAWokenCoreThreadRunsFirstAndTheTaskResumes(t *testing.T) {
 	current = 2
 	Wake(5)
 	Tick()
+	PreemptForCore()
 	require.Equal(t, 5, Current())
 	for range timeSlice {
 		Tick()
