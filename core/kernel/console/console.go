@@ -135,29 +135,32 @@ func Write(t *task.Task, k uintptr, n int) {
 //go:nosplit
 func emit(t *task.Task) {
 	h := &held[t.Slot()&(task.Max-1)]
-	if !buffered() {
-		if !t.IsCore() {
-			arch.Putc('[')
-			arch.Puts(t.Name())
-			arch.Puts("] ")
-		}
-		for j := 0; j < h.n; j++ {
-			arch.Putc(h.buf[j&(lineMax-1)])
-		}
-		arch.Putc('\n')
-		h.n = 0
-		return
-	}
 	if !t.IsCore() {
-		put('[')
-		putString(t.Name())
-		putString("] ")
+		out('[')
+		name := t.Name()
+		for j := 0; j < len(name); j++ {
+			out(name[j])
+		}
+		out(']')
+		out(' ')
 	}
 	for j := 0; j < h.n; j++ {
-		put(h.buf[j&(lineMax-1)])
+		out(h.buf[j&(lineMax-1)])
 	}
-	put('\n')
+	out('\n')
 	h.n = 0
+}
+
+// out prints one byte of task output: into the buffer once a driver has attached, on the
+// polled port before.
+//
+//go:nosplit
+func out(c byte) {
+	if buffered() {
+		put(c)
+	} else {
+		arch.Putc(c)
+	}
 }
 
 // SysAttach is console_attach: the calling task becomes the console driver, if its policy lets
