@@ -264,21 +264,16 @@ func (s *snapshot) move(as *AddressSpace) {
 //go:nosplit
 func (s *snapshot) makeLeaves() {
 	for va, e, ok := s.root.nextPresent(0); ok; va, e, ok = s.root.nextPresent(va + PageSize) {
-		f, got := AllocFrameFor(&s.mem)
-		if !got || s.nLeaves == maxLeaves {
-			if got {
-				FreeFrameFor(&s.mem, f)
-			}
+		f, got := uint64(0), s.nLeaves < maxLeaves
+		if got {
+			f, got = AllocFrameFor(&s.mem)
+		}
+		if !got {
 			s.dropLeaves()
 			s.nLeaves = -1
 			return
 		}
-		src, dst := e&^(PageSize-1), DirectMap(f)
-		for l := uintptr(0); l < 512; l++ {
-			if v := arch.Load64(src + l*8); v&PTEPresent != 0 {
-				arch.Store64(dst+l*8, v&^(PTEWrite|PTEOwned)|PTECOW)
-			}
-		}
+		cowLeaf(DirectMap(f), e&^(PageSize-1))
 		va &^= 1<<21 - 1
 		s.leaves[s.nLeaves&(maxLeaves-1)] = leaf{va: va, tmpl: f}
 		s.nLeaves++
@@ -330,15 +325,22 @@ func RestoreSnapshot(id SnapID, as *AddressSpace) bool {
 		if !made {
 			return false
 		}
-		src, dst := e&^(PageSize-1), d&^(PageSize-1)
-		for l := uintptr(0); l < 512; l++ {
-			if v := arch.Load64(src + l*8); v&PTEPresent != 0 {
-				arch.Store64(dst+l*8, v&^(PTEWrite|PTEOwned)|PTECOW)
-			}
-		}
+		cowLeaf(d&^(PageSize-1), e&^(PageSize-1))
 		va |= 1<<21 - PageSize // on to the next leaf table
 	}
 	return true
+}
+
+// cowLeaf fills the empty leaf table dst with the present entries of leaf table src made
+// read-only and PTECOW: what an instance of a snapshot maps.
+//
+//go:nosplit
+func cowLeaf(dst, src uintptr) {
+	for l := uintptr(0); l < 512; l++ {
+		if v := arch.Load64(src + l*8); v&PTEPresent != 0 {
+			arch.Store64(dst+l*8, v&^(PTEWrite|PTEOwned)|PTECOW)
+		}
+	}
 }
 
 // DropSnapshot lets the snapshot go: no space is restored from it again, and it is freed once
