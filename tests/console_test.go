@@ -160,3 +160,17 @@ func atoi(t *testing.T, s string) int {
 	require.NoError(t, err)
 	return n
 }
+
+// A line longer than the console holds for a task (512 bytes) goes out in pieces, each a
+// line with the task's name, and a line the task never ends goes out when the task does.
+func TestConsoleHoldsLinesWholeUpToTheirLimit(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "", time.Minute, nil, "flood unended 1300")
+	got := regexp.MustCompile(`(?m)^\[flood\] (y+)$`).FindAllStringSubmatch(string(res.Output), -1)
+	var lens []int
+	for _, m := range got {
+		lens = append(lens, len(m[1]))
+	}
+	assert.Equal(t, []int{512, 512, 276}, lens, "two whole pieces, then the unended rest at the task's end")
+	assert.Equal(t, "app flood exited 0", summary(t, res.Output, "flood"))
+}

@@ -5,6 +5,9 @@
 //
 // Output: "flood N xxx…" for N = 0..count-1, each line 80 bytes with its newline, then
 // "flood: done".
+//
+// flood unended N instead writes one line of N 'y' bytes, in 100-byte writes, and exits
+// without ending it with a newline (the console's overlong and unfinished lines).
 // Exit status: 0 (2 on a bad argument).
 package main
 
@@ -17,6 +20,17 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == "unended" {
+		n, err := strconv.Atoi(os.Args[2])
+		if err != nil || n < 0 {
+			fmt.Printf("flood: bad count %q\n", os.Args[2])
+			os.Exit(2)
+		}
+		for ; n > 0; n -= 100 {
+			os.Stdout.WriteString(strings.Repeat("y", min(n, 100)))
+		}
+		return
+	}
 	n := 2500
 	if len(os.Args) > 1 {
 		v, err := strconv.Atoi(os.Args[1])
