@@ -15,6 +15,7 @@ package main
 //	taskmem=MB                       memory quota per task (default 64)
 //	taskcpu=MS                       total CPU budget per task instance (default none)
 //	heartbeat=MS                     heartbeat deadline per task (default none)
+//	taskspin=MS                      spinning limit per task (default none; supervisor.Rules.Spin)
 //	maxstarts=N                      start each app at most N times (default unlimited)
 //	backoff=MS                       first restart delay, doubling up to 100x (default 10)
 //	snapshot=off                     restart modules cold, never from their snapshots (snapshot.go)
@@ -183,6 +184,10 @@ func rulesFromArgs(args map[string]string) (func(ring int) supervisor.Rules, err
 	if err != nil {
 		return nil, err
 	}
+	spin, err := ms("taskspin")
+	if err != nil {
+		return nil, err
+	}
 	budget := -1
 	if v, ok := args["crashbudget"]; ok {
 		if budget, err = strconv.Atoi(v); err != nil || budget < 0 {
@@ -201,6 +206,7 @@ func rulesFromArgs(args map[string]string) (func(ring int) supervisor.Rules, err
 		r.Restart = restart
 		r.TotalCPU = cpu
 		r.Heartbeat = beat
+		r.Spin = spin
 		if budget >= 0 {
 			r.CrashBudget = budget
 		}
@@ -702,6 +708,7 @@ func symbolize(syms []elf.Symbol, pc uint64) string {
 func (st *supervisorState) watchdog() {
 	for {
 		time.Sleep(10 * time.Millisecond)
+		kernel.SampleSpin()
 		st.mu.Lock()
 		st.reportReady()
 		var kill []int
@@ -720,7 +727,7 @@ func (st *supervisorState) watchdog() {
 			if u.LastHeartbeat != 0 {
 				a.tracker.Heartbeat(time.Now().Add(u.LastHeartbeat - time.Duration(arch.Nanotime())))
 			}
-			if k, w := a.tracker.Check(time.Now(), supervisor.Usage{CPU: u.CPU}); k {
+			if k, w := a.tracker.Check(time.Now(), supervisor.Usage{CPU: u.CPU, Spin: u.Spin}); k {
 				kill = append(kill, pid)
 				why = append(why, w)
 			}

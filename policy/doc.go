@@ -36,6 +36,8 @@
 //	    restart  RULE    # always | on-failure | never; default: the ring's (always for 1 and 2)
 //	    crashes  N/T     # crash budget: the Nth crash within T quarantines the module
 //	    watchdog D       # heartbeat deadline
+//	    spin     D       # spinning limit: killed after D of CPU run without a system call
+//	                     # (a loop that never yields), whatever share of the CPU it gets
 //	    content  P rollback Q dir D  # content file P; Q is its last-known-good copy; D the
 //	                     # disk directory it lives in (channel files named C-<channel>-...)
 //	    files    PATH ro|rw  # a path it may reach, with everything beneath it (at most 8);
@@ -48,7 +50,7 @@
 //	    vendor   WHO     # system (default: shipped with the system) or third-party
 //	end
 //
-// binary, ring, quota, reserve, cpu, restart, crashes, watchdog, args, device, dma, vendor, root and cwd may appear once per module;
+// binary, ring, quota, reserve, cpu, restart, crashes, watchdog, spin, args, device, dma, vendor, root and cwd may appear once per module;
 // ports, irqs, memory, serves, calls, events, publishes and content add to a list each time.
 //
 // Numbers are decimal or 0x hexadecimal (a leading 0 is still decimal). Sizes are a number
@@ -60,7 +62,7 @@
 // lists.
 //
 // Anything a module leaves unset comes from the supervisor's built-in rules for its ring
-// (supervisor.DefaultRules): backoff always, crash budget 5/10s, no CPU limit, no watchdog;
+// (supervisor.DefaultRules): backoff always, crash budget 5/10s, no CPU limit, no watchdog, no spinning limit;
 // an unset quota means the core's default quota. See Module.Rules.
 //
 // # Decisions
@@ -129,6 +131,7 @@
 //	cpu-budget          a CPU budget or period is not positive, or a period lacks its budget
 //	crash-budget        crashes N/T with N < 1 or T <= 0
 //	watchdog-range      the heartbeat deadline is not positive
+//	spin-range          the spinning limit is not positive
 //	content-rollback    a content file names no rollback file, or names itself
 //	content-duplicate   a content or rollback path is named twice in the manifest
 //	content-name        a content or rollback file name is not a name the core's store keeps

@@ -86,6 +86,9 @@ func Format(m *Manifest) []byte {
 		if mod.Watchdog != 0 {
 			stmt("watchdog", mod.Watchdog.String())
 		}
+		if mod.Spin != 0 {
+			stmt("spin", mod.Spin.String())
+		}
 		for _, c := range mod.Content {
 			words := []string{c.Path}
 			if c.Rollback != "" {

@@ -46,7 +46,7 @@ type parser struct {
 // once lists the keywords a module may say only once; the others add to a list.
 var once = map[string]bool{
 	"binary": true, "ring": true, "quota": true, "reserve": true, "cpu": true, "restart": true,
-	"crashes": true, "watchdog": true, "args": true, "device": true, "dma": true, "vendor": true,
+	"crashes": true, "watchdog": true, "spin": true, "args": true, "device": true, "dma": true, "vendor": true,
 	"root": true, "cwd": true,
 }
 
@@ -54,7 +54,7 @@ var once = map[string]bool{
 var arity = map[string][2]int{
 	"binary": {1, 1}, "ring": {1, 1}, "ports": {1, -1}, "irqs": {1, -1}, "memory": {1, -1},
 	"quota": {1, 2}, "reserve": {1, 2}, "cpu": {1, 2}, "serves": {1, -1}, "calls": {1, -1}, "events": {1, -1}, "publishes": {1, -1},
-	"restart": {1, 1}, "crashes": {1, 1}, "watchdog": {1, 1}, "content": {1, 5}, "args": {0, -1},
+	"restart": {1, 1}, "crashes": {1, 1}, "watchdog": {1, 1}, "spin": {1, 1}, "content": {1, 5}, "args": {0, -1},
 	"filter": {2, 2}, "device": {1, 1}, "dma": {1, 2}, "vendor": {1, 1},
 	"files": {2, 2}, "root": {1, 1}, "cwd": {1, 1},
 }
@@ -325,6 +325,16 @@ func (p *parser) statement(line int, kw string, vals []string) {
 			p.errs.add(line, "watchdog-range", "module %q: watchdog %s: the heartbeat deadline must be positive", m.Name, vals[0])
 		default:
 			m.Watchdog = d
+		}
+	case "spin":
+		d, err := time.ParseDuration(vals[0])
+		switch {
+		case err != nil:
+			p.syntax(line, "spin %q: want a duration such as 200ms", vals[0])
+		case d <= 0:
+			p.errs.add(line, "spin-range", "module %q: spin %s: the spinning limit must be positive", m.Name, vals[0])
+		default:
+			m.Spin = d
 		}
 	case "content":
 		c := ContentFile{Path: vals[0]}

@@ -51,6 +51,7 @@ type Module struct {
 	CrashBudget int
 	CrashWindow time.Duration
 	Watchdog    time.Duration // heartbeat deadline; 0 = none
+	Spin        time.Duration // spinning limit (supervisor.Rules.Spin); 0 = none
 
 	Content []ContentFile // content (data) files the module reads, each with its rollback
 	// Files are the paths of the file system the module may reach (each with everything
@@ -282,6 +283,9 @@ func (m Module) Rules() supervisor.Rules {
 	}
 	if m.Watchdog > 0 {
 		r.Heartbeat = m.Watchdog
+	}
+	if m.Spin > 0 {
+		r.Spin = m.Spin
 	}
 	return r
 }

@@ -239,6 +239,7 @@ module s
   crashes 3/30s
   cpu 5s 100ms/1s
   watchdog 2s
+  spin 150ms
 end
 `))
 	require.NoError(t, err)
@@ -252,6 +253,7 @@ end
 	want.TotalCPU = 5 * time.Second
 	want.CPUPerPeriod, want.Period = 100*time.Millisecond, time.Second
 	want.Heartbeat = 2 * time.Second
+	want.Spin = 150 * time.Millisecond
 	assert.Equal(t, want, s.Rules())
 	assert.NoError(t, s.Rules().Validate())
 
@@ -316,7 +318,7 @@ func TestValidateBuiltInGo(t *testing.T) {
 	m := &Manifest{File: "go", Modules: []Module{
 		{Name: "d", Binary: "tier1/d", Ring: 1, Ports: []PortRange{{0x300, 0x200}}, Memory: []Range{{0x2000, 0x1000}}},
 		{Name: "e", Binary: "tier1/e", Ring: 1, IRQs: []int{-1}, Restart: supervisor.Restart(9)},
-		{Name: "f", Binary: "ring3/f", Ring: 3, CPU: CPUBudget{PerPeriod: time.Second}, CrashBudget: 2, Watchdog: -1},
+		{Name: "f", Binary: "ring3/f", Ring: 3, CPU: CPUBudget{PerPeriod: time.Second}, CrashBudget: 2, Watchdog: -1, Spin: -1},
 		{Name: "g", Binary: "ring3/g", Ring: 3, CPU: CPUBudget{Total: -1}, CrashBudget: -1, Quota: 100},
 		{Name: "h", Binary: "/abs", Ring: 4, Content: []ContentFile{{Path: ""}}},
 	}}
@@ -328,7 +330,7 @@ func TestValidateBuiltInGo(t *testing.T) {
 		got[e.Rule] = true
 		assert.Equal(t, 0, e.Line, e.Error())
 	}
-	for _, r := range []string{"syntax", "irq-range", "cpu-budget", "crash-budget", "watchdog-range", "quota-range", "binary-path", "ring-range"} {
+	for _, r := range []string{"syntax", "irq-range", "cpu-budget", "crash-budget", "watchdog-range", "spin-range", "quota-range", "binary-path", "ring-range"} {
 		assert.True(t, got[r], "missing %s in\n%v", r, err)
 	}
 }

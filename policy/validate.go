@@ -144,6 +144,9 @@ func (v *validator) module(m *Module) {
 	if m.Watchdog < 0 {
 		v.add(m.LineOf("watchdog", ""), "watchdog-range", "module %q: watchdog %v: the heartbeat deadline must be positive", m.Name, m.Watchdog)
 	}
+	if m.Spin < 0 {
+		v.add(m.LineOf("spin", ""), "spin-range", "module %q: spin %v: the spinning limit must be positive", m.Name, m.Spin)
+	}
 	if m.Restart < supervisor.Never || m.Restart > supervisor.Always {
 		v.add(m.LineOf("restart", ""), "syntax", "module %q: unknown restart rule %d", m.Name, int(m.Restart))
 	}

@@ -213,6 +213,34 @@ func TestEndlessLoopNeitherStarvesOthersNorEscapesTheWatchdog(t *testing.T) {
 	assert.Equal(t, "app spin killed: killed by the supervisor", summary(t, res.Output, "spin"))
 }
 
+// A hole the quick campaign found: a module looping forever was caught only by its CPU budget,
+// and a loop sharing the CPU with other busy work stays under its share — the console driver's
+// endless loop (budget 900ms/1s) once ran 15 s unnoticed. The spinning limit sees it anyway:
+// here the looping module gets about half the CPU, under its 600ms/1s budget, and must be
+// killed long before the other spinner's 3 s are over.
+func TestALoopSharingTheCPUIsCaughtSpinning(t *testing.T) {
+	t.Parallel()
+	manifest := `
+module spin
+    binary  tests/testdata/apps/spin
+    ring    2
+    restart never
+    cpu     600ms/1s
+    spin    200ms
+end
+`
+	res := bootAppsWithPolicy(t, manifest, "", time.Minute, nil, "ring=2 spin", "spin seconds=3")
+	out := string(res.Output)
+	kill := regexp.MustCompile(`watchdog: killing pid \d+: spinning: (\d+)ms of CPU without a system call \(limit 200ms\)`).FindStringSubmatchIndex(out)
+	require.NotNil(t, kill, "killed for spinning")
+	done := strings.Index(out, "[spin-2] spin: done")
+	require.Greater(t, done, 0, "the other spinner ran its 3 s")
+	assert.Less(t, kill[0], done, "killed while the other loop still had the CPU half the time")
+	assert.NotContains(t, out, "CPU budget exceeded", "its share stayed under the budget")
+	assert.Equal(t, "app spin killed: killed by the supervisor", summary(t, res.Output, "spin"))
+	assert.Equal(t, "app spin-2 exited 0", summary(t, res.Output, "spin-2"))
+}
+
 func TestHeartbeatDeadline(t *testing.T) {
 	t.Parallel()
 	res := bootApps(t, "heartbeat=400", time.Minute, nil, "spin", "heartbeat 10")

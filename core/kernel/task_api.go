@@ -469,6 +469,7 @@ func KillTask(pid int) bool {
 // TaskUsage is what the watchdog reads about a running task.
 type TaskUsage struct {
 	CPU           time.Duration
+	Spin          time.Duration // CPU its threads ran without a system call (SampleSpin)
 	LastHeartbeat time.Duration // 0 if it never sent one
 	Resident      uint64        // bytes of user pages
 	Charged       uint64        // bytes charged to its quota: user pages, page tables, entry area
@@ -487,6 +488,7 @@ func Usage(pid int) (TaskUsage, bool) {
 	t := task.Get(i)
 	return TaskUsage{
 		CPU:           time.Duration(t.CPU()),
+		Spin:          time.Duration(t.SpinNs),
 		LastHeartbeat: time.Duration(t.LastBeat),
 		Resident:      t.Space().Resident() * mm.PageSize,
 		Charged:       uint64(t.Space().Mem().Held()) * mm.PageSize,

@@ -31,6 +31,11 @@ type Rules struct {
 	Period       time.Duration
 	// Heartbeat is the longest an instance may go without a heartbeat, counted from its start.
 	Heartbeat time.Duration
+	// Spin caps the CPU an instance may spend spinning — its threads running without making
+	// a system call — before it stops for SpinGap (see Check). A loop that never yields is
+	// caught by it whatever share of the CPU it gets; a CPU budget alone misses a loop that
+	// competes with other work and so stays under its share.
+	Spin time.Duration
 }
 
 // Validate reports rules that cannot mean what their writer intended.
@@ -43,7 +48,7 @@ func (r Rules) Validate() error {
 		{"backoff initial", r.Backoff.Initial}, {"backoff max", r.Backoff.Max},
 		{"backoff reset-after", r.Backoff.ResetAfter}, {"crash window", r.CrashWindow},
 		{"total CPU", r.TotalCPU}, {"CPU per period", r.CPUPerPeriod}, {"period", r.Period},
-		{"heartbeat", r.Heartbeat},
+		{"heartbeat", r.Heartbeat}, {"spin", r.Spin},
 	} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s is negative (%v)", d.name, d.v))

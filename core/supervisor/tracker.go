@@ -14,6 +14,7 @@ type Tracker struct {
 	startedAt time.Time
 	lastBeat  time.Time // start of the instance or its latest heartbeat
 	period    cpuPeriod
+	spin      spinStreak
 
 	failures      int         // consecutive failures, drives the backoff
 	crashes       int         // all crashes ever
@@ -32,6 +33,7 @@ func (t *Tracker) Started(now time.Time) {
 	t.startedAt = now
 	t.lastBeat = now
 	t.period = cpuPeriod{start: now}
+	t.spin = spinStreak{at: now}
 }
 
 // Heartbeat records that the running instance showed signs of life at now. Heartbeats from

@@ -7,7 +7,20 @@ import (
 
 // Usage is what the kernel reports about the running instance.
 type Usage struct {
-	CPU time.Duration // cumulative CPU time of the current instance since it started
+	CPU  time.Duration // cumulative CPU time of the current instance since it started
+	Spin time.Duration // the part of CPU its threads spent spinning (no system call for a sample)
+}
+
+// SpinGap ends a spinning streak: spin time seen again after this long without any starts a
+// new streak. A thread that computes for a while and then waits stays far below a Spin limit;
+// a loop that never yields adds spin at every sample, even when it gets little of the CPU.
+const SpinGap = 100 * time.Millisecond
+
+// spinStreak follows the current streak of spin time: base is the cumulative spin before it,
+// seen the latest cumulative value, at when it last grew.
+type spinStreak struct {
+	base, seen time.Duration
+	at         time.Time
 }
 
 // cpuPeriod tracks the per-period CPU budget. Periods are fixed windows of wall time aligned
@@ -31,6 +44,8 @@ type cpuPeriod struct {
 //     task using 40% never is.
 //   - Heartbeat: killed once more than Heartbeat has passed since the instance started or
 //     sent its latest heartbeat.
+//   - Spin: killed once the spin time of the current streak passes Spin; a streak ends when
+//     the spin time stops growing for SpinGap.
 //
 // Check updates the period sample, so call it with non-decreasing now.
 func (t *Tracker) Check(now time.Time, u Usage) (kill bool, why string) {
@@ -49,6 +64,17 @@ func (t *Tracker) Check(now time.Time, u Usage) (kill bool, why string) {
 			// Skip whole periods the kernel did not report on; sample the CPU for the new one.
 			t.period.start = t.period.start.Add(elapsed / r.Period * r.Period)
 			t.period.baseCPU = u.CPU
+		}
+	}
+	if r.Spin > 0 {
+		if u.Spin > t.spin.seen {
+			if now.Sub(t.spin.at) > SpinGap {
+				t.spin.base = t.spin.seen
+			}
+			t.spin.seen, t.spin.at = u.Spin, now
+		}
+		if s := u.Spin - t.spin.base; s > r.Spin {
+			return true, fmt.Sprintf("spinning: %v of CPU without a system call (limit %v)", s.Round(time.Millisecond), r.Spin)
 		}
 	}
 	if r.Heartbeat > 0 {

@@ -159,3 +159,71 @@ func TestHeartbeat(t *testing.T) {
 		assert.True(t, kill)
 	})
 }
+
+// spinLoad checks, every 10 ms until end, a task whose spin time grows by spin(now) each
+// sample, and returns when it was killed (-1 if never) and why.
+func spinLoad(tr *Tracker, end time.Duration, spin func(now time.Duration) time.Duration) (time.Duration, string) {
+	var total time.Duration
+	for now := 10 * time.Millisecond; now <= end; now += 10 * time.Millisecond {
+		total += spin(now)
+		if kill, why := tr.Check(epoch.Add(now), Usage{Spin: total}); kill {
+			return now, why
+		}
+	}
+	return -1, ""
+}
+
+func TestSpinLimit(t *testing.T) {
+	rules := Rules{Spin: 200 * time.Millisecond}
+
+	t.Run("a loop alone is killed once its streak passes the limit", func(t *testing.T) {
+		when, why := spinLoad(running(rules), 10*time.Second, func(time.Duration) time.Duration { return 10 * time.Millisecond })
+		assert.Equal(t, 210*time.Millisecond, when)
+		assert.Equal(t, "spinning: 210ms of CPU without a system call (limit 200ms)", why)
+	})
+
+	t.Run("a loop getting a fifth of the CPU is still killed", func(t *testing.T) {
+		// 2 ms of every 10: far under any CPU share a budget would allow it.
+		when, _ := spinLoad(running(rules), 10*time.Second, func(time.Duration) time.Duration { return 2 * time.Millisecond })
+		assert.Equal(t, 1010*time.Millisecond, when)
+	})
+
+	t.Run("a loop scheduled every few samples is one streak", func(t *testing.T) {
+		// 30 ms of spin every 90 ms: the gaps are shorter than SpinGap.
+		when, _ := spinLoad(running(rules), 10*time.Second, func(now time.Duration) time.Duration {
+			if now%(90*time.Millisecond) == 0 {
+				return 30 * time.Millisecond
+			}
+			return 0
+		})
+		assert.Equal(t, 630*time.Millisecond, when)
+	})
+
+	t.Run("bursts of computing separated by waits are not", func(t *testing.T) {
+		// 150 ms of spin in a row, then 200 ms without, forever.
+		when, _ := spinLoad(running(rules), 60*time.Second, func(now time.Duration) time.Duration {
+			if now%(350*time.Millisecond) < 150*time.Millisecond {
+				return 10 * time.Millisecond
+			}
+			return 0
+		})
+		assert.Equal(t, time.Duration(-1), when)
+	})
+
+	t.Run("a new instance starts a new streak", func(t *testing.T) {
+		tr := running(rules)
+		kill, _ := tr.Check(at(100), Usage{Spin: 150 * time.Millisecond})
+		assert.False(t, kill)
+		tr.Ended(exited(0, 1))
+		tr.Started(at(150))
+		kill, _ = tr.Check(at(160), Usage{Spin: 100 * time.Millisecond})
+		assert.False(t, kill, "the new instance's own 100 ms")
+		kill, _ = tr.Check(at(170), Usage{Spin: 201 * time.Millisecond})
+		assert.True(t, kill)
+	})
+
+	t.Run("without a limit spinning is never killed", func(t *testing.T) {
+		when, _ := spinLoad(running(Rules{}), 10*time.Second, func(time.Duration) time.Duration { return 10 * time.Millisecond })
+		assert.Equal(t, time.Duration(-1), when)
+	})
+}

@@ -75,6 +75,7 @@ type Thread struct {
 	again      bool // it was woken to run its system call again
 
 	cpuNs     int64
+	calls     uint32 // system calls made, signal returns not counted (NoteCall)
 	sliceLeft int32
 	ran       bool // it has run: a thread that never did starts from its frame (threadStart)
 
@@ -142,6 +143,17 @@ func (t *Thread) Live() bool { return t.state == Runnable || t.state == Blocked 
 //
 //go:nosplit
 func (t *Thread) CPU() int64 { return t.cpuNs }
+
+// NoteCall counts a system call of the running thread. The watchdog samples the count with the
+// CPU time: a thread whose CPU grew while the count did not is spinning.
+//
+//go:nosplit
+func NoteCall() { Cur().calls++ }
+
+// Calls is how many system calls the thread has made (NoteCall).
+//
+//go:nosplit
+func (t *Thread) Calls() uint32 { return t.calls }
 
 // Frame returns thread i's user context: the TrapFrame at the top of its kernel stack.
 //

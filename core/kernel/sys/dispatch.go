@@ -49,6 +49,11 @@ func Dispatch(tf *arch.TrapFrame) {
 		traceCall(tf)
 	}
 	nr := tf.RAX
+	if nr != abi.SysRtSigreturn {
+		// A signal return is not a sign of life: the Go runtime's preemption signal reaches
+		// a loop that never yields every 10 ms.
+		sched.NoteCall()
+	}
 	var h task.Handler
 	if nr < uint64(len(Table)) {
 		h = Table[nr].Handler

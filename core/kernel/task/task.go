@@ -44,6 +44,7 @@ type Task struct {
 
 	// Accounting, monotonic ns.
 	ExitedCPU int64 // CPU time of its threads that have exited
+	SpinNs    int64 // CPU time its threads ran without a system call (the watchdog's samples)
 	StartNs   int64
 	LastBeat  int64 // its last heartbeat (0: none)
 	OutputNs  int64 // its first output (0: none)
