@@ -315,10 +315,12 @@ func (in *injector) waitServing(a *app, limit time.Duration) int {
 }
 
 // remaining is what is left of a scenario's delay, which counts from the start of instance
-// pid: an instance restored a while ago (after the previous fault) has waited part of it.
+// pid: an instance restored a while ago (after the previous fault) has waited part of it, and
+// one restored from a snapshot starts at the age its snapshot was taken at — the delay is
+// there to let a module initialise, and a restored instance has.
 func remaining(pid int, delay time.Duration) time.Duration {
 	if u, ok := kernel.Usage(pid); ok {
-		return max(0, delay-(time.Duration(arch.Nanotime())-u.Started))
+		return max(0, delay-(time.Duration(arch.Nanotime())-u.Started+u.Inherited))
 	}
 	return delay
 }
@@ -409,6 +411,7 @@ func (in *injector) inTask(j injection) (string, time.Duration, string) {
 	// or file server's, which it commits in its request path, and any fault for a module
 	// without an agent, in a new instance started with it as an argument.
 	var pid int
+	strikesIn := j.delay // how long from now the fault strikes, at the latest
 	switch {
 	case fault.IsExternal(j.class):
 		pid = in.fresh(a, "")
@@ -420,6 +423,7 @@ func (in *injector) inTask(j injection) (string, time.Duration, string) {
 			// after the last fault) is not waited again.
 			armed := spec
 			armed.Delay = remaining(pid, spec.Delay)
+			strikesIn = armed.Delay
 			inject.Arm(pid, strings.TrimPrefix(armed.Arg(), "-inject="))
 			in.armedInPlace++
 			break
@@ -438,12 +442,13 @@ func (in *injector) inTask(j injection) (string, time.Duration, string) {
 		if detail, ok := in.external(a, pid, j.class, spec.Seed); !ok {
 			return "hang", 0, detail
 		}
+		strikesIn = 0 // done: the window starts now
 	}
 	window := hangAfter
 	if fault.IsExternal(j.class) && j.class != fault.Kill {
 		window = bitflipWindow
 	}
-	deadline := time.Now().Add(j.delay + window)
+	deadline := time.Now().Add(strikesIn + window)
 	poll := time.NewTicker(2 * time.Millisecond)
 	defer poll.Stop()
 	for time.Now().Before(deadline) {

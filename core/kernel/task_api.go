@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"syscall"
 	"time"
 	"unsafe"
@@ -399,8 +400,17 @@ func WaitTaskEvent() TaskEvent {
 			return export(&e)
 		}
 		interruptsOn()
-		syscall.Syscall(abi.SysWaitEvent, abi.WaitTaskEnded, 0, 0)
+		waitEvent(abi.WaitTaskEnded)
 	}
+}
+
+// waitEvent blocks the calling goroutine's thread in the kernel until an event of kind comes.
+// It lets every runnable goroutine run first: the core runs on one P, and a goroutine blocked
+// in a system call keeps it until the runtime's sysmon takes it back (1.5-3 ms on TCG) — the
+// goroutines this one just woke (the injection runner told of an end) would wait that long.
+func waitEvent(kind uintptr) {
+	runtime.Gosched()
+	syscall.Syscall(abi.SysWaitEvent, kind, 0, 0)
 }
 
 // ExpectFileServer says the system runs a file-system server: while it restarts, file calls
@@ -475,6 +485,7 @@ type TaskUsage struct {
 	Charged       uint64        // bytes charged to its quota: user pages, page tables, entry area
 	Threads       int
 	Started       time.Duration // when this instance started, on the kernel clock
+	Inherited     time.Duration // a restored instance's age at its snapshot (0: a cold start)
 }
 
 // Usage returns task pid's usage; ok=false if it is not running.
@@ -494,6 +505,7 @@ func Usage(pid int) (TaskUsage, bool) {
 		Charged:       uint64(t.Space().Mem().Held()) * mm.PageSize,
 		Threads:       sched.LiveOf(int32(i)),
 		Started:       time.Duration(t.StartNs),
+		Inherited:     time.Duration(t.InheritedNs),
 	}, true
 }
 

@@ -6,6 +6,7 @@ package content
 
 import (
 	"fmt"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -151,6 +152,7 @@ func NextWrite() Write {
 			return w
 		}
 		x86.Sti()
+		runtime.Gosched() // the goroutines this wait would hold the core's P from run first
 		syscall.Syscall(abi.SysWaitEvent, abi.WaitContentWrite, 0, 0)
 	}
 }

@@ -63,6 +63,7 @@ type record struct {
 	actions  [65]task.SigAction
 	driver   bool // it was the console driver
 	takenNs  int64
+	ageNs    int64 // how long the instance had run when it was taken
 	restores uint64
 }
 
@@ -165,6 +166,7 @@ func take(c task.Call, t *task.Task, key uint64) string {
 	r.actions = t.Actions
 	r.driver = console.IsDriver(t)
 	r.takenNs = arch.Nanotime()
+	r.ageNs = r.takenNs - t.StartNs
 	for i := sched.Next(t.Slot(), 0); i != 0; i = sched.Next(t.Slot(), i) {
 		saveThread(&r.threads[r.n&(maxThreads-1)], i, i == c.Slot)
 		r.n++
@@ -295,6 +297,7 @@ func Restore(t *task.Task, k int) string {
 	event.Restore(t, k)
 	vfs.Restore(t, k)
 	t.Actions = r.actions
+	t.InheritedNs = r.ageNs
 	t2 := arch.Nanotime()
 	for j := 0; j < r.n; j++ {
 		s := &r.threads[j&(maxThreads-1)]

@@ -46,8 +46,11 @@ type Task struct {
 	ExitedCPU int64 // CPU time of its threads that have exited
 	SpinNs    int64 // CPU time its threads ran without a system call (the watchdog's samples)
 	StartNs   int64
-	LastBeat  int64 // its last heartbeat (0: none)
-	OutputNs  int64 // its first output (0: none)
+	// InheritedNs is a restored instance's age when its snapshot was taken: it resumes at
+	// that point of its life (0 for a cold start).
+	InheritedNs int64
+	LastBeat    int64 // its last heartbeat (0: none)
+	OutputNs    int64 // its first output (0: none)
 }
 
 // SigAction mirrors the kernel's struct sigaction for x86-64.
