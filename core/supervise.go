@@ -90,6 +90,7 @@ type supervisorState struct {
 	injector   *injector                // the fault-injection campaign, if one runs
 	fuzz       *fuzzRunner              // the fuzz runner, if fuzzers run (fuzz=on)
 	early      map[int]kernel.TaskEvent // ends of tasks start() had not recorded yet
+	delayed    []delayedStart           // restarts waiting for their backoff, in no order
 	ready      bool                     // every service has served once
 	snapshots  bool                     // modules are snapshotted when ready and restored from it (snapshot.go)
 }
@@ -272,9 +273,7 @@ func supervise(apps []*app, args map[string]string, man *policy.Manifest) int {
 		// A campaign: the services run, the jobs do not; the runner powers off when done.
 		go st.watchdog()
 		go st.injector.run()
-		for {
-			st.ended(kernel.WaitTaskEvent())
-		}
+		st.serveEvents(func() bool { return false })
 	}
 	if st.fuzz != nil {
 		st.fuzz.waitServices()
@@ -286,9 +285,7 @@ func supervise(apps []*app, args map[string]string, man *policy.Manifest) int {
 		}
 	}
 	go st.watchdog()
-	for !st.finished() {
-		st.ended(kernel.WaitTaskEvent())
-	}
+	st.serveEvents(st.finished)
 	if st.fuzz != nil {
 		st.fuzz.finish()
 	}
@@ -632,10 +629,49 @@ func (st *supervisorState) ended(ev kernel.TaskEvent) {
 		st.start(a)
 		return
 	}
-	go func() {
-		time.Sleep(d.Delay)
-		st.start(a)
-	}()
+	st.mu.Lock()
+	st.delayed = append(st.delayed, delayedStart{at: time.Duration(arch.Nanotime()) + d.Delay, a: a})
+	st.mu.Unlock()
+}
+
+// delayedStart is a restart waiting for its backoff: serveEvents starts a at kernel time at.
+type delayedStart struct {
+	at time.Duration
+	a  *app
+}
+
+// delayedPoll bounds serveEvents' wait when no restart is pending, so that one added from
+// another goroutine (start handing back an early end) is seen.
+const delayedPoll = 20 * time.Millisecond
+
+// serveEvents handles task ends until done says stop, and starts each delayed restart when
+// its backoff is over: the kernel's timer ends the wait on time, where a goroutine's sleep
+// would wait for the core's P, which this loop holds through its wait (1-2 ms late on TCG).
+func (st *supervisorState) serveEvents(done func() bool) {
+	for !done() {
+		now := time.Duration(arch.Nanotime())
+		next := now + delayedPoll
+		var due []*app
+		st.mu.Lock()
+		st.delayed = slices.DeleteFunc(st.delayed, func(d delayedStart) bool {
+			if d.at <= now {
+				due = append(due, d.a)
+				return true
+			}
+			next = min(next, d.at)
+			return false
+		})
+		st.mu.Unlock()
+		for _, a := range due {
+			st.start(a)
+		}
+		if len(due) > 0 {
+			continue // the starts took time: look again
+		}
+		if ev, ok := kernel.WaitTaskEventUntil(next); ok {
+			st.ended(ev)
+		}
+	}
 }
 
 // describe turns a task event into a supervisor End and the app's outcome line.

@@ -392,15 +392,26 @@ func initialStack(spec TaskSpec, f *elf.File, phdr uint64) ([]byte, uintptr, int
 
 // WaitTaskEvent blocks until a task ends and returns what happened.
 func WaitTaskEvent() TaskEvent {
+	e, _ := WaitTaskEventUntil(0)
+	return e
+}
+
+// WaitTaskEventUntil is WaitTaskEvent with a deadline on the kernel clock (0 = none): ok is
+// false when it passes first. The kernel's timer wakes the caller on time — a goroutine's
+// sleep would wait for the core's P, which this wait holds.
+func WaitTaskEventUntil(deadline time.Duration) (TaskEvent, bool) {
 	for {
 		interruptsOff()
 		if e, ok := task.NextEnd(); ok {
 			interruptsOn()
 			pokeReaper()
-			return export(&e)
+			return export(&e), true
 		}
 		interruptsOn()
-		waitEvent(abi.WaitTaskEnded)
+		if deadline != 0 && time.Duration(arch.Nanotime()) >= deadline {
+			return TaskEvent{}, false
+		}
+		waitEvent(abi.WaitTaskEnded, deadline)
 	}
 }
 
@@ -408,9 +419,9 @@ func WaitTaskEvent() TaskEvent {
 // It lets every runnable goroutine run first: the core runs on one P, and a goroutine blocked
 // in a system call keeps it until the runtime's sysmon takes it back (1.5-3 ms on TCG) — the
 // goroutines this one just woke (the injection runner told of an end) would wait that long.
-func waitEvent(kind uintptr) {
+func waitEvent(kind uintptr, deadline time.Duration) {
 	runtime.Gosched()
-	syscall.Syscall(abi.SysWaitEvent, kind, 0, 0)
+	syscall.Syscall(abi.SysWaitEvent, kind, uintptr(deadline), 0)
 }
 
 // ExpectFileServer says the system runs a file-system server: while it restarts, file calls

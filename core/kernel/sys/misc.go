@@ -144,9 +144,10 @@ func heartbeat(c task.Call) task.Result {
 	return task.Ret(0)
 }
 
-// waitEvent(kind) makes one of the core's goroutines wait until there is something of kind to
-// do: a task's end to report (abi.WaitTaskEnded) or a content write to decide
-// (abi.WaitContentWrite). Tasks may not call it.
+// waitEvent(kind, deadline) makes one of the core's goroutines wait until there is something
+// of kind to do: a task's end to report (abi.WaitTaskEnded) or a content write to decide
+// (abi.WaitContentWrite), or until deadline (kernel clock, ns; 0 = none) passes: ETIMEDOUT.
+// Tasks may not call it.
 //
 //go:nosplit
 func waitEvent(c task.Call) task.Result {
@@ -166,7 +167,11 @@ func waitEvent(c task.Call) task.Result {
 	if ready {
 		return task.Ret(0)
 	}
-	return task.Waiting(sched.Block(q, 0, 0, sched.ResumeRetry))
+	deadline := int64(c.Arg(1))
+	if deadline != 0 && deadline <= arch.Nanotime() {
+		return task.Err(abi.ETIMEDOUT)
+	}
+	return task.Waiting(sched.Block(q, deadline, -int64(abi.ETIMEDOUT), sched.ResumeRetry))
 }
 
 //go:nosplit
