@@ -630,7 +630,7 @@ func (st *supervisorState) ended(ev kernel.TaskEvent) {
 		return
 	}
 	st.mu.Lock()
-	st.delayed = append(st.delayed, delayedStart{at: time.Duration(arch.Nanotime()) + d.Delay, a: a})
+	st.delayed = append(st.delayed, delayedStart{at: ev.At + d.Delay, a: a}) // the backoff counts from the end
 	st.mu.Unlock()
 }
 
