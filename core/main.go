@@ -19,6 +19,9 @@
 //	                      in-core sensor (supervise.go): the boot an operator repairs from
 //	vga=off               leave the VGA text display alone (read by the kernel; by default
 //	                      the console is mirrored on it when the machine has one)
+//	crashdump=short       a crashing Go task's dump stops after the goroutine that crashed; the
+//	                      other goroutines' lines are counted, not shown (read by the kernel;
+//	                      fault-injection campaigns set it)
 //	crashscreen=MS        how long a crash's blue screen stays up before the machine stops or
 //	                      resets (read by the kernel; default 1500, 0 = not at all)
 package main

@@ -263,6 +263,22 @@ func TestThreadBombIsCapped(t *testing.T) {
 	res := bootApps(t, "", time.Minute, nil, "threadbomb", "hello")
 	assert.Regexp(t, `^app threadbomb exited 2 \(.*(thread|resource|newosproc).*\)`, summary(t, res.Output, "threadbomb"))
 	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
+	assert.Greater(t, strings.Count(string(res.Output), "[threadbomb] goroutine "), 10, "the runtime's throw dumps every goroutine")
+}
+
+// crashdump=short (what campaigns run with) keeps a crash dump to the goroutine that crashed
+// and counts the rest in one line; what the supervisor reports is unchanged.
+func TestShortCrashDumps(t *testing.T) {
+	t.Parallel()
+	res := bootApps(t, "crashdump=short", time.Minute, nil, "threadbomb", "hello")
+	out := string(res.Output)
+	assert.Regexp(t, `^app threadbomb exited 2 \(.*(thread|resource|newosproc).*\)`, summary(t, res.Output, "threadbomb"))
+	assert.Contains(t, out, "[threadbomb] fatal error: ")
+	assert.Equal(t, 1, strings.Count(out, "[threadbomb] goroutine "), "the crashing goroutine only")
+	m := regexp.MustCompile(`(?m)^\[threadbomb\] \.\.\. (\d+) more lines of its crash dump \(the other goroutines\) not shown: crashdump=short$`).FindStringSubmatch(out)
+	require.NotNil(t, m, "the lines left out are counted")
+	assert.Greater(t, atoi(t, m[1]), 20)
+	assert.Equal(t, "app hello exited 0", summary(t, res.Output, "hello"))
 }
 
 func TestSyscallStormWithRandomArguments(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/elfsym"
 	"github.com/simpleos/simpleos/core/kernel/arch"
+	"github.com/simpleos/simpleos/core/kernel/console"
 	"github.com/simpleos/simpleos/core/kernel/crash"
 	"github.com/simpleos/simpleos/core/kernel/ipc"
 	"github.com/simpleos/simpleos/core/kernel/mm"
@@ -105,6 +106,9 @@ func bootMain() {
 	}
 	if v, _ := multiboot.Arg(cmdline, "vga"); v != "off" {
 		arch.InitScreen(mm.DirectMap(vga.TextPhys))
+	}
+	if v, _ := multiboot.Arg(cmdline, "crashdump"); v == "short" {
+		console.SetShortDumps(true)
 	}
 	if v, ok := multiboot.Arg(cmdline, "crashscreen"); ok {
 		arch.SetCrashScreenHold(int64(min(parseUint(v), 60_000)) * 1_000_000)

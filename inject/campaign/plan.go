@@ -173,10 +173,11 @@ func PlanModule(path string) (string, error) {
 // the campaign's seed, from which the core derives each injection's random choices (such as
 // which bit flips) together with the injection's id. The monolithic deployment also links the
 // block driver into the core (blk=monolithic) and leaves the IOMMU off (iommu=off), as a
-// monolithic kernel runs: its device's DMA is not confined.
+// monolithic kernel runs: its device's DMA is not confined. Crash dumps are kept short
+// (crashdump=short): the goroutine that crashed, not every goroutine of every crash.
 func Cmdline(deployment string, seed uint64) string {
 	if deployment == Monolithic {
-		return fmt.Sprintf("inject=on sensor=%s blk=monolithic iommu=off inject.seed=%d", deployment, seed)
+		return fmt.Sprintf("inject=on sensor=%s blk=monolithic iommu=off crashdump=short inject.seed=%d", deployment, seed)
 	}
-	return fmt.Sprintf("inject=on sensor=%s inject.seed=%d", deployment, seed)
+	return fmt.Sprintf("inject=on sensor=%s crashdump=short inject.seed=%d", deployment, seed)
 }

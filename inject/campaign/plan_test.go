@@ -123,8 +123,8 @@ func TestPlanTextAndModule(t *testing.T) {
 	assert.Equal(t, "/out/plans/tiered-boot-001.plan simpleos-inject", m)
 	_, err = PlanModule("/my dir/p.plan")
 	assert.ErrorContains(t, err, "spaces")
-	assert.Equal(t, "inject=on sensor=tiered inject.seed=7", Cmdline(Tiered, 7))
-	assert.Equal(t, "inject=on sensor=monolithic blk=monolithic iommu=off inject.seed=1", Cmdline(Monolithic, 1))
+	assert.Equal(t, "inject=on sensor=tiered crashdump=short inject.seed=7", Cmdline(Tiered, 7))
+	assert.Equal(t, "inject=on sensor=monolithic blk=monolithic iommu=off crashdump=short inject.seed=1", Cmdline(Monolithic, 1))
 }
 
 func TestBootTimeoutGrowsWithThePlan(t *testing.T) {

@@ -183,7 +183,7 @@ func TestRunAllExpected(t *testing.T) {
 		assert.Equal(t, "img", o.Image)
 		assert.Equal(t, []string{"core.elf", "sensor simpleos-app"}, o.Modules[:2])
 		assert.Regexp(t, `/plans/tiered-boot-00[1-3]\.plan simpleos-inject$`, o.Modules[2])
-		assert.Equal(t, "quiet inject=on sensor=tiered inject.seed=9", o.Append)
+		assert.Equal(t, "quiet inject=on sensor=tiered crashdump=short inject.seed=9", o.Append)
 		assert.Equal(t, "tcg", o.Accel)
 		assert.Positive(t, o.Timeout)
 	}

@@ -46,6 +46,12 @@ func (w *CrashWatch) Observe(c byte) {
 	w.lineLen = 0
 }
 
+// Dying reports whether the runtime has begun its last words (a panic, a fatal error, a
+// signal report): what it prints next is its crash dump.
+//
+//go:nosplit
+func (w *CrashWatch) Dying() bool { return w.msgLen != 0 }
+
 // ReportedSignal reports whether the runtime said it died of a signal: for the core's own crash
 // report only, which then names the fault (the core is trusted; a task's words decide
 // nothing).
