@@ -361,7 +361,7 @@ var Calls = []Call{
 	}, bufs: []buf{{arg: 0, lenArg: 1, countResult: true}}},
 
 	// SimpleOS's own.
-	{Name: "wait_event", Nr: abi.SysWaitEvent, gen: func(g *gen) []val { return args(g.oneOf(0, 1, 2)) }, check: never("the core's own call")},
+	{Name: "wait_event", Nr: abi.SysWaitEvent, gen: func(g *gen) []val { return args(g.oneOf(0, 1, 2), g.timeout(true)) }, check: never("the core's own call")},
 	{Name: "heartbeat", Nr: abi.SysHeartbeat, gen: func(g *gen) []val { return nil }},
 	{Name: "files_reap", Nr: abi.SysFilesReap, gen: func(g *gen) []val { return nil }, check: never("the core's own call")},
 	// ready snapshots the fuzzer at a random point (or says why not: pipes, files, loans).
