@@ -121,14 +121,16 @@ type heldLine struct {
 	n   int
 	buf [lineMax]byte
 
-	goroutines int // goroutine headers in its crash dump so far (ShortDumps)
-	hidden     int // lines of its crash dump not shown (ShortDumps)
+	goroutines int // goroutine headers in its crash dump so far (shortDumps)
+	hidden     int // lines of its crash dump not shown (shortDumps)
 }
 
 // shortDumps keeps a crashing Go task's dump to the goroutine that crashed (crashdump=short):
 // a runtime throw prints every goroutine, 2-30 KB a crash, and under emulation the UART costs
 // microseconds a byte — in a fault-injection campaign the console driver spent a third of the
-// CPU on dumps nobody reads. The lines left out are counted in one line at the task's end.
+// CPU on dumps nobody reads. When the dump reaches its second goroutine the task exits with
+// status 2, as its runtime does once the dump is printed: formatting the rest (700 lines for a
+// thread bomb) would only delay its end. One line at its end says what was left out.
 var shortDumps bool
 
 // SetShortDumps turns short crash dumps on (at boot).
@@ -154,6 +156,11 @@ func Write(t *task.Task, k uintptr, n int) {
 			continue
 		}
 		emit(t)
+		if h.goroutines > 1 {
+			// crashdump=short: what is left of a dying runtime's life is the rest of its dump,
+			// which would not be shown, and then exit(2). Exit now, as it would.
+			t.Exit(2)
+		}
 		if c != '\n' {
 			h.buf[0], h.n = c, 1 // the rest of an overlong line
 		}
@@ -309,17 +316,9 @@ func TaskEnded(t *task.Task) {
 		emit(t) // its last words, even without a newline
 		kick()
 	}
-	if hidden := h.hidden; hidden > 0 {
+	if h.hidden > 0 {
 		h.goroutines, h.hidden, h.n = 0, 0, 0
-		hold(h, "... ")
-		d := 1
-		for hidden/10 >= d {
-			d *= 10
-		}
-		for ; d > 0; d /= 10 {
-			holdByte(h, byte('0'+hidden/d%10))
-		}
-		hold(h, " more lines of its crash dump (the other goroutines) not shown: crashdump=short")
+		hold(h, "... the rest of its crash dump (the other goroutines) not shown: crashdump=short")
 		emit(t)
 		kick()
 	}
