@@ -83,23 +83,6 @@ func putDec(v uint64) {
 	}
 }
 
-// hold and holdByte add to a task's held line what fits.
-//
-//go:nosplit
-func hold(h *heldLine, s string) {
-	for i := 0; i < len(s); i++ {
-		holdByte(h, s[i])
-	}
-}
-
-//go:nosplit
-func holdByte(h *heldLine, c byte) {
-	if h.n < lineMax {
-		h.buf[h.n&(lineMax-1)] = c
-		h.n++
-	}
-}
-
 //go:nosplit
 func kick() {
 	if con.driver != 0 {
@@ -121,8 +104,7 @@ type heldLine struct {
 	n   int
 	buf [lineMax]byte
 
-	goroutines int // goroutine headers in its crash dump so far (shortDumps)
-	hidden     int // lines of its crash dump not shown (shortDumps)
+	hidden int // lines of its crash dump not shown (shortDumps)
 }
 
 // shortDumps keeps a crashing Go task's dump to the goroutine that crashed (crashdump=short):
@@ -156,9 +138,9 @@ func Write(t *task.Task, k uintptr, n int) {
 			continue
 		}
 		emit(t)
-		if h.goroutines > 1 {
-			// crashdump=short: what is left of a dying runtime's life is the rest of its dump,
-			// which would not be shown, and then exit(2). Exit now, as it would.
+		if hidingDump(t) {
+			// What is left of a dying runtime's life is the rest of its dump, which is not
+			// shown, and then exit(2). Exit now, as it would.
 			t.Exit(2)
 		}
 		if c != '\n' {
@@ -170,21 +152,31 @@ func Write(t *task.Task, k uintptr, n int) {
 	}
 }
 
-// emit prints task t's held line, with its name first and a newline at the end.
+// hidingDump reports whether task t's output is the part of its crash dump crashdump=short
+// leaves out: past the first goroutine.
+//
+//go:nosplit
+func hidingDump(t *task.Task) bool {
+	return shortDumps && !t.IsCore() && t.Crash.DumpGoroutines() > 1
+}
+
+// emit prints task t's held line, unless it is a crash dump's that is not shown (hidingDump).
 //
 //go:nosplit
 func emit(t *task.Task) {
 	h := &held[t.Slot()&(task.Max-1)]
-	if shortDumps && !t.IsCore() && t.Crash.Dying() {
-		if hasPrefix(h.buf[:h.n&(lineMax-1)], "goroutine ") {
-			h.goroutines++
-		}
-		if h.goroutines > 1 {
-			h.hidden++
-			h.n = 0
-			return
-		}
+	if hidingDump(t) {
+		h.hidden++
+		h.n = 0
+		return
 	}
+	printHeld(t, h)
+}
+
+// printHeld prints a held line, with the task's name first and a newline at the end.
+//
+//go:nosplit
+func printHeld(t *task.Task, h *heldLine) {
 	if !t.IsCore() {
 		out('[')
 		name := t.Name()
@@ -317,12 +309,11 @@ func TaskEnded(t *task.Task) {
 		kick()
 	}
 	if h.hidden > 0 {
-		h.goroutines, h.hidden, h.n = 0, 0, 0
-		hold(h, "... the rest of its crash dump (the other goroutines) not shown: crashdump=short")
-		emit(t)
+		h.hidden = 0
+		h.n = copy(h.buf[:], "... the rest of its crash dump (the other goroutines) not shown: crashdump=short")
+		printHeld(t, h)
 		kick()
 	}
-	h.goroutines, h.hidden = 0, 0
 	if con.driver == t.Slot()+1 {
 		con.driver = 0
 	}
@@ -418,16 +409,3 @@ func Driver() (int32, bool) { return con.driver - 1, con.driver != 0 }
 //
 //go:nosplit
 func Stats() (written, attachments, dropped uint64) { return con.bytes, con.attachings, con.dropped }
-
-//go:nosplit
-func hasPrefix(b []byte, s string) bool {
-	if len(b) < len(s) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if b[i] != s[i] {
-			return false
-		}
-	}
-	return true
-}

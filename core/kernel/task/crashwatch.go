@@ -16,6 +16,7 @@ type CrashWatch struct {
 	fn      [96]byte
 	fnLen   int
 	inTrace bool
+	dumped  int  // goroutine headers printed since its last words: its dump's goroutines so far
 	signal  bool // the runtime reported a signal (the core's crash report says which fault)
 
 	faultValid  bool
@@ -46,11 +47,11 @@ func (w *CrashWatch) Observe(c byte) {
 	w.lineLen = 0
 }
 
-// Dying reports whether the runtime has begun its last words (a panic, a fatal error, a
-// signal report): what it prints next is its crash dump.
+// DumpGoroutines is how many goroutines of its crash dump the runtime has begun to print
+// (headers after its last words: a panic, a fatal error, a signal report).
 //
 //go:nosplit
-func (w *CrashWatch) Dying() bool { return w.msgLen != 0 }
+func (w *CrashWatch) DumpGoroutines() int { return w.dumped }
 
 // ReportedSignal reports whether the runtime said it died of a signal: for the core's own crash
 // report only, which then names the fault (the core is trusted; a task's words decide
@@ -78,6 +79,9 @@ func (w *CrashWatch) observeLine(line []byte) {
 	if w.msgLen != 0 && hasPrefix(line, "[signal ") {
 		w.signal = true
 		return
+	}
+	if w.msgLen != 0 && hasPrefix(line, "goroutine ") {
+		w.dumped++
 	}
 	if w.msgLen == 0 || w.fnLen != 0 {
 		return
