@@ -59,6 +59,20 @@ var arity = map[string][2]int{
 	"files": {2, 2}, "root": {1, 1}, "cwd": {1, 1},
 }
 
+// positiveDuration parses v, the value of keyword kw, into *d: a syntax error without a
+// duration (example shows one), rule's error when it is not positive (what names it).
+func (p *parser) positiveDuration(line int, m *Module, kw, v, example, rule, what string, d *time.Duration) {
+	x, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		p.syntax(line, "%s %q: want a duration such as %s", kw, v, example)
+	case x <= 0:
+		p.errs.add(line, rule, "module %q: %s %s: %s must be positive", m.Name, kw, v, what)
+	default:
+		*d = x
+	}
+}
+
 func (p *parser) syntax(line int, format string, args ...any) {
 	p.syntaxErrors = true
 	p.errs.add(line, "syntax", format, args...)
@@ -317,25 +331,9 @@ func (p *parser) statement(line int, kw string, vals []string) {
 		}
 		m.DMA = n
 	case "watchdog":
-		d, err := time.ParseDuration(vals[0])
-		switch {
-		case err != nil:
-			p.syntax(line, "watchdog %q: want a duration such as 500ms", vals[0])
-		case d <= 0:
-			p.errs.add(line, "watchdog-range", "module %q: watchdog %s: the heartbeat deadline must be positive", m.Name, vals[0])
-		default:
-			m.Watchdog = d
-		}
+		p.positiveDuration(line, m, kw, vals[0], "500ms", "watchdog-range", "the heartbeat deadline", &m.Watchdog)
 	case "spin":
-		d, err := time.ParseDuration(vals[0])
-		switch {
-		case err != nil:
-			p.syntax(line, "spin %q: want a duration such as 200ms", vals[0])
-		case d <= 0:
-			p.errs.add(line, "spin-range", "module %q: spin %s: the spinning limit must be positive", m.Name, vals[0])
-		default:
-			m.Spin = d
-		}
+		p.positiveDuration(line, m, kw, vals[0], "200ms", "spin-range", "the spinning limit", &m.Spin)
 	case "content":
 		c := ContentFile{Path: vals[0]}
 		for rest := vals[1:]; len(rest) > 0; rest = rest[2:] {
