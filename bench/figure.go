@@ -120,6 +120,7 @@ type Report struct {
 	Envs        []Env     `json:"envs"`
 	Figures     []Figure  `json:"figures"`
 	Linux       string    `json:"linux"`            // what became of the Linux baseline
+	Profiles    []Profile `json:"profiles,omitempty"` // instruction profiles of IPC round trips (part profile)
 	Notes       []string  `json:"notes,omitempty"`  // things a reader must know about the figures
 	Errors      []string  `json:"errors,omitempty"` // parts that failed
 }

@@ -118,6 +118,7 @@ func (r *Report) WriteMarkdown(w io.Writer, plots map[string]string) error {
 	r.diskTable(&b)
 	r.filesTable(&b)
 	r.goalTable(&b)
+	r.profileTables(&b)
 	if len(plots) > 0 {
 		p("## Plots\n\n")
 		for _, g := range r.Groups() {
@@ -451,4 +452,19 @@ func (r *Report) WriteAll(dir string) ([]string, error) {
 		return written, err
 	}
 	return append(written, path), nil
+}
+
+// profileTables writes the instruction profiles (part profile).
+func (r *Report) profileTables(b *strings.Builder) {
+	if len(r.Profiles) == 0 {
+		return
+	}
+	b.WriteString("## Where a round trip's instructions go\n\n")
+	b.WriteString("QEMU's execution log, one instruction per line (`-singlestep -d exec,nochain`), between two marks " +
+		"of the client around its round trips (part `profile`, bench/itrace): every instruction attributed to a " +
+		"function of the core (level 0) or of the task whose ring it ran in. Functions under 1% are summed.\n\n")
+	for _, p := range r.Profiles {
+		profileTable(b, p, 0.01)
+		b.WriteString("\n")
+	}
 }

@@ -64,7 +64,7 @@ const (
 )
 
 // AllParts lists every part.
-var AllParts = []string{PartMicro, PartSlowIPC, PartGuest, PartRestart, PartBoot, PartPipeline, PartDisk, PartFiles, PartLinux, PartHost}
+var AllParts = []string{PartMicro, PartSlowIPC, PartProfile, PartGuest, PartRestart, PartBoot, PartPipeline, PartDisk, PartFiles, PartLinux, PartHost}
 
 // Config describes one run of the suite.
 type Config struct {
@@ -178,11 +178,11 @@ func (s *suite) has(part string) bool { return slices.Contains(s.cfg.Parts, part
 
 // steps counts the boots the progress line counts down.
 func (s *suite) steps() int {
-	n, host := 0, 0
+	n, once := 0, 0
 	for _, p := range s.cfg.Parts {
 		switch p {
-		case PartHost:
-			host = 1
+		case PartHost, PartProfile: // once: on the host; in the -icount environment
+			once++
 		case PartBoot:
 			n += max(1, s.cfg.Sizes.BootRuns)
 		case PartPipeline:
@@ -200,7 +200,7 @@ func (s *suite) steps() int {
 			n++
 		}
 	}
-	return n*len(s.cfg.Envs) + host
+	return n*len(s.cfg.Envs) + once
 }
 
 func (s *suite) errorf(format string, args ...any) {
@@ -232,6 +232,8 @@ func (s *suite) runPart(ctx context.Context, e Env, part string) {
 		s.runFiles(ctx, e)
 	case PartLinux:
 		s.runLinux(ctx, e)
+	case PartProfile:
+		s.runProfile(ctx, e)
 	}
 }
 
@@ -251,7 +253,7 @@ func (s *suite) prepare(ctx context.Context) error {
 		}
 		return false
 	}
-	if need(PartMicro, PartSlowIPC) {
+	if need(PartMicro, PartSlowIPC, PartProfile) {
 		s.micro = filepath.Join(progs, "micro")
 		if err := goBuild(ctx, p.Root, "./bench/progs/micro", s.micro); err != nil {
 			return err

@@ -78,3 +78,50 @@ func quit(name string) {
 		fmt.Printf("micro: quit %s: %v\n", name, err)
 	}
 }
+
+// profile makes n call+reply round trips to endpoint between two marks, profileStart and
+// profileStop, which the host finds by their addresses in QEMU's instruction trace
+// (bench/itrace). The host turns the trace on when "profile: ready" arrives and off at
+// "profile: done"; the pause between them leaves it time to.
+func profile(endpoint string, n int) error {
+	ep, err := lookup(endpoint)
+	if err != nil {
+		return err
+	}
+	call := func(i int) error {
+		r, err := ep.Call(ipc.Msg{Label: uint64(i) + 8}, 0)
+		if err == nil && r.Label != uint64(i)+9 {
+			err = fmt.Errorf("reply label %d, want %d", r.Label, i+9)
+		}
+		if err != nil {
+			return fmt.Errorf("call %s: %w", endpoint, err)
+		}
+		return nil
+	}
+	for i := range 1000 { // warm: both sides' code and data mapped, the runtimes settled
+		if err := call(i); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("profile: ready n=%d\n", n)
+	time.Sleep(time.Second)
+	start := time.Now()
+	profileStart()
+	for i := range n {
+		if err := call(i); err != nil {
+			return err
+		}
+	}
+	profileStop()
+	// The guest clock's view of the same stretch: instructions under -icount shift=0.
+	fmt.Printf("profile: done ns-per-trip=%d\n", time.Since(start).Nanoseconds()/int64(n))
+	return nil
+}
+
+// The marks of a profiled stretch: empty, never inlined, so each has an address of its own.
+//
+//go:noinline
+func profileStart() {}
+
+//go:noinline
+func profileStop() {}

@@ -13,6 +13,9 @@
 //	serve EP...             serve the endpoints (one thread each) until each got a quit call
 //	call N NAME=EP...       N IPC call+reply round trips per batch to each endpoint in turn,
 //	                        then a quit call to each
+//	profile N NAME=EP...    N call+reply round trips to each endpoint in turn, each stretch
+//	                        between two marks, for an instruction trace (bench/itrace);
+//	                        then a quit call to each
 //
 // The tasks of one boot run one after another, never together, so that none measures
 // another's start-up or run: a task given -wait registers EP and waits for a call on it
@@ -160,6 +163,25 @@ func run(args []string, count int) (failed bool) {
 			if _, ep, ok := strings.Cut(pair, "="); ok {
 				quit(ep)
 			}
+		}
+	case "profile":
+		n, err := 0, error(nil)
+		if len(rest) >= 2 {
+			n, err = strconv.Atoi(rest[0])
+		}
+		if len(rest) < 2 || err != nil || n < 1 {
+			report(mode, result.Result{}, errors.New("usage: profile N NAME=EP..."))
+			return
+		}
+		for _, pair := range rest[1:] {
+			name, ep, _ := strings.Cut(pair, "=")
+			if err := profile(ep, n); err != nil {
+				report(name, result.Result{}, err)
+			}
+		}
+		for _, pair := range rest[1:] {
+			_, ep, _ := strings.Cut(pair, "=")
+			quit(ep)
 		}
 	default:
 		report(mode, result.Result{}, fmt.Errorf("unknown mode %q", mode))

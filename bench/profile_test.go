@@ -1,0 +1,103 @@
+package bench
+
+import (
+	"bufio"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simpleos/simpleos/bench/itrace"
+)
+
+// fakeMonitor serves QEMU's human monitor at socket: a prompt, then one per command, which it
+// records.
+func fakeMonitor(t *testing.T, socket string) <-chan string {
+	l, err := net.Listen("unix", socket)
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	cmds := make(chan string, 16)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("QEMU 7.2 monitor - type 'help' for more information\r\n(qemu) "))
+			r := bufio.NewReader(c)
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					break
+				}
+				cmds <- strings.TrimSpace(l)
+				c.Write([]byte(l + "\r\n(qemu) "))
+			}
+			c.Close()
+		}
+	}()
+	return cmds
+}
+
+func TestMonitorTurnsTheLogOnAndOffAtTheCues(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "m.sock")
+	cmds := fakeMonitor(t, sock)
+	m := &monitor{socket: sock, dir: dir}
+	m.Write([]byte("ipc-client: profile: rea"))
+	assert.Empty(t, cmds, "half a line is no cue")
+	m.Write([]byte("dy n=200\nsomething else\n"))
+	assert.Equal(t, "logfile "+filepath.Join(dir, "exec-0.log"), <-cmds)
+	assert.Equal(t, "log exec,nochain", <-cmds)
+	m.Write([]byte("ipc-client: profile: done ns-per-trip=4610\n"))
+	assert.Equal(t, "log none", <-cmds)
+	m.Write([]byte("profile: ready n=200\n"))
+	assert.Equal(t, "logfile "+filepath.Join(dir, "exec-1.log"), <-cmds)
+	<-cmds
+	assert.Equal(t, []string{filepath.Join(dir, "exec-0.log"), filepath.Join(dir, "exec-1.log")}, m.logs)
+	assert.Equal(t, []float64{4610}, m.clocked)
+	assert.Empty(t, m.problems())
+
+	gone := &monitor{socket: filepath.Join(dir, "none.sock"), dir: dir}
+	gone.Write([]byte("profile: ready n=1\n"))
+	assert.Len(t, gone.problems(), 1, "no monitor: a problem, not a hang")
+}
+
+func TestProfileTable(t *testing.T) {
+	p := &itrace.Profile{Trips: 2, Total: 200, Rows: []itrace.Row{
+		{Level: 0, Side: "core", Func: "mm.PageTable.Walk", Instr: 120},
+		{Level: 3, Side: "client (ring 3)", Func: "main.loop", Instr: 79},
+		{Level: 0, Side: "core", Func: "tiny", Instr: 1},
+	}}
+	var b strings.Builder
+	profileTable(&b, Profile{Name: "r3-r2", Env: "tcg-icount", Profile: p, Clocked: 101}, 0.01)
+	out := b.String()
+	assert.Contains(t, out, "| **total** | **100** | 100% |")
+	assert.Contains(t, out, "| the same stretch by the client's clock (guest ns) | 101 | |")
+	assert.Contains(t, out, "| core, all | 60 | 60.5% |")
+	assert.Contains(t, out, "| core: `mm.PageTable.Walk` | 60 | 60.0% |")
+	assert.Contains(t, out, "| every other function | 0.5 | 0.5% |")
+	assert.NotContains(t, out, "tiny")
+}
+
+func TestTheMicroProgramHasTheProfileMarks(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "micro")
+	out, err := exec.Command("go", "build", "-o", bin, "./progs/micro").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	syms, err := itrace.ELFSymbols(bin)
+	require.NoError(t, err)
+	start, ok1 := syms.Addr("main.profileStart")
+	stop, ok2 := syms.Addr("main.profileStop")
+	require.True(t, ok1 && ok2)
+	assert.NotEqual(t, start, stop, "two functions, never folded into one")
+
+	_, err = readProfile(filepath.Join(t.TempDir(), "none.log"), syms, syms, 2)
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	_, err = readProfile(filepath.Join(t.TempDir(), "none.log"), itrace.NewSymbols(nil), itrace.NewSymbols(nil), 2)
+	assert.ErrorContains(t, err, "main.profileStart")
+}
