@@ -127,6 +127,11 @@ const (
 	SysIPCRecv      = 0x413 // (handle, msg, timeout ns)
 	SysIPCReply     = 0x414 // (0, msg)
 	SysIPCReplyRecv = 0x415 // (handle, msg, timeout ns)
+	// The register path (docs/ipc.md): the message in RSI (label), RDX R10 R8 R9 (words), R12
+	// R13 (grant address, pages); RDI the handle in, the badge out; RBX the timeout ns.
+	SysIPCCallRegs      = 0x416 // the reply comes back in the same registers
+	SysIPCReplyRecvRegs = 0x417 // the reply goes from them; the next call comes back in them
+	SysIPCRecvRegs      = 0x418 // (handle in RDI, timeout in RBX): the next call comes back in them
 
 	// Notifications, the console driver and device memory.
 	SysNotifyWait    = 0x420 // (mask, timeout ns; 1 = poll) -> bits

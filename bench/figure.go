@@ -119,10 +119,10 @@ type Report struct {
 	Host        string    `json:"host,omitempty"`
 	Envs        []Env     `json:"envs"`
 	Figures     []Figure  `json:"figures"`
-	Linux       string    `json:"linux"`            // what became of the Linux baseline
+	Linux       string    `json:"linux"`              // what became of the Linux baseline
 	Profiles    []Profile `json:"profiles,omitempty"` // instruction profiles of IPC round trips (part profile)
-	Notes       []string  `json:"notes,omitempty"`  // things a reader must know about the figures
-	Errors      []string  `json:"errors,omitempty"` // parts that failed
+	Notes       []string  `json:"notes,omitempty"`    // things a reader must know about the figures
+	Errors      []string  `json:"errors,omitempty"`   // parts that failed
 }
 
 // Find returns the figure of that name, environment and system.

@@ -118,10 +118,11 @@ func timeoutNs(d time.Duration) uintptr {
 	return uintptr(d)
 }
 
-// Call sends m and waits for the reply (timeout 0 = wait forever).
+// Call sends m and waits for the reply (timeout 0 = wait forever). The message travels in
+// registers both ways (regs.go).
 func (e *Endpoint) Call(m Msg, timeout time.Duration) (Msg, error) {
-	_, _, errno := syscall.Syscall(sysCall, e.handle, uintptr(unsafe.Pointer(&m)), timeoutNs(timeout))
-	return m, errnoErr(errno)
+	err := blockingRegs(sysCallRegs, e.handle, &m, timeoutNs(timeout))
+	return m, err
 }
 
 // Recv waits for the next call.
@@ -142,13 +143,14 @@ func (e *Endpoint) Reply(m Msg) error {
 func (e *Endpoint) Serve(handler func(req Msg) Msg) error {
 	runtimeLockOSThread()
 	var m Msg
-	_, _, errno := syscall.Syscall(sysRecv, e.handle, uintptr(unsafe.Pointer(&m)), 0)
+	// Messages travel in registers (regs.go).
+	err := blockingRegs(sysRecvRegs, e.handle, &m, 0)
 	for {
-		if err := errnoErr(errno); err != nil && err != ErrNoCaller {
+		if err != nil && err != ErrNoCaller {
 			return err
 		}
 		m = handler(m)
-		_, _, errno = syscall.Syscall(sysReplyRecv, e.handle, uintptr(unsafe.Pointer(&m)), 0)
+		err = blockingRegs(sysReplyRecvRegs, e.handle, &m, 0)
 	}
 }
 

@@ -371,20 +371,39 @@ func (g *gen) message() val {
 	for i := uintptr(1); i < 6; i++ {
 		e.word(off+i*8, r.next()%1000)
 	}
-	var ga, gp uintptr
-	switch k := r.intn(10); {
-	case k < 4:
-	case k < 8:
-		pages := uintptr(1 + r.intn(maxGrantPages))
-		ga = e.arena + uintptr(r.intn(arenaSize/pageSize-int(pages)))*pageSize
-		gp = pages
-	default:
-		h := g.ptr(pageSize, false)
-		ga, gp = h.v, pick(r, []uintptr{1, 2, maxGrantPages, maxGrantPages + 1, 1 << 20, ^uintptr(0)})
-	}
+	ga, gp := g.grant()
 	e.word(off+unsafe.Offsetof(abi.Message{}.GrantAddr), uint64(ga))
 	e.word(off+unsafe.Offsetof(abi.Message{}.GrantPages), uint64(gp))
 	return val{v: e.arena + off, label: fmt.Sprintf("&msg{grant %#x+%d}", ga, gp)}
+}
+
+// grant returns a page grant of any shape: none, arena pages, the guard, the kernel half, its
+// own device memory, misaligned, too many pages.
+func (g *gen) grant() (addr, pages uintptr) {
+	e, r := g.e, g.r
+	switch k := r.intn(10); {
+	case k < 4:
+	case k < 8:
+		pages = uintptr(1 + r.intn(maxGrantPages))
+		addr = e.arena + uintptr(r.intn(arenaSize/pageSize-int(pages)))*pageSize
+	default:
+		addr, pages = g.ptr(pageSize, false).v, pick(r, []uintptr{1, 2, maxGrantPages, maxGrantPages + 1, 1 << 20, ^uintptr(0)})
+	}
+	if r.chance(8) {
+		pages |= abi.GrantWrite
+	}
+	return addr, pages
+}
+
+// regsMessage returns the arguments of a register-path IPC call (abi.SysIPCCallRegs): a
+// handle, a label and four words in the six argument registers, then RBX (the timeout), R12
+// and R13 (a grant of any shape).
+func (g *gen) regsMessage() []val {
+	r := g.r
+	ga, gp := g.grant()
+	return args(g.handle(), num(uintptr(r.next()%8)), num(uintptr(r.next()%1000)), num(uintptr(r.next())),
+		num(uintptr(r.next()%1000)), num(^uintptr(0)), g.timeout(false),
+		val{v: ga, label: fmt.Sprintf("grant%#x", ga)}, num(gp))
 }
 
 const (

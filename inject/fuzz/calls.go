@@ -10,8 +10,11 @@ import (
 type Call struct {
 	Name string
 	Nr   uintptr
-	// gen returns the arguments (at most six).
+	// gen returns the arguments (at most six; nine for a call with regs).
 	gen func(g *gen) []val
+	// regs marks a call of the IPC register path, whose arguments go on past the six system-call
+	// registers: the seventh to ninth in RBX, R12 and R13 (rawSyscallRegs).
+	regs bool
 	// bufs are the buffers the kernel reads or writes when the call succeeds: a hostile one
 	// there is a breach.
 	bufs []buf
@@ -381,6 +384,13 @@ var Calls = []Call{
 		bufs: []buf{{arg: 1, fixed: abi.MessageSize}}},
 	{Name: "ipc_reply", Nr: abi.SysIPCReply, gen: func(g *gen) []val { return args(num(0), g.message()) }},
 	{Name: "ipc_replyrecv", Nr: abi.SysIPCReplyRecv, gen: func(g *gen) []val { return args(g.handle(), g.message(), g.timeout(false)) }},
+	// The register path: the message in registers both ways, never through memory.
+	{Name: "ipc_call_regs", Nr: abi.SysIPCCallRegs, regs: true, gen: func(g *gen) []val { return g.regsMessage() }},
+	{Name: "ipc_recv_regs", Nr: abi.SysIPCRecvRegs, regs: true, gen: func(g *gen) []val {
+		a := g.regsMessage() // only the handle and the timeout count
+		return append(args(a[0], num(0), num(0), num(0), num(0), num(0)), a[6:]...)
+	}},
+	{Name: "ipc_replyrecv_regs", Nr: abi.SysIPCReplyRecvRegs, regs: true, gen: func(g *gen) []val { return g.regsMessage() }},
 	{Name: "notify_wait", Nr: abi.SysNotifyWait, gen: func(g *gen) []val {
 		return args(g.oneOf(1<<63, 1<<62, 1<<4, 0, ^uintptr(0)), g.choose(1, 1, 1000, 100_000))
 	}},

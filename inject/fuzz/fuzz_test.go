@@ -137,9 +137,10 @@ func TestBatchesReproduce(t *testing.T) {
 
 func TestProgramTextRoundTrips(t *testing.T) {
 	steps := []Step{
-		{Call: callIndex["read"], Args: [6]uintptr{3, 0x5e00_0000_1000, 4096}, Labels: []string{"fd3", "arena+0x1000", "0x1000", "0", "0", "0"}},
+		{Call: callIndex["read"], Args: [9]uintptr{3, 0x5e00_0000_1000, 4096}, Labels: []string{"fd3", "arena+0x1000", "0x1000", "0", "0", "0"}},
 		{Call: rawCall, Extra: [3]uintptr{cloneParentTID, 0xffff_8000_0000_0000, 0}, Raw: []rawStep{{0, 3, 4, 5, 0, 0, 0}, {3, 3, 0, 0, 0, 0, 0}}, Labels: []string{"read(fd3);_close(fd3)"}},
-		{Call: callIndex["ipc_call"], Args: [6]uintptr{0x10003, 0x5e00_0000_2000, 1000}, Labels: []string{"handle0x10003", `"con sole"`, "!directmap"}},
+		{Call: callIndex["ipc_call"], Args: [9]uintptr{0x10003, 0x5e00_0000_2000, 1000}, Labels: []string{"handle0x10003", `"con sole"`, "!directmap"}},
+		{Call: callIndex["ipc_call_regs"], Args: [9]uintptr{0x10003, 2, 3, 4, 5, 6, 1000, 0x5e00_0000_2000, 1 | 1<<63}, Labels: []string{"handle0x10003", "2", "3", "4", "5", "6", "0x3e8", "grant0x5e0000002000", "0x8000000000000001"}},
 	}
 	var text []string
 	for _, s := range steps {

@@ -44,8 +44,8 @@ type Config struct {
 
 // Step is one call of a program: which call, its arguments, and (for the text) what they are.
 type Step struct {
-	Call   int // index into Calls; rawCall for a raw thread
-	Args   [6]uintptr
+	Call   int        // index into Calls; rawCall for a raw thread
+	Args   [9]uintptr // six, or nine for a call with regs
 	Labels []string
 
 	// A raw thread: its job and extra clone flags (with the ptid and tls they use).
@@ -279,7 +279,7 @@ func (f *Fuzzer) step(s Step) {
 		return
 	}
 	c := &Calls[s.Call]
-	a := make([]val, 6)
+	a := make([]val, 9)
 	for j := range a {
 		a[j].v = s.Args[j]
 		if j < len(s.Labels) {
@@ -295,7 +295,15 @@ func (f *Fuzzer) step(s Step) {
 	if c.guard != nil {
 		undo = c.guard(f.e, a)
 	}
-	r, _, errno := syscall.RawSyscall6(c.Nr, a[0].v, a[1].v, a[2].v, a[3].v, a[4].v, a[5].v)
+	var r uintptr
+	var errno syscall.Errno
+	if c.regs {
+		var e uintptr
+		r, e = rawSyscallRegs(c.Nr, a[0].v, a[1].v, a[2].v, a[3].v, a[4].v, a[5].v, a[6].v, a[7].v, a[8].v)
+		errno = syscall.Errno(e)
+	} else {
+		r, _, errno = syscall.RawSyscall6(c.Nr, a[0].v, a[1].v, a[2].v, a[3].v, a[4].v, a[5].v)
+	}
 	if undo != nil {
 		undo()
 	}
@@ -435,3 +443,10 @@ func errnoName(e syscall.Errno) string {
 	}
 	return fmt.Sprintf("E%d", int(e))
 }
+
+// rawSyscallRegs makes system call nr with a0-a5 in the argument registers and rbx, r12, r13
+// in RBX, R12 and R13 (raw_amd64.s): the IPC register path. It returns the result, or -1 and
+// the errno.
+//
+//go:noescape
+func rawSyscallRegs(nr, a0, a1, a2, a3, a4, a5, rbx, r12, r13 uintptr) (r, errno uintptr)

@@ -25,7 +25,7 @@ func (s Step) Text() string {
 		}
 	} else {
 		b.WriteString(Calls[s.Call].Name)
-		for _, a := range s.Args {
+		for _, a := range s.Args[:argCount(s.Call)] {
 			fmt.Fprintf(&b, " %#x", a)
 		}
 	}
@@ -92,11 +92,12 @@ func ParseProgram(file, text string) ([]Step, error) {
 		if !ok {
 			return nil, bad("no call named %q", f[0])
 		}
-		if len(f) != 7 {
-			return nil, bad("%s: want 6 arguments, have %d", f[0], len(f)-1)
+		n := argCount(i)
+		if len(f) != 1+n {
+			return nil, bad("%s: want %d arguments, have %d", f[0], n, len(f)-1)
 		}
 		s.Call = i
-		for j := 0; j < 6; j++ {
+		for j := 0; j < n; j++ {
 			v, err := strconv.ParseUint(f[1+j], 0, 64)
 			if err != nil {
 				return nil, bad("%s: argument %d: %v", f[0], j, err)
@@ -106,4 +107,13 @@ func ParseProgram(file, text string) ([]Step, error) {
 		steps = append(steps, s)
 	}
 	return steps, nil
+}
+
+// argCount is how many arguments call i takes in program text: six, nine for a call with
+// regs.
+func argCount(i int) int {
+	if Calls[i].regs {
+		return 9
+	}
+	return 6
 }

@@ -36,3 +36,30 @@ done:
 	XORQ	DI, DI
 	SYSCALL
 	JMP	done
+
+// func rawSyscallRegs(nr, a0, a1, a2, a3, a4, a5, rbx, r12, r13 uintptr) (r, errno uintptr)
+//
+// A system call of the IPC register path: the six argument registers, then RBX, R12 and R13
+// (abi.SysIPCCallRegs). What the call returns in registers is the fuzzer's to lose.
+TEXT ·rawSyscallRegs(SB),NOSPLIT,$0-96
+	MOVQ	a0+8(FP), DI
+	MOVQ	a1+16(FP), SI
+	MOVQ	a2+24(FP), DX
+	MOVQ	a3+32(FP), R10
+	MOVQ	a4+40(FP), R8
+	MOVQ	a5+48(FP), R9
+	MOVQ	rbx+56(FP), BX
+	MOVQ	r12+64(FP), R12
+	MOVQ	r13+72(FP), R13
+	MOVQ	nr+0(FP), AX
+	SYSCALL
+	CMPQ	AX, $0xfffffffffffff001
+	JLS	ok
+	MOVQ	$-1, r+80(FP)
+	NEGQ	AX
+	MOVQ	AX, errno+88(FP)
+	RET
+ok:
+	MOVQ	AX, r+80(FP)
+	MOVQ	$0, errno+88(FP)
+	RET

@@ -106,6 +106,11 @@ func (th *Thread) Syscall(nr uint64, args ...uint64) int64 {
 	return int64(tf.RAX)
 }
 
+// Frame is the thread's registers as its next system call sees them and its last one left
+// them: a test sets the ones Syscall does not (RBX, R12-R15) and reads what a call returned
+// in registers.
+func (th *Thread) Frame() *arch.TrapFrame { return sched.Frame(th.Slot) }
+
 // TID is the thread's id.
 func (th *Thread) TID() int32 { return sched.T(th.Slot).TID() }
 

@@ -17,14 +17,15 @@ import (
 )
 
 // replyRecvFast: the reply to caller cl is in place; the server waits on endpoint i for the
-// next call and the CPU goes straight back to the caller — unless another call is already
+// next call (which goes where cs.buf and cs.regs say) and the CPU goes straight back to the
+// caller — unless another call is already
 // queued, which the server then takes at once.
 //
 //go:nosplit
-func replyRecvFast(c task.Call, cl, i int, buf uintptr, deadline int64) task.Result {
+func replyRecvFast(c task.Call, cl, i int, deadline int64) task.Result {
 	e := ep(i)
 	cs := calls.Of(c.Slot)
-	cs.buf, cs.ep, cs.replyTo = buf, int32(i), -1
+	cs.ep, cs.replyTo = int32(i), -1
 	if next := e.senders.First(); next != 0 {
 		sched.WakeWith(cl, 0)
 		if !takeCall(e, c.Slot, next) {

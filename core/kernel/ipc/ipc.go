@@ -60,6 +60,7 @@ var endpoints [maxEndpoints]endpoint
 type call struct {
 	msg     abi.Message // the message being sent, in the kernel
 	buf     uintptr     // caller: where the reply goes; server: where the next call goes
+	regs    bool        // ... or into the thread's registers, not memory (regs.go)
 	ep      int32       // the endpoint it calls or serves
 	replyTo int32       // server: slot of the caller it owes a reply, -1 if none
 	callerT int32       // server: that caller's tid, to detect a slot reused meanwhile
@@ -183,20 +184,24 @@ func SysLookup(c task.Call) task.Result {
 }
 
 // SysCall is ipc_call(handle, msg, timeout ns): it sends the message at msg and waits for the
-// reply, which overwrites it.
+// reply, which overwrites it; and ipc_call_regs, the same with the message and the reply in
+// registers (regs.go). Once the wait has ended without a reply delivered by the fast path, it
+// returns the call's result: a reply (0, or EFAULT if it could not be written), the server's
+// death, the deadline or a signal. (One handler for both, told apart by the call's number:
+// a wrapper's frame would not fit under the loan chain below, which the linker's nosplit
+// check counts.)
 //
 //go:nosplit
 func SysCall(c task.Call) task.Result {
+	regs := c.Frame.RAX == abi.SysIPCCallRegs
 	if c.Again {
-		// The wait ended without a reply delivered by the fast path: a reply (0, or EFAULT
-		// if it could not be written), the server's death, the deadline or a signal.
 		r := sched.WokenWith()
 		if r != 0 {
 			abandon(c.Slot)
 		}
 		return task.Ret(r)
 	}
-	i := endpointOf(c.Arg(0))
+	i := endpointOf(c.Arg(0)) // RDI on both paths
 	if i < 0 {
 		return task.Err(abi.ECONNRESET)
 	}
@@ -207,27 +212,29 @@ func SysCall(c task.Call) task.Result {
 		return task.Err(abi.EPERM)
 	}
 	cs := calls.Of(c.Slot)
-	buf := c.Ptr(1)
-	if !c.Space().CopyIn(arch.Addr(&cs.msg), buf, abi.MessageSize) {
+	buf, timeout := c.Ptr(1), c.Arg(2)
+	if regs {
+		loadRegs(&cs.msg, c.Frame)
+		buf, timeout = 0, c.Frame.RBX
+	} else if !c.Space().CopyIn(arch.Addr(&cs.msg), buf, abi.MessageSize) {
 		return task.Err(abi.EFAULT)
 	}
+	cs.buf, cs.regs = buf, regs
 	if e.owner == c.Task().Slot() {
 		return task.Err(abi.EDEADLK) // a task calling itself would wait forever
 	}
 	if r := checkCall(&cs.msg, c.Task().PID()); r != 0 {
 		return task.Ret(r)
 	}
-	m := &cs.msg
-	if ok, verdict := filter.Run(e.filter, m.Badge, uint64(handleOf(i)), m.Label, m.Words[0], m.Words[1], m.Words[2], m.Words[3]); !ok {
-		denyFilter(c.Task(), &e.name, verdict)
+	if e.filter != 0 && !screen(c.Task(), i, &cs.msg) {
 		return task.Err(abi.EPERM)
 	}
 	if sched.SignalPending() {
 		return task.Err(abi.EINTR)
 	}
-	cs.buf, cs.ep, cs.server = buf, int32(i), 0
+	cs.ep, cs.server = int32(i), 0
 	stats.calls++
-	deadline := c.Deadline(c.Arg(2))
+	deadline := c.Deadline(timeout)
 	s := e.receivers.First()
 	if s == 0 {
 		return task.Waiting(sched.Block(&e.senders, deadline, -abi.ETIMEDOUT, sched.ResumeAlways))
@@ -254,7 +261,11 @@ func takeCall(e *endpoint, s, cl int) bool {
 	if ccs.msg.GrantPages != 0 && !lend(s, cl) {
 		ccs.msg.GrantAddr, ccs.msg.GrantPages = 0, 0
 	}
-	if !sched.T(s).Space().CopyOut(srv.buf, arch.Addr(&ccs.msg), abi.MessageSize) ||
+	// The message goes into the server's registers (regs.go), which hold a message and no
+	// more, or into its buffer, with the bytes a core-made call carries after it.
+	if srv.regs && !(ccs.kernel && ccs.extraLen != 0) {
+		storeRegs(sched.Frame(s), &ccs.msg)
+	} else if srv.regs || !sched.T(s).Space().CopyOut(srv.buf, arch.Addr(&ccs.msg), abi.MessageSize) ||
 		ccs.kernel && !copyExtra(s, ccs) {
 		endLoan(s)
 		return false
@@ -314,14 +325,19 @@ func SysRecv(c task.Call) task.Result {
 	if i < 0 {
 		return task.Err(abi.EBADF)
 	}
-	return recvOn(c, i, c.Ptr(1), c.Deadline(c.Arg(2)))
+	cs := calls.Of(c.Slot)
+	cs.buf, cs.regs = c.Ptr(1), false
+	return recvOn(c, i, c.Deadline(c.Arg(2)))
 }
 
+// recvOn makes the calling thread wait on endpoint i for a call, which goes where cs.buf and
+// cs.regs say.
+//
 //go:nosplit
-func recvOn(c task.Call, i int, buf uintptr, deadline int64) task.Result {
+func recvOn(c task.Call, i int, deadline int64) task.Result {
 	e := ep(i)
 	cs := calls.Of(c.Slot)
-	cs.buf, cs.ep, cs.replyTo = buf, int32(i), -1
+	cs.ep, cs.replyTo = int32(i), -1
 	if cl := e.senders.First(); cl != 0 {
 		if !takeCall(e, c.Slot, cl) {
 			return task.Err(abi.EFAULT)
@@ -337,7 +353,7 @@ func recvOn(c task.Call, i int, buf uintptr, deadline int64) task.Result {
 //
 //go:nosplit
 func SysReply(c task.Call) task.Result {
-	cl, r, err := prepareReply(c, c.Ptr(1))
+	cl, r, err := prepareReply(c, c.Ptr(1), false)
 	if err != 0 {
 		return task.Ret(err)
 	}
@@ -345,11 +361,12 @@ func SysReply(c task.Call) task.Result {
 	return task.Ret(0)
 }
 
-// prepareReply copies the reply at buf into the caller's buffer and ends the call's loan. It
-// returns the caller's slot and the result its call returns, or err (nothing to reply to).
+// prepareReply copies the reply at buf (or in the calling thread's registers: regs) to the
+// caller and ends the call's loan. It returns the caller's slot and the result its call
+// returns, or err (nothing to reply to).
 //
 //go:nosplit
-func prepareReply(c task.Call, buf uintptr) (cl int, r, err int64) {
+func prepareReply(c task.Call, buf uintptr, regs bool) (cl int, r, err int64) {
 	cs := calls.Of(c.Slot)
 	cl = int(cs.replyTo)
 	cs.replyTo = -1
@@ -362,13 +379,18 @@ func prepareReply(c task.Call, buf uintptr) (cl int, r, err int64) {
 		return 0, 0, -abi.ESRCH // the caller timed out or died meanwhile
 	}
 	var m abi.Message
-	if !c.Space().CopyIn(arch.Addr(&m), buf, abi.MessageSize) {
+	if regs {
+		loadRegs(&m, c.Frame)
+	} else if !c.Space().CopyIn(arch.Addr(&m), buf, abi.MessageSize) {
 		return 0, 0, -abi.EFAULT
 	}
 	m.Badge = uint64(c.Task().PID())
-	if ccs.kernel {
+	switch {
+	case ccs.kernel:
 		deliverKernel(ccs, &m)
-	} else if !sched.T(cl).Space().CopyOut(ccs.buf, arch.Addr(&m), abi.MessageSize) {
+	case ccs.regs:
+		storeRegs(sched.Frame(cl), &m)
+	case !sched.T(cl).Space().CopyOut(ccs.buf, arch.Addr(&m), abi.MessageSize):
 		r = -abi.EFAULT
 	}
 	ccs.server = 0
@@ -376,24 +398,33 @@ func prepareReply(c task.Call, buf uintptr) (cl int, r, err int64) {
 }
 
 // SysReplyRecv is ipc_replyrecv(handle, msg, timeout ns): it replies to the current caller (if
-// any) and waits for the next call, the server loop in one system call.
+// any) and waits for the next call, the server loop in one system call; and
+// ipc_replyrecv_regs, the same with the messages in registers (regs.go), told apart by the
+// call's number as SysCall's two are.
 //
 //go:nosplit
 func SysReplyRecv(c task.Call) task.Result {
-	i := servedBy(c.Arg(0), c.Task().Slot())
+	regs := c.Frame.RAX == abi.SysIPCReplyRecvRegs
+	buf, timeout := c.Ptr(1), c.Arg(2)
+	if regs {
+		buf, timeout = 0, c.Frame.RBX
+	}
+	i := servedBy(c.Arg(0), c.Task().Slot()) // RDI on both paths
 	if i < 0 {
 		return task.Err(abi.EBADF)
 	}
-	buf := c.Ptr(1)
-	if calls.Of(c.Slot).replyTo > 0 {
-		if cl, r, err := prepareReply(c, buf); err == 0 {
+	cs := calls.Of(c.Slot)
+	if cs.replyTo > 0 {
+		if cl, r, err := prepareReply(c, buf, regs); err == 0 {
+			cs.buf, cs.regs = buf, regs
 			if fastPath && r == 0 && !calls.Of(cl).kernel {
-				return replyRecvFast(c, cl, i, buf, c.Deadline(c.Arg(2)))
+				return replyRecvFast(c, cl, i, c.Deadline(timeout))
 			}
 			sched.WakeWith(cl, r)
 		}
 	}
-	return recvOn(c, i, buf, c.Deadline(c.Arg(2)))
+	cs.buf, cs.regs = buf, regs
+	return recvOn(c, i, c.Deadline(timeout))
 }
 
 // TaskEnded fails every call the ended task t was serving or had queued for, and drops its
@@ -431,6 +462,22 @@ func checkCall(m *abi.Message, pid int32) int64 {
 		return -abi.EINVAL
 	}
 	return 0
+}
+
+// screen runs endpoint i's eBPF filter over call m from t; false (and an audit line) if it
+// refuses the call. (A function of its own: its eight arguments' spill space stays out of the
+// frame of the call path, whose deepest chain — a page loan — the linker's nosplit check
+// counts.)
+//
+//go:nosplit
+//go:noinline
+func screen(t *task.Task, i int, m *abi.Message) bool {
+	e := ep(i)
+	ok, verdict := filter.Run(e.filter, m.Badge, uint64(handleOf(i)), m.Label, m.Words[0], m.Words[1], m.Words[2], m.Words[3])
+	if !ok {
+		denyFilter(t, &e.name, verdict)
+	}
+	return ok
 }
 
 // denyFilter writes the audit line of a call an endpoint's filter refused.

@@ -46,7 +46,7 @@ func KernelCall(c task.Call, q *Request) (task.Result, bool) {
 		cs.msg.GrantAddr, cs.msg.GrantPages = 0, 0
 	}
 	cs.kernel, cs.extra, cs.extraLen = true, q.Extra, q.N
-	cs.buf, cs.ep, cs.server = 0, int32(i), 0
+	cs.buf, cs.regs, cs.ep, cs.server = 0, false, int32(i), 0
 	stats.calls++
 	s := e.receivers.First()
 	if s == 0 {

@@ -78,6 +78,10 @@ func (as *AddressSpace) BuildEntryArea(core bool, codeSel, stackSel uint64) bool
 // entryStackOwner is the address space whose entry stacks the core's map shows.
 var entryStackOwner int32 = -1
 
+// entryStackPTEs are the entries of the core's page table that map its entry stacks, found
+// once (InitCoreEntryArea): a thread switch rewrites them without walking the table.
+var entryStackPTEs [arch.EntryStackPages]uintptr
+
 // ShowEntryStacks maps space s's entry stacks into the core's entry area, where trapEntry and
 // the return path use them.
 //
@@ -88,12 +92,8 @@ func ShowEntryStacks(s int32) {
 	}
 	entryStackOwner = s
 	as := Space(s)
-	for i := 0; i < arch.EntryStackPages; i++ {
-		e, ok := KernelPML4.Walk(arch.EntryStack+uintptr(i)*PageSize, false, nil)
-		if !ok {
-			arch.Panic("core entry area missing", 0)
-		}
-		arch.Store64(e, as.stackFrames[i]|PTEPresent|PTEWrite|PTENX)
+	for i := range entryStackPTEs {
+		arch.Store64(entryStackPTEs[i], as.stackFrames[i]|PTEPresent|PTEWrite|PTENX)
 		x86.Invlpg(arch.EntryStack + uintptr(i)*PageSize)
 	}
 }
@@ -107,6 +107,13 @@ func InitCoreEntryArea() {
 		arch.Panic("out of memory building the core's entry area", 0)
 	}
 	entryStackOwner = CoreSpace
+	for i := range entryStackPTEs {
+		e, ok := KernelPML4.Walk(arch.EntryStack+uintptr(i)*PageSize, false, nil)
+		if !ok {
+			arch.Panic("core entry area missing", 0)
+		}
+		entryStackPTEs[i] = e
+	}
 }
 
 // DescriptorPages returns the kernel addresses of the shared GDT and IDT pages.

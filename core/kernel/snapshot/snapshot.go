@@ -199,6 +199,9 @@ func saveThread(s *savedThread, i int, caller bool) {
 	case tf.RAX == abi.SysIPCReplyRecv:
 		tf.RAX = abi.SysIPCRecv // its caller is gone: it waits for the next call
 		tf.RIP -= syscallBytes
+	case tf.RAX == abi.SysIPCReplyRecvRegs:
+		tf.RAX = abi.SysIPCRecvRegs // the same on the register path
+		tf.RIP -= syscallBytes
 	case pureWait(tf.RAX):
 		tf.RIP -= syscallBytes // it makes the call again
 	default:
@@ -226,7 +229,7 @@ func returnFromCall(tf *arch.TrapFrame, r int64) {
 func pureWait(nr uint64) bool {
 	switch nr {
 	case abi.SysFutex, abi.SysEpollWait, abi.SysEpollPwait, abi.SysNanosleep, abi.SysClockNanosleep,
-		abi.SysSchedYield, abi.SysIPCRecv, abi.SysNotifyWait, abi.SysEventRecv, abi.SysInjectWait:
+		abi.SysSchedYield, abi.SysIPCRecv, abi.SysIPCRecvRegs, abi.SysNotifyWait, abi.SysEventRecv, abi.SysInjectWait:
 		return true
 	}
 	return false
