@@ -39,7 +39,8 @@ type microTask struct {
 func (s *suite) microChain(fast bool) []microTask {
 	z := s.cfg.Sizes
 	ipc := microTask{"ipc-client", 3, []string{"call", strconv.Itoa(z.IPCCalls),
-		"ipc/r3-r2=echo-r2", "ipc/r3-r1=echo-r1", "ipc/r3-r2-filtered=guarded"}}
+		"ipc/r3-r2=echo-r2", "ipc/r3-r2-4w=echo-r2:4w", "ipc/r3-r2-1k=echo-r2:1k", "ipc/r3-r2-x4=echo-r2:x4",
+		"ipc/r3-r1=echo-r1", "ipc/r3-r2-filtered=guarded"}}
 	if !fast {
 		return []microTask{ipc}
 	}
@@ -74,6 +75,12 @@ func microFigure(name, path string) (figure, source string, ok bool) {
 		return "IPCCallReply/r3-r2/" + path, "Endpoint.Call from a ring-3 task to a ring-2 server, " + path + " path", true
 	case "ipc/r3-r1":
 		return "IPCCallReply/r3-r1/" + path, "Endpoint.Call from a ring-3 task to a ring-1 server, " + path + " path", true
+	case "ipc/r3-r2-4w":
+		return "IPCCallReply/r3-r2-4w/" + path, "as r3-r2, four words each way", true
+	case "ipc/r3-r2-1k":
+		return "IPCCallReply/r3-r2-1k/" + path, "as r3-r2, 1 KiB lent with each call (a one-page grant) and read by the server", true
+	case "ipc/r3-r2-x4":
+		return "IPCCallReply/r3-r2-x4/" + path, "four ring-3 client threads calling one ring-2 server thread at once: time per call (throughput)", true
 	case "ipc/r3-r2-filtered":
 		return "IPCCallReply/r3-r2-filtered/" + path, "as r3-r2, to an endpoint with a 5-instruction eBPF filter", true
 	}

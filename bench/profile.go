@@ -32,14 +32,17 @@ const PartProfile = "profile"
 // profileTrips is how many round trips one profiled stretch holds.
 const profileTrips = 200
 
-// profilePairs are the round trips profiled: figure name, endpoint, the server's ring.
+// profilePairs are the stretches profiled: a name, the client's operation (an endpoint's
+// call+reply round trip with four words, or a null system call) and the server's ring.
 var profilePairs = []struct {
-	name, endpoint string
-	ring           int
+	name, op string
+	ring     int
 }{
-	{"r3-r2", "echo-r2", 2},
-	{"r3-r1", "echo-r1", 1},
-	{"r3-r2-filtered", "guarded", 2}, // also the last endpoint the ring-2 server waits on to quit
+	{"IPC r3-r2", "echo-r2", 2},
+	{"IPC r3-r1", "echo-r1", 1},
+	{"IPC r3-r2-filtered", "guarded", 2}, // also the last endpoint the ring-2 server waits on to quit
+	{"getppid r3", "getppid", 0},
+	{"sched_yield r3 (nothing else runnable)", "yield", 0},
 }
 
 // The core's trampoline is copied to the entry area (core/kernel/arch/entry.go): no symbol
@@ -52,7 +55,7 @@ const (
 
 // Profile is one profiled round trip.
 type Profile struct {
-	Name    string // "r3-r2"
+	Name    string // "IPC r3-r2"
 	Env     string
 	Profile *itrace.Profile
 	// Clocked is the same stretch by the client's clock, in guest ns per round trip: under
@@ -83,7 +86,7 @@ func (s *suite) runProfile(ctx context.Context, e Env) {
 	}
 	var pairs []string
 	for _, p := range profilePairs {
-		pairs = append(pairs, p.name+"="+p.endpoint)
+		pairs = append(pairs, strings.ReplaceAll(p.name, " ", "_")+"="+p.op)
 	}
 	client := microTask{"ipc-client", 3, append([]string{"profile", strconv.Itoa(profileTrips)}, pairs...)}
 	specs, err := s.microSpecs([]microTask{client})
@@ -147,7 +150,8 @@ func (s *suite) runProfile(ctx context.Context, e Env) {
 	}
 }
 
-// readProfile profiles one stretch's log: the client in ring 3, the server in ring server.
+// readProfile profiles one stretch's log: the client in ring 3, the server (if any: 0 for
+// none) in ring server.
 func readProfile(log string, core, task *itrace.Symbols, server int) (*itrace.Profile, error) {
 	start, ok1 := task.Addr("main.profileStart")
 	stop, ok2 := task.Addr("main.profileStop")
@@ -163,7 +167,9 @@ func readProfile(log string, core, task *itrace.Symbols, server int) (*itrace.Pr
 	var c itrace.Config
 	c.Sides[0] = itrace.Side{Name: "core", Symbols: []*itrace.Symbols{core, tramp}}
 	c.Sides[3] = itrace.Side{Name: "client (ring 3)", Symbols: []*itrace.Symbols{task}}
-	c.Sides[server] = itrace.Side{Name: fmt.Sprintf("server (ring %d)", server), Symbols: []*itrace.Symbols{task}}
+	if server != 0 {
+		c.Sides[server] = itrace.Side{Name: fmt.Sprintf("server (ring %d)", server), Symbols: []*itrace.Symbols{task}}
+	}
 	c.Start, c.Stop = itrace.Mark{Level: 3, PC: start}, itrace.Mark{Level: 3, PC: stop}
 	c.Trips = profileTrips
 	f, err := os.Open(log)
@@ -268,7 +274,7 @@ func readPrompt(r io.Reader) error {
 // at least minShare of the instructions.
 func profileTable(w io.Writer, p Profile, minShare float64) {
 	pr := p.Profile
-	fmt.Fprintf(w, "| %s, %s: per round trip (%d traced) | instructions | share |\n|---|---:|---:|\n", p.Name, p.Env, pr.Trips)
+	fmt.Fprintf(w, "| %s (%s): per operation, %d traced | instructions | share |\n|---|---:|---:|\n", p.Name, p.Env, pr.Trips)
 	fmt.Fprintf(w, "| **total** | **%s** | 100%% |\n", fmtCount(pr.PerTrip(pr.Total)))
 	if p.Clocked > 0 {
 		fmt.Fprintf(w, "| the same stretch by the client's clock (guest ns) | %s | |\n", fmtCount(p.Clocked))

@@ -14,7 +14,8 @@ import (
 // The fuzzer serves its endpoints, so that calls — its own, its raw threads', the other
 // fuzzers' — reach the kernel's whole IPC path: a server that takes the call, reads the pages
 // lent with it, replies late or not at all, and replies to calls whose caller has given up.
-// A grant is lent read-only: a write to one that succeeds is a breach.
+// A grant is lent read-only unless the lender asked for it writable: a write to a read-only
+// one that succeeds is a breach.
 
 type ipcMsg struct {
 	Label      uint64
@@ -54,7 +55,7 @@ func (f *Fuzzer) server(h uint64) {
 			continue
 		}
 		if m.GrantPages > 0 {
-			if why := probeGrant(uintptr(m.GrantAddr), int(m.GrantPages)); why != "" {
+			if why := probeGrant(uintptr(m.GrantAddr), m.GrantPages); why != "" {
 				select {
 				case f.serverFindings <- why:
 				default:
@@ -74,8 +75,10 @@ func (f *Fuzzer) server(h uint64) {
 	}
 }
 
-// probeGrant reads every page of a grant and tries to write one: the write must fault.
-func probeGrant(addr uintptr, pages int) (why string) {
+// probeGrant reads every page of a grant and tries to write one: the write must fault unless
+// the lender asked for a writable loan (abi.GrantWrite in the pages).
+func probeGrant(addr uintptr, lent uint64) (why string) {
+	pages, writable := int(lent&^abi.GrantWrite), lent&abi.GrantWrite != 0
 	if pages > maxGrantPages {
 		return fmt.Sprintf("a call arrived with %d pages lent (the most is %d)", pages, maxGrantPages)
 	}
@@ -95,7 +98,7 @@ func probeGrant(addr uintptr, pages int) (why string) {
 	for i := 0; i < pages; i++ {
 		read(addr + uintptr(i)*pageSize) // may fault: the caller can be gone already
 	}
-	if write(addr) {
+	if write(addr) && !writable {
 		return fmt.Sprintf("a grant at %#x was writable", addr)
 	}
 	return ""

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/simpleos/simpleos/bench/measure"
 	"github.com/simpleos/simpleos/bench/result"
@@ -37,7 +40,13 @@ func serve(names []string) int {
 				if m.Label == quitLabel {
 					once.Do(wg.Done)
 				}
-				return ipc.Msg{Label: m.Label + 1}
+				var sum byte
+				if g := m.Grant(); g != nil { // a 1 KiB call: read it
+					for _, b := range g[:1024] {
+						sum += b
+					}
+				}
+				return ipc.Msg{Label: m.Label + 1 + uint64(sum)}
 			})
 			fmt.Printf("micro: serving %s: %v\n", name, err)
 			os.Exit(1)
@@ -48,23 +57,65 @@ func serve(names []string) int {
 	return 0
 }
 
-// callReply times n call+reply round trips per batch to endpoint, as benchmark name.
-func callReply(name, endpoint string, count, n int) (result.Result, error) {
+// callReply times n call+reply round trips per batch to endpoint, as benchmark name. kind
+// says what each call carries: "" a label, "4w" four words each way, "1k" 1 KiB lent with a
+// one-page grant (the server reads it), "x4" a label from four client threads at once (the
+// figure is time per call).
+func callReply(name, endpoint, kind string, count, n int) (result.Result, error) {
 	ep, err := lookup(endpoint)
 	if err != nil {
 		return result.Result{}, err
 	}
-	return measure.Batches(name, count, n, func(n int) error {
-		for i := range n {
-			r, err := ep.Call(ipc.Msg{Label: uint64(i) + 8}, 0)
+	var msg func(i int) ipc.Msg
+	var sum byte // of the bytes lent, which the server adds to its reply's label
+	switch kind {
+	case "", "x4":
+		msg = func(i int) ipc.Msg { return ipc.Msg{Label: uint64(i) + 8} }
+	case "4w":
+		msg = func(i int) ipc.Msg { return ipc.Msg{Label: uint64(i) + 8, Words: [4]uint64{uint64(i), 2, 3, 4}} }
+	case "1k":
+		page, err := syscall.Mmap(-1, 0, 4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+		if err != nil {
+			return result.Result{}, fmt.Errorf("1 KiB buffer: %w", err)
+		}
+		for i := range 1024 {
+			page[i] = byte(i%251 + 1)
+			sum += page[i]
+		}
+		addr := uint64(uintptr(unsafe.Pointer(&page[0])))
+		msg = func(i int) ipc.Msg { return ipc.Msg{Label: uint64(i) + 8, GrantAddr: addr, GrantPages: 1} }
+	default:
+		return result.Result{}, fmt.Errorf("unknown call kind %q", kind)
+	}
+	calls := func(from, to int) error {
+		for i := from; i < to; i++ {
+			r, err := ep.Call(msg(i), 0)
 			if err != nil {
 				return fmt.Errorf("call %s: %w", endpoint, err)
 			}
-			if r.Label != uint64(i)+9 {
-				return fmt.Errorf("call %s: reply label %d, want %d", endpoint, r.Label, i+9)
+			if want := uint64(i) + 9 + uint64(sum); r.Label != want {
+				return fmt.Errorf("call %s: reply label %d, want %d", endpoint, r.Label, want)
 			}
 		}
 		return nil
+	}
+	if kind != "x4" {
+		return measure.Batches(name, count, n, func(n int) error { return calls(0, n) })
+	}
+	return measure.Batches(name, count, n, func(n int) error {
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for k := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				errs[k] = calls(k*n/4, (k+1)*n/4)
+			}()
+		}
+		wg.Wait()
+		return errors.Join(errs...)
 	})
 }
 
@@ -79,27 +130,45 @@ func quit(name string) {
 	}
 }
 
-// profile makes n call+reply round trips to endpoint between two marks, profileStart and
+// profile makes n repetitions of one operation between two marks, profileStart and
 // profileStop, which the host finds by their addresses in QEMU's instruction trace
-// (bench/itrace). The host turns the trace on when "profile: ready" arrives and off at
-// "profile: done"; the pause between them leaves it time to.
-func profile(endpoint string, n int) error {
-	ep, err := lookup(endpoint)
-	if err != nil {
-		return err
-	}
-	call := func(i int) error {
-		r, err := ep.Call(ipc.Msg{Label: uint64(i) + 8}, 0)
-		if err == nil && r.Label != uint64(i)+9 {
-			err = fmt.Errorf("reply label %d, want %d", r.Label, i+9)
+// (bench/itrace): an IPC call+reply round trip to an endpoint, a getppid or a sched_yield
+// (op "getppid", "yield"; anything else names an endpoint). The host turns the trace on when
+// "profile: ready" arrives and off at "profile: done"; the pause between them leaves it time
+// to.
+func profile(op string, n int) error {
+	var do func(i int) error
+	switch op {
+	case "getppid":
+		do = func(int) error {
+			syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
+			return nil
 		}
+	case "yield":
+		do = func(int) error {
+			if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0); e != 0 {
+				return fmt.Errorf("sched_yield: %w", e)
+			}
+			return nil
+		}
+	default:
+		ep, err := lookup(op)
 		if err != nil {
-			return fmt.Errorf("call %s: %w", endpoint, err)
+			return err
 		}
-		return nil
+		do = func(i int) error {
+			r, err := ep.Call(ipc.Msg{Label: uint64(i) + 8, Words: [4]uint64{1, 2, 3, 4}}, 0)
+			if err == nil && r.Label != uint64(i)+9 {
+				err = fmt.Errorf("reply label %d, want %d", r.Label, i+9)
+			}
+			if err != nil {
+				return fmt.Errorf("call %s: %w", op, err)
+			}
+			return nil
+		}
 	}
 	for i := range 1000 { // warm: both sides' code and data mapped, the runtimes settled
-		if err := call(i); err != nil {
+		if err := do(i); err != nil {
 			return err
 		}
 	}
@@ -108,7 +177,7 @@ func profile(endpoint string, n int) error {
 	start := time.Now()
 	profileStart()
 	for i := range n {
-		if err := call(i); err != nil {
+		if err := do(i); err != nil {
 			return err
 		}
 	}

@@ -11,11 +11,14 @@
 //	                        switch (half a round trip)
 //	pagefault NAME N        first touch of N fresh demand-zero pages per batch
 //	serve EP...             serve the endpoints (one thread each) until each got a quit call
-//	call N NAME=EP...       N IPC call+reply round trips per batch to each endpoint in turn,
-//	                        then a quit call to each
-//	profile N NAME=EP...    N call+reply round trips to each endpoint in turn, each stretch
-//	                        between two marks, for an instruction trace (bench/itrace);
-//	                        then a quit call to each
+//	call N NAME=EP[:KIND]...
+//	                        N IPC call+reply round trips per batch to each endpoint in turn
+//	                        (KIND: 4w four words each way, 1k 1 KiB lent, x4 four client
+//	                        threads), then a quit call to each endpoint
+//	profile N NAME=OP...    N repetitions of each OP in turn (an endpoint's call+reply
+//	                        round trip, getppid or yield), each stretch between two marks,
+//	                        for an instruction trace (bench/itrace); then a quit call to each
+//	                        endpoint
 //
 // The tasks of one boot run one after another, never together, so that none measures
 // another's start-up or run: a task given -wait registers EP and waits for a call on it
@@ -156,11 +159,12 @@ func run(args []string, count int) (failed bool) {
 				report(mode, result.Result{}, fmt.Errorf("%q is not NAME=EP", pair))
 				continue
 			}
-			r, err := callReply(name, ep, count, n)
+			ep, kind, _ := strings.Cut(ep, ":")
+			r, err := callReply(name, ep, kind, count, n)
 			report(name, r, err)
 		}
 		for _, pair := range rest[1:] {
-			if _, ep, ok := strings.Cut(pair, "="); ok {
+			if _, ep, ok := strings.Cut(pair, "="); ok && !strings.Contains(ep, ":") {
 				quit(ep)
 			}
 		}
@@ -174,14 +178,15 @@ func run(args []string, count int) (failed bool) {
 			return
 		}
 		for _, pair := range rest[1:] {
-			name, ep, _ := strings.Cut(pair, "=")
-			if err := profile(ep, n); err != nil {
+			name, op, _ := strings.Cut(pair, "=")
+			if err := profile(op, n); err != nil {
 				report(name, result.Result{}, err)
 			}
 		}
 		for _, pair := range rest[1:] {
-			_, ep, _ := strings.Cut(pair, "=")
-			quit(ep)
+			if _, op, _ := strings.Cut(pair, "="); op != "getppid" && op != "yield" {
+				quit(op)
+			}
 		}
 	default:
 		report(mode, result.Result{}, fmt.Errorf("unknown mode %q", mode))

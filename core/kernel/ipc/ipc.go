@@ -48,6 +48,10 @@ type endpoint struct {
 	gen       uint32
 	ownGen    uint32 // restored from a snapshot: the generation its owner's memory holds (snapshot.go)
 	name      abi.Name
+	// callers has a bit per task slot the policy was found to let call name, so that the check
+	// on every call is one test after the first (allowed); cleared when the endpoint is
+	// registered or restored and, for a task, when it ends.
+	callers   [(task.Max + 63) / 64]uint64
 	senders   sched.Queue // callers whose message no server has taken yet, oldest first
 	receivers sched.Queue // server threads waiting for a call
 	replies   sched.Queue // callers whose call a server took, waiting for its reply
@@ -160,6 +164,7 @@ func SysRegister(c task.Call) task.Result {
 	e.gen++
 	e.ownGen = 0
 	e.name = name
+	e.callers = [len(e.callers)]uint64{}
 	e.filter = filter.ForEndpoint(&name)
 	return task.Ret(handleOf(free))
 }
@@ -207,7 +212,7 @@ func SysCall(c task.Call) task.Result {
 	}
 	e := ep(i)
 	// Handles can be guessed: the policy is checked on every call, not only at lookup.
-	if !c.Task().IsCore() && !c.Task().Grants.Calls.Has(&e.name) {
+	if !mayCall(c.Task(), e) {
 		console.Deny(c.Task(), "call", &e.name, "calls")
 		return task.Err(abi.EPERM)
 	}
@@ -250,6 +255,23 @@ func SysCall(c task.Call) task.Result {
 	// Slow path (ipcfast=off, for comparison): hand the call over and let the scheduler run.
 	sched.WakeWith(s, 0)
 	return task.Waiting(true)
+}
+
+// mayCall reports whether the policy lets task t call endpoint e, remembering a yes in
+// e.callers.
+//
+//go:nosplit
+func mayCall(t *task.Task, e *endpoint) bool {
+	slot := uint(t.Slot()) % task.Max
+	w, bit := &e.callers[slot/64], uint64(1)<<(slot%64)
+	if *w&bit != 0 {
+		return true
+	}
+	if !t.IsCore() && !t.Grants.Calls.Has(&e.name) {
+		return false
+	}
+	*w |= bit
+	return true
 }
 
 // takeCall moves caller cl's message to server s's buffer (in the server's address space),
@@ -433,8 +455,10 @@ func SysReplyRecv(c task.Call) task.Result {
 //
 //go:nosplit
 func TaskEnded(t *task.Task) {
+	slot := uint(t.Slot()) % task.Max
 	for i := range endpoints {
 		e := &endpoints[i]
+		e.callers[slot/64] &^= 1 << (slot % 64) // the slot's next task has grants of its own
 		if !e.used || e.owner != t.Slot() {
 			continue
 		}

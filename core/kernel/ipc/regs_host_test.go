@@ -244,3 +244,34 @@ func TestHostRegisterPathChecksThePolicy(t *testing.T) {
 	assert.Equal(t, -int64(abi.EPERM), r)
 	assert.Empty(t, received)
 }
+
+// The core remembers that a task may call an endpoint (ipc.go, mayCall); a task that later
+// takes the same slot has grants of its own and is refused, on both paths.
+func TestHostACallersGrantIsNotInheritedByItsSlot(t *testing.T) {
+	hosted.Start()
+	srv := newTask(t, "sensor", 2, []string{"sensor"}, nil)
+	var received []abi.Message
+	regsEchoServer(t, srv, "sensor", &received, nil)
+	first := newTask(t, "app", 3, nil, []string{"sensor"})
+	var handle, r1 int64
+	first.Thread(func(th *hosted.Thread) {
+		handle = lookup(th, "sensor")
+		r1, _ = callRegs(th, handle, abi.Message{Label: 1}, 0)
+	})
+	hosted.Run()
+	require.Equal(t, int64(0), r1, "the granted task's call")
+	require.Len(t, received, 1)
+
+	second := newTask(t, "rogue", 3, nil, []string{"other"})
+	require.Equal(t, first.Slot(), second.Slot(), "the rogue must take the ended task's slot for this test to mean anything")
+	var r2, r3 int64
+	second.Thread(func(th *hosted.Thread) {
+		r2, _ = callRegs(th, handle, abi.Message{Label: 2}, 0)
+		buf := second.Map(abi.MessageSize)
+		r3 = th.Syscall(abi.SysIPCCall, uint64(handle), uint64(buf), forever)
+	})
+	hosted.Run()
+	assert.Equal(t, -int64(abi.EPERM), r2)
+	assert.Equal(t, -int64(abi.EPERM), r3)
+	assert.Len(t, received, 1, "nothing more reached the server")
+}

@@ -77,6 +77,7 @@ func Restore(t *task.Task, snap int) bool {
 		}
 		e.ownGen = se.gen
 		e.name = se.name
+		e.callers = [len(e.callers)]uint64{}
 		e.filter = filter.ForEndpoint(&se.name)
 	}
 	return true
