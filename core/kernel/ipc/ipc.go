@@ -42,12 +42,12 @@ const maxEndpoints = 64
 const grantSlotBytes = (abi.MaxGrantPages + 1) * mm.PageSize
 
 type endpoint struct {
-	used      bool
-	filter    filter.ID
-	owner     int32 // task slot
-	gen       uint32
-	ownGen    uint32 // restored from a snapshot: the generation its owner's memory holds (snapshot.go)
-	name      abi.Name
+	used   bool
+	filter filter.ID
+	owner  int32 // task slot
+	gen    uint32
+	ownGen uint32 // restored from a snapshot: the generation its owner's memory holds (snapshot.go)
+	name   abi.Name
 	// callers has a bit per task slot the policy was found to let call name, so that the check
 	// on every call is one test after the first (allowed); cleared when the endpoint is
 	// registered or restored and, for a task, when it ends.
