@@ -302,7 +302,8 @@ func profileTable(w io.Writer, p Profile, minShare float64) {
 			rest += r.Instr
 			continue
 		}
-		fmt.Fprintf(w, "| %s: `%s` | %s | %.1f%% |\n", r.Side, r.Func, fmtCount(pr.PerTrip(r.Instr)), 100*share)
+		fn := strings.TrimPrefix(r.Func, "github.com/simpleos/simpleos/")
+		fmt.Fprintf(w, "| %s: `%s` | %s | %.1f%% |\n", r.Side, fn, fmtCount(pr.PerTrip(r.Instr)), 100*share)
 	}
 	if rest > 0 {
 		fmt.Fprintf(w, "| every other function | %s | %.1f%% |\n", fmtCount(pr.PerTrip(rest)), 100*float64(rest)/float64(pr.Total))

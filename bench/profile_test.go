@@ -70,7 +70,7 @@ func TestMonitorTurnsTheLogOnAndOffAtTheCues(t *testing.T) {
 
 func TestProfileTable(t *testing.T) {
 	p := &itrace.Profile{Trips: 2, Total: 200, Rows: []itrace.Row{
-		{Level: 0, Side: "core", Func: "mm.PageTable.Walk", Instr: 120},
+		{Level: 0, Side: "core", Func: "github.com/simpleos/simpleos/core/kernel/mm.PageTable.Walk", Instr: 120},
 		{Level: 3, Side: "client (ring 3)", Func: "main.loop", Instr: 79},
 		{Level: 0, Side: "core", Func: "tiny", Instr: 1},
 	}}
@@ -80,7 +80,7 @@ func TestProfileTable(t *testing.T) {
 	assert.Contains(t, out, "| **total** | **100** | 100% |")
 	assert.Contains(t, out, "| the same stretch by the client's clock (guest ns) | 101 | |")
 	assert.Contains(t, out, "| core, all | 60 | 60.5% |")
-	assert.Contains(t, out, "| core: `mm.PageTable.Walk` | 60 | 60.0% |")
+	assert.Contains(t, out, "| core: `core/kernel/mm.PageTable.Walk` | 60 | 60.0% |", "the module's path left out")
 	assert.Contains(t, out, "| every other function | 0.5 | 0.5% |")
 	assert.NotContains(t, out, "tiny")
 }
