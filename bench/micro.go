@@ -40,7 +40,7 @@ func (s *suite) microChain(fast bool) []microTask {
 	z := s.cfg.Sizes
 	ipc := microTask{"ipc-client", 3, []string{"call", strconv.Itoa(z.IPCCalls),
 		"ipc/r3-r2=echo-r2", "ipc/r3-r2-4w=echo-r2:4w", "ipc/r3-r2-1k=echo-r2:1k", "ipc/r3-r2-x4=echo-r2:x4",
-		"ipc/r3-r1=echo-r1", "ipc/r3-r2-filtered=guarded"}}
+		"ipc/r3-r2-locked=echo-r2-locked", "ipc/r3-r1=echo-r1", "ipc/r3-r2-filtered=guarded"}}
 	if !fast {
 		return []microTask{ipc}
 	}
@@ -56,7 +56,7 @@ func (s *suite) microChain(fast bool) []microTask {
 
 // microServers answer ipc-client; they are not in the chain.
 var microServers = []microTask{
-	{"ipc-server-r2", 2, []string{"serve", "echo-r2", "guarded"}},
+	{"ipc-server-r2", 2, []string{"serve", "echo-r2", "guarded", "echo-r2-locked"}},
 	{"ipc-server-r1", 1, []string{"serve", "echo-r1"}},
 }
 
@@ -81,6 +81,8 @@ func microFigure(name, path string) (figure, source string, ok bool) {
 		return "IPCCallReply/r3-r2-1k/" + path, "as r3-r2, 1 KiB lent with each call (a one-page grant) and read by the server", true
 	case "ipc/r3-r2-x4":
 		return "IPCCallReply/r3-r2-x4/" + path, "four ring-3 client threads calling one ring-2 server thread at once: time per call (throughput)", true
+	case "ipc/r3-r2-locked":
+		return "IPCCallReply/r3-r2-locked/" + path, "as r3-r2, the server in ipc's ServeLocked: no runtime bookkeeping on its side", true
 	case "ipc/r3-r2-filtered":
 		return "IPCCallReply/r3-r2-filtered/" + path, "as r3-r2, to an endpoint with a 5-instruction eBPF filter", true
 	}

@@ -39,6 +39,7 @@ var profilePairs = []struct {
 	ring     int
 }{
 	{"IPC r3-r2", "echo-r2", 2},
+	{"IPC r3-r2-locked (ServeLocked)", "echo-r2-locked", 2},
 	{"IPC r3-r1", "echo-r1", 1},
 	{"IPC r3-r2-filtered", "guarded", 2}, // also the last endpoint the ring-2 server waits on to quit
 	{"getppid r3", "getppid", 0},

@@ -7,6 +7,8 @@ import (
 
 func runtimeLockOSThread() { runtime.LockOSThread() }
 
+func runtimeGosched() { runtime.Gosched() }
+
 // The runtime's system-call bookkeeping, as package syscall uses it around a call that may
 // block (the runtime exports both for that purpose).
 //

@@ -2,6 +2,7 @@ package ipc
 
 import (
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/simpleos/simpleos/abi"
@@ -38,4 +39,38 @@ func blockingRegs(nr, handle uintptr, m *Msg, timeout uintptr) error {
 	errno := syscallRegs(nr, handle, m, timeout)
 	exitsyscall()
 	return errnoErr(syscall.Errno(errno))
+}
+
+// lockedWait is how long a ServeLocked thread waits for the next call while keeping its P.
+const lockedWait = time.Millisecond
+
+// ServeLocked is Serve without the runtime's system-call bookkeeping while calls keep coming:
+// the server thread makes its ipc_replyrecv_regs directly (syscallRegs), so a round trip
+// costs its side two fewer runtime calls (entersyscall, exitsyscall). It is for a goroutine
+// that owns its OS thread. The thread keeps its P while it waits, but not for long: the raw
+// wait has a deadline of lockedWait (1 ms), after which the thread waits as Serve does,
+// without its P, until the next call. A signal ends a raw wait too (the runtime asks for the
+// P that way: a collection's stop-the-world, sysmon's preemption) with EINTR — always after
+// this thread's reply went out, so nothing is sent twice — and the loop gives the P up
+// (runtime.Gosched) before it waits again. The task's other goroutines therefore wait at most
+// about a millisecond for the P once calls stop coming.
+func (e *Endpoint) ServeLocked(handler func(req Msg) Msg) error {
+	runtimeLockOSThread()
+	var m Msg
+	err := blockingRegs(sysRecvRegs, e.handle, &m, 0)
+	for {
+		switch {
+		case err == ErrTimeout: // no call within lockedWait: wait without the P
+			err = blockingRegs(sysRecvRegs, e.handle, &m, 0)
+			continue
+		case err == syscall.EINTR: // the runtime asked for the P
+			runtimeGosched()
+			err = blockingRegs(sysRecvRegs, e.handle, &m, 0)
+			continue
+		case err != nil && err != ErrNoCaller:
+			return err
+		}
+		m = handler(m)
+		err = errnoErr(syscall.Errno(syscallRegs(sysReplyRecvRegs, e.handle, &m, uintptr(lockedWait))))
+	}
 }

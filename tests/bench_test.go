@@ -58,6 +58,7 @@ func TestBenchSuiteRunsEveryBenchmark(t *testing.T) {
 		"Syscall/getppid/r1", "Syscall/getppid/r2", "Syscall/getppid/r3", "ThreadSwitch/futex",
 		"PageFault/first-touch",
 		"IPCCallReply/r3-r2/fast", "IPCCallReply/r3-r1/fast", "IPCCallReply/r3-r2-filtered/fast",
+		"IPCCallReply/r3-r2-4w/fast", "IPCCallReply/r3-r2-1k/fast", "IPCCallReply/r3-r2-x4/fast", "IPCCallReply/r3-r2-locked/fast",
 		"IPCCallReply/r3-r2/slow", "IPCCallReply/r3-r1/slow", "IPCCallReply/r3-r2-filtered/slow",
 	}
 	for _, name := range micro {
@@ -203,4 +204,41 @@ func TestBenchFilesGroup(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(out, bench.MarkdownFile))
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "## Files")
+}
+
+// The instruction profile (part profile): QEMU's execution log between the client's marks,
+// attributed to the core and both tasks. A round trip is thousands of instructions, most of
+// them the core's, the IPC handler among them, and the client's own clock agrees with the
+// count.
+func TestInstructionProfileOfRoundTrips(t *testing.T) {
+	t.Parallel()
+	p := kernelPaths(t)
+	report, err := bench.Run(context.Background(), bench.Config{
+		Paths: p, Preset: "test", Sizes: benchTiny, Envs: []bench.Env{bench.EnvTCGIcount},
+		Parts: []string{bench.PartProfile}, Out: t.TempDir(), Progress: t.Output(),
+	})
+	require.NoError(t, err)
+	assert.Empty(t, report.Errors)
+	require.Len(t, report.Profiles, 6, "every stretch profiled")
+	byName := map[string]bench.Profile{}
+	for _, pr := range report.Profiles {
+		byName[pr.Name] = pr
+	}
+	rt, ok := byName["IPC r3-r2"]
+	require.True(t, ok)
+	per := rt.Profile.PerTrip(rt.Profile.Total)
+	assert.Greater(t, per, 1000.0)
+	assert.Less(t, per, 10000.0)
+	assert.InDelta(t, per, rt.Clocked, per*0.02, "the trace's count and the client's -icount clock agree")
+	assert.Greater(t, rt.Profile.Levels[0], rt.Profile.Levels[3], "most of a round trip is the core's")
+	assert.Positive(t, rt.Profile.Levels[2], "the ring-2 server ran")
+	var handler bool
+	for _, r := range rt.Profile.Rows {
+		handler = handler || r.Level == 0 && strings.HasSuffix(r.Func, "core/kernel/ipc.SysCall")
+	}
+	assert.True(t, handler, "the core's IPC handler is named")
+	null, ok := byName["getppid r3"]
+	require.True(t, ok)
+	assert.Less(t, null.Profile.PerTrip(null.Profile.Total), per/3, "a null call is a fraction of a round trip")
+	assert.Zero(t, null.Profile.Levels[1]+null.Profile.Levels[2], "no server ran")
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -55,6 +57,27 @@ func TestIPCCallsBetweenRings(t *testing.T) {
 	assert.Regexp(t, `\[ipcclient-2\] ipcclient: 500 calls ok in \S+ \(\d+ ns per call\), server saw badge=\d+`, out)
 	assert.Equal(t, "app ipcclient exited 0", summary(t, res.Output, "ipcclient"))
 	assert.Equal(t, "app ipcclient-2 exited 0", summary(t, res.Output, "ipcclient-2"))
+}
+
+// A server in ServeLocked keeps its P while it waits for calls, for a millisecond at most (or
+// until the runtime takes it back by a signal, which ends the wait with EINTR): the task's
+// other goroutine still gets most of its ticks and its collections finish, while the calls
+// are answered.
+func TestIPCServeLockedStarvesNoGoroutine(t *testing.T) {
+	t.Parallel()
+	res := bootAppsWithPolicy(t, ipcPolicy, "", time.Minute, nil,
+		"ring=2 ipcserver echo lifetime=3s locked", "ring=3 ipcclient echo basic 2000")
+	out := string(res.Output)
+	assert.Regexp(t, `\[ipcclient\] ipcclient: 2000 calls ok in \S+ \(\d+ ns per call\), server saw badge=\d+`, out)
+	assert.Equal(t, "app ipcclient exited 0", summary(t, res.Output, "ipcclient"))
+	m := regexp.MustCompile(`ipcserver: beside the locked server: (\d+) ticks, (\d+) collections`).FindStringSubmatch(out)
+	require.NotNil(t, m, "the locked server's report")
+	ticks, _ := strconv.Atoi(m[1])
+	collections, _ := strconv.Atoi(m[2])
+	// 3 s of 1 ms sleeps: up to ~3,000 ticks. Holding the P until the runtime's preemption
+	// (10 ms and more each time) gave 133.
+	assert.Greater(t, ticks, 1000, "the task's other goroutine ran")
+	assert.Greater(t, collections, 9, "its collections finished")
 }
 
 func TestIPCPeerDeathThenRestart(t *testing.T) {
