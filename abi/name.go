@@ -86,3 +86,7 @@ func MakeName(s string) (n Name, ok bool) {
 	n.Len = uint8(copy(n.Bytes[:], s))
 	return n, true
 }
+
+// MaxPolicyNames bounds each name list of a policy module (serves, calls, events, publishes,
+// content): the core's grant tables hold no more, and the policy checker refuses more.
+const MaxPolicyNames = 8

@@ -123,6 +123,8 @@
 //	irq-range           an IRQ above 23
 //	memory-align        a memory range that is not whole 4 KiB pages
 //	endpoint-name       a served or called endpoint name is malformed
+//	names-max           more than 8 names in one list of a module (serves, calls, events,
+//	                    publishes, content): the core's grant tables hold 8
 //	endpoint-unserved   a called endpoint is served by no module and not by the core
 //	endpoint-duplicate  an endpoint is served twice, or a module serves a core endpoint
 //	event-name          an event name (subscribed to or published) is malformed

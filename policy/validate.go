@@ -106,6 +106,9 @@ func (v *validator) module(m *Module) {
 		{"events", m.Events, "event-name", "event", true},
 		{"publishes", m.Publishes, "event-name", "event", true},
 	} {
+		if len(list.items) > abi.MaxPolicyNames {
+			v.add(m.LineOf(list.kw, ""), "names-max", "module %q: %d %s names; the core holds at most %d per module", m.Name, len(list.items), list.kw, abi.MaxPolicyNames)
+		}
 		for _, s := range list.items {
 			if !validName(s, maxEndpointLen, list.dots) {
 				want := "a-z, 0-9, _ and -"
@@ -157,6 +160,9 @@ func (v *validator) module(m *Module) {
 		if f.Program == "" || strings.ContainsAny(f.Program, " ,") {
 			v.add(m.LineOf("filter", f.Endpoint), "syntax", "module %q: filter program path %q", m.Name, f.Program)
 		}
+	}
+	if len(m.Content) > abi.MaxPolicyNames {
+		v.add(m.LineOf("content", m.Content[0].Path), "names-max", "module %q: %d content files; the core holds at most %d per module", m.Name, len(m.Content), abi.MaxPolicyNames)
 	}
 	for _, cf := range m.Content {
 		line := m.LineOf("content", cf.Path)

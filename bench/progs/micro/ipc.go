@@ -63,7 +63,8 @@ func serve(names []string) int {
 }
 
 // callReply times n call+reply round trips per batch to endpoint, as benchmark name. kind
-// says what each call carries: "" a label, "4w" four words each way, "1k" 1 KiB lent with a
+// says what each call carries: "" a label ("keep": the same, and the endpoint is not ended
+// afterwards: a later task calls it too), "4w" four words each way, "1k" 1 KiB lent with a
 // one-page grant (the server reads it), "x4" a label from four client threads at once (the
 // figure is time per call).
 func callReply(name, endpoint, kind string, count, n int) (result.Result, error) {
@@ -74,7 +75,7 @@ func callReply(name, endpoint, kind string, count, n int) (result.Result, error)
 	var msg func(i int) ipc.Msg
 	var sum byte // of the bytes lent, which the server adds to its reply's label
 	switch kind {
-	case "", "x4":
+	case "", "x4", "keep":
 		msg = func(i int) ipc.Msg { return ipc.Msg{Label: uint64(i) + 8} }
 	case "4w":
 		msg = func(i int) ipc.Msg { return ipc.Msg{Label: uint64(i) + 8, Words: [4]uint64{uint64(i), 2, 3, 4}} }

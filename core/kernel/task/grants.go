@@ -14,7 +14,7 @@ import (
 )
 
 // MaxNames bounds each name list of a policy module.
-const MaxNames = 8
+const MaxNames = abi.MaxPolicyNames
 
 // MaxMMIO bounds the device-memory ranges of a policy module.
 const MaxMMIO = 4
