@@ -4,7 +4,7 @@ package ipc
 // and its reply copy nothing through user memory and walk no page tables. The calls are
 // ipc_call_regs, ipc_recv_regs and ipc_replyrecv_regs (abi.SysIPC*Regs; the first and the last
 // are served by SysCall and SysReplyRecv, which tell the paths apart by the call's number); the
-// registers are those of abi.Message's fields (abi/ipc.go: RSI label, RDX R10 R8 R9 the words,
+// registers are those of abi.Message's fields (abi/syscall.go: RSI label, RDX R10 R8 R9 the words,
 // R12 GrantAddr, R13 GrantPages; RDI the handle on the way in and the badge on the way out;
 // RBX the timeout). A thread waiting on this path has the message written into the registers
 // its system call returns with (its TrapFrame); one waiting on the memory path gets it in its
