@@ -285,10 +285,17 @@ func takeCall(e *endpoint, s, cl int) bool {
 	}
 	// The message goes into the server's registers (regs.go), which hold a message and no
 	// more, or into its buffer, with the bytes a core-made call carries after it.
-	if srv.regs && !(ccs.kernel && ccs.extraLen != 0) {
+	switch {
+	case srv.regs && ccs.kernel && ccs.extraLen != 0:
+		// No receive in registers can ever take this call: it fails (EIO) rather than stay
+		// queued for the server to meet again. (A caller not waiting — KernelCall's own — is
+		// failed by KernelCall.)
+		endLoan(s)
+		sched.WakeWith(cl, -abi.EIO)
+		return false
+	case srv.regs:
 		storeRegs(sched.Frame(s), &ccs.msg)
-	} else if srv.regs || !sched.T(s).Space().CopyOut(srv.buf, arch.Addr(&ccs.msg), abi.MessageSize) ||
-		ccs.kernel && !copyExtra(s, ccs) {
+	case !sched.T(s).Space().CopyOut(srv.buf, arch.Addr(&ccs.msg), abi.MessageSize) || ccs.kernel && !copyExtra(s, ccs):
 		endLoan(s)
 		return false
 	}
@@ -438,8 +445,8 @@ func SysReplyRecv(c task.Call) task.Result {
 	cs := calls.Of(c.Slot)
 	if cs.replyTo > 0 {
 		if cl, r, err := prepareReply(c, buf, regs); err == 0 {
-			cs.buf, cs.regs = buf, regs
 			if fastPath && r == 0 && !calls.Of(cl).kernel {
+				cs.buf, cs.regs = buf, regs
 				return replyRecvFast(c, cl, i, c.Deadline(timeout))
 			}
 			sched.WakeWith(cl, r)

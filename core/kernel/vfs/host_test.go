@@ -207,3 +207,39 @@ func TestLargeTransfersAreShortAndWhole(t *testing.T) {
 	assert.EqualValues(t, 16*4096-100, wrote[0], "one request: what 16 pages hold from the buffer's offset")
 	assert.Equal(t, data, back)
 }
+
+// A server of "fs" that receives on the IPC register path cannot take a file call: the core
+// sends the call's paths after the message, and registers hold the message only. The file
+// call fails with EIO, whether the server was waiting already or the call was queued first,
+// and never waits for a receiver that will not come.
+func TestAFileServerOnTheRegisterPathFailsFileCallsWithEIO(t *testing.T) {
+	for _, serverFirst := range []bool{true, false} {
+		hosted.Start()
+		srv, err := hosted.NewTask(kernel.TaskSpec{Name: "fs", Ring: 3, Serves: []string{abi.FSEndpoint}})
+		require.NoError(t, err)
+		app := client(t)
+		var registered bool
+		var received []int64
+		srv.Thread(func(th *hosted.Thread) {
+			va, n := th.Task.String(abi.FSEndpoint)
+			h := th.Syscall(abi.SysIPCRegister, va, n)
+			registered = h > 0
+			if !serverFirst {
+				th.Syscall(abi.SysSchedYield) // the app's call queues first
+			}
+			for range 2 {
+				th.Frame().RBX = 50_000_000 // a timeout: nothing more comes
+				received = append(received, th.Syscall(abi.SysIPCRecvRegs, uint64(h)))
+			}
+		})
+		var opened int64 = 1
+		app.Thread(func(th *hosted.Thread) {
+			opened = open(th, "/data/x", 0, 0)
+		})
+		hosted.Run()
+		require.True(t, registered, "server first: %v", serverFirst)
+		assert.Equal(t, errno(syscall.EIO), opened, "server first: %v", serverFirst)
+		assert.NotContains(t, received, int64(0), "server first: %v: no call arrived in registers", serverFirst)
+		assert.Equal(t, errno(syscall.ETIMEDOUT), received[len(received)-1], "server first: %v: the call is gone from the queue", serverFirst)
+	}
+}
