@@ -1,9 +1,10 @@
 package ipc
 
 import (
+	"runtime"
 	"syscall"
 	"time"
-	"unsafe"
+	"unsafe" // and go:linkname
 
 	"github.com/simpleos/simpleos/abi"
 )
@@ -28,6 +29,15 @@ const (
 	sysRecvRegs      = abi.SysIPCRecvRegs
 	sysReplyRecvRegs = abi.SysIPCReplyRecvRegs
 )
+
+// The runtime's system-call bookkeeping, as package syscall uses it around a call that may
+// block (the runtime exports both for that purpose).
+//
+//go:linkname entersyscall runtime.entersyscall
+func entersyscall()
+
+//go:linkname exitsyscall runtime.exitsyscall
+func exitsyscall()
 
 // blockingRegs is syscallRegs for a call that may wait: the Go scheduler is told, as
 // syscall.Syscall tells it, so the thread's P serves other goroutines meanwhile. Nothing
@@ -64,7 +74,7 @@ func (e *Endpoint) ServeLocked(handler func(req Msg) Msg) error {
 			err = blockingRegs(sysRecvRegs, e.handle, &m, 0)
 			continue
 		case err == syscall.EINTR: // the runtime asked for the P
-			runtimeGosched()
+			runtime.Gosched()
 			err = blockingRegs(sysRecvRegs, e.handle, &m, 0)
 			continue
 		case err != nil && err != ErrNoCaller:

@@ -66,15 +66,20 @@ func echoServer(t *testing.T, srv *hosted.Task, name string, got *[]abi.Message)
 		for r == 0 {
 			m := getMsg(srv, buf)
 			*got = append(*got, m)
-			reply := abi.Message{Label: m.Badge}
-			for i := range m.Words {
-				reply.Words[i] = m.Words[i] + 1
-			}
-			putMsg(srv, buf, reply)
+			putMsg(srv, buf, echoReply(m))
 			r = th.Syscall(abi.SysIPCReplyRecv, uint64(h), uint64(buf), forever)
 		}
 	})
 	return handle
+}
+
+// echoReply is the echo servers' answer to m: the caller's badge as label, each word plus one.
+func echoReply(m abi.Message) abi.Message {
+	reply := abi.Message{Label: m.Badge}
+	for i := range m.Words {
+		reply.Words[i] = m.Words[i] + 1
+	}
+	return reply
 }
 
 func TestHostRoundTripBadgesBothWays(t *testing.T) {

@@ -49,10 +49,7 @@ func regsEchoServer(t *testing.T, srv *hosted.Task, name string, got *[]abi.Mess
 			if kept != nil {
 				*kept = append(*kept, [2]uint64{tf.R14, tf.R15})
 			}
-			reply := abi.Message{Label: m.Badge}
-			for i := range m.Words {
-				reply.Words[i] = m.Words[i] + 1
-			}
+			reply := echoReply(m)
 			tf.RBX, tf.R12, tf.R13 = 0, 0, 0
 			r = th.Syscall(abi.SysIPCReplyRecvRegs, uint64(h), reply.Label, reply.Words[0], reply.Words[1], reply.Words[2], reply.Words[3])
 		}
