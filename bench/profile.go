@@ -24,6 +24,7 @@ import (
 
 	"github.com/simpleos/simpleos/bench/itrace"
 	"github.com/simpleos/simpleos/boot"
+	"github.com/simpleos/simpleos/core/kernel/arch"
 )
 
 // PartProfile is the instruction profile of IPC round trips.
@@ -46,13 +47,9 @@ var profilePairs = []struct {
 	{"sched_yield r3 (nothing else runnable)", "yield", 0},
 }
 
-// The core's trampoline is copied to the entry area (core/kernel/arch/entry.go): no symbol
-// covers it there.
-const (
-	entryCode      = 0xffff_ff80_0000_1000
-	entryCodeSlot  = 0x400
-	profileCommand = "log exec,nochain"
-)
+// profileCommand turns QEMU's execution log on, one line per translation block: with
+// -singlestep, per instruction.
+const profileCommand = "log exec,nochain"
 
 // Profile is one profiled round trip.
 type Profile struct {
@@ -159,11 +156,13 @@ func readProfile(log string, core, task *itrace.Symbols, server int) (*itrace.Pr
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("the micro program has no main.profileStart/main.profileStop")
 	}
+	// The core's trampoline is copied to the entry area: no symbol covers it there.
+	code, slot := uint64(arch.EntryCode), uint64(arch.EntryCodeSlot)
 	tramp := itrace.NewSymbols(map[string][2]uint64{
-		"arch.trampCommon (entry area)":  {entryCode, entryCode + entryCodeSlot},
-		"arch.trampSyscall (entry area)": {entryCode + entryCodeSlot, entryCode + 2*entryCodeSlot},
-		"arch.trampExit (entry area)":    {entryCode + 2*entryCodeSlot, entryCode + 3*entryCodeSlot},
-		"arch stubs (entry area)":        {entryCode - 0x1000, entryCode},
+		"arch.trampCommon (entry area)":  {code, code + slot},
+		"arch.trampSyscall (entry area)": {code + slot, code + 2*slot},
+		"arch.trampExit (entry area)":    {code + 2*slot, code + 3*slot},
+		"arch stubs (entry area)":        {arch.EntryStubs, code},
 	})
 	var c itrace.Config
 	c.Sides[0] = itrace.Side{Name: "core", Symbols: []*itrace.Symbols{core, tramp}}

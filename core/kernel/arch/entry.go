@@ -40,7 +40,7 @@ const (
 	entryStackTop   = EntryBase + 0xa000
 	entryNMIStack   = EntryBase + 0xa000
 	entryNMITop     = EntryBase + 0xb000
-	entryCodeSlot   = 0x400 // room for each trampoline routine
+	EntryCodeSlot   = 0x400 // room for each trampoline routine (trampCommon, trampSyscall, trampExit in turn)
 	TSSPages        = 3
 	EntryStackPages = 3 // the entry stack (2 pages) and the NMI stack
 	ioBitmapOffset  = 104
@@ -118,9 +118,9 @@ func InstallTrampoline(stubs, code, roData uintptr, kernelCR3 uint64) {
 		Panic("trampoline stubs are not 4096 bytes:", uint64(n))
 	}
 	Memmove(stubs, s, 256*16)
-	Memmove(code, common, trampLength(common, entryCodeSlot))
-	Memmove(code+0x400, syscall, trampLength(syscall, entryCodeSlot))
-	Memmove(code+0x800, exit, trampLength(exit, entryCodeSlot))
+	Memmove(code, common, trampLength(common, EntryCodeSlot))
+	Memmove(code+0x400, syscall, trampLength(syscall, EntryCodeSlot))
+	Memmove(code+0x800, exit, trampLength(exit, EntryCodeSlot))
 	Store64(roData, kernelCR3)
 	Store64(roData+8, uint64(trapEntryAddr()))
 }
