@@ -36,5 +36,6 @@ const (
 	EOVERFLOW    = 75
 	ECONNRESET   = 104
 	ETIMEDOUT    = 110
+	EINPROGRESS  = 115
 	EKEYREJECTED = 129 // content_write: these bytes are quarantined
 )

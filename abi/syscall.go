@@ -132,6 +132,13 @@ const (
 	SysIPCCallRegs      = 0x416 // the reply comes back in the same registers
 	SysIPCReplyRecvRegs = 0x417 // the reply goes from them; the next call comes back in them
 	SysIPCRecvRegs      = 0x418 // (handle in RDI, timeout in RBX): the next call comes back in them
+	SysIPCAwaitRegs     = 0x419 // (timeout in RBX): the reply to the thread's kept call (IPCKeep) comes back in them
+
+	// IPCKeep, or'd into ipc_call_regs' or ipc_await_regs' timeout (RBX), keeps the call past
+	// the wait: if the wait ends (its deadline, a signal) once a server has taken the call, the
+	// system call returns EINPROGRESS and the call stays the server's to answer; the thread
+	// collects the reply with ipc_await_regs. Without it, a wait that ends ends the call.
+	IPCKeep = 1 << 63
 
 	// Notifications, the console driver and device memory.
 	SysNotifyWait    = 0x420 // (mask, timeout ns; 1 = poll) -> bits

@@ -40,7 +40,8 @@ func (s *suite) microChain(fast bool) []microTask {
 	z := s.cfg.Sizes
 	ipc := microTask{"ipc-client", 3, []string{"call", strconv.Itoa(z.IPCCalls),
 		"ipc/r3-r2=echo-r2", "ipc/r3-r2-4w=echo-r2:4w", "ipc/r3-r2-1k=echo-r2:1k", "ipc/r3-r2-x4=echo-r2:x4",
-		"ipc/r3-r2-locked=echo-r2-locked", "ipc/r3-r1=echo-r1", "ipc/r3-r2-filtered=guarded"}}
+		"ipc/r3-r2-locked=echo-r2-locked", "ipc/r3-r2-raw=echo-r2-locked:locked",
+		"ipc/r3-r1=echo-r1", "ipc/r3-r2-filtered=guarded"}}
 	// A ring-2 client of the ring-1 server, before ipc-client, which ends the servers.
 	ipcR2 := microTask{"ipc-client-r2", 2, []string{"call", strconv.Itoa(z.IPCCalls), "ipc/r2-r1=echo-r1:keep"}}
 	if !fast {
@@ -88,6 +89,8 @@ func microFigure(name, path string) (figure, source string, ok bool) {
 		return "IPCCallReply/r2-r1/" + path, "Endpoint.Call from a ring-2 task to the ring-1 server, " + path + " path", true
 	case "ipc/r3-r2-locked":
 		return "IPCCallReply/r3-r2-locked/" + path, "as r3-r2, the server in ipc's ServeLocked: no runtime bookkeeping on its side", true
+	case "ipc/r3-r2-raw":
+		return "IPCCallReply/r3-r2-raw/" + path, "as r3-r2-locked, the client in ipc's CallLocked too: no runtime bookkeeping on either side", true
 	case "ipc/r3-r2-filtered":
 		return "IPCCallReply/r3-r2-filtered/" + path, "as r3-r2, to an endpoint with a 5-instruction eBPF filter", true
 	}

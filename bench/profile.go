@@ -41,6 +41,7 @@ var profilePairs = []struct {
 }{
 	{"IPC r3-r2", "echo-r2", 2},
 	{"IPC r3-r2-locked (ServeLocked)", "echo-r2-locked", 2},
+	{"IPC r3-r2-raw (CallLocked to ServeLocked)", "locked:echo-r2-locked", 2},
 	{"IPC r3-r1", "echo-r1", 1},
 	{"IPC r3-r2-filtered", "guarded", 2}, // also the last endpoint the ring-2 server waits on to quit
 	{"getppid r3", "getppid", 0},
@@ -162,6 +163,7 @@ func readProfile(log string, core, task *itrace.Symbols, server int) (*itrace.Pr
 		"arch.trampCommon (entry area)":  {code, code + slot},
 		"arch.trampSyscall (entry area)": {code + slot, code + 2*slot},
 		"arch.trampExit (entry area)":    {code + 2*slot, code + 3*slot},
+		"arch.trampSysret (entry area)":  {code + 3*slot, code + 4*slot},
 		"arch stubs (entry area)":        {arch.EntryStubs, code},
 	})
 	var c itrace.Config

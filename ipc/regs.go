@@ -28,6 +28,8 @@ const (
 	sysCallRegs      = abi.SysIPCCallRegs
 	sysRecvRegs      = abi.SysIPCRecvRegs
 	sysReplyRecvRegs = abi.SysIPCReplyRecvRegs
+	sysAwaitRegs     = abi.SysIPCAwaitRegs
+	keepCall         = uintptr(abi.IPCKeep)
 )
 
 // The runtime's system-call bookkeeping, as package syscall uses it around a call that may
@@ -83,4 +85,33 @@ func (e *Endpoint) ServeLocked(handler func(req Msg) Msg) error {
 		m = handler(m)
 		err = errnoErr(syscall.Errno(syscallRegs(sysReplyRecvRegs, e.handle, &m, uintptr(lockedWait))))
 	}
+}
+
+// CallLocked is Call without the runtime's system-call bookkeeping while the reply comes
+// quickly, and with no timeout: the client side of ServeLocked. The goroutine stays on its OS
+// thread for the call (the kernel answers the thread that called), so it is cheapest for one
+// that owns its thread already (runtime.LockOSThread). The thread
+// makes its ipc_call_regs directly and keeps its P while it waits — for at most lockedWait
+// (1 ms): the call carries that deadline with abi.IPCKeep, so a wait that ends, by the
+// deadline or by a signal (the runtime asking for the P: a collection, sysmon's preemption),
+// does not end the call if a server has it. The kernel then answers EINPROGRESS, the thread
+// gives the P up (runtime.Gosched) and waits for the reply as Call does, without it
+// (ipc_await_regs inside the runtime's bookkeeping); a call no server took is withdrawn
+// and made again that way. Nothing is sent twice and no reply is lost.
+func (e *Endpoint) CallLocked(m Msg) (Msg, error) {
+	runtime.LockOSThread()
+	errno := syscall.Errno(syscallRegs(sysCallRegs, e.handle, &m, uintptr(lockedWait)|keepCall))
+	var err error
+	switch errno {
+	case syscall.EINPROGRESS: // a server has the call: collect its reply without the P
+		runtime.Gosched()
+		err = blockingRegs(sysAwaitRegs, 0, &m, 0)
+	case syscall.ETIMEDOUT, syscall.EINTR: // withdrawn, no server took it: call without the P
+		runtime.Gosched()
+		m, err = e.Call(m, 0) // m is the request still: syscallRegs writes it only on success
+	default:
+		err = errnoErr(errno)
+	}
+	runtime.UnlockOSThread()
+	return m, err
 }

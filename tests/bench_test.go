@@ -208,8 +208,8 @@ func TestBenchFilesGroup(t *testing.T) {
 
 // The instruction profile (part profile): QEMU's execution log between the client's marks,
 // attributed to the core and both tasks. A round trip is thousands of instructions, most of
-// them the core's, the IPC handler among them, and the client's own clock agrees with the
-// count.
+// them the core's, both halves of it answered by the IPC fastpath (never the general
+// handlers), and the client's own clock agrees with the count.
 func TestInstructionProfileOfRoundTrips(t *testing.T) {
 	t.Parallel()
 	p := kernelPaths(t)
@@ -219,7 +219,7 @@ func TestInstructionProfileOfRoundTrips(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Empty(t, report.Errors)
-	require.Len(t, report.Profiles, 6, "every stretch profiled")
+	require.Len(t, report.Profiles, 7, "every stretch profiled")
 	byName := map[string]bench.Profile{}
 	for _, pr := range report.Profiles {
 		byName[pr.Name] = pr
@@ -232,11 +232,14 @@ func TestInstructionProfileOfRoundTrips(t *testing.T) {
 	assert.InDelta(t, per, rt.Clocked, per*0.02, "the trace's count and the client's -icount clock agree")
 	assert.Greater(t, rt.Profile.Levels[0], rt.Profile.Levels[3], "most of a round trip is the core's")
 	assert.Positive(t, rt.Profile.Levels[2], "the ring-2 server ran")
-	var handler bool
+	named := map[string]bool{}
 	for _, r := range rt.Profile.Rows {
-		handler = handler || r.Level == 0 && strings.HasSuffix(r.Func, "core/kernel/ipc.SysCall")
+		if r.Level == 0 {
+			named[r.Func[strings.LastIndex(r.Func, "/")+1:]] = true
+		}
 	}
-	assert.True(t, handler, "the core's IPC handler is named")
+	assert.True(t, named["ipc.fastCall"] && named["ipc.fastReplyRecv"], "the fastpath answered the calls and replies: %v", named)
+	assert.False(t, named["ipc.SysCall"] || named["ipc.SysReplyRecv"], "the general handlers did not run")
 	null, ok := byName["getppid r3"]
 	require.True(t, ok)
 	assert.Less(t, null.Profile.PerTrip(null.Profile.Total), per/3, "a null call is a fraction of a round trip")

@@ -80,6 +80,22 @@ func TestIPCServeLockedStarvesNoGoroutine(t *testing.T) {
 	assert.Greater(t, collections, 9, "its collections finished")
 }
 
+// CallLocked from four threads of a client at once, against a ServeLocked server, with a
+// collection every millisecond in the client (signals that end raw waits) and every 16th call
+// answered past the raw wait's millisecond: kept calls collected by ipc_await_regs, calls no
+// server took yet withdrawn and made again. Every reply is the answer to its own call.
+func TestIPCCallLockedRacesKeepEveryReply(t *testing.T) {
+	t.Parallel()
+	res := bootAppsWithPolicy(t, ipcPolicy, "", time.Minute, nil,
+		"ring=2 ipcserver echo lifetime=6s locked", "ring=3 ipcclient echo locked 300")
+	out := string(res.Output)
+	m := regexp.MustCompile(`\[ipcclient\] ipcclient: locked: 1200 calls from 4 threads ok in \S+, (\d+) past 2 ms, (\d+) collections meanwhile`).FindStringSubmatch(out)
+	require.NotNil(t, m, "the client's report:\n%s", out)
+	slow, _ := strconv.Atoi(m[1])
+	assert.GreaterOrEqual(t, slow, 4*300/16, "the server's slow answers (every 16th call) outlived the raw wait")
+	assert.Equal(t, "app ipcclient exited 0", summary(t, res.Output, "ipcclient"))
+}
+
 func TestIPCPeerDeathThenRestart(t *testing.T) {
 	t.Parallel()
 	res := bootAppsWithPolicy(t, ipcPolicy, "", time.Minute, nil,

@@ -54,6 +54,7 @@ func multibootEntryAddr() uintptr
 func runtimeEntry() uintptr
 func bootFSBase() uint64
 func handleTrapAddr() uintptr
+func resumeTrapAddr() uintptr
 
 //go:nosplit
 func bootMain() {
@@ -82,6 +83,7 @@ func bootMain() {
 	arch.InitIDT(idt)
 	arch.InitSyscallMSRs()
 	arch.SetTrapHandler(handleTrapAddr())
+	arch.SetResumeHandler(resumeTrapAddr())
 	arch.SetKernelFS(bootFSBase())
 	arch.InitAPIC()
 	arch.Calibrate()

@@ -145,3 +145,9 @@ TEXT ·handleTrapAddr(SB),NOSPLIT,$0-8
 	LEAQ	·handleTrap(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET
+
+// resumeTrapAddr is the ABI0 entry of resumeTrap, which arch's trapResume calls.
+TEXT ·resumeTrapAddr(SB),NOSPLIT,$0-8
+	LEAQ	·resumeTrap(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET

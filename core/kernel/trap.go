@@ -45,6 +45,23 @@ func handleTrap(tf *arch.TrapFrame) {
 		}
 		arch.EOI()
 	}
+	trapTail(tf)
+}
+
+// resumeTrap runs when a thread the IPC fastpath left waiting runs again (arch's trapResume,
+// SetResumeHandler): its system call is finished as the dispatcher finishes one after a wait,
+// and the trap's way back is handleTrap's.
+//
+//go:nosplit
+func resumeTrap(tf *arch.TrapFrame) {
+	sys.Resume(tf)
+	trapTail(tf)
+}
+
+// trapTail is every trap's way back to the thread that runs next.
+//
+//go:nosplit
+func trapTail(tf *arch.TrapFrame) {
 	sched.PreemptForCore()
 	th := sched.Cur()
 	if t := task.Of(th); !tf.FromKernel() && !t.Ending() {
@@ -66,7 +83,8 @@ func handleTrap(tf *arch.TrapFrame) {
 		}
 		th = sched.Cur()
 	}
-	arch.SetReturn(th.FSBase, uint64(th.Space().Root()))
+	as := th.Space()
+	arch.SetReturn(th.FSBase, uint64(as.Root()), as.EntryStackAlias())
 }
 
 // exception handles a CPU exception: a page fault is resolved (demand paging) or becomes

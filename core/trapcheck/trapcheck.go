@@ -46,6 +46,7 @@ var Core = Config{Roots: Roots, BootRoots: BootRoots, Tables: Tables, Dispatcher
 // Roots are the functions trap context starts in.
 var Roots = []string{
 	kernelPkg + "handleTrap", // every trap, interrupt and system call (trap_amd64.s calls it indirectly)
+	kernelPkg + "resumeTrap", // a thread the IPC fastpath left waiting, running again (trapResume)
 	schedPkg + "idleLoop",    // thread 0
 }
 
@@ -75,6 +76,7 @@ var Tables = []Table{
 var Dispatchers = map[string]string{
 	sysPkg + "Dispatch":       "tables",
 	sysPkg + "next":           "tables",
+	sysPkg + "afterWait":      "tables",
 	kernelPkg + "finishEnded": "tables",
 	kernelPkg + "handleTrap":  "handlers",
 }

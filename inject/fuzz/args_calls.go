@@ -402,8 +402,18 @@ func (g *gen) regsMessage() []val {
 	r := g.r
 	ga, gp := g.grant()
 	return args(g.handle(), num(uintptr(r.next()%8)), num(uintptr(r.next()%1000)), num(uintptr(r.next())),
-		num(uintptr(r.next()%1000)), num(^uintptr(0)), g.timeout(false),
+		num(uintptr(r.next()%1000)), num(^uintptr(0)), g.regsTimeout(),
 		val{v: ga, label: fmt.Sprintf("grant%#x", ga)}, num(gp))
+}
+
+// regsTimeout is a register-path call's RBX: a timeout, one time in four with abi.IPCKeep (the
+// call outlives its wait once a server has it).
+func (g *gen) regsTimeout() val {
+	t := g.timeout(false)
+	if g.r.chance(4) {
+		t = val{v: t.v | abi.IPCKeep, label: fmt.Sprintf("keep|%d", t.v)}
+	}
+	return t
 }
 
 const (

@@ -391,6 +391,9 @@ var Calls = []Call{
 		return append(args(a[0], num(0), num(0), num(0), num(0), num(0)), a[6:]...)
 	}},
 	{Name: "ipc_replyrecv_regs", Nr: abi.SysIPCReplyRecvRegs, regs: true, gen: func(g *gen) []val { return g.regsMessage() }},
+	{Name: "ipc_await_regs", Nr: abi.SysIPCAwaitRegs, regs: true, gen: func(g *gen) []val {
+		return args(num(0), num(0), num(0), num(0), num(0), num(0), g.regsTimeout()) // the timeout alone counts
+	}},
 	{Name: "notify_wait", Nr: abi.SysNotifyWait, gen: func(g *gen) []val {
 		return args(g.oneOf(1<<63, 1<<62, 1<<4, 0, ^uintptr(0)), g.choose(1, 1, 1000, 100_000))
 	}},

@@ -66,7 +66,8 @@ func serve(names []string) int {
 // says what each call carries: "" a label ("keep": the same, and the endpoint is not ended
 // afterwards: a later task calls it too), "4w" four words each way, "1k" 1 KiB lent with a
 // one-page grant (the server reads it), "x4" a label from four client threads at once (the
-// figure is time per call).
+// figure is time per call), "locked" a label by Endpoint.CallLocked from a goroutine that owns
+// its thread (no runtime bookkeeping on the client's side).
 func callReply(name, endpoint, kind string, count, n int) (result.Result, error) {
 	ep, err := lookup(endpoint)
 	if err != nil {
@@ -75,7 +76,7 @@ func callReply(name, endpoint, kind string, count, n int) (result.Result, error)
 	var msg func(i int) ipc.Msg
 	var sum byte // of the bytes lent, which the server adds to its reply's label
 	switch kind {
-	case "", "x4", "keep":
+	case "", "x4", "keep", "locked":
 		msg = func(i int) ipc.Msg { return ipc.Msg{Label: uint64(i) + 8} }
 	case "4w":
 		msg = func(i int) ipc.Msg { return ipc.Msg{Label: uint64(i) + 8, Words: [4]uint64{uint64(i), 2, 3, 4}} }
@@ -93,9 +94,20 @@ func callReply(name, endpoint, kind string, count, n int) (result.Result, error)
 	default:
 		return result.Result{}, fmt.Errorf("unknown call kind %q", kind)
 	}
+	locked := kind == "locked"
+	if locked {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	calls := func(from, to int) error {
 		for i := from; i < to; i++ {
-			r, err := ep.Call(msg(i), 0)
+			var r ipc.Msg
+			var err error
+			if locked { // a direct call either way: a function value would add its own instructions to the figure
+				r, err = ep.CallLocked(msg(i))
+			} else {
+				r, err = ep.Call(msg(i), 0)
+			}
 			if err != nil {
 				return fmt.Errorf("call %s: %w", endpoint, err)
 			}
@@ -139,7 +151,8 @@ func quit(name string) {
 // profile makes n repetitions of one operation between two marks, profileStart and
 // profileStop, which the host finds by their addresses in QEMU's instruction trace
 // (bench/itrace): an IPC call+reply round trip to an endpoint, a getppid or a sched_yield
-// (op "getppid", "yield"; anything else names an endpoint). The host turns the trace on when
+// (op "getppid", "yield"; anything else names an endpoint, "locked:ENDPOINT" called with
+// Endpoint.CallLocked from a goroutine that owns its thread). The host turns the trace on when
 // "profile: ready" arrives and off at "profile: done"; the pause between them leaves it time
 // to.
 func profile(op string, n int) error {
@@ -158,12 +171,24 @@ func profile(op string, n int) error {
 			return nil
 		}
 	default:
-		ep, err := lookup(op)
+		endpoint, locked := strings.CutPrefix(op, "locked:")
+		ep, err := lookup(endpoint)
 		if err != nil {
 			return err
 		}
+		if locked {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+		}
 		do = func(i int) error {
-			r, err := ep.Call(ipc.Msg{Label: uint64(i) + 8, Words: [4]uint64{1, 2, 3, 4}}, 0)
+			m := ipc.Msg{Label: uint64(i) + 8, Words: [4]uint64{1, 2, 3, 4}}
+			var r ipc.Msg
+			var err error
+			if locked {
+				r, err = ep.CallLocked(m)
+			} else {
+				r, err = ep.Call(m, 0)
+			}
 			if err == nil && r.Label != uint64(i)+9 {
 				err = fmt.Errorf("reply label %d, want %d", r.Label, i+9)
 			}

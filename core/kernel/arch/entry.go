@@ -6,7 +6,7 @@ package arch
 // page-table isolation:
 //
 //	+0x0000  trampoline stubs, one per IDT vector (shared, read-only, executable)
-//	+0x1000  trampoline code: trampCommon, +0x400 trampSyscall, +0x800 trampExit
+//	+0x1000  trampoline code: trampCommon, +0x400 trampSyscall, +0x800 trampExit, +0xc00 trampSysret
 //	+0x2000  GDT (shared; writable only in the core's map)
 //	+0x3000  IDT (shared, read-only)
 //	+0x4000  read-only data: the core's CR3 and the address of trapEntry (shared)
@@ -31,6 +31,7 @@ const (
 	EntryCode       = EntryBase + 0x1000
 	entrySyscall    = EntryCode + 0x400
 	entryExit       = EntryCode + 0x800
+	entrySysret     = EntryCode + 0xc00
 	EntryGDT        = EntryBase + 0x2000
 	EntryIDT        = EntryBase + 0x3000
 	EntryROData     = EntryBase + 0x4000
@@ -40,7 +41,7 @@ const (
 	entryStackTop   = EntryBase + 0xa000
 	entryNMIStack   = EntryBase + 0xa000
 	entryNMITop     = EntryBase + 0xb000
-	EntryCodeSlot   = 0x400 // room for each trampoline routine (trampCommon, trampSyscall, trampExit in turn)
+	EntryCodeSlot   = 0x400 // room for each trampoline routine (trampCommon, trampSyscall, trampExit, trampSysret in turn)
 	TSSPages        = 3
 	EntryStackPages = 3 // the entry stack (2 pages) and the NMI stack
 	ioBitmapOffset  = 104
@@ -51,14 +52,16 @@ const (
 // The asm names the few constants it uses in lower case (go_asm.h's const_ names).
 const (
 	entryROData = EntryROData
+	userTop     = 0x8000_0000_0000 // the end of the canonical lower half (mm.UserTop)
 )
 
-func trampAddrs() (stubs, common, syscall, exit uintptr)
+func trampAddrs() (stubs, common, syscall, exit, sysret uintptr)
 func trapEntryAddr() uintptr
 func trampStubs()
 func trampCommon()
 func trampSyscall()
 func trampExit()
+func trampSysret()
 func trapEntry()
 func trapReturn()
 func threadStart()
@@ -67,9 +70,13 @@ func threadStart()
 var (
 	kstackTop   uintptr // top of the running thread's kernel stack, where its TrapFrame is built
 	trapHandler uintptr // the ABI0 entry of the kernel's func(*TrapFrame) (SetTrapHandler)
-	kernelFS    uint64  // the FS base kernel code runs with (a block whose -8 holds a stand-in g)
-	returnFS    uint64  // what trapReturn loads into FS and CR3 on its way back to a task
-	returnCR3   uint64
+	// resumeHandler finishes the system call of a thread left by LeaveTo (SetResumeHandler).
+	resumeHandler uintptr
+	kernelFS      uint64 // the FS base kernel code runs with (a block whose -8 holds a stand-in g)
+	// What trapReturn loads into FS and CR3 on its way back to a task, and the core's alias
+	// of that task's entry stack (the address of its first byte), where it writes the way back.
+	returnFS, returnCR3 uint64
+	returnStack         uintptr
 )
 
 // SetTrapHandler makes the ABI0 function at pc, of one argument (the *TrapFrame), the one every
@@ -77,6 +84,12 @@ var (
 //
 //go:nosplit
 func SetTrapHandler(pc uintptr) { trapHandler = pc }
+
+// SetResumeHandler makes the ABI0 function at pc, of one argument (the *TrapFrame), the one that
+// finishes the system call of a thread left by LeaveTo when it runs again. Set once at boot.
+//
+//go:nosplit
+func SetResumeHandler(pc uintptr) { resumeHandler = pc }
 
 // SetKernelFS sets the FS base the kernel runs with after a trap from a task.
 //
@@ -89,10 +102,11 @@ func SetKernelFS(fs uint64) { kernelFS = fs }
 //go:nosplit
 func SetKernelStack(top uintptr) { kstackTop = top }
 
-// SetReturn sets the FS base and page table trapReturn loads when it goes back to a task.
+// SetReturn sets the FS base and page table trapReturn loads when it goes back to a task, and
+// the core's alias of that address space's entry stack (see TSS.Init).
 //
 //go:nosplit
-func SetReturn(fs, cr3 uint64) { returnFS, returnCR3 = fs, cr3 }
+func SetReturn(fs, cr3 uint64, stack uintptr) { returnFS, returnCR3, returnStack = fs, cr3, stack }
 
 // trampLength finds a trampoline routine's end marker ("TAMPREND").
 //
@@ -113,7 +127,7 @@ func trampLength(start uintptr, max uintptr) uintptr {
 //
 //go:nosplit
 func InstallTrampoline(stubs, code, roData uintptr, kernelCR3 uint64) {
-	s, common, syscall, exit := trampAddrs()
+	s, common, syscall, exit, sysret := trampAddrs()
 	if n := trampLength(s, 4096+8); n != 256*16 {
 		Panic("trampoline stubs are not 4096 bytes:", uint64(n))
 	}
@@ -121,6 +135,7 @@ func InstallTrampoline(stubs, code, roData uintptr, kernelCR3 uint64) {
 	Memmove(code, common, trampLength(common, EntryCodeSlot))
 	Memmove(code+0x400, syscall, trampLength(syscall, EntryCodeSlot))
 	Memmove(code+0x800, exit, trampLength(exit, EntryCodeSlot))
+	Memmove(code+0xc00, sysret, trampLength(sysret, EntryCodeSlot))
 	Store64(roData, kernelCR3)
 	Store64(roData+8, uint64(trapEntryAddr()))
 }
@@ -130,10 +145,12 @@ func InstallTrampoline(stubs, code, roData uintptr, kernelCR3 uint64) {
 type TSS [TSSPages]uintptr
 
 // Init fills a fresh TSS: every stack pointer is an entry-area stack, no port is allowed,
-// and the task-info words hold the space's code and stack selectors for trampSyscall.
+// and the task-info words hold the space's code and stack selectors for trampSyscall and the
+// offset from its entry stacks (EntryStack) to stackAlias, where the core's own map shows
+// them (0 for the core's space, whose traps never switch CR3).
 //
 //go:nosplit
-func (t *TSS) Init(codeSel, stackSel uint64) {
+func (t *TSS) Init(codeSel, stackSel uint64, stackAlias uintptr) {
 	tss := t[0]
 	storeUnaligned64(tss+4, entryStackTop)  // RSP0
 	storeUnaligned64(tss+36, entryStackTop) // IST1
@@ -158,6 +175,11 @@ func (t *TSS) Init(codeSel, stackSel uint64) {
 	info := t[2] + (entryTaskInfo - EntryTSS - 2*4096)
 	Store64(info, codeSel)
 	Store64(info+8, stackSel)
+	var offset uint64
+	if stackAlias != 0 {
+		offset = uint64(stackAlias - EntryStack)
+	}
+	Store64(info+16, offset)
 }
 
 // AllowPort clears port's bit in the I/O permission bitmap.
@@ -180,6 +202,18 @@ func storeUnaligned64(p uintptr, v uint64) {
 // SwitchContext saves the running thread's kernel stack pointer in *save and resumes the thread
 // whose saved stack pointer is load (trap_amd64.s).
 func SwitchContext(save *uintptr, load uintptr)
+
+// LeaveTo gives the CPU to the thread whose saved kernel stack pointer is load, and leaves
+// the running thread's kernel stack behind (trap_amd64.s): all that thread needs to run again
+// is its TrapFrame at tf, where its next SwitchContext resumes it (trapResume, then the
+// resume handler and trapReturn). *save gets the stack pointer that does so. It never returns.
+func LeaveTo(save *uintptr, tf uintptr, load uintptr)
+
+// LeaveToFrame is LeaveTo for a thread whose system call is already finished in its TrapFrame
+// at to: the CPU goes straight back to its code through trapReturn.
+func LeaveToFrame(save *uintptr, tf uintptr, to uintptr)
+
+func trapResume()
 
 // EnterThread abandons the boot stack and starts the thread whose kernel stack pointer is sp.
 func EnterThread(sp uintptr)

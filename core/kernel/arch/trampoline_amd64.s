@@ -7,8 +7,12 @@
 // trampCommon switches to the core's page table when it came from a task and jumps to
 // trapEntry in the core image. SYSCALL arrives at trampSyscall, which finds the entry stack
 // without touching the task's stack. trampExit is the last step back to a task: it loads the
-// task's page table and returns with IRETQ. The core maps the running task's entry stack at
-// the same address, so the stack stays valid across the CR3 switch.
+// task's page table and returns with IRETQ; trampSysret is the same for a ring-3 task's
+// system call, with SYSRETQ. The core maps every task's entry stacks once, at
+// an address of their own (the alias: mm's EntryAliasBase), so a switch between tasks
+// rewrites no page table: with the CR3 switch the trampoline moves SP by the space's alias
+// offset (a task-info word), to the same bytes seen through the core's map, and trapReturn
+// writes the way back through the alias before trampExit loads the task's CR3.
 //
 // Runs in trap context. Each routine ends with an 8-byte marker ("TAMPREND") by which the copy
 // finds its length.
@@ -18,7 +22,7 @@
 
 // The read-only data page (entryROData): [0] the core's CR3, [8] trapEntry's address. The
 // task-info words (entryTaskInfo): [0] the address space's code selector, [8] its stack
-// selector.
+// selector, [16] the alias offset of its entry stacks in the core's map.
 #define ENTRY_END_MARKER  LONG $0x504d4154; LONG $0x444e4552
 
 // Stack on entry: vector, error code, RIP, CS, RFLAGS, RSP, SS. Whatever was interrupted, the
@@ -31,6 +35,8 @@ TEXT ·trampCommon(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	CR3, AX
 	CMPQ	AX, 0(BX)
 	JEQ	jump
+	MOVQ	$const_entryTaskInfo, AX
+	ADDQ	16(AX), SP		// the same stack through the core's alias: nothing uses it until CR3 is loaded
 	MOVQ	0(BX), AX
 	MOVQ	AX, CR3
 jump:
@@ -65,6 +71,8 @@ TEXT ·trampSyscall(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	CR3, CX
 	CMPQ	CX, 0(R11)
 	JEQ	same
+	MOVQ	$const_entryTaskInfo, CX
+	ADDQ	16(CX), SP		// the core's alias of this stack (see trampCommon)
 	MOVQ	0(R11), CX
 	MOVQ	CX, CR3
 same:
@@ -72,10 +80,9 @@ same:
 	JMP	CX			// trapEntry
 	ENTRY_END_MARKER
 
-// trampExit: the entry stack holds the task's CR3, then its registers R15..RAX, vector, error
-// code and the IRETQ frame.
+// trampExit: AX holds the task's CR3 and SP its entry stack (its own address, valid once that
+// CR3 is loaded), with its registers R15..RAX, vector, error code and the IRETQ frame.
 TEXT ·trampExit(SB),NOSPLIT|NOFRAME,$0
-	POPQ	AX
 	MOVQ	AX, CR3
 	POPQ	R15; POPQ R14; POPQ R13; POPQ R12; POPQ R11; POPQ R10; POPQ R9; POPQ R8
 	POPQ	BP; POPQ DI; POPQ SI; POPQ DX; POPQ CX; POPQ BX; POPQ AX
@@ -83,8 +90,21 @@ TEXT ·trampExit(SB),NOSPLIT|NOFRAME,$0
 	IRETQ
 	ENTRY_END_MARKER
 
+// trampSysret: the fast way back from a ring-3 task's system call (trapReturn chose it). CX
+// holds the task's CR3, every register but RCX, R11 and RSP is the task's, and the top three
+// words of its entry stack are its RIP, RFLAGS and RSP: SYSRET loads RIP from RCX and RFLAGS
+// from R11, and the ring-3 selectors from STAR.
+TEXT ·trampSysret(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	CX, CR3
+	MOVQ	$(const_entryStackTop-24), R11
+	MOVQ	0(R11), CX
+	MOVQ	16(R11), SP
+	MOVQ	8(R11), R11
+	BYTE	$0x48; BYTE $0x0f; BYTE $0x07	// SYSRETQ
+	ENTRY_END_MARKER
+
 // Addresses of the trampoline routines in the core image, for copying.
-TEXT ·trampAddrs(SB),NOSPLIT,$0-32
+TEXT ·trampAddrs(SB),NOSPLIT,$0-40
 	LEAQ	·trampStubs(SB), AX
 	MOVQ	AX, stubs+0(FP)
 	LEAQ	·trampCommon(SB), AX
@@ -93,4 +113,6 @@ TEXT ·trampAddrs(SB),NOSPLIT,$0-32
 	MOVQ	AX, syscall+16(FP)
 	LEAQ	·trampExit(SB), AX
 	MOVQ	AX, exit+24(FP)
+	LEAQ	·trampSysret(SB), AX
+	MOVQ	AX, sysret+32(FP)
 	RET

@@ -69,8 +69,9 @@ callGo:
 
 // trapReturn restores the TrapFrame at SP. To ring 0 (the core's runtime, or kernel code) it
 // returns with IRETQ from here. To a task it sets the task's FS base, moves the registers and
-// the IRETQ frame to the entry stack (the same pages in the task's map) and leaves through
-// trampExit, which loads the task's CR3 (returnCR3, from SetReturn) and returns.
+// the IRETQ frame to the task's entry stack through the core's alias of it (returnStack), and
+// leaves through trampExit with the task's CR3 (returnCR3; both from SetReturn) in AX and SP
+// at the task's own address of those words.
 TEXT ·trapReturn(SB),NOSPLIT|NOFRAME,$0
 	TESTQ	$3, TrapFrame_CS(SP)
 	JNE	toTask
@@ -87,15 +88,43 @@ toTask:
 	MOVL	$0xc0000100, CX
 	WRMSR
 	FXRSTOR64 (SP)
+	// A ring-3 task's system call whose RCX and R11 hold its RIP and RFLAGS — what SYSRET
+	// loads — returns by SYSRETQ (trampSysret), with nothing to copy but RIP, RFLAGS and RSP,
+	// if its RIP is in the lower half: SYSRET to a non-canonical RIP faults in ring 0.
+	CMPQ	TrapFrame_Vector(SP), $const_VectorSyscall
+	JNE	iret
+	CMPQ	TrapFrame_CS(SP), $const_SelUserCode
+	JNE	iret
+	MOVQ	TrapFrame_RIP(SP), CX
+	CMPQ	CX, TrapFrame_RCX(SP)
+	JNE	iret
+	MOVQ	TrapFrame_RFLAGS(SP), R11
+	CMPQ	R11, TrapFrame_R11(SP)
+	JNE	iret
+	MOVQ	$const_userTop, AX
+	CMPQ	CX, AX
+	JAE	iret
+	MOVQ	·returnStack(SB), DI
+	MOVQ	CX, (const_entryStackTop-const_EntryStack-24)(DI)
+	MOVQ	R11, (const_entryStackTop-const_EntryStack-16)(DI)
+	MOVQ	TrapFrame_RSP(SP), AX
+	MOVQ	AX, (const_entryStackTop-const_EntryStack-8)(DI)
+	ADDQ	$512, SP
+	POPQ	R15; POPQ R14; POPQ R13; POPQ R12; POPQ R11; POPQ R10; POPQ R9; POPQ R8
+	POPQ	BP; POPQ DI; POPQ SI; POPQ DX; POPQ CX; POPQ BX; POPQ AX
+	MOVQ	·returnCR3(SB), CX
+	MOVQ	$const_entrySysret, R11
+	JMP	R11
+iret:
 	LEAQ	512(SP), SI		// R15 .. SS
-	MOVQ	$(const_entryStackTop-const_trapRegsWords*8), DI
+	MOVQ	·returnStack(SB), DI
+	ADDQ	$(const_entryStackTop-const_EntryStack-const_trapRegsWords*8), DI
 	MOVQ	$const_trapRegsWords, CX
 	REP;	MOVSQ
-	MOVQ	$(const_entryStackTop-(const_trapRegsWords+1)*8), SP
+	MOVQ	$(const_entryStackTop-const_trapRegsWords*8), SP	// unused until trampExit loads CR3
 	MOVQ	·returnCR3(SB), AX
-	MOVQ	AX, 0(SP)
-	MOVQ	$const_entryExit, AX
-	JMP	AX
+	MOVQ	$const_entryExit, CX
+	JMP	CX
 
 // SwitchContext saves the kernel stack pointer of the running thread in *save and resumes the
 // thread whose saved stack pointer is load. Go code treats every register but SP and BP as
@@ -108,6 +137,47 @@ TEXT ·SwitchContext(SB),NOSPLIT,$0-16
 	MOVQ	BX, SP
 	POPQ	BP
 	RET
+
+// LeaveTo gives the CPU to the thread whose saved kernel stack pointer is load, leaving the
+// running thread's stack behind: that thread's state is all in its TrapFrame at tf, and its
+// next SwitchContext enters trapResume with SP at tf (*save says so). The two words this
+// writes below tf are in frames of the running call, which never returns.
+TEXT ·LeaveTo(SB),NOSPLIT|NOFRAME,$0-24
+	MOVQ	save+0(FP), AX
+	MOVQ	tf+8(FP), CX
+	MOVQ	load+16(FP), BX
+	LEAQ	·trapResume(SB), DX
+	MOVQ	DX, -8(CX)
+	MOVQ	$0, -16(CX)
+	LEAQ	-16(CX), CX
+	MOVQ	CX, (AX)
+	MOVQ	0(BX), BP		// as SwitchContext resumes it
+	LEAQ	8(BX), SP
+	RET
+
+// LeaveToFrame is LeaveTo for a thread switched to whose call is finished in its TrapFrame at
+// to: it returns to that thread's code through trapReturn.
+TEXT ·LeaveToFrame(SB),NOSPLIT|NOFRAME,$0-24
+	MOVQ	save+0(FP), AX
+	MOVQ	tf+8(FP), CX
+	MOVQ	to+16(FP), BX
+	LEAQ	·trapResume(SB), DX
+	MOVQ	DX, -8(CX)
+	MOVQ	$0, -16(CX)
+	LEAQ	-16(CX), CX
+	MOVQ	CX, (AX)
+	MOVQ	BX, SP
+	JMP	·trapReturn(SB)
+
+// trapResume is where a thread left by LeaveTo runs again, SP at its TrapFrame: the kernel's
+// resume handler (SetResumeHandler) finishes its system call, and trapReturn goes back.
+TEXT ·trapResume(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	SP, AX
+	PUSHQ	AX
+	MOVQ	·resumeHandler(SB), AX
+	CALL	AX
+	POPQ	AX
+	JMP	·trapReturn(SB)
 
 // threadStart is where a new thread's first SwitchContext returns: its kernel stack holds
 // only its TrapFrame, which trapReturn loads.

@@ -71,6 +71,10 @@ type call struct {
 	server  int32       // caller: slot of the server thread handling its call, 0 if none
 	serverT int32       // caller: that server's tid
 	loan    mm.Loan     // server: the pages its caller lent it for the call
+	// caller: keep says the call outlives a wait that ends once a server has taken it
+	// (abi.IPCKeep); kept, that it did: the thread no longer waits, the server still owes the
+	// reply, which goes to msg (replied) until the thread collects it (SysAwaitRegs).
+	keep, kept, replied bool
 	// caller: a call the core makes on the thread's behalf (kernel.go): the reply goes to msg,
 	// and extraLen bytes at kernel address extra follow the message in the server's buffer.
 	kernel          bool
@@ -82,6 +86,7 @@ var calls sched.PerThread[call]
 // Counters, for statistics and benchmarks.
 var stats struct {
 	calls, fastCalls, fastReplies uint64
+	handoffs                      uint64 // calls and replies the fastpath answered (fastpath.go)
 }
 
 // fastPath can be turned off (kernel command line ipcfast=off) to measure the slow path.
@@ -200,11 +205,10 @@ func SysLookup(c task.Call) task.Result {
 func SysCall(c task.Call) task.Result {
 	regs := c.Frame.RAX == abi.SysIPCCallRegs
 	if c.Again {
-		r := sched.WokenWith()
-		if r != 0 {
-			abandon(c.Slot)
-		}
-		return task.Ret(r)
+		return endWait(c.Slot)
+	}
+	if calls.Of(c.Slot).kept {
+		abandon(c.Slot) // a new call gives up the thread's kept one
 	}
 	i := endpointOf(c.Arg(0)) // RDI on both paths
 	if i < 0 {
@@ -217,14 +221,14 @@ func SysCall(c task.Call) task.Result {
 		return task.Err(abi.EPERM)
 	}
 	cs := calls.Of(c.Slot)
-	buf, timeout := c.Ptr(1), c.Arg(2)
+	buf, timeout, keep := c.Ptr(1), c.Arg(2), false
 	if regs {
 		loadRegs(&cs.msg, c.Frame)
-		buf, timeout = 0, c.Frame.RBX
+		buf, timeout, keep = 0, c.Frame.RBX&^abi.IPCKeep, c.Frame.RBX&abi.IPCKeep != 0
 	} else if !c.Space().CopyIn(arch.Addr(&cs.msg), buf, abi.MessageSize) {
 		return task.Err(abi.EFAULT)
 	}
-	cs.buf, cs.regs = buf, regs
+	cs.buf, cs.regs, cs.keep = buf, regs, keep
 	if e.owner == c.Task().Slot() {
 		return task.Err(abi.EDEADLK) // a task calling itself would wait forever
 	}
@@ -339,10 +343,76 @@ func endLoan(s int) {
 //go:nosplit
 func abandon(cl int) {
 	ccs := calls.Of(cl)
-	if s := int(ccs.server); s != 0 && sched.T(s).TID() == ccs.serverT && calls.Of(s).replyTo == int32(cl) {
-		endLoan(s)
+	if owed(cl) {
+		endLoan(int(ccs.server))
 	}
-	ccs.server = 0
+	ccs.server, ccs.kept, ccs.replied = 0, false, false
+}
+
+// owed reports whether a live server thread has caller cl's call and owes it the reply.
+//
+//go:nosplit
+func owed(cl int) bool {
+	ccs := calls.Of(cl)
+	s := int(ccs.server)
+	if s == 0 {
+		return false
+	}
+	st, srv := sched.T(s), calls.Of(s)
+	return st.TID() == ccs.serverT && st.Live() && srv.replyTo == int32(cl) && srv.callerT == sched.T(cl).TID()
+}
+
+// endWait is the result of caller cl's call (or await) once its wait has ended: the reply (0),
+// or how the wait ended — which ends the call, unless the call is to be kept and a server has
+// it (EINPROGRESS: SysAwaitRegs collects the reply).
+//
+//go:nosplit
+func endWait(cl int) task.Result {
+	r := sched.WokenWith()
+	if r == 0 {
+		return task.Ret(0)
+	}
+	if ccs := calls.Of(cl); ccs.keep && owed(cl) {
+		ccs.kept, ccs.replied = true, false
+		return task.Err(abi.EINPROGRESS)
+	}
+	abandon(cl)
+	return task.Ret(r)
+}
+
+// SysAwaitRegs is ipc_await_regs: the thread waits again for the reply to its kept call (see
+// abi.IPCKeep; RBX the timeout, which may keep the call again), which comes back in its
+// registers as ipc_call_regs' does. EINVAL if the thread has no kept call; ECONNRESET if the
+// server that had it is gone.
+//
+//go:nosplit
+func SysAwaitRegs(c task.Call) task.Result {
+	if c.Again {
+		return endWait(c.Slot)
+	}
+	cs := calls.Of(c.Slot)
+	if !cs.kept {
+		return task.Err(abi.EINVAL)
+	}
+	cs.keep = c.Frame.RBX&abi.IPCKeep != 0
+	if cs.replied {
+		cs.kept, cs.replied = false, false
+		storeRegs(c.Frame, &cs.msg)
+		return task.Ret(0)
+	}
+	if !owed(c.Slot) {
+		abandon(c.Slot)
+		return task.Err(abi.ECONNRESET)
+	}
+	if sched.SignalPending() {
+		if cs.keep {
+			return task.Err(abi.EINPROGRESS) // still kept
+		}
+		abandon(c.Slot)
+		return task.Err(abi.EINTR)
+	}
+	cs.kept, cs.buf, cs.regs = false, 0, true
+	return task.Waiting(sched.Block(&ep(int(cs.ep)).replies, c.Deadline(c.Frame.RBX&^abi.IPCKeep), -abi.ETIMEDOUT, sched.ResumeAlways))
 }
 
 // SysRecv is ipc_recv(handle, msg, timeout ns): it waits for a call on an endpoint the task
@@ -383,12 +453,19 @@ func recvOn(c task.Call, i int, deadline int64) task.Result {
 //go:nosplit
 func SysReply(c task.Call) task.Result {
 	cl, r, err := prepareReply(c, c.Ptr(1), false)
+	if err == replyKept {
+		return task.Ret(0)
+	}
 	if err != 0 {
 		return task.Ret(err)
 	}
 	sched.WakeWith(cl, r)
 	return task.Ret(0)
 }
+
+// replyKept is prepareReply's "err" for a reply kept for a caller that no longer waits: the
+// reply succeeded, and there is nobody to wake.
+const replyKept = 1
 
 // prepareReply copies the reply at buf (or in the calling thread's registers: regs) to the
 // caller and ends the call's loan. It returns the caller's slot and the result its call
@@ -404,7 +481,7 @@ func prepareReply(c task.Call, buf uintptr, regs bool) (cl int, r, err int64) {
 	}
 	endLoan(c.Slot)
 	ccs := calls.Of(cl)
-	if sched.T(cl).TID() != cs.callerT || !sched.Waiting(cl, &ep(int(ccs.ep)).replies) || ccs.server != int32(c.Slot) {
+	if sched.T(cl).TID() != cs.callerT || ccs.server != int32(c.Slot) || !ccs.kept && !sched.Waiting(cl, &ep(int(ccs.ep)).replies) {
 		return 0, 0, -abi.ESRCH // the caller timed out or died meanwhile
 	}
 	var m abi.Message
@@ -415,6 +492,10 @@ func prepareReply(c task.Call, buf uintptr, regs bool) (cl int, r, err int64) {
 	}
 	m.Badge = uint64(c.Task().PID())
 	switch {
+	case ccs.kept:
+		// The caller does not wait: the reply waits for it (SysAwaitRegs), and nobody is woken.
+		ccs.msg, ccs.replied, ccs.server = m, true, 0
+		return cl, 0, replyKept
 	case ccs.kernel:
 		deliverKernel(ccs, &m)
 	case ccs.regs:
@@ -551,3 +632,6 @@ func byName(name *abi.Name) int {
 func Stats() (calls, fastCalls, fastReplies uint64) {
 	return stats.calls, stats.fastCalls, stats.fastReplies
 }
+
+// Handoffs is how many calls and replies the fastpath answered.
+func Handoffs() uint64 { return stats.handoffs }

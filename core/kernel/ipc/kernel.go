@@ -47,6 +47,7 @@ func KernelCall(c task.Call, q *Request) (task.Result, bool) {
 	}
 	cs.kernel, cs.extra, cs.extraLen = true, q.Extra, q.N
 	cs.buf, cs.regs, cs.ep, cs.server = 0, false, int32(i), 0
+	cs.keep, cs.kept, cs.replied = false, false, false
 	stats.calls++
 	s := e.receivers.First()
 	if s == 0 {

@@ -146,9 +146,7 @@ func (as *AddressSpace) Switch() { x86.SetCR3(uint64(as.root)) }
 //
 //go:nosplit
 func (as *AddressSpace) Destroy() {
-	if entryStackOwner == as.id {
-		ShowEntryStacks(CoreSpace) // the core's map must stop showing stacks about to be freed
-	}
+	as.dropEntryStackAlias() // the core's map must stop showing stacks about to be freed
 	endLoansOf(as)
 	as.root.FreeSlots(0, 256, as.src())
 	as.root.FreeSlots(511, 512, as.src())

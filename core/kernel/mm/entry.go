@@ -2,15 +2,14 @@ package mm
 
 // The entry area in each address space (arch/entry.go has its layout): the shared pages —
 // trampoline, GDT, IDT, read-only data — and each space's own TSS, I/O bitmap and entry
-// stacks. The core maps the running task's entry stacks at the same addresses in its own map,
-// so the stack stays valid while the trampoline switches CR3.
+// stacks. The core's map shows every task's entry stacks too, each space's at an address of
+// its own (its alias, EntryAliasBase + id × EntryAliasSlot), mapped when the space is built:
+// the trampoline reaches the stack it arrived on through the alias once it has switched to the
+// core's CR3, and the way back writes through it, so no thread switch touches a page table.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
-import (
-	"github.com/simpleos/simpleos/core/kernel/arch"
-	"github.com/simpleos/simpleos/core/x86"
-)
+import "github.com/simpleos/simpleos/core/kernel/arch"
 
 // Shared frames of the entry area.
 var entryShared struct {
@@ -71,48 +70,49 @@ func (as *AddressSpace) BuildEntryArea(core bool, codeSel, stackSel uint64) bool
 		}
 		as.stackFrames[i] = f
 	}
-	as.tss.Init(codeSel, stackSel)
+	alias := uintptr(0)
+	if !core && !hosted {
+		alias = as.EntryStackAlias()
+		for i, f := range as.stackFrames {
+			if !KernelPML4.MapPage(alias+uintptr(i)*PageSize, f, rw, nil) {
+				return false
+			}
+		}
+	}
+	as.tss.Init(codeSel, stackSel, alias)
 	return true
 }
 
-// entryStackOwner is the address space whose entry stacks the core's map shows.
-var entryStackOwner int32 = -1
-
-// entryStackPTEs are the entries of the core's page table that map its entry stacks, found
-// once (InitCoreEntryArea): a thread switch rewrites them without walking the table.
-var entryStackPTEs [arch.EntryStackPages]uintptr
-
-// ShowEntryStacks maps space s's entry stacks into the core's entry area, where trapEntry and
-// the return path use them.
+// EntryStackAlias is where the core's map shows as's entry stacks (the core's own: at
+// arch.EntryStack, in its own entry area).
 //
 //go:nosplit
-func ShowEntryStacks(s int32) {
-	if hosted || s == entryStackOwner {
+func (as *AddressSpace) EntryStackAlias() uintptr {
+	if as.id == CoreSpace {
+		return arch.EntryStack
+	}
+	return EntryAliasBase + uintptr(as.id&(MaxSpaces-1))*EntryAliasSlot
+}
+
+// dropEntryStackAlias unmaps as's entry stacks from the core's map, before they are freed.
+//
+//go:nosplit
+func (as *AddressSpace) dropEntryStackAlias() {
+	if as.id == CoreSpace || hosted {
 		return
 	}
-	entryStackOwner = s
-	as := Space(s)
-	for i := range entryStackPTEs {
-		arch.Store64(entryStackPTEs[i], as.stackFrames[i]|PTEPresent|PTEWrite|PTENX)
-		x86.Invlpg(arch.EntryStack + uintptr(i)*PageSize)
+	for i := range as.stackFrames {
+		KernelPML4.ClearPage(as.EntryStackAlias() + uintptr(i)*PageSize)
 	}
 }
 
 // InitCoreEntryArea maps the entry area into the core's own space (writable GDT and TSS): its
-// entry stacks are the ones its map shows until a task runs.
+// entry stacks take the traps of the core's own code.
 //
 //go:nosplit
 func InitCoreEntryArea() {
 	if !Space(CoreSpace).BuildEntryArea(true, arch.SelKernelCode, arch.SelKernelData) {
 		arch.Panic("out of memory building the core's entry area", 0)
-	}
-	entryStackOwner = CoreSpace
-	for i := range entryStackPTEs {
-		e, ok := KernelPML4.Walk(arch.EntryStack+uintptr(i)*PageSize, false, nil)
-		if !ok {
-			arch.Panic("core entry area missing", 0)
-		}
-		entryStackPTEs[i] = e
 	}
 }
 

@@ -29,7 +29,7 @@ func UseHostMemory(mem []byte) {
 	spaces = [MaxSpaces]AddressSpace{}
 	loans = [maxLoans]loan{}
 	snapshots = [MaxSnapshots]snapshot{}
-	CoreTablePages, entryStackOwner = 0, -1
+	CoreTablePages = 0
 	InitFrames([]multiboot.Range{{Start: 1 << 20, End: uint64(len(mem))}})
 	root, _ := AllocFrame()
 	KernelPML4 = PageTable(root)

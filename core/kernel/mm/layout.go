@@ -13,6 +13,7 @@ package mm
 //	0x0000_7fff_ffff_f000  top of the main thread's stack
 //	0xffff_8000_0000_0000  direct map of all physical memory (phys + DirectMapBase)
 //	0xffff_c000_0000_0000  kernel stacks, one 64 KiB slot per thread: 16 KiB stack, guard below
+//	0xffff_d000_0000_0000  every address space's entry stacks (entry.go), one 16 KiB slot each
 //
 // The Go runtime's heap can only live below 2^47, so the lower half belongs to the runtime; the
 // kernel's own mappings live in the upper half.
@@ -24,6 +25,8 @@ const (
 	KernelStackBase = 0xffff_c000_0000_0000
 	KernelStackSlot = 64 << 10
 	KernelStackSize = 16 << 10
+	EntryAliasBase  = 0xffff_d000_0000_0000
+	EntryAliasSlot  = 16 << 10
 
 	// ImageBase is where the core's first PT_LOAD (its ELF header) sits: the link address
 	// 0x200000 (boot.CoreLinkAddr) minus the header page.

@@ -92,7 +92,8 @@ func HostIdle() {
 		case !runq.Empty():
 			Schedule()
 		case timerHead != 0:
-			timerExpire(T(int(timerHead)).deadline)
+			first, _ := timerFirst()
+			timerExpire(first)
 		default:
 			return
 		}

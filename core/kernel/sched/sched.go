@@ -134,6 +134,7 @@ func switchTo(next int, slice int32) {
 	}
 	contextSwitches++
 	current = next
+	n.resumable = false // if it was, its savedSP resumes it as the handoff left it
 	if hosted {
 		if hostThreads {
 			hostSwitch(prev, next)
@@ -141,8 +142,8 @@ func switchTo(next int, slice int32) {
 		return // on a host: the switch is the bookkeeping above and a goroutine's turn (hosted.go)
 	}
 	arch.SetKernelStack(n.kstackTop)
-	mm.ShowEntryStacks(n.space)
-	arch.SetReturn(n.FSBase, uint64(mm.Space(n.space).Root()))
+	as := mm.Space(n.space)
+	arch.SetReturn(n.FSBase, uint64(as.Root()), as.EntryStackAlias())
 	fs := n.FSBase
 	if n.ring != 0 {
 		fs = arch.KernelFS() // a task's FS base is loaded on its way back to it (trapReturn)

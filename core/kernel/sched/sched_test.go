@@ -126,12 +126,9 @@ func TestDeadlinesEndWaitsInOrder(t *testing.T) {
 		current = i + 1
 		require.True(t, Block(q, d, -int64(i+1), ResumeResult))
 	}
-	// The timer list is sorted: 2 (100), 3 (200), 1 (300).
-	var order []int
-	for at := timerHead; at != 0; at = T(int(at)).tnext {
-		order = append(order, int(at))
-	}
-	assert.Equal(t, []int{2, 3, 1}, order)
+	first, ok := timerFirst()
+	assert.True(t, ok)
+	assert.Equal(t, int64(100), first, "the earliest deadline")
 
 	timerExpire(150)
 	assert.Equal(t, Runnable, T(2).state)
@@ -139,6 +136,7 @@ func TestDeadlinesEndWaitsInOrder(t *testing.T) {
 	assert.Equal(t, Blocked, T(3).state)
 	WakeWith(3, 9) // woken before its deadline: it leaves the timer list
 	assert.Equal(t, int32(1), timerHead)
+	assert.Zero(t, T(1).tnext, "the one left")
 	timerExpire(1000)
 	assert.Equal(t, Runnable, T(1).state)
 	assert.Equal(t, int32(0), timerHead)
@@ -317,4 +315,67 @@ func TestAWokenCoreThreadRunsFirstAndTheTaskResumes(t *testing.T) {
 	Wake(1) // a task thread: no boost
 	assert.False(t, T(1).coreWoken)
 	assert.False(t, coreWoken)
+}
+
+// The timer list, linked both ways, stays consistent through any mix of inserts and removals
+// from anywhere, and a tick ends exactly the waits whose deadline has come: checked against a
+// model after each step.
+func TestTimerListStaysConsistent(t *testing.T) {
+	reset(t, 40)
+	on := map[int]int64{}
+	seed := uint64(1)
+	rnd := func(n int) int { seed = seed*6364136223846793005 + 1442695040888963407; return int(seed>>33) % n }
+	for step := 0; step < 2000; step++ {
+		i := 1 + rnd(39)
+		if _, ok := on[i]; ok {
+			timerRemove(i)
+			delete(on, i)
+		} else {
+			T(i).deadline = int64(rnd(50))
+			timerInsert(i)
+			on[i] = T(i).deadline
+		}
+		seen := map[int]bool{}
+		prev := int32(0)
+		for at := timerHead; at != 0; at = T(int(at)).tnext {
+			require.Equal(t, prev, T(int(at)).tprev, "step %d: the back link", step)
+			require.False(t, seen[int(at)], "step %d: no cycle", step)
+			seen[int(at)] = true
+			prev = at
+		}
+		require.Len(t, seen, len(on), "step %d", step)
+		first, ok := timerFirst()
+		if want, any := minOf(on); any {
+			require.True(t, ok)
+			require.Equal(t, want, first, "step %d", step)
+		}
+	}
+	// A tick at 25 ends the waits due by then, and only those.
+	for i := range on {
+		current = i
+		T(i).state, T(i).timeout = Blocked, -int64(i)
+	}
+	current = 0
+	timerExpire(25)
+	for i, d := range on {
+		if d <= 25 {
+			assert.Equal(t, Runnable, T(i).state, "thread %d, due at %d", i, d)
+			assert.Equal(t, -int64(i), T(i).wakeResult)
+			assert.False(t, T(i).onTimer)
+		} else {
+			assert.Equal(t, Blocked, T(i).state, "thread %d, due at %d", i, d)
+			assert.True(t, T(i).onTimer)
+		}
+	}
+}
+
+func minOf(m map[int]int64) (int64, bool) {
+	var min int64
+	ok := false
+	for _, d := range m {
+		if !ok || d < min {
+			min, ok = d, true
+		}
+	}
+	return min, ok
 }

@@ -52,6 +52,7 @@ type Thread struct {
 	ring      int32 // the ring its code runs in: 0 for the core's runtime
 	tid       int32
 	savedSP   uintptr // kernel stack pointer saved by arch.SwitchContext
+	resumable bool    // its kernel stack holds only its TrapFrame: savedSP enters arch's trapResume (handoff.go)
 	kstackTop uintptr
 	counted   bool // it holds an entry of ThreadPool (New), given back by End
 
@@ -67,6 +68,7 @@ type Thread struct {
 	next, prev int32
 	deadline   int64 // monotonic ns; 0 = none
 	tnext      int32 // the timer list, by deadline (timer.go)
+	tprev      int32
 	onTimer    bool
 	timeout    int64  // the result when the deadline passes
 	resume     Resume // what ending the wait does to its system call

@@ -1,7 +1,10 @@
 package sched
 
-// Deadlines: the waiting threads that have one are on a list sorted by deadline, so a tick
-// looks at the head only.
+// Deadlines: the waiting threads that have one are on a doubly linked list, in no order, so
+// that a wait with a deadline — an IPC wait bounded to a millisecond, a sleep — joins and
+// leaves it in O(1). Each tick checks the whole list (timerExpire): at most MaxThreads
+// entries, a few instructions each, once a millisecond — cheaper than keeping it sorted for
+// every wait that never reaches its deadline.
 //
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
@@ -10,16 +13,11 @@ var timerHead int32 // 0: none
 //go:nosplit
 func timerInsert(i int) {
 	t := T(i)
-	prev, at := int32(0), timerHead
-	for at != 0 && T(int(at)).deadline <= t.deadline {
-		prev, at = at, T(int(at)).tnext
+	t.tprev, t.tnext, t.onTimer = 0, timerHead, true
+	if timerHead != 0 {
+		T(int(timerHead)).tprev = int32(i)
 	}
-	t.tnext, t.onTimer = at, true
-	if prev == 0 {
-		timerHead = int32(i)
-	} else {
-		T(int(prev)).tnext = int32(i)
-	}
+	timerHead = int32(i)
 }
 
 //go:nosplit
@@ -29,30 +27,43 @@ func timerRemove(i int) {
 		return
 	}
 	t.onTimer = false
-	if timerHead == int32(i) {
+	if t.tprev == 0 {
 		timerHead = t.tnext
-		return
+	} else {
+		T(int(t.tprev)).tnext = t.tnext
 	}
+	if t.tnext != 0 {
+		T(int(t.tnext)).tprev = t.tprev
+	}
+	t.tnext, t.tprev = 0, 0
+}
+
+// timerFirst returns the earliest deadline on the list, ok=false if it is empty (a host's idle
+// loop jumps to it).
+//
+//go:nosplit
+func timerFirst() (first int64, ok bool) {
 	for at := timerHead; at != 0; at = T(int(at)).tnext {
-		if T(int(at)).tnext == int32(i) {
-			T(int(at)).tnext = t.tnext
-			return
+		if d := T(int(at)).deadline; !ok || d < first {
+			first, ok = d, true
 		}
 	}
+	return first, ok
 }
 
 // timerExpire ends the waits whose deadline is not after now, with their timeout result.
 //
 //go:nosplit
 func timerExpire(now int64) {
-	for timerHead != 0 {
-		i := int(timerHead)
+	for at := timerHead; at != 0; {
+		i := int(at)
 		t := T(i)
+		at = t.tnext
 		if t.deadline > now {
-			return
+			continue
 		}
 		WakeWith(i, t.timeout) // takes it off the list
-		if t.onTimer {         // not waiting after all: drop it, never loop
+		if t.onTimer {         // not waiting after all: drop it
 			timerRemove(i)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/simpleos/simpleos/abi"
 	"github.com/simpleos/simpleos/core/kernel/arch"
 	"github.com/simpleos/simpleos/core/kernel/crash"
+	"github.com/simpleos/simpleos/core/kernel/ipc"
 	"github.com/simpleos/simpleos/core/kernel/sched"
 	"github.com/simpleos/simpleos/core/kernel/task"
 	"github.com/simpleos/simpleos/core/kernel/vfs"
@@ -54,6 +55,12 @@ func Dispatch(tf *arch.TrapFrame) {
 		// a loop that never yields every 10 ms.
 		sched.NoteCall()
 	}
+	if (nr == abi.SysIPCCallRegs || nr == abi.SysIPCReplyRecvRegs) && ipc.Fast(tf) {
+		// The fast path answered the call and handed the CPU over; on the machine the thread
+		// comes back through Resume, on a host here.
+		Resume(tf)
+		return
+	}
 	var h task.Handler
 	if nr < uint64(len(Table)) {
 		h = Table[nr].Handler
@@ -63,6 +70,20 @@ func Dispatch(tf *arch.TrapFrame) {
 		return
 	}
 	r := h(task.Call{Slot: sched.Current(), Frame: tf})
+	if r.Next != task.Return {
+		r = next(h, tf, r)
+	}
+	finish(tf, r)
+}
+
+// Resume finishes the system call in tf of the running thread, which waited in it and whose
+// kernel stack the IPC fast path left behind (sched.Handoff): what next and Dispatch do after
+// such a wait. The kernel's resume handler calls it.
+//
+//go:nosplit
+func Resume(tf *arch.TrapFrame) {
+	h := Table[tf.RAX%uint64(len(Table))].Handler // a call that waited has one
+	r := afterWait(h, tf)
 	if r.Next != task.Return {
 		r = next(h, tf, r)
 	}
@@ -82,20 +103,7 @@ func next(h task.Handler, tf *arch.TrapFrame, r task.Result) task.Result {
 			} else {
 				sched.Schedule()
 			}
-			// However the wait ends — a reply, the deadline, a signal — its Resume decides
-			// whether the call runs again (an IPC call that gave up must end its loan).
-			again, res := sched.Resumed()
-			if !again {
-				return task.Ret(res)
-			}
-			c := task.Call{Slot: sched.Current(), Frame: tf, Again: true}
-			switch r = finishFile(c); r.Next {
-			case task.Rerun:
-				r = h(c)
-			case task.Restart:
-				c.Again = false
-				r = h(c)
-			}
+			r = afterWait(h, tf)
 		case task.Forward:
 			r = forward(task.Call{Slot: sched.Current(), Frame: tf})
 		case task.Yield:
@@ -108,6 +116,28 @@ func next(h task.Handler, tf *arch.TrapFrame, r task.Result) task.Result {
 			return r
 		}
 	}
+}
+
+// afterWait is what follows a wait in the call in tf, served by handler h: however the wait
+// ended — a reply, the deadline, a signal — the thread's sched.Resume decides whether the call
+// runs again (an IPC call that gave up must end its loan).
+//
+//go:nosplit
+func afterWait(h task.Handler, tf *arch.TrapFrame) task.Result {
+	again, res := sched.Resumed()
+	if !again {
+		return task.Ret(res)
+	}
+	c := task.Call{Slot: sched.Current(), Frame: tf, Again: true}
+	r := finishFile(c)
+	switch r.Next {
+	case task.Rerun:
+		r = h(c)
+	case task.Restart:
+		c.Again = false
+		r = h(c)
+	}
+	return r
 }
 
 // finish writes the result the caller sees: RAX the result, RCX and R11 what SYSCALL left in

@@ -8,6 +8,9 @@
 //	ipcclient NAME filtered     an eBPF filter on NAME refuses label 7 and lets label 8 through
 //	ipcclient NAME grant        lends 3 pages; the server reads them; then a server that writes
 //	                            into lent pages dies (they are read-only to it)
+//	ipcclient NAME locked N     four threads make N calls each with Endpoint.CallLocked (every
+//	                            16th one answered after 3 ms: past its raw wait), while a
+//	                            goroutine collects garbage every millisecond; every reply checked
 //
 // Output: one "ipcclient: ..." result line; exit 0 on success, 1 otherwise.
 package main
@@ -15,7 +18,10 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -108,6 +114,9 @@ func main() {
 			fail("unanswered call: got %v, want ErrTimeout", err)
 		}
 		fmt.Printf("ipcclient: unanswered call timed out after %v\n", time.Since(start).Round(10*time.Millisecond))
+	case "locked":
+		n, _ := strconv.Atoi(os.Args[3])
+		lockedRace(name, n)
 	case "filtered":
 		if _, err := c.Call(ipc.Msg{Label: 7}); err != ipc.ErrDenied {
 			fail("label 7: got %v, want ErrDenied from the filter", err)
@@ -147,4 +156,60 @@ func main() {
 	default:
 		fail("unknown mode %q", mode)
 	}
+}
+
+// lockedRace makes n calls from each of four threads with Endpoint.CallLocked, while another
+// goroutine collects garbage every millisecond (stop-the-world signals end raw waits); every
+// 16th call is one the server answers after 3 ms, past the raw wait's 1 ms, so its reply is
+// collected with ipc_await_regs. Each reply must be the answer to its own call: none lost,
+// none twice, none another's.
+func lockedRace(name string, n int) {
+	ep, err := ipc.Lookup(name)
+	if err != nil {
+		fail("lookup %s: %v", name, err)
+	}
+	stop := make(chan struct{})
+	var collections atomic.Int64
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+				runtime.GC()
+				collections.Add(1)
+			}
+		}
+	}()
+	start := time.Now()
+	var slow atomic.Int64
+	var wg sync.WaitGroup
+	for k := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			for i := 1; i <= n; i++ {
+				label := uint64(k)<<32 | uint64(i)
+				if i%16 == 0 {
+					label |= 1 << 43
+				}
+				t0 := time.Now()
+				reply, err := ep.CallLocked(ipc.Msg{Label: label, Words: [4]uint64{label, uint64(k), 0, 0}})
+				if err != nil {
+					fail("thread %d call %d: %v", k, i, err)
+				}
+				if reply.Label != label+1 || reply.Words[2] != label || reply.Words[1] != uint64(k) || reply.Words[3] != uint64(os.Getpid()) {
+					fail("thread %d call %d: reply %+v is not the answer to label %#x", k, i, reply, label)
+				}
+				if time.Since(t0) > 2*time.Millisecond {
+					slow.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	fmt.Printf("ipcclient: locked: %d calls from 4 threads ok in %v, %d past 2 ms, %d collections meanwhile\n",
+		4*n, time.Since(start).Round(time.Millisecond), slow.Load(), collections.Load())
 }

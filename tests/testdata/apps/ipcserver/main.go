@@ -3,7 +3,8 @@
 // it) in the last word; for a call that lends pages, the sum of their bytes, their length and
 // the address they appeared at. Label 1<<40 makes it crash mid-call (nil dereference: peer
 // death for the caller); label 1<<41 makes it never answer (for timeouts); label 1<<42 makes
-// it write into lent pages, which faults: they are read-only to it.
+// it write into lent pages, which faults: they are read-only to it. A call with bit 43 set in
+// its label is answered after 3 ms (longer than a CallLocked caller waits with its P).
 //
 // A second argument lifetime=D makes it exit 0 after D (e.g. 3s), so that a boot with it ends.
 // An argument "locked" serves with ipc's ServeLocked (no runtime bookkeeping around its
@@ -76,6 +77,9 @@ func main() {
 			time.Sleep(time.Hour)
 		case 1 << 42:
 			req.Grant()[0] = 1 // granted pages are read-only: this faults
+		}
+		if req.Label&(1<<43) != 0 {
+			time.Sleep(3 * time.Millisecond)
 		}
 		if g := req.Grant(); g != nil {
 			// Answer with the sum of the granted bytes and where they appeared.
