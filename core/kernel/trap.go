@@ -83,8 +83,9 @@ func trapTail(tf *arch.TrapFrame) {
 		}
 		th = sched.Cur()
 	}
-	as := th.Space()
-	arch.SetReturn(th.FSBase, uint64(as.Root()), as.EntryStackAlias())
+	// The page table and entry stack to return with are the thread's since it was switched to
+	// (switchTo, Handoff); its FS base may have changed since (arch_prctl).
+	arch.SetReturnFS(th.FSBase)
 }
 
 // exception handles a CPU exception: a page fault is resolved (demand paging) or becomes

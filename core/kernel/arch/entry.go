@@ -108,6 +108,11 @@ func SetKernelStack(top uintptr) { kstackTop = top }
 //go:nosplit
 func SetReturn(fs, cr3 uint64, stack uintptr) { returnFS, returnCR3, returnStack = fs, cr3, stack }
 
+// SetReturnFS changes the FS base trapReturn loads, the rest as SetReturn left it.
+//
+//go:nosplit
+func SetReturnFS(fs uint64) { returnFS = fs }
+
 // trampLength finds a trampoline routine's end marker ("TAMPREND").
 //
 //go:nosplit

@@ -91,9 +91,9 @@ toTask:
 	// A ring-3 task's system call whose RCX and R11 hold its RIP and RFLAGS — what SYSRET
 	// loads — returns by SYSRETQ (trampSysret), with nothing to copy but RIP, RFLAGS and RSP,
 	// if its RIP is in the lower half: SYSRET to a non-canonical RIP faults in ring 0.
-	CMPQ	TrapFrame_Vector(SP), $const_VectorSyscall
-	JNE	iret
 	CMPQ	TrapFrame_CS(SP), $const_SelUserCode
+	JNE	iret
+	CMPQ	TrapFrame_Vector(SP), $const_VectorSyscall
 	JNE	iret
 	MOVQ	TrapFrame_RIP(SP), CX
 	CMPQ	CX, TrapFrame_RCX(SP)

@@ -73,8 +73,10 @@ type call struct {
 	loan    mm.Loan     // server: the pages its caller lent it for the call
 	// caller: keep says the call outlives a wait that ends once a server has taken it
 	// (abi.IPCKeep); kept, that it did: the thread no longer waits, the server still owes the
-	// reply, which goes to msg (replied) until the thread collects it (SysAwaitRegs).
+	// reply, which goes to msg (replied) until the thread collects it (SysAwaitRegs). keptBy
+	// is that thread's serial: the slot's next thread has no kept call, whatever kept says.
 	keep, kept, replied bool
+	keptBy              uint64
 	// caller: a call the core makes on the thread's behalf (kernel.go): the reply goes to msg,
 	// and extraLen bytes at kernel address extra follow the message in the server's buffer.
 	kernel          bool
@@ -208,7 +210,7 @@ func SysCall(c task.Call) task.Result {
 		return endWait(c.Slot)
 	}
 	if calls.Of(c.Slot).kept {
-		abandon(c.Slot) // a new call gives up the thread's kept one
+		abandon(c.Slot) // a new call gives up the thread's kept one (or an ended thread's)
 	}
 	i := endpointOf(c.Arg(0)) // RDI on both paths
 	if i < 0 {
@@ -373,11 +375,19 @@ func endWait(cl int) task.Result {
 		return task.Ret(0)
 	}
 	if ccs := calls.Of(cl); ccs.keep && owed(cl) {
-		ccs.kept, ccs.replied = true, false
+		ccs.kept, ccs.replied, ccs.keptBy = true, false, sched.T(cl).Serial()
 		return task.Err(abi.EINPROGRESS)
 	}
 	abandon(cl)
 	return task.Ret(r)
+}
+
+// keeps reports whether thread cl, live, has a kept call of its own.
+//
+//go:nosplit
+func keeps(cl int) bool {
+	ccs, t := calls.Of(cl), sched.T(cl)
+	return ccs.kept && ccs.keptBy == t.Serial() && t.Live()
 }
 
 // SysAwaitRegs is ipc_await_regs: the thread waits again for the reply to its kept call (see
@@ -391,7 +401,8 @@ func SysAwaitRegs(c task.Call) task.Result {
 		return endWait(c.Slot)
 	}
 	cs := calls.Of(c.Slot)
-	if !cs.kept {
+	if !keeps(c.Slot) {
+		cs.kept, cs.replied = false, false // a kept call of an ended thread in this slot, if any
 		return task.Err(abi.EINVAL)
 	}
 	cs.keep = c.Frame.RBX&abi.IPCKeep != 0
@@ -481,7 +492,7 @@ func prepareReply(c task.Call, buf uintptr, regs bool) (cl int, r, err int64) {
 	}
 	endLoan(c.Slot)
 	ccs := calls.Of(cl)
-	if sched.T(cl).TID() != cs.callerT || ccs.server != int32(c.Slot) || !ccs.kept && !sched.Waiting(cl, &ep(int(ccs.ep)).replies) {
+	if sched.T(cl).TID() != cs.callerT || ccs.server != int32(c.Slot) || !keeps(cl) && !sched.Waiting(cl, &ep(int(ccs.ep)).replies) {
 		return 0, 0, -abi.ESRCH // the caller timed out or died meanwhile
 	}
 	var m abi.Message
@@ -492,7 +503,7 @@ func prepareReply(c task.Call, buf uintptr, regs bool) (cl int, r, err int64) {
 	}
 	m.Badge = uint64(c.Task().PID())
 	switch {
-	case ccs.kept:
+	case keeps(cl):
 		// The caller does not wait: the reply waits for it (SysAwaitRegs), and nobody is woken.
 		ccs.msg, ccs.replied, ccs.server = m, true, 0
 		return cl, 0, replyKept

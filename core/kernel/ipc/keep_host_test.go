@@ -29,8 +29,8 @@ func sleep(th *hosted.Thread, ns int64) {
 	th.Syscall(abi.SysNanosleep, uint64(th.Task.Timespec(ns)), 0)
 }
 
-// slowServer takes one call on name, sleeps for hold, then replies with the words plus one;
-// *result is what the reply returned.
+// slowServer takes one call on name, sleeps for hold, then replies with the words plus one
+// and waits for ever; *result is what the reply returned.
 func slowServer(t *testing.T, srv *hosted.Task, name string, hold int64, result *int64) {
 	srv.Thread(func(th *hosted.Thread) {
 		h := register(th, name)
@@ -47,6 +47,7 @@ func slowServer(t *testing.T, srv *hosted.Task, name string, hold int64, result 
 		buf := srv.Map(abi.MessageSize)
 		putMsg(srv, buf, reply)
 		*result = th.Syscall(abi.SysIPCReply, 0, uint64(buf))
+		th.Syscall(abi.SysFutex, uint64(srv.Map(8)), 0 /* FUTEX_WAIT */, 0) // stays, holding its slot
 	})
 }
 
@@ -202,4 +203,46 @@ func TestHostRoundTripsAreHandoffs(t *testing.T) {
 		assert.Equal(t, uint64(srv.PID()), m.Badge)
 	}
 	assert.Equal(t, uint64(7), ipc.Handoffs()-h0, "three calls and four replies")
+}
+
+// A kept call belongs to the thread that made it: a thread that ends with one leaves nothing
+// behind for the next thread in its slot — of its own task or another's, in any ring — which
+// gets EINVAL from ipc_await_regs, never the reply to the ended thread's call. Meanwhile the
+// other threads of every ring, racing, find nothing to await either.
+func TestHostAKeptCallDiesWithItsThread(t *testing.T) {
+	for ring := 1; ring <= 3; ring++ {
+		hosted.Start()
+		srv := newTask(t, "sensor", 2, []string{"sensor"}, nil)
+		var replied int64 = 99
+		slowServer(t, srv, "sensor", int64(10*ms), &replied)
+		cli := newTask(t, "app", ring, nil, []string{"sensor"})
+		keeper := cli.Map(8)
+		cli.Thread(func(th *hosted.Thread) { // keeps the task alive
+			th.Syscall(abi.SysFutex, uint64(keeper), 0 /* FUTEX_WAIT */, 0)
+		})
+		var first int64
+		var others []int64
+		a := cli.Thread(func(th *hosted.Thread) {
+			first, _ = callRegs(th, lookup(th, "sensor"), abi.Message{Label: 0x5ec7e7, Words: [4]uint64{1, 2, 3, 4}}, ms|abi.IPCKeep)
+			// and ends with the call kept
+		})
+		for k := 0; k < 2; k++ {
+			cli.Thread(func(th *hosted.Thread) {
+				r, _ := await(th, abi.IPCKeep)
+				others = append(others, r)
+			})
+		}
+		hosted.Run()
+		require.Equal(t, -int64(abi.EINPROGRESS), first, "ring %d", ring)
+		assert.Equal(t, []int64{-abi.EINVAL, -abi.EINVAL}, others, "ring %d: a kept call is its thread's alone", ring)
+		assert.NotEqual(t, int64(0), replied, "ring %d: the reply to an ended thread is nobody's", ring)
+
+		var same abi.Message
+		var r int64
+		b := cli.Thread(func(th *hosted.Thread) { r, same = await(th, 0) })
+		require.Equal(t, a.Slot, b.Slot, "ring %d: the new thread must take the ended one's slot for this test to mean anything", ring)
+		hosted.Run()
+		assert.Equal(t, -int64(abi.EINVAL), r, "ring %d: the next thread in the slot has no kept call", ring)
+		assert.NotEqual(t, uint64(0x5ec7e7+1), same.Words[0]+same.Label, "ring %d: and never sees the reply", ring)
+	}
 }

@@ -114,7 +114,15 @@ func InitCoreEntryArea() {
 	if !Space(CoreSpace).BuildEntryArea(true, arch.SelKernelCode, arch.SelKernelData) {
 		arch.Panic("out of memory building the core's entry area", 0)
 	}
+	// The page tables of every space's alias, made now: they belong to the core from boot
+	// (one table covers them all), not to the first task that starts.
+	if _, ok := KernelPML4.Walk(EntryAliasBase, true, nil); !ok {
+		arch.Panic("out of memory mapping the entry stacks' aliases", 0)
+	}
 }
+
+// The aliases of every space fit in the one page table InitCoreEntryArea makes.
+var _ = [1]struct{}{}[MaxSpaces*EntryAliasSlot/(2<<20)]
 
 // DescriptorPages returns the kernel addresses of the shared GDT and IDT pages.
 //

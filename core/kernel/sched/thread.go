@@ -51,6 +51,7 @@ type Thread struct {
 	space     int32 // the address space it runs in (mm.Space)
 	ring      int32 // the ring its code runs in: 0 for the core's runtime
 	tid       int32
+	serial    uint64 // unique to this thread since boot: never reused, unlike slots and (restored) tids
 	savedSP   uintptr // kernel stack pointer saved by arch.SwitchContext
 	resumable bool    // its kernel stack holds only its TrapFrame: savedSP enters arch's trapResume (handoff.go)
 	kstackTop uintptr
@@ -91,9 +92,10 @@ type Thread struct {
 var threads [MaxThreads]Thread
 
 var (
-	current  int   // slot of the running thread (0 = idle)
-	nextTID  int32 = 1
-	runStart int64
+	current    int   // slot of the running thread (0 = idle)
+	nextTID    int32 = 1
+	nextSerial uint64
+	runStart   int64
 )
 
 // T returns thread i. Every index of a kernel table is masked in trap context: the index is
@@ -135,6 +137,11 @@ func (t *Thread) TID() int32 { return t.tid }
 
 //go:nosplit
 func (t *Thread) State() State { return t.state }
+
+// Serial is the thread's number since boot: no other thread, before or after, has it.
+//
+//go:nosplit
+func (t *Thread) Serial() uint64 { return t.serial }
 
 // Live reports whether the thread runs or waits (it has not ended).
 //
@@ -238,6 +245,8 @@ func New(task, space, ring int32, share *mm.Share) (int, bool) {
 		t.task, t.space, t.ring = task, space, ring
 		t.tid = nextTID
 		nextTID++
+		nextSerial++
+		t.serial = nextSerial
 		tf := Frame(i)
 		*tf = arch.TrapFrame{}
 		tf.InitFX()
