@@ -9,7 +9,7 @@ package arch
 //	+0x1000  trampoline code: trampCommon, +0x400 trampSyscall, +0x800 trampExit, +0xc00 trampSysret
 //	+0x2000  GDT (shared; writable only in the core's map)
 //	+0x3000  IDT (shared, read-only)
-//	+0x4000  read-only data: the core's CR3 and the address of trapEntry (shared)
+//	+0x4000  read-only data: the core's CR3 and the addresses of trapEntry and syscallEntry (shared)
 //	+0x5000  TSS and I/O permission bitmap, 3 pages (per address space, read-only to tasks);
 //	         +0x7800 holds the space's code and stack selectors for trampSyscall
 //	+0x8000  entry stack, 2 pages (per address space): IST1 for every vector; its first
@@ -57,6 +57,8 @@ const (
 
 func trampAddrs() (stubs, common, syscall, exit, sysret uintptr)
 func trapEntryAddr() uintptr
+func syscallEntryAddr() uintptr
+func syscallEntry()
 func trampStubs()
 func trampCommon()
 func trampSyscall()
@@ -128,7 +130,7 @@ func trampLength(start uintptr, max uintptr) uintptr {
 
 // InstallTrampoline copies the trampoline out of the core image into the shared entry-area
 // pages stubs and code (kernel addresses), and fills the read-only data page roData: the
-// core's page table and the address of trapEntry.
+// core's page table and the addresses of trapEntry and syscallEntry.
 //
 //go:nosplit
 func InstallTrampoline(stubs, code, roData uintptr, kernelCR3 uint64) {
@@ -143,6 +145,7 @@ func InstallTrampoline(stubs, code, roData uintptr, kernelCR3 uint64) {
 	Memmove(code+0xc00, sysret, trampLength(sysret, EntryCodeSlot))
 	Store64(roData, kernelCR3)
 	Store64(roData+8, uint64(trapEntryAddr()))
+	Store64(roData+16, uint64(syscallEntryAddr()))
 }
 
 // TSS is an address space's task-state segment and I/O permission bitmap: the kernel

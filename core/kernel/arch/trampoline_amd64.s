@@ -20,7 +20,8 @@
 #include "textflag.h"
 #include "go_asm.h"
 
-// The read-only data page (entryROData): [0] the core's CR3, [8] trapEntry's address. The
+// The read-only data page (entryROData): [0] the core's CR3, [8] trapEntry's address, [16]
+// syscallEntry's (a task's system call, whose frame it builds on the kernel stack at once). The
 // task-info words (entryTaskInfo): [0] the address space's code selector, [8] its stack
 // selector, [16] the alias offset of its entry stacks in the core's map.
 #define ENTRY_END_MARKER  LONG $0x504d4154; LONG $0x444e4552
@@ -64,8 +65,6 @@ TEXT ·trampSyscall(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	R11, entryFrame_CS(SP)
 	MOVQ	8(CX), R11
 	MOVQ	R11, entryFrame_SS(SP)
-	MOVQ	$0, entryFrame_ErrorCode(SP)
-	MOVQ	$const_VectorSyscall, entryFrame_Vector(SP)
 	// RCX and R11 are the caller's to lose (the SYSCALL ABI clobbers them).
 	MOVQ	$const_entryROData, R11
 	MOVQ	CR3, CX
@@ -75,7 +74,11 @@ TEXT ·trampSyscall(SB),NOSPLIT|NOFRAME,$0
 	ADDQ	16(CX), SP		// the core's alias of this stack (see trampCommon)
 	MOVQ	0(R11), CX
 	MOVQ	CX, CR3
+	MOVQ	16(R11), CX
+	JMP	CX			// syscallEntry: a task's system call
 same:
+	MOVQ	$0, entryFrame_ErrorCode(SP)	// the core's own runtime: the frame an interrupt's would be
+	MOVQ	$const_VectorSyscall, entryFrame_Vector(SP)
 	MOVQ	8(R11), CX
 	JMP	CX			// trapEntry
 	ENTRY_END_MARKER

@@ -67,6 +67,42 @@ callGo:
 	POPQ	AX
 	JMP	·trapReturn(SB)
 
+// syscallEntry is where a task's SYSCALL goes from trampSyscall, SP at the entry frame it
+// built (through the core's alias of the entry stack), whose vector and error code it leaves
+// unwritten: the TrapFrame is built on the thread's kernel stack at once, the frame's words
+// pushed from the entry stack — no copy through trapEntry. The frame's RCX and R11 are
+// whatever they are (the SYSCALL ABI clobbers both; the dispatcher's finish sets them).
+TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	SP, R11
+	MOVQ	·kstackTop(SB), SP
+	PUSHQ	entryFrame_SS(R11)
+	PUSHQ	entryFrame_RSP(R11)
+	PUSHQ	entryFrame_RFLAGS(R11)
+	PUSHQ	entryFrame_CS(R11)
+	PUSHQ	entryFrame_RIP(R11)
+	PUSHQ	$0			// error code
+	PUSHQ	$const_VectorSyscall
+	PUSHQ	AX
+	PUSHQ	BX
+	SAVE_REST
+	CLD
+	MOVQ	·kernelFS(SB), AX	// see trapEntry
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	MOVL	$0xc0000100, CX
+	WRMSR
+	MOVQ	SP, AX
+	PUSHQ	AX
+	MOVQ	·trapHandler(SB), AX
+	CALL	AX
+	POPQ	AX
+	JMP	·trapReturn(SB)
+
+TEXT ·syscallEntryAddr(SB),NOSPLIT,$0-8
+	LEAQ	·syscallEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
 // trapReturn restores the TrapFrame at SP. To ring 0 (the core's runtime, or kernel code) it
 // returns with IRETQ from here. To a task it sets the task's FS base, moves the registers and
 // the IRETQ frame to the task's entry stack through the core's alias of it (returnStack), and

@@ -70,17 +70,20 @@ func fastCall(tf *arch.TrapFrame, cur int, t *task.Task) bool {
 	if s == 0 || !srv.regs || sched.T(s).Ring() == 0 || cs.kept {
 		return false
 	}
-	loadRegs(&cs.msg, tf)
-	cs.msg.Badge, cs.msg.GrantAddr = uint64(t.PID()), 0
+	// The message goes from frame to frame (no grant: R13 is 0; the badge is the core's).
+	stf := sched.Frame(s)
+	stf.RSI = tf.RSI
+	stf.RDX, stf.R10, stf.R8, stf.R9 = tf.RDX, tf.R10, tf.R8, tf.R9
+	stf.RDI = uint64(t.PID())
+	stf.R12, stf.R13 = 0, 0
 	cs.buf, cs.regs, cs.ep, cs.keep = 0, true, int32(i), tf.RBX&abi.IPCKeep != 0
 	cs.server, cs.serverT = int32(s), sched.T(s).TID()
-	storeRegs(sched.Frame(s), &cs.msg)
 	srv.replyTo, srv.callerT = int32(cur), sched.Cur().TID()
 	stats.calls++
 	stats.fastCalls++
 	stats.handoffs++
 	now := arch.Nanotime()
-	sched.Block(&e.replies, deadline(now, tf.RBX&^abi.IPCKeep), -abi.ETIMEDOUT, sched.ResumeAlways)
+	sched.Park(&e.replies, deadline(now, tf.RBX&^abi.IPCKeep), -abi.ETIMEDOUT, sched.ResumeAlways)
 	sched.Handoff(s, now)
 	return true
 }
@@ -111,7 +114,7 @@ func fastReplyRecv(tf *arch.TrapFrame, cur int, t *task.Task) bool {
 	stats.fastReplies++
 	stats.handoffs++
 	now := arch.Nanotime()
-	sched.Block(&e.receivers, deadline(now, tf.RBX), -abi.ETIMEDOUT, sched.ResumeResult)
+	sched.Park(&e.receivers, deadline(now, tf.RBX), -abi.ETIMEDOUT, sched.ResumeResult)
 	sched.Handoff(cl, now)
 	return true
 }

@@ -191,6 +191,14 @@ func Block(q *Queue, deadline, timeout int64, how Resume) bool {
 	return true
 }
 
+// Park is Block for a caller that has just found no signal pending (SignalPending): the
+// IPC fastpath, which blocks the thread and hands the CPU over at once.
+//
+//go:nosplit
+func Park(q *Queue, deadline, timeout int64, how Resume) {
+	block(Cur(), q, deadline, timeout, how, false)
+}
+
 // BlockQuiet is Block for waits that must finish whatever signals arrive (a signal is
 // delivered when the call returns), with no deadline.
 //
