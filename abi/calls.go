@@ -46,7 +46,7 @@ var Calls = []Call{
 	{"ipc_register", SysIPCRegister}, {"ipc_lookup", SysIPCLookup}, {"ipc_call", SysIPCCall},
 	{"ipc_recv", SysIPCRecv}, {"ipc_reply", SysIPCReply}, {"ipc_replyrecv", SysIPCReplyRecv},
 	{"ipc_call_regs", SysIPCCallRegs}, {"ipc_replyrecv_regs", SysIPCReplyRecvRegs}, {"ipc_recv_regs", SysIPCRecvRegs},
-	{"ipc_await_regs", SysIPCAwaitRegs},
+	{"ipc_await_regs", SysIPCAwaitRegs}, {"ipc_buffer", SysIPCBuffer},
 	{"notify_wait", SysNotifyWait}, {"console_attach", SysConsoleAttach}, {"console_fetch", SysConsoleFetch},
 	{"console_commit", SysConsoleCommit}, {"mmio_map", SysMMIOMap},
 	{"device_info", SysDeviceInfo}, {"device_config", SysDeviceConfig}, {"dma_alloc", SysDMAAlloc}, {"dma_free", SysDMAFree},

@@ -133,6 +133,7 @@ const (
 	SysIPCReplyRecvRegs = 0x417 // the reply goes from them; the next call comes back in them
 	SysIPCRecvRegs      = 0x418 // (handle in RDI, timeout in RBX): the next call comes back in them
 	SysIPCAwaitRegs     = 0x419 // (timeout in RBX): the reply to the thread's kept call (IPCKeep) comes back in them
+	SysIPCBuffer        = 0x41a // (addr): the calling thread's IPC buffer (abi.GrantBuffer), a page of its own; 0: none
 
 	// IPCKeep, or'd into ipc_call_regs' or ipc_await_regs' timeout (RBX), keeps the call past
 	// the wait: if the wait ends (its deadline, a signal) once a server has taken the call, the

@@ -39,7 +39,8 @@ type microTask struct {
 func (s *suite) microChain(fast bool) []microTask {
 	z := s.cfg.Sizes
 	ipc := microTask{"ipc-client", 3, []string{"call", strconv.Itoa(z.IPCCalls),
-		"ipc/r3-r2=echo-r2", "ipc/r3-r2-4w=echo-r2:4w", "ipc/r3-r2-1k=echo-r2:1k", "ipc/r3-r2-x4=echo-r2:x4",
+		"ipc/r3-r2=echo-r2", "ipc/r3-r2-4w=echo-r2:4w", "ipc/r3-r2-1k=echo-r2:1k", "ipc/r3-r2-1kbuf=echo-r2:1kbuf",
+		"ipc/r3-r2-x4=echo-r2:x4",
 		"ipc/r3-r2-locked=echo-r2-locked", "ipc/r3-r2-raw=echo-r2-locked:locked",
 		"ipc/r3-r1=echo-r1", "ipc/r3-r2-filtered=guarded"}}
 	// A ring-2 client of the ring-1 server, before ipc-client, which ends the servers.
@@ -83,6 +84,8 @@ func microFigure(name, path string) (figure, source string, ok bool) {
 		return "IPCCallReply/r3-r2-4w/" + path, "as r3-r2, four words each way", true
 	case "ipc/r3-r2-1k":
 		return "IPCCallReply/r3-r2-1k/" + path, "as r3-r2, 1 KiB lent with each call (a one-page grant) and read by the server", true
+	case "ipc/r3-r2-1kbuf":
+		return "IPCCallReply/r3-r2-1kbuf/" + path, "as r3-r2, 1 KiB in the client thread's IPC buffer (Endpoint.CallBuffer), copied by the core into the server's and read there", true
 	case "ipc/r3-r2-x4":
 		return "IPCCallReply/r3-r2-x4/" + path, "four ring-3 client threads calling one ring-2 server thread at once: time per call (throughput)", true
 	case "ipc/r2-r1":

@@ -42,6 +42,7 @@ var profilePairs = []struct {
 	{"IPC r3-r2", "echo-r2", 2},
 	{"IPC r3-r2-locked (ServeLocked)", "echo-r2-locked", 2},
 	{"IPC r3-r2-raw (CallLocked to ServeLocked)", "locked:echo-r2-locked", 2},
+	{"IPC r3-r2-1kbuf (1 KiB in IPC buffers)", "buffer:echo-r2", 2},
 	{"IPC r3-r1", "echo-r1", 1},
 	{"IPC r3-r2-filtered", "guarded", 2}, // also the last endpoint the ring-2 server waits on to quit
 	{"getppid r3", "getppid", 0},

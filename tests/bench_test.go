@@ -219,7 +219,7 @@ func TestInstructionProfileOfRoundTrips(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Empty(t, report.Errors)
-	require.Len(t, report.Profiles, 7, "every stretch profiled")
+	require.Len(t, report.Profiles, 8, "every stretch profiled")
 	byName := map[string]bench.Profile{}
 	for _, pr := range report.Profiles {
 		byName[pr.Name] = pr

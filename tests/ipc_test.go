@@ -36,7 +36,7 @@ end
 module ipcclient
     binary tests/testdata/apps/ipcclient
     ring   3
-    calls  echo slow
+    calls  echo slow drv
     restart never
 end
 module ipcclient-2
@@ -74,10 +74,12 @@ func TestIPCServeLockedStarvesNoGoroutine(t *testing.T) {
 	require.NotNil(t, m, "the locked server's report")
 	ticks, _ := strconv.Atoi(m[1])
 	collections, _ := strconv.Atoi(m[2])
-	// 3 s of 1 ms sleeps: up to ~3,000 ticks. Holding the P until the runtime's preemption
-	// (10 ms and more each time) gave 133.
-	assert.Greater(t, ticks, 1000, "the task's other goroutine ran")
-	assert.Greater(t, collections, 9, "its collections finished")
+	// 3 s of 1 ms sleeps: up to ~3,000 ticks; 1,375 on a quiet machine, 955 on one running
+	// three QEMU loads at once (TCG's guest clock is the host's). Holding the P until the
+	// runtime's preemption (10 ms and more each time) gave 133: a starved goroutine stays far
+	// below these bounds whatever the load.
+	assert.Greater(t, ticks, 500, "the task's other goroutine ran")
+	assert.Greater(t, collections, 4, "its collections finished")
 }
 
 // CallLocked from four threads of a client at once, against a ServeLocked server, with a
@@ -93,6 +95,18 @@ func TestIPCCallLockedRacesKeepEveryReply(t *testing.T) {
 	require.NotNil(t, m, "the client's report:\n%s", out)
 	slow, _ := strconv.Atoi(m[1])
 	assert.GreaterOrEqual(t, slow, 4*300/16, "the server's slow answers (every 16th call) outlived the raw wait")
+	assert.Equal(t, "app ipcclient exited 0", summary(t, res.Output, "ipcclient"))
+}
+
+// IPC buffers on the machine: a call and its reply carry up to a page each way through the
+// two threads' registered buffers (ipc's CallBuffer and ServeBuffer), byte for byte; a call
+// with bytes to a server that has no buffer fails with EFAULT, and that server serves on.
+func TestIPCBuffersCarryAPageBothWays(t *testing.T) {
+	t.Parallel()
+	res := bootAppsWithPolicy(t, ipcPolicy, "", time.Minute, nil,
+		"ring=2 ipcserver echo lifetime=4s buffer", "ring=1 ipcserver drv lifetime=4s", "ring=3 ipcclient echo buffer drv")
+	out := string(res.Output)
+	assert.Contains(t, out, "[ipcclient] ipcclient: IPC buffers: 1, 1000 and 4096 bytes both ways ok; a server without one: EFAULT, and it serves on")
 	assert.Equal(t, "app ipcclient exited 0", summary(t, res.Output, "ipcclient"))
 }
 

@@ -26,8 +26,8 @@ func TestSnapshotRestoresShareNothingWritableAndLeakNoFrame(t *testing.T) {
 	assert.Zero(t, v[2], "frames outside the core are back to their count before the first start")
 	// The first instance and the second (restored) one checked the snapshot's memory and
 	// threads; the thousand were killed at once, some in the middle of their checks.
-	assert.Regexp(t, `snapshotee: pid \d+ restored=false: heap of 2 MiB intact, 3 threads running`, out)
-	assert.Regexp(t, `snapshotee: pid \d+ restored=true: heap of 2 MiB intact, 3 threads running`, out)
+	assert.Regexp(t, `snapshotee: pid \d+ restored=false: heap of 2 MiB intact, 3 threads running, IPC buffer kept`, out)
+	assert.Regexp(t, `snapshotee: pid \d+ restored=true: heap of 2 MiB intact, 3 threads running, IPC buffer kept`, out)
 	assert.NotContains(t, out, "FAIL")
 	assert.NotRegexp(t, regexp.MustCompile(`CORE CRASH|panic`), out)
 }

@@ -392,7 +392,23 @@ func (g *gen) grant() (addr, pages uintptr) {
 	if r.chance(8) {
 		pages |= abi.GrantWrite
 	}
+	if r.chance(8) { // bytes in IPC buffers instead: a count, sometimes past a page
+		return pick(r, []uintptr{0, 1, 1024, abi.IPCBufferSize, abi.IPCBufferSize + 1, ^uintptr(0)}), abi.GrantBuffer
+	}
 	return addr, pages
+}
+
+// ipcBuffer returns ipc_buffer's argument: a page of the arena, none (0), or anything else a
+// pointer may be.
+func (g *gen) ipcBuffer() val {
+	e, r := g.e, g.r
+	switch r.intn(4) {
+	case 0, 1:
+		return val{v: e.arena + uintptr(r.intn(arenaSize/pageSize))*pageSize, label: "arena page"}
+	case 2:
+		return num(0)
+	}
+	return g.ptr(pageSize, true)
 }
 
 // regsMessage returns the arguments of a register-path IPC call (abi.SysIPCCallRegs): a

@@ -391,6 +391,7 @@ var Calls = []Call{
 		return append(args(a[0], num(0), num(0), num(0), num(0), num(0)), a[6:]...)
 	}},
 	{Name: "ipc_replyrecv_regs", Nr: abi.SysIPCReplyRecvRegs, regs: true, gen: func(g *gen) []val { return g.regsMessage() }},
+	{Name: "ipc_buffer", Nr: abi.SysIPCBuffer, gen: func(g *gen) []val { return args(g.ipcBuffer()) }},
 	{Name: "ipc_await_regs", Nr: abi.SysIPCAwaitRegs, regs: true, gen: func(g *gen) []val {
 		return args(num(0), num(0), num(0), num(0), num(0), num(0), g.regsTimeout()) // the timeout alone counts
 	}},

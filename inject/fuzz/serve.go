@@ -54,7 +54,7 @@ func (f *Fuzzer) server(h uint64) {
 		if errno != 0 {
 			continue
 		}
-		if m.GrantPages > 0 {
+		if m.GrantPages > 0 && m.GrantPages != abi.GrantBuffer { // buffer bytes lend no pages
 			if why := probeGrant(uintptr(m.GrantAddr), m.GrantPages); why != "" {
 				select {
 				case f.serverFindings <- why:

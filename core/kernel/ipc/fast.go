@@ -18,25 +18,23 @@ import (
 
 // replyRecvFast: the reply to caller cl is in place; the server waits on endpoint i for the
 // next call (which goes where cs.buf and cs.regs say) and the CPU goes straight back to the
-// caller — unless another call is already
-// queued, which the server then takes at once.
+// caller. ok=false when another call is already queued: the caller has been woken, and the
+// server takes that call the ordinary way (recvOn, which its caller calls: one frame less
+// under the loan chain the linker's nosplit check counts).
 //
 //go:nosplit
-func replyRecvFast(c task.Call, cl, i int, deadline int64) task.Result {
+func replyRecvFast(c task.Call, cl, i int, deadline int64) (task.Result, bool) {
 	e := ep(i)
 	cs := calls.Of(c.Slot)
 	cs.ep, cs.replyTo = int32(i), -1
-	if next := e.senders.First(); next != 0 {
+	if !e.senders.Empty() {
 		sched.WakeWith(cl, 0)
-		if !takeCall(e, c.Slot, next) {
-			return task.Err(abi.EFAULT)
-		}
-		return task.Ret(0)
+		return task.Result{}, false
 	}
 	stats.fastReplies++
 	if !sched.Block(&e.receivers, deadline, -abi.ETIMEDOUT, sched.ResumeResult) {
 		sched.WakeWith(cl, 0)
-		return task.Err(abi.EINTR)
+		return task.Err(abi.EINTR), true
 	}
-	return task.DonateTo(cl)
+	return task.DonateTo(cl), true
 }

@@ -57,8 +57,8 @@ func deadline(now int64, timeoutNs uint64) int64 {
 //go:nosplit
 func fastCall(tf *arch.TrapFrame, cur int, t *task.Task) bool {
 	i := endpointOf(tf.RDI)
-	if i < 0 || tf.R13 != 0 {
-		return false
+	if i < 0 || tf.R13 != 0 && tf.R13 != abi.GrantBuffer {
+		return false // a page grant: a loan to make (takeCall)
 	}
 	e := ep(i)
 	slot := uint(t.Slot()) % task.Max
@@ -70,12 +70,18 @@ func fastCall(tf *arch.TrapFrame, cur int, t *task.Task) bool {
 	if s == 0 || !srv.regs || sched.T(s).Ring() == 0 || cs.kept {
 		return false
 	}
-	// The message goes from frame to frame (no grant: R13 is 0; the badge is the core's).
+	if tf.R13 == abi.GrantBuffer && !copyBuffer(cur, s, tf.R12) {
+		return false // no buffer on either side, or too many bytes: SysCall says which
+	}
+	// The message goes from frame to frame (the badge is the core's).
 	stf := sched.Frame(s)
 	stf.RSI = tf.RSI
 	stf.RDX, stf.R10, stf.R8, stf.R9 = tf.RDX, tf.R10, tf.R8, tf.R9
 	stf.RDI = uint64(t.PID())
 	stf.R12, stf.R13 = 0, 0
+	if tf.R13 == abi.GrantBuffer {
+		stf.R12, stf.R13 = tf.R12, tf.R13
+	}
 	cs.buf, cs.regs, cs.ep, cs.keep = 0, true, int32(i), tf.RBX&abi.IPCKeep != 0
 	cs.server, cs.serverT = int32(s), sched.T(s).TID()
 	srv.replyTo, srv.callerT = int32(cur), sched.Cur().TID()
@@ -103,6 +109,9 @@ func fastReplyRecv(tf *arch.TrapFrame, cur int, t *task.Task) bool {
 	if !ccs.regs || ccs.kernel || ccs.server != int32(cur) || c.TID() != cs.callerT || c.Ring() == 0 ||
 		!sched.Waiting(cl, &ep(int(ccs.ep)).replies) || !e.senders.Empty() {
 		return false
+	}
+	if tf.R13 == abi.GrantBuffer && !copyBuffer(cur, cl, tf.R12) {
+		return false // prepareReply says what failed
 	}
 	ctf := sched.Frame(cl)
 	ctf.RSI = tf.RSI

@@ -77,6 +77,7 @@ type call struct {
 	// is that thread's serial: the slot's next thread has no kept call, whatever kept says.
 	keep, kept, replied bool
 	keptBy              uint64
+	replyR              int64 // what the kept call returns once collected (0, or EFAULT)
 	// caller: a call the core makes on the thread's behalf (kernel.go): the reply goes to msg,
 	// and extraLen bytes at kernel address extra follow the message in the server's buffer.
 	kernel          bool
@@ -237,6 +238,11 @@ func SysCall(c task.Call) task.Result {
 	if r := checkCall(&cs.msg, c.Task().PID()); r != 0 {
 		return task.Ret(r)
 	}
+	if buffered(&cs.msg) {
+		if _, ok := bufferOf(c.Slot); !ok {
+			return task.Err(abi.EINVAL) // bytes from an IPC buffer it does not have
+		}
+	}
 	if e.filter != 0 && !screen(c.Task(), i, &cs.msg) {
 		return task.Err(abi.EPERM)
 	}
@@ -281,12 +287,19 @@ func mayCall(t *task.Task, e *endpoint) bool {
 }
 
 // takeCall moves caller cl's message to server s's buffer (in the server's address space),
-// lending it the caller's pages, and makes s owe cl a reply; the caller now waits for it.
+// lending it the caller's pages or copying its IPC-buffer bytes, and makes s owe cl a reply;
+// the caller now waits for it. On false either the server's receive failed (its buffer: cl
+// still waits, on senders) or cl's call did (cl was woken with the error).
 //
 //go:nosplit
 func takeCall(e *endpoint, s, cl int) bool {
 	srv, ccs := calls.Of(s), calls.Of(cl)
-	if ccs.msg.GrantPages != 0 && !lend(s, cl) {
+	switch {
+	case buffered(&ccs.msg):
+		if !takeBuffer(cl, s) {
+			return false
+		}
+	case ccs.msg.GrantPages != 0 && !lend(s, cl):
 		ccs.msg.GrantAddr, ccs.msg.GrantPages = 0, 0
 	}
 	// The message goes into the server's registers (regs.go), which hold a message and no
@@ -409,7 +422,7 @@ func SysAwaitRegs(c task.Call) task.Result {
 	if cs.replied {
 		cs.kept, cs.replied = false, false
 		storeRegs(c.Frame, &cs.msg)
-		return task.Ret(0)
+		return task.Ret(cs.replyR)
 	}
 	if !owed(c.Slot) {
 		abandon(c.Slot)
@@ -448,13 +461,25 @@ func recvOn(c task.Call, i int, deadline int64) task.Result {
 	e := ep(i)
 	cs := calls.Of(c.Slot)
 	cs.ep, cs.replyTo = int32(i), -1
-	if cl := e.senders.First(); cl != 0 {
-		if !takeCall(e, c.Slot, cl) {
-			return task.Err(abi.EFAULT)
+	for cl := e.senders.First(); cl != 0; cl = e.senders.First() {
+		if takeCall(e, c.Slot, cl) {
+			return task.Ret(0)
 		}
-		return task.Ret(0)
+		if e.senders.First() == cl {
+			return task.Err(abi.EFAULT) // the server's buffer failed: its own fault
+		}
+		// That call failed its caller (woken, off the queue), not the server: the next one.
 	}
-	// A caller's fast path fills our buffer and sets replyTo before the CPU comes back here.
+	return waitForCall(e, deadline)
+}
+
+// waitForCall makes the calling server thread wait on e for a call. A caller's fast path fills
+// its buffer and sets replyTo before the CPU comes back to it. (Out of recvOn's frame, which
+// the linker's nosplit check counts above a page loan.)
+//
+//go:nosplit
+//go:noinline
+func waitForCall(e *endpoint, deadline int64) task.Result {
 	return task.Waiting(sched.Block(&e.receivers, deadline, -abi.ETIMEDOUT, sched.ResumeResult))
 }
 
@@ -502,10 +527,19 @@ func prepareReply(c task.Call, buf uintptr, regs bool) (cl int, r, err int64) {
 		return 0, 0, -abi.EFAULT
 	}
 	m.Badge = uint64(c.Task().PID())
+	if buffered(&m) {
+		if _, ok := bufferOf(c.Slot); !ok || m.GrantAddr > abi.IPCBufferSize {
+			cs.replyTo = int32(cl) // nothing sent: the server may reply again
+			return 0, 0, -abi.EINVAL
+		}
+		if !copyBuffer(c.Slot, cl, m.GrantAddr) {
+			r = -abi.EFAULT // the caller has no IPC buffer: its call fails
+		}
+	}
 	switch {
 	case keeps(cl):
 		// The caller does not wait: the reply waits for it (SysAwaitRegs), and nobody is woken.
-		ccs.msg, ccs.replied, ccs.server = m, true, 0
+		ccs.msg, ccs.replied, ccs.replyR, ccs.server = m, true, r, 0
 		return cl, 0, replyKept
 	case ccs.kernel:
 		deliverKernel(ccs, &m)
@@ -539,7 +573,10 @@ func SysReplyRecv(c task.Call) task.Result {
 		if cl, r, err := prepareReply(c, buf, regs); err == 0 {
 			if fastPath && r == 0 && !calls.Of(cl).kernel {
 				cs.buf, cs.regs = buf, regs
-				return replyRecvFast(c, cl, i, c.Deadline(timeout))
+				if res, ok := replyRecvFast(c, cl, i, c.Deadline(timeout)); ok {
+					return res
+				}
+				return recvOn(c, i, c.Deadline(timeout)) // a call is queued: take it
 			}
 			sched.WakeWith(cl, r)
 		}
@@ -570,11 +607,25 @@ func TaskEnded(t *task.Task) {
 
 // checkCall validates a call message the kernel copied in from a task and stamps the badge:
 // the sender's pid, which the sender cannot choose. A page grant must be whole pages of the
-// lower half, at most abi.MaxGrantPages.
+// lower half, at most abi.MaxGrantPages (checkGrant); IPC-buffer bytes at most a buffer's size.
 //
 //go:nosplit
 func checkCall(m *abi.Message, pid int32) int64 {
 	m.Badge = uint64(pid)
+	if buffered(m) {
+		if m.GrantAddr > abi.IPCBufferSize {
+			return -abi.EINVAL
+		}
+		return 0
+	}
+	return checkGrant(m)
+}
+
+// checkGrant validates a message's page grant (none: both fields zeroed). The core's own calls
+// (KernelCall) are checked by it alone: they never carry IPC-buffer bytes.
+//
+//go:nosplit
+func checkGrant(m *abi.Message) int64 {
 	g, a := m.GrantPages&^abi.GrantWrite, m.GrantAddr
 	if g == 0 {
 		m.GrantPages = 0

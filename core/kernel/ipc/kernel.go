@@ -42,7 +42,8 @@ func KernelCall(c task.Call, q *Request) (task.Result, bool) {
 	}
 	cs := calls.Of(c.Slot)
 	cs.msg = q.Msg
-	if checkCall(&cs.msg, 0) != 0 {
+	cs.msg.Badge = 0
+	if checkGrant(&cs.msg) != 0 {
 		cs.msg.GrantAddr, cs.msg.GrantPages = 0, 0
 	}
 	cs.kernel, cs.extra, cs.extraLen = true, q.Extra, q.N

@@ -48,6 +48,7 @@ type AddressSpace struct {
 	resident uint64 // user pages backed by frames this space owns
 	mem      Share  // a task's frames (user pages, page tables, entry-area pages): pool.go
 	lent     int    // loans of its pages in force (loan.go)
+	pins     int    // pins of its pages in force (loan.go: IPC buffers)
 	snap     SnapID // the snapshot whose frames it maps copy-on-write (snapshot.go)
 
 	tss         arch.TSS                     // this space's TSS and I/O bitmap (entry.go)

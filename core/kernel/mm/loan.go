@@ -8,22 +8,29 @@ package mm
 // mapping of a frame its lender has freed, nor writes a page its lender made read-only.
 // Ending a loan unmaps it from the borrower.
 //
+// A pin is a loan to the kernel alone (no borrower, no window): a page of a task's own
+// anonymous, writable memory that the kernel reads and writes through the direct map — a
+// thread's IPC buffer (package ipc). It ends as a loan does (the task unmaps or protects the
+// page, or ends) and when the space is snapshotted (the page becomes copy-on-write); its user
+// pins it again on its next use, through the page tables.
+//
 // Runs in trap context: nosplit, no allocation, no heap pointer writes.
 
 // MaxLoanPages is the most pages one loan may cover.
 const MaxLoanPages = 16
 
-// maxLoans bounds the loans in force at once: one per borrowing thread at most (IPC lends
-// to a server thread for the call it is serving).
-const maxLoans = 256
+// maxLoans bounds the loans and pins in force at once: a loan per borrowing thread at most
+// (IPC lends to a server thread for the call it is serving), and a pin per thread.
+const maxLoans = 512
 
 type loan struct {
 	used             bool
 	gen              uint32
-	lender, borrower int32   // space ids
+	lender, borrower int32   // space ids; borrower -1: a pin
 	lentVA           uintptr // where the pages are in the lender's space
 	window           uintptr // where they are in the borrower's
 	pages            uintptr
+	frame            uint64 // a pin's page
 }
 
 var loans [maxLoans]loan
@@ -115,9 +122,73 @@ func Lend(from, to *AddressSpace, va, pages, window uintptr, write bool) (Loan, 
 //
 //go:nosplit
 func endLoan(ln *loan) {
+	if ln.borrower < 0 {
+		Space(ln.lender).pins--
+		ln.used = false
+		return
+	}
 	unmapWindow(Space(ln.borrower), ln.window, ln.pages, ln.pages)
 	Space(ln.lender).lent--
 	ln.used = false
+}
+
+// Pin pins page va of as, which must be its own anonymous, writable memory, for the kernel's
+// use through the direct map (see the top of the file): the page is faulted in and made
+// private first (a copy-on-write page is copied). ok=false if it is not such a page or every
+// slot is taken.
+//
+//go:nosplit
+func Pin(as *AddressSpace, va uintptr) (Loan, bool) {
+	if va&(PageSize-1) != 0 || !UserRange(va, va+PageSize) {
+		return 0, false
+	}
+	r := as.Find(va)
+	if r < 0 || as.At(r).Kind != KindAnon || as.At(r).Prot&ProtWrite == 0 {
+		return 0, false
+	}
+	if _, ok := as.UserPage(va, true); !ok {
+		return 0, false
+	}
+	free := -1
+	for i := range loans {
+		if !loans[i].used {
+			free = i
+			break
+		}
+	}
+	if free < 0 {
+		return 0, false
+	}
+	ln := &loans[free&(maxLoans-1)]
+	ln.used, ln.lender, ln.borrower = true, as.id, -1
+	ln.lentVA, ln.window, ln.pages = va, 0, 1
+	ln.frame = as.root.Lookup(va) & PTEAddrMask
+	ln.gen++
+	as.pins++
+	return Loan(uint64(ln.gen)<<16 | uint64(free+1)), true
+}
+
+// Pinned returns the kernel address of a pin's page; ok=false once the pin has ended (or l is
+// not a pin).
+//
+//go:nosplit
+func (l Loan) Pinned() (uintptr, bool) {
+	ln, ok := l.slot()
+	if !ok || ln.borrower >= 0 {
+		return 0, false
+	}
+	return DirectMap(ln.frame), true
+}
+
+// endPinsOf ends the pins of as's pages (it is about to be snapshotted).
+//
+//go:nosplit
+func endPinsOf(as *AddressSpace) {
+	for i := range loans {
+		if ln := &loans[i]; as.pins > 0 && ln.used && ln.borrower < 0 && ln.lender == as.id {
+			endLoan(ln)
+		}
+	}
 }
 
 // unmapWindow clears the first mapped of a window's pages and drops its region of n pages.
@@ -135,7 +206,7 @@ func unmapWindow(as *AddressSpace, window, mapped, n uintptr) {
 //
 //go:nosplit
 func revokeLoans(as *AddressSpace, start, end uintptr) {
-	if as.lent == 0 {
+	if as.lent == 0 && as.pins == 0 {
 		return
 	}
 	for i := range loans {
@@ -159,7 +230,7 @@ func endLoansOf(as *AddressSpace) {
 		switch {
 		case ln.lender == as.id:
 			endLoan(ln)
-		case ln.borrower == as.id:
+		case ln.borrower >= 0 && ln.borrower == as.id:
 			Space(ln.lender).lent--
 			ln.used = false
 		}

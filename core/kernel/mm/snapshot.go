@@ -147,6 +147,7 @@ func TakeSnapshot(as *AddressSpace, slot int, limit int64) (SnapID, int) {
 	if why != SnapOK {
 		return 0, why
 	}
+	endPinsOf(as) // its pages are about to be copy-on-write: the kernel must not write them behind its back
 	s := &snapshots[free&(MaxSnapshots-1)]
 	gen := s.gen + 1
 	*s = snapshot{gen: gen, user: as.user}

@@ -236,3 +236,39 @@ func TestRestoreWithoutTemplateLeaves(t *testing.T) {
 	DropSnapshot(id)
 	assert.Equal(t, before, Frames().Free)
 }
+
+// A pinned page (an IPC buffer) is the kernel's to write through the direct map: a snapshot
+// ends the pin (its page turns copy-on-write), and pinning it again copies the page first, so
+// what the kernel writes never reaches the snapshot.
+func TestSnapshotEndsPinsAndARepinWritesACopy(t *testing.T) {
+	freshMachine(t)
+	as := space(t, 1, 256)
+	require.True(t, as.AddRegion(data, data+2*PageSize, ProtRead|ProtWrite, KindAnon))
+	require.True(t, as.Write64(data, 0x5afe))
+	pin, ok := Pin(as, data)
+	require.True(t, ok)
+	kaddr, ok := pin.Pinned()
+	require.True(t, ok)
+	id, why := TakeSnapshot(as, 0, 256)
+	require.Equal(t, SnapOK, why, "a pinned page does not stop a snapshot")
+	_, ok = pin.Pinned()
+	assert.False(t, ok, "the snapshot ended the pin")
+	again, ok := Pin(as, data)
+	require.True(t, ok)
+	k2, ok := again.Pinned()
+	require.True(t, ok)
+	assert.NotEqual(t, kaddr, k2, "pinned again: a private copy, not the snapshot's frame")
+	*(*uint64)(unsafe.Pointer(k2)) = 0xbad
+	fresh := space(t, 2, 256)
+	require.True(t, RestoreSnapshot(id, fresh))
+	v, ok := fresh.Read64(data)
+	require.True(t, ok)
+	assert.Equal(t, uint64(0x5afe), v, "the kernel's write never reached the snapshot")
+	_, ok = Pin(as, data+8)
+	assert.False(t, ok, "not page-aligned")
+	fresh.Destroy()
+	as.Destroy()
+	_, ok = again.Pinned()
+	assert.False(t, ok, "the space's end ends its pins")
+	DropSnapshot(id)
+}

@@ -51,7 +51,7 @@ type Thread struct {
 	space     int32 // the address space it runs in (mm.Space)
 	ring      int32 // the ring its code runs in: 0 for the core's runtime
 	tid       int32
-	serial    uint64 // unique to this thread since boot: never reused, unlike slots and (restored) tids
+	serial    uint64  // unique to this thread since boot: never reused, unlike slots and (restored) tids
 	savedSP   uintptr // kernel stack pointer saved by arch.SwitchContext
 	resumable bool    // its kernel stack holds only its TrapFrame: savedSP enters arch's trapResume (handoff.go)
 	kstackTop uintptr

@@ -51,6 +51,7 @@ type savedThread struct {
 	mask           uint64
 	altSP, altSize uintptr
 	tid            int32
+	ipcBuffer      uintptr // its IPC buffer, registered again in the restored thread
 }
 
 type record struct {
@@ -190,6 +191,7 @@ func saveThread(s *savedThread, i int, caller bool) {
 	s.frame = *sched.Frame(i)
 	s.fsBase, s.clearTID, s.tid = th.FSBase, th.ClearTID, th.TID()
 	s.mask, s.altSP, s.altSize = th.Sig.Mask, th.Sig.AltSP, th.Sig.AltSize
+	s.ipcBuffer = ipc.BufferOf(i)
 	tf := &s.frame
 	switch {
 	case caller:
@@ -313,6 +315,7 @@ func Restore(t *task.Task, k int) string {
 		th.FSBase, th.ClearTID = s.fsBase, s.clearTID
 		th.Sig.Mask, th.Sig.AltSP, th.Sig.AltSize = s.mask, s.altSP, s.altSize
 		sched.SetTID(i, s.tid)
+		ipc.SetBuffer(i, s.ipcBuffer) // pinned at its first use, in the restored space
 		sched.Start(i)
 	}
 	if r.driver {

@@ -187,6 +187,7 @@ var Table = [abi.SimpleOSLast + 1]Entry{
 	abi.SysIPCCallRegs:      {"ipc_call_regs", ipc.SysCall, Own, "ipc_call with the message in registers (RDI handle, RSI label, RDX R10 R8 R9 words, R12 R13 grant, RBX timeout ns)"},
 	abi.SysIPCReplyRecvRegs: {"ipc_replyrecv_regs", ipc.SysReplyRecv, Own, "ipc_replyrecv with the reply and the next call in registers"},
 	abi.SysIPCRecvRegs:      {"ipc_recv_regs", ipc.SysRecvRegs, Own, "ipc_recv with the call in registers"},
+	abi.SysIPCBuffer:        {"ipc_buffer", ipc.SysBuffer, Own, "the calling thread's IPC buffer: a page of its own anonymous, writable memory, pinned (0: none); messages with GrantPages = abi.GrantBuffer carry GrantAddr bytes of it"},
 	abi.SysIPCAwaitRegs:     {"ipc_await_regs", ipc.SysAwaitRegs, Own, "the reply to the thread's kept call (abi.IPCKeep) in registers (RBX timeout ns)"},
 	abi.SysNotifyWait:       {"notify_wait", notify.SysWait, Own, "(mask, timeout ns; 1 = poll) -> bits"},
 	abi.SysEventSubscribe:   {"event_subscribe", event.SysSubscribe, Own, "(name, len) -> subscription (ring 2, policy: events)"},

@@ -8,6 +8,9 @@
 //	ipcclient NAME filtered     an eBPF filter on NAME refuses label 7 and lets label 8 through
 //	ipcclient NAME grant        lends 3 pages; the server reads them; then a server that writes
 //	                            into lent pages dies (they are read-only to it)
+//	ipcclient NAME buffer       calls with up to a page in its IPC buffer (a ServeBuffer server
+//	                            answers them reversed), then NAME2 (second name after "buffer")
+//	                            without a buffer: EFAULT, and the call after it works
 //	ipcclient NAME locked N     four threads make N calls each with Endpoint.CallLocked (every
 //	                            16th one answered after 3 ms: past its raw wait), while a
 //	                            goroutine collects garbage every millisecond; every reply checked
@@ -16,9 +19,11 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -117,6 +122,8 @@ func main() {
 	case "locked":
 		n, _ := strconv.Atoi(os.Args[3])
 		lockedRace(name, n)
+	case "buffer":
+		buffers(name, os.Args[3])
 	case "filtered":
 		if _, err := c.Call(ipc.Msg{Label: 7}); err != ipc.ErrDenied {
 			fail("label 7: got %v, want ErrDenied from the filter", err)
@@ -212,4 +219,46 @@ func lockedRace(name string, n int) {
 	close(stop)
 	fmt.Printf("ipcclient: locked: %d calls from 4 threads ok in %v, %d past 2 ms, %d collections meanwhile\n",
 		4*n, time.Since(start).Round(time.Millisecond), slow.Load(), collections.Load())
+}
+
+// buffers calls name with 1, 1,000 and 4,096 bytes in the thread's IPC buffer and checks each
+// reply's bytes (the server reverses them); then a call with bytes to plain, whose server has
+// no IPC buffer, fails with EFAULT — and a plain call to it works.
+func buffers(name, plain string) {
+	runtime.LockOSThread()
+	ep, err := ipc.Lookup(name)
+	if err != nil {
+		fail("lookup %s: %v", name, err)
+	}
+	buf, err := ipc.NewBuffer()
+	if err != nil {
+		fail("NewBuffer: %v", err)
+	}
+	for _, n := range []int{1, 1000, ipc.BufferSize} {
+		want := make([]byte, n)
+		for i := range n {
+			want[i] = byte(i*13 + n)
+		}
+		copy(buf.Bytes(), want)
+		reply, got, err := ep.CallBuffer(ipc.Msg{Label: uint64(n)}, n)
+		if err != nil {
+			fail("%d bytes: %v", n, err)
+		}
+		slices.Reverse(want)
+		if reply.Label != uint64(n)+1 || reply.Words[0] != uint64(n) || got != n || !bytes.Equal(buf.Bytes()[:n], want) {
+			fail("%d bytes: reply %+v with %d bytes, not the %d reversed", n, reply, got, n)
+		}
+	}
+	waitFor(plain)
+	other, err := ipc.Lookup(plain)
+	if err != nil {
+		fail("lookup %s: %v", plain, err)
+	}
+	if _, _, err := other.CallBuffer(ipc.Msg{Label: 1}, 10); err != syscall.EFAULT {
+		fail("bytes to a server without an IPC buffer: got %v, want EFAULT", err)
+	}
+	if r, err := other.Call(ipc.Msg{Label: 1}, time.Second); err != nil || r.Label != 2 {
+		fail("the plain call after it: %+v, %v", r, err)
+	}
+	fmt.Printf("ipcclient: IPC buffers: 1, 1000 and %d bytes both ways ok; a server without one: EFAULT, and it serves on\n", ipc.BufferSize)
 }

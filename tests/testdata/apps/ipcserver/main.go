@@ -7,6 +7,8 @@
 // its label is answered after 3 ms (longer than a CallLocked caller waits with its P).
 //
 // A second argument lifetime=D makes it exit 0 after D (e.g. 3s), so that a boot with it ends.
+// An argument "buffer" serves with ipc's ServeBuffer: a call's IPC-buffer bytes come back
+// reversed, the label + 1 and, in the first word, how many bytes came.
 // An argument "locked" serves with ipc's ServeLocked (no runtime bookkeeping around its
 // system calls: the thread keeps its P while it waits) and runs a goroutine beside it that
 // ticks every millisecond and collects garbage every 100 ms; at the end of its lifetime it
@@ -19,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -64,6 +67,14 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("ipcserver: serving %s\n", name)
+	if os.Args[len(os.Args)-1] == "buffer" {
+		err = ep.ServeBuffer(func(req ipc.Msg, buf []byte, n int) (ipc.Msg, int) {
+			slices.Reverse(buf[:n])
+			return ipc.Msg{Label: req.Label + 1, Words: [4]uint64{uint64(n), 0, 0, req.Badge}}, n
+		})
+		fmt.Printf("ipcserver: %v\n", err)
+		os.Exit(1)
+	}
 	serve := ep.Serve
 	if locked {
 		serve = ep.ServeLocked
