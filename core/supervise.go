@@ -370,7 +370,12 @@ func (st *supervisorState) leaveOutThirdParty(apps []*app) []*app {
 // startServices starts the services (the console driver among them) before the jobs, so that
 // jobs find them running, and waits for a console driver to attach.
 func (st *supervisorState) startServices() {
-	// The storage stack first: the other services' content is on its disk.
+	// The storage stack first: the other services' content is on its disk. A block driver
+	// linked into the core is part of it: the file server waits for its endpoint (it waited
+	// out its 5 s patience on every monolithic boot while the driver started after it).
+	if st.blkMode == "monolithic" {
+		go runBlkInCore()
+	}
 	for _, a := range st.apps {
 		if a.service() && a.storage() {
 			st.start(a)
@@ -388,9 +393,6 @@ func (st *supervisorState) startServices() {
 	}
 	if st.sensorMode == "monolithic" {
 		go runSensorInCore()
-	}
-	if st.blkMode == "monolithic" {
-		go runBlkInCore()
 	}
 	if st.hasConsoleDriver() {
 		for i := 0; i < 200 && !kernel.ConsoleAttached(); i++ {
