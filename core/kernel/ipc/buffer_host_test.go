@@ -223,3 +223,48 @@ func TestHostIPCBufferRegistrationsFromEveryRing(t *testing.T) {
 	hosted.Run()
 	assert.Equal(t, -int64(abi.EINVAL), late, "an ended thread's buffer is not its slot's next thread's")
 }
+
+// A server's own bad reply — buffer bytes without a buffer, on the register path; a reply it
+// cannot read, on the memory path — fails the server's reply-and-receive at once, sends
+// nothing and receives nothing: the caller still waits, and the server's next, good reply
+// reaches it. (The reply-and-receive used to go on to its receive, which forgot the caller:
+// the caller waited for its deadline.)
+func TestHostABadReplyLeavesTheCallerWaiting(t *testing.T) {
+	for _, regs := range []bool{true, false} {
+		hosted.Start()
+		srv := newTask(t, "sensor", 2, []string{"sensor"}, nil)
+		cli := newTask(t, "app", 3, nil, []string{"sensor"})
+		var bad, good int64 = 99, 99
+		srv.Thread(func(th *hosted.Thread) {
+			h := register(th, "sensor")
+			tf := th.Frame()
+			tf.RBX = 0
+			if th.Syscall(abi.SysIPCRecvRegs, uint64(h)) != 0 {
+				return
+			}
+			if regs {
+				tf.RBX, tf.R12, tf.R13 = 0, 10, abi.GrantBuffer // it has no IPC buffer
+				bad = th.Syscall(abi.SysIPCReplyRecvRegs, uint64(h), 41, 0, 0, 0, 0)
+			} else {
+				bad = th.Syscall(abi.SysIPCReplyRecv, uint64(h), 0x10, 0) // not its memory
+			}
+			buf := srv.Map(abi.MessageSize)
+			putMsg(srv, buf, abi.Message{Label: 42})
+			good = th.Syscall(abi.SysIPCReply, 0, uint64(buf))
+		})
+		var r int64
+		var m abi.Message
+		cli.Thread(func(th *hosted.Thread) {
+			r, m = callRegs(th, lookup(th, "sensor"), abi.Message{Label: 1}, 50*ms)
+		})
+		hosted.Run()
+		want := -int64(abi.EINVAL)
+		if !regs {
+			want = -int64(abi.EFAULT)
+		}
+		assert.Equal(t, want, bad, "regs %v: the bad reply", regs)
+		assert.Equal(t, int64(0), good, "regs %v: the good reply after it", regs)
+		assert.Equal(t, int64(0), r, "regs %v: the caller got it", regs)
+		assert.Equal(t, uint64(42), m.Label, "regs %v", regs)
+	}
+}

@@ -511,15 +511,19 @@ const replyKept = 1
 func prepareReply(c task.Call, buf uintptr, regs bool) (cl int, r, err int64) {
 	cs := calls.Of(c.Slot)
 	cl = int(cs.replyTo)
-	cs.replyTo = -1
 	if cl <= 0 {
+		cs.replyTo = -1
 		return 0, 0, -abi.EINVAL
 	}
-	endLoan(c.Slot)
 	ccs := calls.Of(cl)
 	if sched.T(cl).TID() != cs.callerT || ccs.server != int32(c.Slot) || !keeps(cl) && !sched.Waiting(cl, &ep(int(ccs.ep)).replies) {
+		cs.replyTo = -1
+		endLoan(c.Slot)
 		return 0, 0, -abi.ESRCH // the caller timed out or died meanwhile
 	}
+	// A reply the server got wrong — unreadable, or buffer bytes it cannot send — fails here,
+	// before anything is sent: the caller still waits, the loan stands, the server may reply
+	// again.
 	var m abi.Message
 	if regs {
 		loadRegs(&m, c.Frame)
@@ -529,13 +533,14 @@ func prepareReply(c task.Call, buf uintptr, regs bool) (cl int, r, err int64) {
 	m.Badge = uint64(c.Task().PID())
 	if buffered(&m) {
 		if _, ok := bufferOf(c.Slot); !ok || m.GrantAddr > abi.IPCBufferSize {
-			cs.replyTo = int32(cl) // nothing sent: the server may reply again
 			return 0, 0, -abi.EINVAL
 		}
 		if !copyBuffer(c.Slot, cl, m.GrantAddr) {
 			r = -abi.EFAULT // the caller has no IPC buffer: its call fails
 		}
 	}
+	cs.replyTo = -1
+	endLoan(c.Slot)
 	switch {
 	case keeps(cl):
 		// The caller does not wait: the reply waits for it (SysAwaitRegs), and nobody is woken.
@@ -570,7 +575,11 @@ func SysReplyRecv(c task.Call) task.Result {
 	}
 	cs := calls.Of(c.Slot)
 	if cs.replyTo > 0 {
-		if cl, r, err := prepareReply(c, buf, regs); err == 0 {
+		cl, r, err := prepareReply(c, buf, regs)
+		switch {
+		case err == -abi.EFAULT || err == -abi.EINVAL:
+			return task.Ret(err) // the reply was bad: nothing sent, nothing received
+		case err == 0:
 			if fastPath && r == 0 && !calls.Of(cl).kernel {
 				cs.buf, cs.regs = buf, regs
 				if res, ok := replyRecvFast(c, cl, i, c.Deadline(timeout)); ok {
