@@ -34,11 +34,8 @@ const MaxGrantPages = abi.MaxGrantPages
 // Grant returns the granted pages of a received call as a byte slice (nil if none). It is
 // valid until the reply.
 func (m *Msg) Grant() []byte {
-	pages := m.GrantPages &^ abi.GrantWrite                                // the flag bit says writable; it is no count
-	if pages == 0 || m.GrantAddr == 0 || m.GrantPages == abi.GrantBuffer { // bytes in an IPC buffer: Buffer
-		return nil
-	}
-	if pages > MaxGrantPages {
+	pages := m.GrantPages &^ abi.GrantWrite                      // the flag bit says writable; it is no count
+	if pages == 0 || pages > MaxGrantPages || m.GrantAddr == 0 { // GrantBuffer too: bytes in an IPC buffer (Buffered)
 		return nil
 	}
 	// The address is a mapping the core made in this task for the call, not Go memory.

@@ -52,7 +52,7 @@ const (
 // The asm names the few constants it uses in lower case (go_asm.h's const_ names).
 const (
 	entryROData = EntryROData
-	userTop     = 0x8000_0000_0000 // the end of the canonical lower half (mm.UserTop)
+	userTop     = LowerHalfEnd
 )
 
 func trampAddrs() (stubs, common, syscall, exit, sysret uintptr)

@@ -178,15 +178,20 @@ TEXT ·SwitchContext(SB),NOSPLIT,$0-16
 // running thread's stack behind: that thread's state is all in its TrapFrame at tf, and its
 // next SwitchContext enters trapResume with SP at tf (*save says so). The two words this
 // writes below tf are in frames of the running call, which never returns.
+// LEAVE_BEHIND makes *save (AX) the stack pointer at which SwitchContext resumes a thread
+// whose only state is its TrapFrame at CX: BP 0, then trapResume's address, just below it.
+#define LEAVE_BEHIND \
+	LEAQ	·trapResume(SB), DX; \
+	MOVQ	DX, -8(CX); \
+	MOVQ	$0, -16(CX); \
+	LEAQ	-16(CX), CX; \
+	MOVQ	CX, (AX)
+
 TEXT ·LeaveTo(SB),NOSPLIT|NOFRAME,$0-24
 	MOVQ	save+0(FP), AX
 	MOVQ	tf+8(FP), CX
 	MOVQ	load+16(FP), BX
-	LEAQ	·trapResume(SB), DX
-	MOVQ	DX, -8(CX)
-	MOVQ	$0, -16(CX)
-	LEAQ	-16(CX), CX
-	MOVQ	CX, (AX)
+	LEAVE_BEHIND
 	MOVQ	0(BX), BP		// as SwitchContext resumes it
 	LEAQ	8(BX), SP
 	RET
@@ -197,11 +202,7 @@ TEXT ·LeaveToFrame(SB),NOSPLIT|NOFRAME,$0-24
 	MOVQ	save+0(FP), AX
 	MOVQ	tf+8(FP), CX
 	MOVQ	to+16(FP), BX
-	LEAQ	·trapResume(SB), DX
-	MOVQ	DX, -8(CX)
-	MOVQ	$0, -16(CX)
-	LEAQ	-16(CX), CX
-	MOVQ	CX, (AX)
+	LEAVE_BEHIND
 	MOVQ	BX, SP
 	JMP	·trapReturn(SB)
 

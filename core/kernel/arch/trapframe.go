@@ -36,6 +36,10 @@ const trapRegsWords = (TrapFrameSize - 512) / 8
 // VectorSyscall marks a frame built by trampSyscall.
 const VectorSyscall = 0x100
 
+// LowerHalfEnd is where the canonical lower half of the address space ends: the tasks' (mm's
+// UserTop).
+const LowerHalfEnd = 0x8000_0000_0000
+
 // UpperHalf is where the canonical upper half of the address space starts: the kernel's.
 const UpperHalf = 0xffff_8000_0000_0000
 
@@ -89,4 +93,4 @@ func (tf *TrapFrame) FXAddr() uintptr { return uintptr(unsafe.Pointer(&tf.FX[0])
 // Canonical reports whether va is a canonical x86-64 address (bits 63-47 all equal).
 //
 //go:nosplit
-func Canonical(va uint64) bool { return va < 0x8000_0000_0000 || va >= UpperHalf }
+func Canonical(va uint64) bool { return va < LowerHalfEnd || va >= UpperHalf }

@@ -42,16 +42,6 @@ func Fast(tf *arch.TrapFrame) bool {
 	return fastReplyRecv(tf, cur, t)
 }
 
-// deadline is task.Call's Deadline for a call made for the first time, at now.
-//
-//go:nosplit
-func deadline(now int64, timeoutNs uint64) int64 {
-	if timeoutNs == 0 || timeoutNs > 1<<62 {
-		return 0
-	}
-	return now + int64(timeoutNs)
-}
-
 // fastCall is ipc_call_regs from thread cur of task t to a server thread waiting in registers.
 //
 //go:nosplit
@@ -89,7 +79,7 @@ func fastCall(tf *arch.TrapFrame, cur int, t *task.Task) bool {
 	stats.fastCalls++
 	stats.handoffs++
 	now := arch.Nanotime()
-	sched.Park(&e.replies, deadline(now, tf.RBX&^abi.IPCKeep), -abi.ETIMEDOUT, sched.ResumeAlways)
+	sched.Park(&e.replies, task.DeadlineAt(now, tf.RBX&^abi.IPCKeep), -abi.ETIMEDOUT, sched.ResumeAlways)
 	sched.Handoff(s, now)
 	return true
 }
@@ -123,7 +113,7 @@ func fastReplyRecv(tf *arch.TrapFrame, cur int, t *task.Task) bool {
 	stats.fastReplies++
 	stats.handoffs++
 	now := arch.Nanotime()
-	sched.Park(&e.receivers, deadline(now, tf.RBX), -abi.ETIMEDOUT, sched.ResumeResult)
+	sched.Park(&e.receivers, task.DeadlineAt(now, tf.RBX), -abi.ETIMEDOUT, sched.ResumeResult)
 	sched.Handoff(cl, now)
 	return true
 }

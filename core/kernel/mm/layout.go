@@ -17,6 +17,8 @@ package mm
 //
 // The Go runtime's heap can only live below 2^47, so the lower half belongs to the runtime; the
 // kernel's own mappings live in the upper half.
+import "github.com/simpleos/simpleos/core/kernel/arch"
+
 const (
 	PageSize  = 4096
 	PageShift = 12
@@ -40,7 +42,7 @@ const (
 	DMAWindow   = 0x7d80_0000_0000 // a driver's DMA memory (package pcidev), page i at DMAWindow+i*PageSize
 	GrantWindow = 0x7e00_0000_0000 // pages lent to a server for one call (ipc.go)
 	WindowsEnd  = 0x7f00_0000_0000
-	UserTop     = 0x8000_0000_0000 // the end of the canonical lower half
+	UserTop     = arch.LowerHalfEnd // the end of the canonical lower half
 
 	// UserLimit is the end of what a task may map: the last page below UserTop stays unmapped
 	// (as on Linux), so the address after a SYSCALL or INT n at the top of the highest

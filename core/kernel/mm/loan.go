@@ -76,13 +76,7 @@ func Lend(from, to *AddressSpace, va, pages, window uintptr, write bool) (Loan, 
 	if pages == 0 || pages > MaxLoanPages || va&(PageSize-1) != 0 || !UserRange(va, va+pages*PageSize) {
 		return 0, false
 	}
-	free := -1
-	for i := range loans {
-		if !loans[i].used {
-			free = i
-			break
-		}
-	}
+	free := freeLoan()
 	prot, flags := uint32(ProtRead), uint64(PTENX)
 	if write {
 		prot, flags = ProtRead|ProtWrite, PTENX|PTEWrite
@@ -118,6 +112,18 @@ func Lend(from, to *AddressSpace, va, pages, window uintptr, write bool) (Loan, 
 	return Loan(uint64(ln.gen)<<16 | uint64(free+1)), true
 }
 
+// freeLoan returns a free slot of the loan table, or -1.
+//
+//go:nosplit
+func freeLoan() int {
+	for i := range loans {
+		if !loans[i].used {
+			return i
+		}
+	}
+	return -1
+}
+
 // endLoan unmaps a loan from its borrower and frees its slot.
 //
 //go:nosplit
@@ -149,13 +155,7 @@ func Pin(as *AddressSpace, va uintptr) (Loan, bool) {
 	if _, ok := as.UserPage(va, true); !ok {
 		return 0, false
 	}
-	free := -1
-	for i := range loans {
-		if !loans[i].used {
-			free = i
-			break
-		}
-	}
+	free := freeLoan()
 	if free < 0 {
 		return 0, false
 	}

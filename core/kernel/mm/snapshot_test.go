@@ -272,3 +272,33 @@ func TestSnapshotEndsPinsAndARepinWritesACopy(t *testing.T) {
 	assert.False(t, ok, "the space's end ends its pins")
 	DropSnapshot(id)
 }
+
+// Pins share the loan table: when it is full a pin (an IPC buffer's registration) and a loan
+// are refused, nothing half made, and ending one pin makes room again.
+func TestPinsExhaustTheLoanTableCleanly(t *testing.T) {
+	freshMachine(t)
+	as := space(t, 1, maxLoans+64)
+	require.True(t, as.AddRegion(data, data+(maxLoans+1)*PageSize, ProtRead|ProtWrite, KindAnon))
+	other := space(t, 2, 64)
+	pins := make([]Loan, 0, maxLoans)
+	for i := 0; i < maxLoans; i++ {
+		p, ok := Pin(as, data+uintptr(i)*PageSize)
+		require.True(t, ok, "pin %d", i)
+		pins = append(pins, p)
+	}
+	_, ok := Pin(as, data+maxLoans*PageSize)
+	assert.False(t, ok, "the table is full")
+	_, ok = Lend(as, other, data, 1, GrantWindow, false)
+	assert.False(t, ok, "no loan either")
+	assert.Zero(t, other.root.Lookup(GrantWindow), "and nothing mapped for it")
+	pins[7].End()
+	p, ok := Pin(as, data+maxLoans*PageSize)
+	assert.True(t, ok, "an ended pin's slot is free again")
+	p.End()
+	other.Destroy()
+	as.Destroy()
+	for _, p := range pins {
+		_, ok := p.Pinned()
+		assert.False(t, ok, "the space's end ends its pins")
+	}
+}

@@ -1,7 +1,7 @@
 package sched
 
 // The handoff: the thread switch of the IPC fast path (package ipc, fastpath.go), seL4's
-// "direct switch". The running thread has just been put to wait (Block), and its system call
+// "direct switch". The running thread has just been put to wait (Park), and its system call
 // needs nothing of its kernel stack but its TrapFrame: so the stack is left behind rather than
 // saved (arch.LeaveTo). When the thread runs again — handed the CPU by another fast path, or
 // woken the ordinary way (a reply on the general path, its deadline, a signal, its server's
@@ -21,7 +21,7 @@ import (
 // Handoff gives the CPU to thread to, which waits on a queue (or for its deadline) in a system
 // call the running thread's call has just answered: to's call returns 0, with whatever
 // registers the answer wrote into its frame. The running thread, a task's, has been put to
-// wait (Block) and is left as described above; to inherits the rest of its time slice, as in
+// wait (Park) and is left as described above; to inherits the rest of its time slice, as in
 // Donate. Both must be task threads (ring 1-3), so the FS base stays the kernel's. now is
 // arch.Nanotime(), which the caller has read anyway. On the machine it never returns; on a
 // host it returns when the running thread runs again, and the caller finishes its call as the
