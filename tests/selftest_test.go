@@ -17,6 +17,12 @@ func TestBootWithoutSelftest(t *testing.T) {
 	require.False(t, res.Crashed)
 	require.Regexp(t, `SimpleOS core: \d+ MiB usable, \d+ frames in use`, string(res.Output))
 	require.Regexp(t, `core: Go runtime main [\d.]+ ms after kernel entry`, string(res.Output))
+	// TCG offers no PCIDs; a KVM host's CPU usually does.
+	require.Regexp(t, `, PCIDs (on|off \(the CPU has none\))\r?\n`, string(res.Output))
+
+	res = bootKernel(t, "pcid=off", time.Minute)
+	require.Equal(t, 0, res.Status)
+	require.Contains(t, string(res.Output), ", PCIDs off (pcid=off)")
 }
 
 func TestSelftestPrimes(t *testing.T) {

@@ -101,6 +101,14 @@ func bootMain() {
 	if v, _ := multiboot.Arg(cmdline, "ipcfast"); v == "off" {
 		ipc.SetFastPath(false)
 	}
+	pcids := "off (the CPU has none)"
+	if v, _ := multiboot.Arg(cmdline, "pcid"); v == "off" {
+		pcids = "off (pcid=off)"
+	} else if arch.CPUHasPCID() {
+		arch.EnablePCID() // on the core's table (PCID 0), before any task's space is built
+		mm.UsePCIDs()
+		pcids = "on"
+	}
 	if v, ok := multiboot.Arg(cmdline, "timeslice"); ok {
 		if ms := parseUint(v); ms > 0 && ms <= 1000 {
 			sched.SetTimeSlice(int32(ms))
@@ -133,6 +141,8 @@ func bootMain() {
 	} else {
 		arch.Puts("none")
 	}
+	arch.Puts(", PCIDs ")
+	arch.Puts(pcids)
 	arch.Putc('\n')
 	if arch.ScreenOn() {
 		arch.Puts("SimpleOS core: the console is mirrored on the VGA text display\n")

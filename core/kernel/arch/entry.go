@@ -9,7 +9,8 @@ package arch
 //	+0x1000  trampoline code: trampCommon, +0x400 trampSyscall, +0x800 trampExit, +0xc00 trampSysret
 //	+0x2000  GDT (shared; writable only in the core's map)
 //	+0x3000  IDT (shared, read-only)
-//	+0x4000  read-only data: the core's CR3 and the addresses of trapEntry and syscallEntry (shared)
+//	+0x4000  read-only data: the core's CR3, the addresses of trapEntry and syscallEntry, and
+//	         what a load of the core's CR3 adds (NoFlush once PCIDs are on: pcid.go) (shared)
 //	+0x5000  TSS and I/O permission bitmap, 3 pages (per address space, read-only to tasks);
 //	         +0x7800 holds the space's code and stack selectors for trampSyscall
 //	+0x8000  entry stack, 2 pages (per address space): IST1 for every vector; its first
@@ -75,10 +76,12 @@ var (
 	// resumeHandler finishes the system call of a thread left by LeaveTo (SetResumeHandler).
 	resumeHandler uintptr
 	kernelFS      uint64 // the FS base kernel code runs with (a block whose -8 holds a stand-in g)
-	// What trapReturn loads into FS and CR3 on its way back to a task, and the core's alias
-	// of that task's entry stack (the address of its first byte), where it writes the way back.
-	returnFS, returnCR3 uint64
-	returnStack         uintptr
+	// What trapReturn loads into FS on its way back to a task, the address of the CR3 word of
+	// that task's address space (which it loads, then marks NoFlush: pcid.go), and the core's
+	// alias of that space's entry stack (the address of its first byte), where it writes the
+	// way back. returnCR3 is trapReturn's own: the word as it loads it.
+	returnFS, returnCR3        uint64
+	returnCR3Word, returnStack uintptr
 )
 
 // SetTrapHandler makes the ABI0 function at pc, of one argument (the *TrapFrame), the one every
@@ -104,11 +107,15 @@ func SetKernelFS(fs uint64) { kernelFS = fs }
 //go:nosplit
 func SetKernelStack(top uintptr) { kstackTop = top }
 
-// SetReturn sets the FS base and page table trapReturn loads when it goes back to a task, and
-// the core's alias of that address space's entry stack (see TSS.Init).
+// SetReturn sets the FS base trapReturn loads when it goes back to a task, the address of the
+// CR3 word of the task's address space (mm's: its page table and PCID, and NoFlush when the
+// TLB holds nothing stale of it), and the core's alias of that space's entry stack (see
+// TSS.Init).
 //
 //go:nosplit
-func SetReturn(fs, cr3 uint64, stack uintptr) { returnFS, returnCR3, returnStack = fs, cr3, stack }
+func SetReturn(fs uint64, cr3Word, stack uintptr) {
+	returnFS, returnCR3Word, returnStack = fs, cr3Word, stack
+}
 
 // SetReturnFS changes the FS base trapReturn loads, the rest as SetReturn left it.
 //
@@ -130,7 +137,8 @@ func trampLength(start uintptr, max uintptr) uintptr {
 
 // InstallTrampoline copies the trampoline out of the core image into the shared entry-area
 // pages stubs and code (kernel addresses), and fills the read-only data page roData: the
-// core's page table and the addresses of trapEntry and syscallEntry.
+// core's page table, the addresses of trapEntry and syscallEntry, and 0 for what loads of the
+// core's CR3 add (EnablePCID changes it).
 //
 //go:nosplit
 func InstallTrampoline(stubs, code, roData uintptr, kernelCR3 uint64) {
@@ -146,6 +154,8 @@ func InstallTrampoline(stubs, code, roData uintptr, kernelCR3 uint64) {
 	Store64(roData, kernelCR3)
 	Store64(roData+8, uint64(trapEntryAddr()))
 	Store64(roData+16, uint64(syscallEntryAddr()))
+	Store64(roData+24, 0)
+	roDataPage = roData
 }
 
 // TSS is an address space's task-state segment and I/O permission bitmap: the kernel

@@ -21,7 +21,8 @@
 #include "go_asm.h"
 
 // The read-only data page (entryROData): [0] the core's CR3, [8] trapEntry's address, [16]
-// syscallEntry's (a task's system call, whose frame it builds on the kernel stack at once). The
+// syscallEntry's (a task's system call, whose frame it builds on the kernel stack at once),
+// [24] what a load of the core's CR3 adds (NoFlush once PCIDs are on: pcid.go). The
 // task-info words (entryTaskInfo): [0] the address space's code selector, [8] its stack
 // selector, [16] the alias offset of its entry stacks in the core's map.
 #define ENTRY_END_MARKER  LONG $0x504d4154; LONG $0x444e4552
@@ -39,6 +40,7 @@ TEXT ·trampCommon(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	$const_entryTaskInfo, AX
 	ADDQ	16(AX), SP		// the same stack through the core's alias: nothing uses it until CR3 is loaded
 	MOVQ	0(BX), AX
+	ORQ	24(BX), AX
 	MOVQ	AX, CR3
 jump:
 	MOVQ	8(BX), AX		// trapEntry in the core image
@@ -73,6 +75,7 @@ TEXT ·trampSyscall(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	$const_entryTaskInfo, CX
 	ADDQ	16(CX), SP		// the core's alias of this stack (see trampCommon)
 	MOVQ	0(R11), CX
+	ORQ	24(R11), CX
 	MOVQ	CX, CR3
 	MOVQ	16(R11), CX
 	JMP	CX			// syscallEntry: a task's system call

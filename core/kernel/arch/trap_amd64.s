@@ -106,8 +106,9 @@ TEXT ·syscallEntryAddr(SB),NOSPLIT,$0-8
 // trapReturn restores the TrapFrame at SP. To ring 0 (the core's runtime, or kernel code) it
 // returns with IRETQ from here. To a task it sets the task's FS base, moves the registers and
 // the IRETQ frame to the task's entry stack through the core's alias of it (returnStack), and
-// leaves through trampExit with the task's CR3 (returnCR3; both from SetReturn) in AX and SP
-// at the task's own address of those words.
+// leaves through trampExit with the task's CR3 word (at returnCR3Word; both from SetReturn)
+// in AX and SP at the task's own address of those words. The word is NoFlush from then on
+// (pcid.go): until mm says the space changed, its next load keeps its PCID's TLB entries.
 TEXT ·trapReturn(SB),NOSPLIT|NOFRAME,$0
 	TESTQ	$3, TrapFrame_CS(SP)
 	JNE	toTask
@@ -118,6 +119,11 @@ TEXT ·trapReturn(SB),NOSPLIT|NOFRAME,$0
 	ADDQ	$16, SP			// vector, error code
 	IRETQ
 toTask:
+	MOVQ	·returnCR3Word(SB), BX
+	MOVQ	0(BX), AX
+	MOVQ	AX, ·returnCR3(SB)	// what trampExit or trampSysret loads
+	ORQ	·cr3NoFlush(SB), AX
+	MOVQ	AX, 0(BX)
 	MOVQ	·returnFS(SB), AX
 	MOVQ	AX, DX
 	SHRQ	$32, DX

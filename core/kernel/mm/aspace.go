@@ -9,7 +9,6 @@ package mm
 
 import (
 	"github.com/simpleos/simpleos/core/kernel/arch"
-	"github.com/simpleos/simpleos/core/x86"
 )
 
 // Region protections, as in mmap(2).
@@ -40,8 +39,9 @@ type Region struct {
 
 // AddressSpace is one virtual address space.
 type AddressSpace struct {
-	id       int32 // its index in spaces
+	id       int32 // its index in spaces, and its PCID when PCIDs are on
 	root     PageTable
+	cr3      uint64 // what loads its page table: root, PCID, arch.NoFlush (pcid.go)
 	vmas     [MaxRegions]Region
 	n        int
 	user     bool   // pages are accessible from ring 3
@@ -88,6 +88,7 @@ func NewSpace(i int32, ring int, reserve, limit uint64) (*AddressSpace, bool) {
 		return nil, false
 	}
 	as.root = PageTable(root)
+	as.setCR3()
 	as.user = ring == 3
 	code, stack := arch.SelectorsForRing(ring)
 	if !as.BuildEntryArea(false, code, stack) {
@@ -137,11 +138,6 @@ func (as *AddressSpace) src() *Share {
 	return &as.mem
 }
 
-// Switch makes as the current address space.
-//
-//go:nosplit
-func (as *AddressSpace) Switch() { x86.SetCR3(uint64(as.root)) }
-
 // Destroy frees every page, page table and region of as. Loans of its pages end first, so no
 // borrower keeps a mapping of a frame freed here; pages it borrowed are not its to free.
 //
@@ -153,7 +149,7 @@ func (as *AddressSpace) Destroy() {
 	as.root.FreeSlots(511, 512, as.src())
 	FreeFrameFor(as.src(), uint64(as.root))
 	as.leaveSnapshot() // its copy-on-write entries went with the tables: none was its to free
-	as.root = 0
+	as.root, as.cr3 = 0, 0
 	as.n = 0
 	as.resident = 0
 	if as.id != CoreSpace {

@@ -27,6 +27,7 @@ func UseHostMemory(mem []byte) {
 	frames, frameHint, frameTop = FrameStats{}, 0, 0
 	FramePool = Pool{Keep: coreFrames}
 	spaces = [MaxSpaces]AddressSpace{}
+	pcids = false
 	loans = [maxLoans]loan{}
 	snapshots = [MaxSnapshots]snapshot{}
 	CoreTablePages = 0
@@ -34,5 +35,6 @@ func UseHostMemory(mem []byte) {
 	root, _ := AllocFrame()
 	KernelPML4 = PageTable(root)
 	spaces[CoreSpace].root = KernelPML4
+	spaces[CoreSpace].setCR3()
 	InitEntryShared()
 }

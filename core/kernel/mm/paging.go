@@ -99,8 +99,11 @@ func (pt PageTable) MapPage(va uintptr, pa uint64, flags uint64, s *Share) bool 
 	if !ok {
 		return false
 	}
+	old := arch.Load64(e)
 	arch.Store64(e, pa|flags|PTEPresent)
-	pt.flush(va)
+	if old&PTEPresent != 0 { // the TLB holds present translations only
+		pt.flush(va)
+	}
 	return true
 }
 
@@ -163,8 +166,12 @@ func (pt PageTable) SetFlags(va uintptr, flags uint64) {
 	pt.flush(va)
 }
 
+// flush drops what the TLB may hold of va in pt: at once if pt is loaded, and at the next
+// load of its space's PCID otherwise (pcid.go).
+//
 //go:nosplit
 func (pt PageTable) flush(va uintptr) {
+	pt.forgetTLB()
 	if hosted {
 		return // no page table is ever loaded: nothing to flush
 	}
@@ -179,6 +186,7 @@ func (pt PageTable) flush(va uintptr) {
 //
 //go:nosplit
 func (pt PageTable) FreeSlots(lo, hi uintptr, s *Share) {
+	pt.forgetTLB()
 	pml4 := DirectMap(uint64(pt))
 	for i := lo; i < hi; i++ {
 		pdpt := arch.Load64(pml4 + i*8)

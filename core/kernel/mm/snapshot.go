@@ -404,10 +404,12 @@ func (as *AddressSpace) copyOnWrite(page, e uintptr, v uint64, prot uint32) int 
 	return FaultHandled
 }
 
-// flushAll drops every TLB entry of as's part of memory, if as is the space loaded.
+// flushAll drops every TLB entry of as's part of memory: at once if as is the space loaded,
+// at its next load otherwise (pcid.go).
 //
 //go:nosplit
 func (as *AddressSpace) flushAll() {
+	as.root.forgetTLB()
 	if hosted {
 		return
 	}

@@ -51,7 +51,7 @@ func Handoff(to int, now int64) {
 	}
 	arch.SetKernelStack(n.kstackTop)
 	as := mm.Space(n.space)
-	arch.SetReturn(n.FSBase, uint64(as.Root()), as.EntryStackAlias())
+	arch.SetReturn(n.FSBase, as.CR3Word(), as.EntryStackAlias())
 	direct := n.resumable && !pendingFor(n)
 	n.resumable, p.resumable = false, true
 	ptf := p.kstackTop - arch.TrapFrameSize

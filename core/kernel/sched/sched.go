@@ -143,7 +143,7 @@ func switchTo(next int, slice int32) {
 	}
 	arch.SetKernelStack(n.kstackTop)
 	as := mm.Space(n.space)
-	arch.SetReturn(n.FSBase, uint64(as.Root()), as.EntryStackAlias())
+	arch.SetReturn(n.FSBase, as.CR3Word(), as.EntryStackAlias())
 	fs := n.FSBase
 	if n.ring != 0 {
 		fs = arch.KernelFS() // a task's FS base is loaded on its way back to it (trapReturn)
