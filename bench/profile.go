@@ -11,6 +11,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -119,15 +120,19 @@ func (s *suite) runProfile(ctx context.Context, e Env) {
 	if len(mon.logs) < len(profilePairs) {
 		problems = append(problems, fmt.Sprintf("%d of %d stretches traced", len(mon.logs), len(profilePairs)))
 	}
-	core, err := itrace.ELFSymbols(s.cfg.Paths.ELF)
-	if err != nil {
-		problems = append(problems, err.Error())
+	var core, task program
+	for _, pr := range []struct {
+		p    *program
+		path string
+	}{{&core, s.cfg.Paths.ELF}, {&task, s.micro}} {
+		var err1, err2 error
+		pr.p.syms, err1 = itrace.ELFSymbols(pr.path)
+		pr.p.lines, err2 = itrace.ELFLines(pr.path)
+		if err := errors.Join(err1, err2); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
-	task, err := itrace.ELFSymbols(s.micro)
-	if err != nil {
-		problems = append(problems, err.Error())
-	}
-	if core != nil && task != nil {
+	if core.syms != nil && task.syms != nil && core.lines != nil && task.lines != nil {
 		for i, log := range mon.logs {
 			if i >= len(profilePairs) {
 				break
@@ -150,11 +155,17 @@ func (s *suite) runProfile(ctx context.Context, e Env) {
 	}
 }
 
+// program is a Go program's symbols and line table.
+type program struct {
+	syms  *itrace.Symbols
+	lines *itrace.Lines
+}
+
 // readProfile profiles one stretch's log: the client in ring 3, the server (if any: 0 for
-// none) in ring server.
-func readProfile(log string, core, task *itrace.Symbols, server int) (*itrace.Profile, error) {
-	start, ok1 := task.Addr("main.profileStart")
-	stop, ok2 := task.Addr("main.profileStop")
+// none) in ring server; every side by function and by source line.
+func readProfile(log string, core, task program, server int) (*itrace.Profile, error) {
+	start, ok1 := task.syms.Addr("main.profileStart")
+	stop, ok2 := task.syms.Addr("main.profileStop")
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("the micro program has no main.profileStart/main.profileStop")
 	}
@@ -167,11 +178,18 @@ func readProfile(log string, core, task *itrace.Symbols, server int) (*itrace.Pr
 		"arch.trampSysret (entry area)":  {code + 3*slot, code + 4*slot},
 		"arch stubs (entry area)":        {arch.EntryStubs, code},
 	})
+	// The copies' lines are the trampoline's in the core image.
+	for i, name := range []string{"trampCommon", "trampSyscall", "trampExit", "trampSysret"} {
+		if to, ok := core.syms.Addr("github.com/simpleos/simpleos/core/kernel/arch." + name + ".abi0"); ok {
+			lo := code + uint64(i)*slot
+			core.lines.Alias(lo, lo+slot, to)
+		}
+	}
 	var c itrace.Config
-	c.Sides[0] = itrace.Side{Name: "core", Symbols: []*itrace.Symbols{core, tramp}}
-	c.Sides[3] = itrace.Side{Name: "client (ring 3)", Symbols: []*itrace.Symbols{task}}
+	c.Sides[0] = itrace.Side{Name: "core", Symbols: []*itrace.Symbols{core.syms, tramp}, Lines: core.lines}
+	c.Sides[3] = itrace.Side{Name: "client (ring 3)", Symbols: []*itrace.Symbols{task.syms}, Lines: task.lines}
 	if server != 0 {
-		c.Sides[server] = itrace.Side{Name: fmt.Sprintf("server (ring %d)", server), Symbols: []*itrace.Symbols{task}}
+		c.Sides[server] = itrace.Side{Name: fmt.Sprintf("server (ring %d)", server), Symbols: []*itrace.Symbols{task.syms}, Lines: task.lines}
 	}
 	c.Start, c.Stop = itrace.Mark{Level: 3, PC: start}, itrace.Mark{Level: 3, PC: stop}
 	c.Trips = profileTrips
@@ -319,4 +337,95 @@ func fmtCount(v float64) string {
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+// LinesFile is where WriteAll puts the profiles by source line.
+const LinesFile = "profile-lines.md"
+
+// profileLines writes a profile's instructions by source line, a table per side: each
+// function's total, then its lines of at least minPerTrip instructions a round trip, with
+// the line's text where the source file is at hand.
+func profileLines(w io.Writer, p Profile, minPerTrip float64, src *sourceFiles) {
+	pr := p.Profile
+	fmt.Fprintf(w, "## %s (%s), per operation (%d traced)\n\n", p.Name, p.Env, pr.Trips)
+	fmt.Fprintf(w, "| function / line | instructions | source |\n|---|---:|---|\n")
+	fnTotal := map[string]uint64{}
+	for _, r := range pr.Rows {
+		fnTotal[fmt.Sprint(r.Level, r.Func)] = r.Instr
+	}
+	var last string
+	var rest uint64
+	flush := func() {
+		if rest > 0 {
+			fmt.Fprintf(w, "| … its other lines | %s | |\n", fmtCount(pr.PerTrip(rest)))
+		}
+		rest = 0
+	}
+	for _, l := range pr.Lines {
+		key := fmt.Sprint(l.Level, l.Func)
+		if key != last {
+			flush()
+			last = key
+			side := "core"
+			if l.Level != 0 {
+				side = fmt.Sprintf("ring %d", l.Level)
+			}
+			fmt.Fprintf(w, "| **%s: `%s`** | **%s** | |\n", side, strings.TrimPrefix(l.Func, "github.com/simpleos/simpleos/"), fmtCount(pr.PerTrip(fnTotal[key])))
+		}
+		if pr.PerTrip(l.Instr) < minPerTrip {
+			rest += l.Instr
+			continue
+		}
+		where, text := "(no line)", ""
+		if l.File != "" {
+			where = fmt.Sprintf("%s:%d", src.short(l.File), l.Line)
+			text = src.line(l.File, l.Line)
+		}
+		if text != "" {
+			text = " " + text
+		}
+		fmt.Fprintf(w, "| `%s` | %s |%s |\n", where, fmtCount(pr.PerTrip(l.Instr)), text)
+	}
+	flush()
+	fmt.Fprintln(w)
+}
+
+// sourceFiles reads source lines for profileLines, each file once.
+type sourceFiles struct{ files map[string][]string }
+
+func (s *sourceFiles) line(file string, n int) string {
+	if s.files == nil {
+		s.files = map[string][]string{}
+	}
+	lines, ok := s.files[file]
+	if !ok {
+		if b, err := os.ReadFile(file); err == nil {
+			lines = strings.Split(string(b), "\n")
+		}
+		s.files[file] = lines
+	}
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	t := strings.TrimSpace(lines[n-1])
+	if len(t) > 100 {
+		t = t[:100] + "…"
+	}
+	if t == "" {
+		return ""
+	}
+	return "`" + strings.ReplaceAll(t, "|", `\|`) + "`"
+}
+
+// short is a file's path from the repository's root, or from Go's src for the runtime's.
+func (s *sourceFiles) short(file string) string {
+	for _, root := range []string{"/core/", "/ipc/", "/bench/", "/abi/"} {
+		if i := strings.LastIndex(file, root); i >= 0 && !strings.Contains(file[:i], "/go/src") {
+			return file[i+1:]
+		}
+	}
+	if i := strings.LastIndex(file, "/src/"); i >= 0 {
+		return file[i+5:]
+	}
+	return filepath.Base(file)
 }

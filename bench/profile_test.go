@@ -96,8 +96,37 @@ func TestTheMicroProgramHasTheProfileMarks(t *testing.T) {
 	require.True(t, ok1 && ok2)
 	assert.NotEqual(t, start, stop, "two functions, never folded into one")
 
-	_, err = readProfile(filepath.Join(t.TempDir(), "none.log"), syms, syms, 2)
+	lines, err := itrace.ELFLines(bin)
+	require.NoError(t, err, "a Go program has a line table")
+	prog := program{syms, lines}
+	_, err = readProfile(filepath.Join(t.TempDir(), "none.log"), prog, prog, 2)
 	assert.ErrorIs(t, err, os.ErrNotExist)
-	_, err = readProfile(filepath.Join(t.TempDir(), "none.log"), itrace.NewSymbols(nil), itrace.NewSymbols(nil), 2)
+	none := program{itrace.NewSymbols(nil), lines}
+	_, err = readProfile(filepath.Join(t.TempDir(), "none.log"), none, none, 2)
 	assert.ErrorContains(t, err, "main.profileStart")
+}
+
+func TestProfileLinesTable(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "core", "kernel", "x.go")
+	require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755))
+	require.NoError(t, os.WriteFile(file, []byte("package x\n\tn := a | b // the pipe is escaped\n"), 0o644))
+	p := Profile{Name: "IPC r3-r2", Env: "tcg-icount", Profile: &itrace.Profile{
+		Trips: 2, Total: 13,
+		Rows: []itrace.Row{{Level: 0, Side: "core", Func: "github.com/simpleos/simpleos/core/kernel.x", Instr: 12}, {Level: 3, Side: "client", Func: "main.f", Instr: 1}},
+		Lines: []itrace.LineRow{
+			{Level: 0, Func: "github.com/simpleos/simpleos/core/kernel.x", File: file, Line: 2, Instr: 10},
+			{Level: 0, Func: "github.com/simpleos/simpleos/core/kernel.x", File: "", Line: 0, Instr: 2},
+			{Level: 3, Func: "main.f", File: "/usr/lib/go/src/runtime/proc.go", Line: 9, Instr: 1},
+		},
+	}}
+	var b strings.Builder
+	profileLines(&b, p, 0.5, &sourceFiles{})
+	out := b.String()
+	assert.Contains(t, out, "## IPC r3-r2 (tcg-icount), per operation (2 traced)")
+	assert.Contains(t, out, "| **core: `core/kernel.x`** | **6.0** | |")
+	assert.Contains(t, out, "| `core/kernel/x.go:2` | 5.0 | `n := a \\| b // the pipe is escaped` |")
+	assert.Contains(t, out, "| `(no line)` | 1.0 | |")
+	assert.Contains(t, out, "| **ring 3: `main.f`** | **0.5** | |")
+	assert.Contains(t, out, "| `runtime/proc.go:9` | 0.5 | |", "a file not at hand: no text")
 }

@@ -451,7 +451,24 @@ func (r *Report) WriteAll(dir string) ([]string, error) {
 	if err := os.WriteFile(path, []byte(md.String()), 0o644); err != nil {
 		return written, err
 	}
-	return append(written, path), nil
+	written = append(written, path)
+	if len(r.Profiles) > 0 {
+		var lines strings.Builder
+		lines.WriteString("# Where a round trip's instructions go, by source line\n\n" +
+			"The profiles of report.md (part `profile`), each side's instructions by the source line they " +
+			"were compiled from (the programs' line tables); lines under half an instruction a round trip " +
+			"are summed per function.\n\n")
+		var src sourceFiles
+		for _, p := range r.Profiles {
+			profileLines(&lines, p, 0.5, &src)
+		}
+		path = filepath.Join(dir, LinesFile)
+		if err := os.WriteFile(path, []byte(lines.String()), 0o644); err != nil {
+			return written, err
+		}
+		written = append(written, path)
+	}
+	return written, nil
 }
 
 // profileTables writes the instruction profiles (part profile).
@@ -462,7 +479,8 @@ func (r *Report) profileTables(b *strings.Builder) {
 	b.WriteString("## Where a round trip's instructions go\n\n")
 	b.WriteString("QEMU's execution log, one instruction per line (`-singlestep -d exec,nochain`), between two marks " +
 		"of the client around its round trips (part `profile`, bench/itrace): every instruction attributed to a " +
-		"function of the core (level 0) or of the task whose ring it ran in. Functions under 1% are summed.\n\n")
+		"function of the core (level 0) or of the task whose ring it ran in. Functions under 1% are summed; " +
+		LinesFile + " has every side's instructions by source line.\n\n")
 	for _, p := range r.Profiles {
 		profileTable(b, p, 0.01)
 		b.WriteString("\n")

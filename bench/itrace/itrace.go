@@ -11,12 +11,15 @@
 // task at its ring), and that side's symbol table names the function. Counting starts at the
 // first instruction of a start mark and stops at the first of a stop mark, both given as a
 // level and an address; the stretch holds a known number of repetitions of what is measured
-// (Trips), so each row is also given per repetition.
+// (Trips), so each row is also given per repetition. A side whose program is a Go binary can
+// also have its instructions counted by source line (Lines, from the binary's pclntab): which
+// statement of which function the instructions of a round trip belong to.
 package itrace
 
 import (
 	"bufio"
 	"debug/elf"
+	"debug/gosym"
 	"errors"
 	"fmt"
 	"io"
@@ -100,10 +103,65 @@ func (s *Symbols) Addr(name string) (uint64, bool) {
 }
 
 // Side is whose code runs at one privilege level: a name for the profile's rows and the
-// symbol tables to look its addresses up in, tried in order.
+// symbol tables to look its addresses up in, tried in order; with Lines, its instructions are
+// also counted by source line (an address the table does not cover counts on line 0 of
+// its function).
 type Side struct {
 	Name    string
 	Symbols []*Symbols
+	Lines   *Lines
+}
+
+// Lines maps a Go program's addresses to source lines, by its pclntab (a stripped binary
+// keeps it: the runtime needs it for tracebacks).
+type Lines struct {
+	table   *gosym.Table
+	aliases []alias
+}
+
+// alias is a copy of the program's code at another address (Alias).
+type alias struct{ lo, hi, to uint64 }
+
+// Alias says that [lo, hi) holds a copy of the program's code at to: its lines are the
+// original's (the core's trampoline, copied to the entry area at boot).
+func (l *Lines) Alias(lo, hi, to uint64) { l.aliases = append(l.aliases, alias{lo, hi, to}) }
+
+// ELFLines reads the line table of the Go program in the ELF file at path.
+func ELFLines(path string) (*Lines, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("itrace: %w", err)
+	}
+	defer f.Close()
+	pcln, text := f.Section(".gopclntab"), f.Section(".text")
+	if pcln == nil || text == nil {
+		return nil, fmt.Errorf("itrace: %s: no .gopclntab or .text (not a Go program?)", path)
+	}
+	data, err := pcln.Data()
+	if err != nil {
+		return nil, fmt.Errorf("itrace: %s: %w", path, err)
+	}
+	t, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
+	if err != nil {
+		return nil, fmt.Errorf("itrace: %s: %w", path, err)
+	}
+	return &Lines{table: t}, nil
+}
+
+// Line returns the source file and line of the instruction at pc (line 0 if the table has
+// none).
+func (l *Lines) Line(pc uint64) (string, int) {
+	for _, a := range l.aliases {
+		if a.lo <= pc && pc < a.hi {
+			pc = a.to + pc - a.lo
+			break
+		}
+	}
+	file, line, fn := l.table.PCToLine(pc)
+	if fn == nil {
+		return "", 0
+	}
+	return file, line
 }
 
 // Mark is an instruction that starts or stops the count: the first instruction of a
@@ -128,12 +186,24 @@ type Row struct {
 	Instr uint64
 }
 
+// LineRow is one source line's instructions over the stretch, in one function at one level.
+type LineRow struct {
+	Level int
+	Func  string
+	File  string // "" where the side's line table has no line
+	Line  int
+	Instr uint64
+}
+
 // Profile is what a trace shows between the marks.
 type Profile struct {
 	Trips  int
 	Total  uint64
 	Rows   []Row // by instructions, most first
 	Levels [4]uint64
+	// Lines are the instructions of the sides with a line table, by source line: functions
+	// in the order of Rows, each function's lines in source order.
+	Lines []LineRow
 }
 
 // PerTrip is n divided by the profile's trips.
@@ -148,6 +218,7 @@ var (
 // Read reads a trace and profiles the stretch between the marks.
 func Read(r io.Reader, c Config) (*Profile, error) {
 	counts := map[fnKey]uint64{}
+	lines := map[lineKey]uint64{}
 	// The last function looked up: consecutive instructions are mostly in one function.
 	var lastLevel = -1
 	var lastLo, lastHi uint64
@@ -169,6 +240,7 @@ func Read(r io.Reader, c Config) (*Profile, error) {
 			}
 		} else if level == c.Stop.Level && pc == c.Stop.PC {
 			p.finish(rowsOf(counts, c))
+			p.Lines = lineRowsOf(lines, p.Rows)
 			return p, nil
 		}
 		p.Total++
@@ -178,6 +250,10 @@ func Read(r io.Reader, c Config) (*Profile, error) {
 			lastFn, lastLo, lastHi = lookup(c.Sides[level].Symbols, pc)
 		}
 		counts[fnKey{level, lastFn}]++
+		if l := c.Sides[level].Lines; l != nil {
+			file, line := l.Line(pc)
+			lines[lineKey{fnKey{level, lastFn}, file, line}]++
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("itrace: %w", err)
@@ -204,6 +280,37 @@ func lookup(tables []*Symbols, pc uint64) (string, uint64, uint64) {
 type fnKey struct {
 	level int
 	fn    string
+}
+
+// lineKey is one source line of one function at one level.
+type lineKey struct {
+	fnKey
+	file string
+	line int
+}
+
+// lineRowsOf orders the line counts as Profile.Lines says.
+func lineRowsOf(lines map[lineKey]uint64, rows []Row) []LineRow {
+	order := map[fnKey]int{}
+	for i, r := range rows {
+		order[fnKey{r.Level, r.Func}] = i
+	}
+	out := make([]LineRow, 0, len(lines))
+	for k, n := range lines {
+		out = append(out, LineRow{Level: k.level, Func: k.fn, File: k.file, Line: k.line, Instr: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		oa, ob := order[fnKey{a.Level, a.Func}], order[fnKey{b.Level, b.Func}]
+		if oa != ob {
+			return oa < ob
+		}
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	return out
 }
 
 func rowsOf(counts map[fnKey]uint64, c Config) []Row {

@@ -2,6 +2,9 @@ package itrace
 
 import (
 	"fmt"
+	"os"
+	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -81,3 +84,40 @@ func TestELFSymbolsOfNoELF(t *testing.T) {
 	_, err := ELFSymbols("itrace.go")
 	assert.ErrorContains(t, err, "itrace: ")
 }
+
+// lineMark is a function whose first instruction the line test finds by address.
+//
+//go:noinline
+func lineMark() int { return 42 }
+
+func TestLinesAttributeInstructionsToSourceLines(t *testing.T) {
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	lines, err := ELFLines(exe)
+	require.NoError(t, err)
+	pc := uint64(reflect.ValueOf(lineMark).Pointer())
+	file, line := lines.Line(pc)
+	wantFile, wantLine := runtime.FuncForPC(uintptr(pc)).FileLine(uintptr(pc))
+	assert.Equal(t, wantFile, file)
+	assert.Equal(t, wantLine, line, "the runtime's own line for lineMark's first instruction")
+	assert.True(t, strings.HasSuffix(file, "bench/itrace/itrace_test.go"), file)
+	n, _ := lines.Line(1)
+	assert.Empty(t, n, "an address outside the program has no line")
+
+	c := testConfig()
+	syms := NewSymbols(map[string][2]uint64{"itrace.lineMark": {pc, pc + 1}}) // go test strips the symbol table
+	c.Sides[0] = Side{Name: "core", Symbols: []*Symbols{syms}, Lines: lines}
+	var b strings.Builder
+	b.WriteString(line0(0x400000, 3))
+	for range 2 {
+		b.WriteString(line0(pc, 0))
+	}
+	b.WriteString(line0(0x400010, 3))
+	p, err := Read(strings.NewReader(b.String()), c)
+	require.NoError(t, err)
+	require.Len(t, p.Lines, 1, "only the side with a line table is counted by line")
+	assert.Equal(t, LineRow{Level: 0, Func: "itrace.lineMark", File: file, Line: line, Instr: 2}, p.Lines[0])
+}
+
+// line0 is line, for the tests that have a variable called line.
+func line0(pc uint64, level int) string { return line(pc, level) }
