@@ -58,14 +58,9 @@ func Calibrate() {
 	tscBoot = t0
 }
 
-// Nanotime is the core's monotonic clock: nanoseconds since calibration.
-//
-//go:nosplit
-func Nanotime() int64 {
-	d := x86.Rdtsc() - tscBoot
-	hi, lo := bits.Mul64(d, nsPerTSC32)
-	return int64(hi<<32 | lo>>32)
-}
+// Nanotime is the core's monotonic clock: nanoseconds since calibration, (TSC - tscBoot) ×
+// nsPerTSC32 >> 32 (clock_amd64.s).
+func Nanotime() int64
 
 // SinceEntry returns nanoseconds since the kernel's first 64-bit instruction.
 //
