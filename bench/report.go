@@ -118,6 +118,7 @@ func (r *Report) WriteMarkdown(w io.Writer, plots map[string]string) error {
 	r.diskTable(&b)
 	r.filesTable(&b)
 	r.goalTable(&b)
+	r.beforeTable(&b)
 	r.profileTables(&b)
 	if len(plots) > 0 {
 		p("## Plots\n\n")

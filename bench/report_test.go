@@ -156,6 +156,15 @@ func TestMarkdownTables(t *testing.T) {
 	assert.Contains(t, md, "## Notes\n\n- a note\n")
 	assert.Contains(t, md, "## Errors\n\n- an error\n")
 	assert.Contains(t, md, SeL4Anchor)
+	// Issue 15's figures beside this run's, under -icount only.
+	_, before, ok := strings.Cut(md, "## Before and after issue 15 (IPC at seL4's level)")
+	require.True(t, ok)
+	before, _, _ = strings.Cut(before, "\n## ")
+	assert.Contains(t, before, "| IPCCallReply/r3-r2/fast | tcg-icount | 6,091 | 6,029 | -1% |")
+	assert.Contains(t, before, "| Syscall/getppid/r3 | tcg-icount | 284 | 289 | +2% |")
+	assert.Contains(t, before, "| ThreadSwitch/futex | tcg-icount | 2,703 | 2,695 | 0% |")
+	assert.NotContains(t, before, "| tcg |", "no instruction count without icount")
+	assert.NotContains(t, before, "PageFault", "not an IPC figure")
 }
 
 func TestMarkdownWithoutLinux(t *testing.T) {
