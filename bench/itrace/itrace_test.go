@@ -96,28 +96,29 @@ func TestLinesAttributeInstructionsToSourceLines(t *testing.T) {
 	lines, err := ELFLines(exe)
 	require.NoError(t, err)
 	pc := uint64(reflect.ValueOf(lineMark).Pointer())
-	file, line := lines.Line(pc)
+	file, ln := lines.Line(pc)
 	wantFile, wantLine := runtime.FuncForPC(uintptr(pc)).FileLine(uintptr(pc))
 	assert.Equal(t, wantFile, file)
-	assert.Equal(t, wantLine, line, "the runtime's own line for lineMark's first instruction")
+	assert.Equal(t, wantLine, ln, "the runtime's own line for lineMark's first instruction")
 	assert.True(t, strings.HasSuffix(file, "bench/itrace/itrace_test.go"), file)
 	n, _ := lines.Line(1)
 	assert.Empty(t, n, "an address outside the program has no line")
+	const copyAt = 0xffff_ff80_0000_1000 // a copy of lineMark's code, as the entry area holds the trampoline's
+	lines.Alias(copyAt, copyAt+0x100, pc)
+	cf, cl := lines.Line(copyAt)
+	assert.Equal(t, []any{file, ln}, []any{cf, cl}, "a copy has its original's lines")
 
 	c := testConfig()
 	syms := NewSymbols(map[string][2]uint64{"itrace.lineMark": {pc, pc + 1}}) // go test strips the symbol table
 	c.Sides[0] = Side{Name: "core", Symbols: []*Symbols{syms}, Lines: lines}
 	var b strings.Builder
-	b.WriteString(line0(0x400000, 3))
+	b.WriteString(line(0x400000, 3))
 	for range 2 {
-		b.WriteString(line0(pc, 0))
+		b.WriteString(line(pc, 0))
 	}
-	b.WriteString(line0(0x400010, 3))
+	b.WriteString(line(0x400010, 3))
 	p, err := Read(strings.NewReader(b.String()), c)
 	require.NoError(t, err)
 	require.Len(t, p.Lines, 1, "only the side with a line table is counted by line")
-	assert.Equal(t, LineRow{Level: 0, Func: "itrace.lineMark", File: file, Line: line, Instr: 2}, p.Lines[0])
+	assert.Equal(t, LineRow{Level: 0, Func: "itrace.lineMark", File: file, Line: ln, Instr: 2}, p.Lines[0])
 }
-
-// line0 is line, for the tests that have a variable called line.
-func line0(pc uint64, level int) string { return line(pc, level) }

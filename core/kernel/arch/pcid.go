@@ -54,8 +54,3 @@ func EnablePCID() {
 	cr3NoFlush = NoFlush
 	Store64(roDataPage+24, NoFlush)
 }
-
-// PCIDOn says whether PCIDs are on.
-//
-//go:nosplit
-func PCIDOn() bool { return cr3NoFlush != 0 }
