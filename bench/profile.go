@@ -133,6 +133,7 @@ func (s *suite) runProfile(ctx context.Context, e Env) {
 		}
 	}
 	if core.syms != nil && task.syms != nil && core.lines != nil && task.lines != nil {
+		aliasTrampoline(core)
 		for i, log := range mon.logs {
 			if i >= len(profilePairs) {
 				break
@@ -152,6 +153,18 @@ func (s *suite) runProfile(ctx context.Context, e Env) {
 	}
 	if len(problems) > 0 {
 		s.errorf("%s: %s (transcript: %s)", name, strings.Join(problems, "; "), s.logPath(name))
+	}
+}
+
+// aliasTrampoline gives the trampoline's copies in the entry area the lines of the routines
+// they were copied from in the core image.
+func aliasTrampoline(core program) {
+	code, slot := uint64(arch.EntryCode), uint64(arch.EntryCodeSlot)
+	for i, name := range []string{"trampCommon", "trampSyscall", "trampExit", "trampSysret"} {
+		if to, ok := core.syms.Addr("github.com/simpleos/simpleos/core/kernel/arch." + name + ".abi0"); ok {
+			lo := code + uint64(i)*slot
+			core.lines.Alias(lo, lo+slot, to)
+		}
 	}
 }
 
@@ -178,13 +191,6 @@ func readProfile(log string, core, task program, server int) (*itrace.Profile, e
 		"arch.trampSysret (entry area)":  {code + 3*slot, code + 4*slot},
 		"arch stubs (entry area)":        {arch.EntryStubs, code},
 	})
-	// The copies' lines are the trampoline's in the core image.
-	for i, name := range []string{"trampCommon", "trampSyscall", "trampExit", "trampSysret"} {
-		if to, ok := core.syms.Addr("github.com/simpleos/simpleos/core/kernel/arch." + name + ".abi0"); ok {
-			lo := code + uint64(i)*slot
-			core.lines.Alias(lo, lo+slot, to)
-		}
-	}
 	var c itrace.Config
 	c.Sides[0] = itrace.Side{Name: "core", Symbols: []*itrace.Symbols{core.syms, tramp}, Lines: core.lines}
 	c.Sides[3] = itrace.Side{Name: "client (ring 3)", Symbols: []*itrace.Symbols{task.syms}, Lines: task.lines}
@@ -408,8 +414,8 @@ func (s *sourceFiles) line(file string, n int) string {
 		return ""
 	}
 	t := strings.TrimSpace(lines[n-1])
-	if len(t) > 100 {
-		t = t[:100] + "…"
+	if r := []rune(t); len(r) > 100 {
+		t = string(r[:100]) + "…"
 	}
 	if t == "" {
 		return ""

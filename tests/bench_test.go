@@ -244,4 +244,17 @@ func TestInstructionProfileOfRoundTrips(t *testing.T) {
 	require.True(t, ok)
 	assert.Less(t, null.Profile.PerTrip(null.Profile.Total), per/3, "a null call is a fraction of a round trip")
 	assert.Zero(t, null.Profile.Levels[1]+null.Profile.Levels[2], "no server ran")
+	// By source line: every instruction of every side has its line, the trampoline's copy too.
+	var lineSum uint64
+	lines := map[string]bool{}
+	for _, l := range rt.Profile.Lines {
+		lineSum += l.Instr
+		if l.Level == 0 && l.File != "" {
+			lines[l.File[strings.LastIndex(l.File, "/")+1:]] = true
+		}
+	}
+	assert.Equal(t, rt.Profile.Total, lineSum, "the lines add up to the round trip")
+	for _, f := range []string{"fastpath.go", "handoff.go", "trap_amd64.s", "trampoline_amd64.s"} {
+		assert.True(t, lines[f], "instructions of %s by line: %v", f, lines)
+	}
 }
