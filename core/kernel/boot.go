@@ -54,6 +54,7 @@ func multibootEntryAddr() uintptr
 func runtimeEntry() uintptr
 func bootFSBase() uint64
 func handleTrapAddr() uintptr
+func handleSyscallAddr() uintptr
 func resumeTrapAddr() uintptr
 
 //go:nosplit
@@ -83,6 +84,7 @@ func bootMain() {
 	arch.InitIDT(idt)
 	arch.InitSyscallMSRs()
 	arch.SetTrapHandler(handleTrapAddr())
+	arch.SetSyscallHandler(handleSyscallAddr())
 	arch.SetResumeHandler(resumeTrapAddr())
 	arch.SetKernelFS(bootFSBase())
 	arch.InitAPIC()

@@ -146,6 +146,12 @@ TEXT ·handleTrapAddr(SB),NOSPLIT,$0-8
 	MOVQ	AX, ret+0(FP)
 	RET
 
+// handleSyscallAddr is the ABI0 entry of handleSyscall, which arch's syscallEntry calls.
+TEXT ·handleSyscallAddr(SB),NOSPLIT,$0-8
+	LEAQ	·handleSyscall(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
 // resumeTrapAddr is the ABI0 entry of resumeTrap, which arch's trapResume calls.
 TEXT ·resumeTrapAddr(SB),NOSPLIT,$0-8
 	LEAQ	·resumeTrap(SB), AX

@@ -48,6 +48,15 @@ func handleTrap(tf *arch.TrapFrame) {
 	trapTail(tf)
 }
 
+// handleSyscall is handleTrap for a task's system call, which arch's syscallEntry hands it
+// at once: nothing else arrives there, so the vector is not looked at.
+//
+//go:nosplit
+func handleSyscall(tf *arch.TrapFrame) {
+	sys.Dispatch(tf)
+	trapTail(tf)
+}
+
 // resumeTrap runs when a thread the IPC fastpath left waiting runs again (arch's trapResume,
 // SetResumeHandler): its system call is finished as the dispatcher finishes one after a wait,
 // and the trap's way back is handleTrap's.

@@ -45,9 +45,10 @@ var Core = Config{Roots: Roots, BootRoots: BootRoots, Tables: Tables, Dispatcher
 
 // Roots are the functions trap context starts in.
 var Roots = []string{
-	kernelPkg + "handleTrap", // every trap, interrupt and system call (trap_amd64.s calls it indirectly)
-	kernelPkg + "resumeTrap", // a thread the IPC fastpath left waiting, running again (trapResume)
-	schedPkg + "idleLoop",    // thread 0
+	kernelPkg + "handleTrap",    // every trap and interrupt, and the core's own system calls (trap_amd64.s calls it indirectly)
+	kernelPkg + "handleSyscall", // a task's system call (syscallEntry calls it indirectly)
+	kernelPkg + "resumeTrap",    // a thread the IPC fastpath left waiting, running again (trapResume)
+	schedPkg + "idleLoop",       // thread 0
 }
 
 // BootRoots are the functions boot context starts in: before the Go runtime exists, on the

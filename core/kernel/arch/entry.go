@@ -73,6 +73,8 @@ func threadStart()
 var (
 	kstackTop   uintptr // top of the running thread's kernel stack, where its TrapFrame is built
 	trapHandler uintptr // the ABI0 entry of the kernel's func(*TrapFrame) (SetTrapHandler)
+	// syscallHandler is the one a task's system call reaches from syscallEntry (SetSyscallHandler).
+	syscallHandler uintptr
 	// resumeHandler finishes the system call of a thread left by LeaveTo (SetResumeHandler).
 	resumeHandler uintptr
 	kernelFS      uint64 // the FS base kernel code runs with (a block whose -8 holds a stand-in g)
@@ -89,6 +91,13 @@ var (
 //
 //go:nosplit
 func SetTrapHandler(pc uintptr) { trapHandler = pc }
+
+// SetSyscallHandler makes the ABI0 function at pc, of one argument (the *TrapFrame), the one
+// a task's system call reaches (syscallEntry): the trap handler's work for vector
+// VectorSyscall, without looking at the vector. Set once at boot, before any task runs.
+//
+//go:nosplit
+func SetSyscallHandler(pc uintptr) { syscallHandler = pc }
 
 // SetResumeHandler makes the ABI0 function at pc, of one argument (the *TrapFrame), the one that
 // finishes the system call of a thread left by LeaveTo when it runs again. Set once at boot.

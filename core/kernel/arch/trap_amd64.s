@@ -93,7 +93,7 @@ TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	WRMSR
 	MOVQ	SP, AX
 	PUSHQ	AX
-	MOVQ	·trapHandler(SB), AX
+	MOVQ	·syscallHandler(SB), AX	// the kernel's (SetSyscallHandler)
 	CALL	AX
 	POPQ	AX
 	JMP	·trapReturn(SB)

@@ -39,17 +39,19 @@ type Region struct {
 
 // AddressSpace is one virtual address space.
 type AddressSpace struct {
-	id       int32 // its index in spaces, and its PCID when PCIDs are on
-	root     PageTable
-	cr3      uint64 // what loads its page table: root, PCID, arch.NoFlush (pcid.go)
-	vmas     [MaxRegions]Region
-	n        int
-	user     bool   // pages are accessible from ring 3
-	resident uint64 // user pages backed by frames this space owns
-	mem      Share  // a task's frames (user pages, page tables, entry-area pages): pool.go
-	lent     int    // loans of its pages in force (loan.go)
-	pins     int    // pins of its pages in force (loan.go: IPC buffers)
-	snap     SnapID // the snapshot whose frames it maps copy-on-write (snapshot.go)
+	id   int32 // its index in spaces, and its PCID when PCIDs are on
+	root PageTable
+	cr3  uint64 // what loads its page table: root, PCID, arch.NoFlush (pcid.go)
+	// entryAlias is where the core's map shows its entry stacks (EntryStackAlias).
+	entryAlias uintptr
+	vmas       [MaxRegions]Region
+	n          int
+	user       bool   // pages are accessible from ring 3
+	resident   uint64 // user pages backed by frames this space owns
+	mem        Share  // a task's frames (user pages, page tables, entry-area pages): pool.go
+	lent       int    // loans of its pages in force (loan.go)
+	pins       int    // pins of its pages in force (loan.go: IPC buffers)
+	snap       SnapID // the snapshot whose frames it maps copy-on-write (snapshot.go)
 
 	tss         arch.TSS                     // this space's TSS and I/O bitmap (entry.go)
 	stackFrames [arch.EntryStackPages]uint64 // its entry stack (2 pages) and NMI stack
@@ -88,7 +90,7 @@ func NewSpace(i int32, ring int, reserve, limit uint64) (*AddressSpace, bool) {
 		return nil, false
 	}
 	as.root = PageTable(root)
-	as.setCR3()
+	as.setReturnWords()
 	as.user = ring == 3
 	code, stack := arch.SelectorsForRing(ring)
 	if !as.BuildEntryArea(false, code, stack) {

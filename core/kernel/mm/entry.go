@@ -87,12 +87,7 @@ func (as *AddressSpace) BuildEntryArea(core bool, codeSel, stackSel uint64) bool
 // arch.EntryStack, in its own entry area).
 //
 //go:nosplit
-func (as *AddressSpace) EntryStackAlias() uintptr {
-	if as.id == CoreSpace {
-		return arch.EntryStack
-	}
-	return EntryAliasBase + uintptr(as.id&(MaxSpaces-1))*EntryAliasSlot
-}
+func (as *AddressSpace) EntryStackAlias() uintptr { return as.entryAlias }
 
 // dropEntryStackAlias unmaps as's entry stacks from the core's map, before they are freed.
 //

@@ -68,7 +68,7 @@ func BuildKernelSpace() {
 
 	core := &spaces[0]
 	core.root = KernelPML4
-	core.setCR3()
+	core.setReturnWords()
 	phoff := uintptr(arch.Load64(ImageBase + 0x20))
 	phent := uintptr(*(*uint16)(arch.Pointer(ImageBase + 0x36)))
 	phnum := int(*(*uint16)(arch.Pointer(ImageBase + 0x38)))
