@@ -71,7 +71,8 @@ fuzz: deps-run cli
 .PHONY: bench bench-full
 
 # The benchmark suite (docs/benchmarks.md), quick: a few minutes under TCG. Go benchmark lines
-# on stdout; report.md, results.json and one SVG plot per group in build/bench/.
+# on stdout; report.md, results.json, profile-lines.md (the round trips' instructions by source
+# line) and one SVG plot per group in build/bench/.
 bench: deps-bench cli
 	$(SIMPLEOS) bench --quick $(ARGS)
 
