@@ -91,24 +91,30 @@ func bufferOf(i int) (uintptr, bool) {
 	return pin.Pinned()
 }
 
-// copyBuffer copies the first n bytes of thread from's IPC buffer to thread to's; false, and
-// nothing copied, if either has none or n is more than a buffer holds.
+// What copyBuffer did.
+const (
+	bufCopied     = iota
+	bufBadSend    // the sender has no IPC buffer, or n is more than one holds: nothing copied
+	bufNoReceiver // the receiver has no IPC buffer: nothing copied
+)
+
+// copyBuffer copies the first n bytes of thread from's IPC buffer to thread to's.
 //
 //go:nosplit
-func copyBuffer(from, to int, n uint64) bool {
+func copyBuffer(from, to int, n uint64) int {
 	if n > abi.IPCBufferSize {
-		return false
+		return bufBadSend
 	}
 	src, ok := bufferOf(from)
 	if !ok {
-		return false
+		return bufBadSend
 	}
 	dst, ok := bufferOf(to)
 	if !ok {
-		return false
+		return bufNoReceiver
 	}
 	arch.Memmove(dst, src, uintptr(n))
-	return true
+	return bufCopied
 }
 
 // takeBuffer copies caller cl's IPC-buffer bytes to server s for takeCall. If the server has
@@ -119,7 +125,7 @@ func copyBuffer(from, to int, n uint64) bool {
 //go:nosplit
 //go:noinline
 func takeBuffer(cl, s int) bool {
-	if copyBuffer(cl, s, calls.Of(cl).msg.GrantAddr) {
+	if copyBuffer(cl, s, calls.Of(cl).msg.GrantAddr) == bufCopied {
 		return true
 	}
 	sched.WakeWith(cl, -abi.EFAULT)

@@ -60,7 +60,7 @@ func fastCall(tf *arch.TrapFrame, cur int, t *task.Task) bool {
 	if s == 0 || !srv.regs || sched.T(s).Ring() == 0 || cs.kept {
 		return false
 	}
-	if tf.R13 == abi.GrantBuffer && !copyBuffer(cur, s, tf.R12) {
+	if tf.R13 == abi.GrantBuffer && copyBuffer(cur, s, tf.R12) != bufCopied {
 		return false // no buffer on either side, or too many bytes: SysCall says which
 	}
 	// The message goes from frame to frame (the badge is the core's).
@@ -100,7 +100,7 @@ func fastReplyRecv(tf *arch.TrapFrame, cur int, t *task.Task) bool {
 		!sched.Waiting(cl, &ep(int(ccs.ep)).replies) || !e.senders.Empty() {
 		return false
 	}
-	if tf.R13 == abi.GrantBuffer && !copyBuffer(cur, cl, tf.R12) {
+	if tf.R13 == abi.GrantBuffer && copyBuffer(cur, cl, tf.R12) != bufCopied {
 		return false // prepareReply says what failed
 	}
 	ctf := sched.Frame(cl)

@@ -532,10 +532,10 @@ func prepareReply(c task.Call, buf uintptr, regs bool) (cl int, r, err int64) {
 	}
 	m.Badge = uint64(c.Task().PID())
 	if buffered(&m) {
-		if _, ok := bufferOf(c.Slot); !ok || m.GrantAddr > abi.IPCBufferSize {
+		switch copyBuffer(c.Slot, cl, m.GrantAddr) {
+		case bufBadSend:
 			return 0, 0, -abi.EINVAL
-		}
-		if !copyBuffer(c.Slot, cl, m.GrantAddr) {
+		case bufNoReceiver:
 			r = -abi.EFAULT // the caller has no IPC buffer: its call fails
 		}
 	}

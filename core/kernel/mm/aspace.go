@@ -42,7 +42,7 @@ type AddressSpace struct {
 	id   int32 // its index in spaces, and its PCID when PCIDs are on
 	root PageTable
 	cr3  uint64 // what loads its page table: root, PCID, arch.NoFlush (pcid.go)
-	// entryAlias is where the core's map shows its entry stacks (EntryStackAlias).
+	// entryAlias is where the core's map shows its entry stacks (entry.go: EntryStackAlias).
 	entryAlias uintptr
 	vmas       [MaxRegions]Region
 	n          int
@@ -90,7 +90,7 @@ func NewSpace(i int32, ring int, reserve, limit uint64) (*AddressSpace, bool) {
 		return nil, false
 	}
 	as.root = PageTable(root)
-	as.setReturnWords()
+	as.setCR3()
 	as.user = ring == 3
 	code, stack := arch.SelectorsForRing(ring)
 	if !as.BuildEntryArea(false, code, stack) {

@@ -40,6 +40,10 @@ func InitEntryShared() {
 //
 //go:nosplit
 func (as *AddressSpace) BuildEntryArea(core bool, codeSel, stackSel uint64) bool {
+	as.entryAlias = arch.EntryStack // kept: every switch to one of its threads reads it
+	if !core {
+		as.entryAlias = EntryAliasBase + uintptr(as.id&(MaxSpaces-1))*EntryAliasSlot
+	}
 	e := &entryShared
 	rw := uint64(PTEWrite | PTENX)
 	ro := uint64(PTENX)
@@ -84,7 +88,7 @@ func (as *AddressSpace) BuildEntryArea(core bool, codeSel, stackSel uint64) bool
 }
 
 // EntryStackAlias is where the core's map shows as's entry stacks (the core's own: at
-// arch.EntryStack, in its own entry area).
+// arch.EntryStack, in its own entry area), as BuildEntryArea set it.
 //
 //go:nosplit
 func (as *AddressSpace) EntryStackAlias() uintptr { return as.entryAlias }

@@ -35,6 +35,6 @@ func UseHostMemory(mem []byte) {
 	root, _ := AllocFrame()
 	KernelPML4 = PageTable(root)
 	spaces[CoreSpace].root = KernelPML4
-	spaces[CoreSpace].setReturnWords()
+	spaces[CoreSpace].setCR3()
 	InitEntryShared()
 }

@@ -68,7 +68,7 @@ func BuildKernelSpace() {
 
 	core := &spaces[0]
 	core.root = KernelPML4
-	core.setReturnWords()
+	core.setCR3()
 	phoff := uintptr(arch.Load64(ImageBase + 0x20))
 	phent := uintptr(*(*uint16)(arch.Pointer(ImageBase + 0x36)))
 	phnum := int(*(*uint16)(arch.Pointer(ImageBase + 0x38)))

@@ -46,19 +46,13 @@ func (as *AddressSpace) CR3Word() uintptr { return uintptr(unsafe.Pointer(&as.cr
 //go:nosplit
 func (as *AddressSpace) CR3() uint64 { return as.cr3 }
 
-// setReturnWords gives as, just built, what a return to one of its threads loads: its first
-// CR3 word (its page table and PCID, and no NoFlush) and the core's alias of its entry stacks
-// (entry.go), kept rather than computed on every switch.
+// setCR3 gives as, just built, its first CR3 word: its page table and PCID, and no NoFlush.
 //
 //go:nosplit
-func (as *AddressSpace) setReturnWords() {
+func (as *AddressSpace) setCR3() {
 	as.cr3 = uint64(as.root)
 	if pcids {
 		as.cr3 |= uint64(as.id & (MaxSpaces - 1))
-	}
-	as.entryAlias = arch.EntryStack
-	if as.id != CoreSpace {
-		as.entryAlias = EntryAliasBase + uintptr(as.id&(MaxSpaces-1))*EntryAliasSlot
 	}
 }
 

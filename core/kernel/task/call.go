@@ -69,8 +69,8 @@ func (c Call) Deadline(timeoutNs uint64) int64 {
 	if c.Again {
 		return sched.Deadline()
 	}
-	if timeoutNs == 0 || timeoutNs > 1<<62 {
-		return 0
+	if !timed(timeoutNs) {
+		return 0 // no clock to read
 	}
 	return DeadlineAt(arch.Nanotime(), timeoutNs)
 }
@@ -80,11 +80,17 @@ func (c Call) Deadline(timeoutNs uint64) int64 {
 //
 //go:nosplit
 func DeadlineAt(now int64, timeoutNs uint64) int64 {
-	if timeoutNs == 0 || timeoutNs > 1<<62 {
+	if !timed(timeoutNs) {
 		return 0
 	}
 	return now + int64(timeoutNs)
 }
+
+// timed reports whether a timeout of timeoutNs sets a deadline: 0 and anything past 2^62
+// (which now plus it would overflow) mean none.
+//
+//go:nosplit
+func timed(timeoutNs uint64) bool { return timeoutNs != 0 && timeoutNs <= 1<<62 }
 
 // Next is what happens after a handler returns.
 type Next uint8
