@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -33,11 +34,7 @@ func (r *Report) beforeTable(b *strings.Builder) {
 		if f.System != SimpleOS || !f.Instructions(e) {
 			continue
 		}
-		shown := false
-		for _, g := range beforeGroups {
-			shown = shown || strings.HasPrefix(f.Name, g)
-		}
-		if !shown {
+		if !slices.ContainsFunc(beforeGroups, func(g string) bool { return strings.HasPrefix(f.Name, g) }) {
 			continue
 		}
 		before, change := "— (new)", "—"

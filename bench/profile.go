@@ -396,8 +396,12 @@ func profileLines(w io.Writer, p Profile, minPerTrip float64, src *sourceFiles) 
 	fmt.Fprintln(w)
 }
 
-// sourceFiles reads source lines for profileLines, each file once.
-type sourceFiles struct{ files map[string][]string }
+// sourceFiles reads source lines for profileLines, each file once, and names files from the
+// root of their module (the directory holding go.mod above them; Go's own source has one).
+type sourceFiles struct {
+	files map[string][]string
+	roots map[string]string // directory → its module's root ("" for none)
+}
 
 func (s *sourceFiles) line(file string, n int) string {
 	if s.files == nil {
@@ -423,15 +427,34 @@ func (s *sourceFiles) line(file string, n int) string {
 	return "`" + strings.ReplaceAll(t, "|", `\|`) + "`"
 }
 
-// short is a file's path from the repository's root, or from Go's src for the runtime's.
+// short is a file's path from the root of its module; for a file not at hand, from Go's src
+// (the runtime's), or its base name.
 func (s *sourceFiles) short(file string) string {
-	for _, root := range []string{"/core/", "/ipc/", "/bench/", "/abi/"} {
-		if i := strings.LastIndex(file, root); i >= 0 && !strings.Contains(file[:i], "/go/src") {
-			return file[i+1:]
+	if root := s.rootOf(filepath.Dir(file)); root != "" {
+		if rel, err := filepath.Rel(root, file); err == nil {
+			return filepath.ToSlash(rel)
 		}
 	}
 	if i := strings.LastIndex(file, "/src/"); i >= 0 {
 		return file[i+5:]
 	}
 	return filepath.Base(file)
+}
+
+// rootOf is the directory holding the go.mod at or above dir ("" if none), remembered.
+func (s *sourceFiles) rootOf(dir string) string {
+	if s.roots == nil {
+		s.roots = map[string]string{}
+	}
+	if root, ok := s.roots[dir]; ok {
+		return root
+	}
+	root := ""
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		root = dir
+	} else if parent := filepath.Dir(dir); parent != dir {
+		root = s.rootOf(parent)
+	}
+	s.roots[dir] = root
+	return root
 }

@@ -110,6 +110,7 @@ func TestProfileLinesTable(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "core", "kernel", "x.go")
 	require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module x\n"), 0o644))
 	require.NoError(t, os.WriteFile(file, []byte("package x\n\tn := a | b // the pipe is escaped\n"), 0o644))
 	p := Profile{Name: "IPC r3-r2", Env: "tcg-icount", Profile: &itrace.Profile{
 		Trips: 2, Total: 13,
